@@ -1,0 +1,74 @@
+// swift-tools-version: 6.1
+import Foundation
+import PackageDescription
+
+// ISA-L inflates gzip about 2.5x faster than zlib here (see docs/BENCHMARKS.md). Use it when
+// its header is installed (Debian: libisal-dev); otherwise CGzip falls back to zlib.
+let haveISAL = FileManager.default.fileExists(atPath: "/usr/include/isa-l/igzip_lib.h")
+  && ProcessInfo.processInfo.environment["CLICKPIPELINE_NO_ISAL"] == nil
+
+let swiftSettings: [SwiftSetting] = [
+  .enableUpcomingFeature("ExistentialAny")
+]
+
+let package = Package(
+  name: "ClickPipeline",
+  platforms: [.macOS(.v15)],
+  products: [
+    .executable(name: "ingest", targets: ["Ingest"]),
+    .executable(name: "aggregate", targets: ["Aggregate"]),
+    .executable(name: "report", targets: ["Report"]),
+    .library(name: "ClickPipeline", targets: ["ClickPipeline"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+  ],
+  targets: [
+    .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
+    .target(
+      name: "CGzip",
+      path: "Sources/CGzip",
+      cSettings: haveISAL ? [.define("CP_HAVE_ISAL")] : [],
+      linkerSettings: [.linkedLibrary("z")] + (haveISAL ? [.linkedLibrary("isal")] : [])
+    ),
+    .target(
+      name: "ClickPipeline",
+      dependencies: [
+        "CSQLite", "CGzip",
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+    .target(
+      name: "ClickPipelineCLI",
+      dependencies: [
+        "ClickPipeline",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+    .executableTarget(
+      name: "Ingest",
+      dependencies: ["ClickPipelineCLI", .product(name: "Logging", package: "swift-log"), .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      swiftSettings: swiftSettings
+    ),
+    .executableTarget(
+      name: "Aggregate",
+      dependencies: ["ClickPipelineCLI", .product(name: "Logging", package: "swift-log"), .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      swiftSettings: swiftSettings
+    ),
+    .executableTarget(
+      name: "Report",
+      dependencies: ["ClickPipelineCLI", .product(name: "Logging", package: "swift-log"), .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
+      name: "PipelineTests",
+      dependencies: ["ClickPipeline", "ClickPipelineCLI"],
+      resources: [.copy("Fixtures")],
+      swiftSettings: swiftSettings
+    ),
+  ]
+)

@@ -1,0 +1,159 @@
+import Foundation
+import Logging
+
+/// Settings of one `aggregate` run.
+public struct AggregateOptions: Sendable {
+  public var databasePath: String
+  public var configuration: PipelineConfiguration
+  /// Recompute every day from the staged events, not only the days new events can change.
+  public var rebuild = false
+  public var lockWait: Double = 0
+  public var commandLine: String = ""
+
+  public init(databasePath: String, configuration: PipelineConfiguration) {
+    self.databasePath = databasePath
+    self.configuration = configuration
+  }
+}
+
+public struct AggregateResult: Sendable, Equatable {
+  public var runID: Int64 = 0
+  public var daysRecomputed = 0
+  public var fullRebuild = false
+  public var rowsWritten = 0
+}
+
+/// The `aggregate` stage: attribution, money and `daily_metrics` (CONTRACT §4-§7).
+///
+/// Input: the staged events and `dirty_hours` written by `ingest`. Output, in one transaction:
+/// the `daily_metrics` rows of every local day that new events can change — their own days,
+/// the attribution windows after new clicks, the days of other conversions and refunds of the
+/// same orders — recomputed from scratch, and a `runs` row. When the configuration (time zone,
+/// windows, bots, rates, FX, catalog categories) differs from the last run's, every day is
+/// recomputed. Cost follows the new data, not the history.
+public struct AggregateRunner {
+  public var options: AggregateOptions
+  public var logger: Logger
+
+  public init(options: AggregateOptions, logger: Logger) {
+    self.options = options
+    self.logger = logger
+  }
+
+  public func run() throws(PipelineError) -> AggregateResult {
+    let startedAt = Clock.isoNow()
+    let configuration = options.configuration
+    let catalog = try ProductCatalog.load(path: configuration.catalogPath)
+    let lock = try RunLock(databasePath: options.databasePath, command: "aggregate", wait: options.lockWait)
+    defer { withExtendedLifetime(lock) {} }
+    let db = try Schema.open(path: options.databasePath)
+    let fingerprint = configuration.fingerprint + "\ncatalog-categories=" + catalog.categoryDigest
+    var result = AggregateResult()
+    do {
+      try db.execute("BEGIN IMMEDIATE")
+      let calendar = DayCalendar(identifier: configuration.timeZoneIdentifier)
+      let previous = try db.scalarText("SELECT value FROM meta WHERE key = 'aggregate_fingerprint'")
+      result.fullRebuild = options.rebuild || previous != fingerprint
+      let days: [Int]
+      if result.fullRebuild {
+        try db.execute("DELETE FROM daily_metrics")
+        days = try allDays(db, calendar)
+      } else {
+        days = try dirtyDays(db, calendar, configuration)
+      }
+      let computer = try DayComputer(
+        db: db, calendar: calendar,
+        money: MoneyRules(configuration: configuration, catalog: catalog),
+        attribution: Attribution(db: db, configuration: configuration, botAgents: botAgents(db, configuration)))
+      for day in days {
+        result.rowsWritten += try computer.recompute(day: day)
+      }
+      result.daysRecomputed = days.count
+      try db.execute("DELETE FROM dirty_hours")
+      try db.run(
+        "INSERT INTO meta(key, value) VALUES ('aggregate_fingerprint', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [.text(fingerprint)])
+      result.runID = (try db.scalarInt("SELECT max(run_id) FROM runs") ?? 0) + 1
+      let message =
+        (result.fullRebuild ? "full rebuild" : "incremental")
+        + ": \(days.count) day(s) recomputed, \(result.rowsWritten) row(s) written"
+      try db.run(
+        """
+        INSERT INTO runs(run_id, command, arguments, started_at, ended_at, exit_status, host, pid, message)
+        VALUES (?, 'aggregate', ?, ?, ?, 0, ?, ?, ?)
+        """,
+        [
+          .int(result.runID), .text(options.commandLine), .text(startedAt), .text(Clock.isoNow()),
+          .text(ProcessInfo.processInfo.hostName), .int(Int64(ProcessInfo.processInfo.processIdentifier)),
+          .text(message),
+        ])
+      try db.execute("COMMIT")
+      logger.info("\(message)")
+    } catch {
+      try? db.execute("ROLLBACK")
+      throw PipelineError.database(path: options.databasePath, error)
+    }
+    return result
+  }
+
+  /// Every local day from the earliest to the latest staged event.
+  private func allDays(_ db: SQLiteDatabase, _ calendar: DayCalendar) throws(DatabaseError) -> [Int] {
+    let row = try db.rows(
+      """
+      SELECT min(lo), max(hi) FROM (
+        SELECT min(ts) AS lo, max(ts) AS hi FROM views
+        UNION ALL SELECT min(ts), max(ts) FROM clicks
+        UNION ALL SELECT min(ts), max(ts) FROM conversions)
+      """)[0]
+    guard case .int(let lo) = row[0], case .int(let hi) = row[1] else { return [] }
+    return Array(calendar.day(ofMilliseconds: lo)...calendar.day(ofMilliseconds: hi))
+  }
+
+  /// The local days that the hours marked by `ingest` can change.
+  private func dirtyDays(
+    _ db: SQLiteDatabase, _ calendar: DayCalendar, _ configuration: PipelineConfiguration
+  ) throws(DatabaseError) -> [Int] {
+    var hours = Set<Int64>()
+    for row in try db.rows("SELECT hour, click_platforms FROM dirty_hours") {
+      let hour = row[0].intValue
+      let platforms = row[1].intValue
+      var reach: Int64 = 0
+      if platforms & 1 != 0 { reach = max(reach, Int64(configuration.amazonWindowHours)) }
+      if platforms & 2 != 0 { reach = max(reach, Int64(configuration.brandStoreWindowHours)) }
+      for h in hour...(hour + reach) { hours.insert(h) }
+    }
+    var days = Set<Int>()
+    for hour in hours {
+      days.insert(calendar.day(ofMilliseconds: hour * 3_600_000))
+      days.insert(calendar.day(ofMilliseconds: hour * 3_600_000 + 3_599_999))
+    }
+    // Refunds follow their order's attribution: if an order's day changes, so may the refund's.
+    let refunds = try db.prepare(
+      """
+      SELECT r.ts FROM conversions o
+      JOIN conversions r ON r.platform = o.platform AND r.order_id = o.order_id AND r.refunded = 1
+      WHERE o.refunded = 0 AND o.ts >= ? AND o.ts < ?
+      """)
+    for day in days {
+      refunds.reset()
+      refunds.bind(1, calendar.start(ofDay: day))
+      refunds.bind(2, calendar.start(ofDay: day + 1))
+      var extra = Set<Int>()
+      while try refunds.step() { extra.insert(calendar.day(ofMilliseconds: refunds.int(0))) }
+      days.formUnion(extra)
+    }
+    return days.sorted()
+  }
+
+  /// User agents that match a bot pattern, case-insensitively (CONTRACT §3).
+  private func botAgents(_ db: SQLiteDatabase, _ configuration: PipelineConfiguration) throws(DatabaseError) -> Set<Int64> {
+    var bots = Set<Int64>()
+    let patterns = configuration.botPatterns.map { $0.lowercased() }
+    let s = try db.prepare("SELECT ua_id, user_agent FROM user_agents")
+    while try s.step() {
+      let ua = s.text(1).lowercased()
+      if patterns.contains(where: { ua.contains($0) }) { bots.insert(s.int(0)) }
+    }
+    return bots
+  }
+}

@@ -1,0 +1,60 @@
+/// The dimensions of a `daily_metrics` row (CONTRACT §7); absent ones are `""`.
+public struct MetricsKey: Hashable, Sendable, Comparable {
+  public var creatorID: String
+  public var placement: String
+  public var platform: String
+  public var store: String
+  public var productID: String
+
+  public init(creatorID: String, placement: String, platform: String, store: String, productID: String) {
+    self.creatorID = creatorID
+    self.placement = placement
+    self.platform = platform
+    self.store = store
+    self.productID = productID
+  }
+
+  public static func < (a: MetricsKey, b: MetricsKey) -> Bool {
+    for (x, y) in [
+      (a.creatorID, b.creatorID), (a.placement, b.placement), (a.platform, b.platform), (a.store, b.store),
+      (a.productID, b.productID),
+    ] where x != y {
+      return x.utf8.lexicographicallyPrecedes(y.utf8)
+    }
+    return false
+  }
+}
+
+/// The metrics of one `daily_metrics` row, all integers (CONTRACT §7).
+public struct MetricsRow: Sendable, Equatable {
+  public var views: Int64 = 0
+  public var uniqueViewers: Int64 = 0
+  public var botViews: Int64 = 0
+  public var clicks: Int64 = 0
+  public var uniqueClickers: Int64 = 0
+  public var botClicks: Int64 = 0
+  public var orders: Int64 = 0
+  public var units: Int64 = 0
+  public var revenueCents: Int64 = 0
+  public var commissionCents: Int64 = 0
+  public var refunds: Int64 = 0
+  public var refundedCents: Int64 = 0
+  public var reversedCommissionCents: Int64 = 0
+
+  public init() {}
+
+  public var isZero: Bool { self == MetricsRow() }
+
+  /// The values in `daily_metrics` column order.
+  public var values: [Int64] {
+    [
+      views, uniqueViewers, botViews, clicks, uniqueClickers, botClicks, orders, units, revenueCents,
+      commissionCents, refunds, refundedCents, reversedCommissionCents,
+    ]
+  }
+
+  public static let columnNames = [
+    "views", "unique_viewers", "bot_views", "clicks", "unique_clickers", "bot_clicks", "orders", "units",
+    "revenue_cents", "commission_cents", "refunds", "refunded_cents", "reversed_commission_cents",
+  ]
+}

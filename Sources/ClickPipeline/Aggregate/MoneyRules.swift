@@ -1,0 +1,41 @@
+/// Revenue and commission in cents (CONTRACT §5): exact decimals, round half to even.
+///
+/// ```swift
+/// let rules = MoneyRules(configuration: .default, catalog: ProductCatalog())
+/// rules.revenueCents(amount: ExactDecimal("19.99")!, currency: "EUR")   // 2159 (21.5892)
+/// rules.commissionCents(revenueCents: 2159, platform: "amazon", store: "", productID: "p1")  // 86
+/// ```
+public struct MoneyRules: Sendable {
+  public let configuration: PipelineConfiguration
+  public let catalog: ProductCatalog
+
+  public init(configuration: PipelineConfiguration, catalog: ProductCatalog) {
+    self.configuration = configuration
+    self.catalog = catalog
+  }
+
+  /// `round_half_even(amount × usd_per_unit × 100)`; `nil` if the currency has no FX rate or
+  /// the result does not fit in 64 bits.
+  public func revenueCents(amount: ExactDecimal, currency: String) -> Int64? {
+    guard let rate = configuration.fxUSDPerUnit[currency] else { return nil }
+    return amount.roundedProduct(rate, times: 100)
+  }
+
+  /// The first matching rate: the brand store's own, the Amazon category's, the platform default.
+  public func rate(platform: String, store: String, productID: String) -> ExactDecimal {
+    if platform == "brand_store" {
+      return configuration.brandStoreRates[store] ?? configuration.brandStoreRate
+    }
+    if let category = catalog.product(platform: platform, store: store, productID: productID)?.category,
+      let rate = configuration.amazonCategoryRates[category]
+    {
+      return rate
+    }
+    return configuration.amazonRate
+  }
+
+  /// `round_half_even(revenue_cents × rate)`.
+  public func commissionCents(revenueCents: Int64, platform: String, store: String, productID: String) -> Int64 {
+    rate(platform: platform, store: store, productID: productID).roundedProduct(of: revenueCents) ?? 0
+  }
+}

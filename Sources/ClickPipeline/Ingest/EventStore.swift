@@ -1,0 +1,210 @@
+/// Stages validated events in SQLite, one file at a time inside the run's transaction.
+///
+/// Input: ``Event``s and ``RejectedLine``s of one file between ``beginFile(id:)`` and
+/// ``commitFile()`` / ``rollbackFile()``. Output: rows in `views`, `clicks`, `conversions`,
+/// `event_keys` (global deduplication by event id, CONTRACT §3), `rejects`, and the hours that
+/// `aggregate` must recompute in `dirty_hours` (see docs/DESIGN.md, "Incremental aggregation").
+final class EventStore {
+  private let db: SQLiteDatabase
+  private let keys: EventKeyIndex
+  private let insertView: Statement
+  private let insertClick: Statement
+  private let insertConversion: Statement
+  private let findUserAgent: Statement
+  private let insertUserAgent: Statement
+  private let conversionsOfOrder: Statement
+  private let conversionsOfClick: Statement
+  private let insertPending: Statement
+  private let deletePending: Statement
+  private let markDirty: Statement
+  private let insertReject: Statement
+
+  private var nextRow: [Int64]
+  private var savedNextRow: [Int64] = []
+  private var userAgents: [String: Int64] = [:]
+  /// Click ids named by staged conversions whose click has not arrived yet.
+  private var pendingClickRefs: Set<String>
+  private var savedPending: Set<String> = []
+  /// Hour (ts / 3,600,000) → bit set of click platforms (1 amazon, 2 brand_store) seen in it.
+  private var dirtyHours: [Int64: Int64] = [:]
+  private var fileID: Int64 = 0
+
+  init(db: SQLiteDatabase) throws(DatabaseError) {
+    self.db = db
+    keys = try EventKeyIndex(db: db)
+    let columns = "event_id, ts, creator_id, placement, viewer_id, product_id, platform, store, ua_id, file_id, line"
+    insertView = try db.prepare("INSERT INTO views(view_id, \(columns)) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)")
+    insertClick = try db.prepare("INSERT INTO clicks(click_row, \(columns)) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)")
+    insertConversion = try db.prepare(
+      """
+      INSERT INTO conversions(conversion_row, event_id, ts, viewer_id, product_id, platform, store,
+        order_id, click_id, quantity, amount, currency, refunded, file_id, line)
+      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+      """)
+    findUserAgent = try db.prepare("SELECT ua_id FROM user_agents WHERE user_agent = ?")
+    insertUserAgent = try db.prepare("INSERT INTO user_agents(user_agent) VALUES (?)")
+    conversionsOfOrder = try db.prepare("SELECT ts FROM conversions WHERE platform = ? AND order_id = ?")
+    conversionsOfClick = try db.prepare("SELECT ts FROM conversions WHERE click_id = ?")
+    insertPending = try db.prepare("INSERT OR IGNORE INTO pending_click_refs(click_id) VALUES (?)")
+    deletePending = try db.prepare("DELETE FROM pending_click_refs WHERE click_id = ?")
+    markDirty = try db.prepare(
+      """
+      INSERT INTO dirty_hours(hour, click_platforms) VALUES (?, ?)
+      ON CONFLICT(hour) DO UPDATE SET click_platforms = click_platforms | excluded.click_platforms
+      """)
+    insertReject = try db.prepare(
+      "INSERT INTO rejects(file_id, run_id, path, line, reason, raw) VALUES (?,?,?,?,?,?)")
+    nextRow = [
+      (try db.scalarInt("SELECT max(view_id) FROM views") ?? 0) + 1,
+      (try db.scalarInt("SELECT max(click_row) FROM clicks") ?? 0) + 1,
+      (try db.scalarInt("SELECT max(conversion_row) FROM conversions") ?? 0) + 1,
+    ]
+    pendingClickRefs = Set(try db.rows("SELECT click_id FROM pending_click_refs").map(\.[0].textValue))
+  }
+
+  // MARK: - Files
+
+  func beginFile(id: Int64) throws(DatabaseError) {
+    try db.execute("SAVEPOINT file")
+    fileID = id
+    savedNextRow = nextRow
+    savedPending = pendingClickRefs
+    dirtyHours.removeAll(keepingCapacity: true)
+  }
+
+  func commitFile() throws(DatabaseError) {
+    for (hour, platforms) in dirtyHours {
+      markDirty.reset()
+      markDirty.bind(1, hour)
+      markDirty.bind(2, platforms)
+      try markDirty.step()
+    }
+    markDirty.reset()
+    dirtyHours.removeAll(keepingCapacity: true)
+    try db.execute("RELEASE file")
+  }
+
+  func rollbackFile() throws(DatabaseError) {
+    try db.execute("ROLLBACK TO file; RELEASE file")
+    nextRow = savedNextRow
+    pendingClickRefs = savedPending
+    userAgents.removeAll()
+    dirtyHours.removeAll(keepingCapacity: true)
+  }
+
+  // MARK: - Rows
+
+  func reject(_ rejected: RejectedLine, runID: Int64, path: String) throws(DatabaseError) {
+    let s = insertReject
+    s.reset()
+    s.bind(1, fileID)
+    s.bind(2, runID)
+    s.bind(3, path)
+    s.bind(4, rejected.line)
+    s.bind(5, rejected.reason.code)
+    if let text = String(validating: rejected.raw, as: UTF8.self) {
+      s.bind(6, text)
+    } else {
+      s.bindBlob(6, rejected.raw)
+    }
+    try s.step()
+  }
+
+  /// Stages `event` unless its id was seen before; returns `false` for a duplicate.
+  func write(_ event: Event) throws(DatabaseError) -> Bool {
+    let kind = event.kind.rawValue
+    let row = nextRow[kind]
+    guard try keys.claim(event.eventID, kind: kind, row: row) else { return false }
+    nextRow[kind] += 1
+    markHour(event.ts, clickPlatform: event.kind == .click ? event.platform : nil)
+    switch event.kind {
+    case .view, .click:
+      let s = event.kind == .view ? insertView : insertClick
+      s.reset()
+      s.bind(1, row)
+      s.bind(2, event.eventID)
+      s.bind(3, event.ts)
+      s.bind(4, event.creatorID)
+      s.bind(5, event.placement)
+      s.bind(6, event.viewerID)
+      s.bind(7, event.productID)
+      s.bind(8, event.platform)
+      s.bind(9, event.store)
+      s.bind(10, try userAgentID(event.userAgent))
+      s.bind(11, fileID)
+      s.bind(12, event.line)
+      try s.step()
+      if event.kind == .click, pendingClickRefs.contains(event.eventID) {
+        try markConversions(conversionsOfClick, [.text(event.eventID)])
+        pendingClickRefs.remove(event.eventID)
+        try deletePending.run([.text(event.eventID)])
+      }
+    case .conversion:
+      let s = insertConversion
+      s.reset()
+      s.bind(1, row)
+      s.bind(2, event.eventID)
+      s.bind(3, event.ts)
+      s.bind(4, event.viewerID)
+      s.bind(5, event.productID)
+      s.bind(6, event.platform)
+      s.bind(7, event.store)
+      s.bind(8, event.orderID)
+      s.bind(9, event.clickID)
+      s.bind(10, event.quantity)
+      s.bind(11, event.amount.description)
+      s.bind(12, event.currency)
+      s.bind(13, event.isRefund ? 1 : 0)
+      s.bind(14, fileID)
+      s.bind(15, event.line)
+      try s.step()
+      // Orders and refunds of the same order share attribution and deduplication: recompute them all.
+      try markConversions(conversionsOfOrder, [.text(event.platform), .text(event.orderID)])
+      if !event.clickID.isEmpty, try !isStagedClick(event.clickID) {
+        pendingClickRefs.insert(event.clickID)
+        try insertPending.run([.text(event.clickID)])
+      }
+    }
+    return true
+  }
+
+  // MARK: - Helpers
+
+  /// Whether a click with this event id is staged.
+  private func isStagedClick(_ id: String) throws(DatabaseError) -> Bool {
+    try keys.find(id)?.kind == EventKind.click.rawValue
+  }
+
+  private func markConversions(_ statement: Statement, _ arguments: [SQLValue]) throws(DatabaseError) {
+    statement.reset()
+    try statement.bind(arguments)
+    while try statement.step() { markHour(statement.int(0), clickPlatform: nil) }
+    statement.reset()
+  }
+
+  private func markHour(_ ts: Int64, clickPlatform: String?) {
+    let hour = ts / 3_600_000
+    var bits: Int64 = 0
+    if let clickPlatform { bits = clickPlatform == "amazon" ? 1 : 2 }
+    dirtyHours[hour, default: 0] |= bits
+  }
+
+  private func userAgentID(_ ua: String) throws(DatabaseError) -> Int64 {
+    if ua.isEmpty { return 0 }
+    if let id = userAgents[ua] { return id }
+    findUserAgent.reset()
+    findUserAgent.bind(1, ua)
+    let id: Int64
+    if try findUserAgent.step() {
+      id = findUserAgent.int(0)
+    } else {
+      findUserAgent.reset()
+      try insertUserAgent.run([.text(ua)])
+      id = db.lastInsertRowID
+    }
+    findUserAgent.reset()
+    if userAgents.count > 100_000 { userAgents.removeAll() }
+    userAgents[ua] = id
+    return id
+  }
+}

@@ -1,0 +1,173 @@
+import Foundation
+import Logging
+
+/// Settings of one `ingest` run.
+public struct IngestOptions: Sendable {
+  public var databasePath: String
+  public var inputPaths: [String]
+  public var configuration: PipelineConfiguration
+  /// Files parsed at once; defaults to the number of cores.
+  public var workers: Int = ProcessInfo.processInfo.activeProcessorCount
+  /// Seconds to wait for another run's lock (0: fail at once with exit status 75).
+  public var lockWait: Double = 0
+  public var commandLine: String = ""
+
+  public init(databasePath: String, inputPaths: [String], configuration: PipelineConfiguration) {
+    self.databasePath = databasePath
+    self.inputPaths = inputPaths
+    self.configuration = configuration
+  }
+}
+
+/// What an `ingest` run did; also written to the `runs` table.
+public struct IngestResult: Sendable, Equatable {
+  public var runID: Int64 = 0
+  public var filesIngested = 0
+  public var filesFailed = 0
+  public var filesSkipped = 0
+  public var linesRead = 0
+  public var eventsKept = 0
+  public var rejected = 0
+  public var duplicates = 0
+  public var uncompressedBytes = 0
+  /// One message per failed file: path and error.
+  public var failures: [String] = []
+
+  /// 0, or 2 when some files could not be read (CONTRACT §10).
+  public var exitCode: Int32 { filesFailed > 0 ? 2 : 0 }
+}
+
+/// Progress of a long run, for a person watching a terminal.
+public struct IngestProgress: Sendable {
+  public var filesDone: Int
+  public var filesTotal: Int
+  public var bytesDone: Int
+  public var bytesTotal: Int
+  public var events: Int
+  public var seconds: Double
+}
+
+/// The `ingest` stage: parse, validate, deduplicate and stage events (CONTRACT §1-§3, §8).
+///
+/// Input: files and directories of gzip or plain NDJSON/CSV logs. Output, in one transaction:
+/// staged events, rejected lines with file/line/reason/raw text, a `files` row per file
+/// (ingested or failed) and a `runs` row. Files are parsed in parallel and written in path
+/// order; a file that cannot be read whole contributes nothing and is retried by the next run.
+/// If the run dies, nothing of it is kept.
+public struct IngestRunner {
+  public var options: IngestOptions
+  public var logger: Logger
+  public var progress: (@Sendable (IngestProgress) -> Void)?
+
+  public init(options: IngestOptions, logger: Logger, progress: (@Sendable (IngestProgress) -> Void)? = nil) {
+    self.options = options
+    self.logger = logger
+    self.progress = progress
+  }
+
+  public func run() throws(PipelineError) -> IngestResult {
+    let startedAt = Clock.isoNow()
+    let started = Clock.monotonic()
+    let (files, warnings) = try InputDiscovery.files(for: options.inputPaths)
+    for warning in warnings { logger.warning("\(warning)") }
+    let lock = try RunLock(databasePath: options.databasePath, command: "ingest", wait: options.lockWait)
+    defer { withExtendedLifetime(lock) {} }
+    let db = try Schema.open(path: options.databasePath)
+    let sizes = files.map { (try? FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int) ?? 0 }
+    let totalBytes = sizes.reduce(0, +)
+
+    let parser = FileParser(currencies: Set(options.configuration.fxUSDPerUnit.keys))
+    let pipeline = ParallelParse(files: files, parser: parser, workers: max(1, options.workers))
+    pipeline.start()
+    defer { pipeline.cancel() }
+
+    var result = IngestResult()
+    do {
+      try db.execute("BEGIN IMMEDIATE")
+      let store = try EventStore(db: db)
+      let runID = (try db.scalarInt("SELECT max(run_id) FROM runs") ?? 0) + 1
+      var fileID = (try db.scalarInt("SELECT max(file_id) FROM files") ?? 0) + 1
+      result.runID = runID
+      var knownContent = Set(
+        try db.rows("SELECT content_hash FROM files WHERE status = 'ingested'").map(\.[0].textValue))
+      let recordFile = try db.prepare(
+        """
+        INSERT INTO files(file_id, run_id, path, content_hash, size, status, format, error, lines,
+          events, rejected, duplicates, recorded_at)
+        VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
+        """)
+      var bytesDone = 0
+      for (index, path) in files.enumerated() {
+        try store.beginFile(id: fileID)
+        var kept = 0
+        var duplicates = 0
+        let outcome = try pipeline.consume(index) { chunk throws(DatabaseError) in
+          for event in chunk.events {
+            if try store.write(event) { kept += 1 } else { duplicates += 1 }
+          }
+          for reject in chunk.rejects { try store.reject(reject, runID: runID, path: path) }
+        }
+        bytesDone += sizes[index]
+        switch outcome {
+        case .success(let summary) where knownContent.contains(summary.contentHash):
+          try store.rollbackFile()
+          result.filesSkipped += 1
+          logger.info("skipped: same content already ingested", metadata: ["ingest.file": "\(path)"])
+        case .success(let summary):
+          try store.commitFile()
+          knownContent.insert(summary.contentHash)
+          try recordFile.run([
+            .int(fileID), .int(runID), .text(path), .text(summary.contentHash), .int(Int64(summary.fileSize)),
+            .text("ingested"), .text(summary.format.rawValue), .text(""), .int(Int64(summary.lines)),
+            .int(Int64(kept)), .int(Int64(summary.rejected)), .int(Int64(duplicates)), .text(Clock.isoNow()),
+          ])
+          result.filesIngested += 1
+          result.linesRead += summary.lines
+          result.eventsKept += kept
+          result.rejected += summary.rejected
+          result.duplicates += duplicates
+          result.uncompressedBytes += summary.uncompressedBytes
+          logger.debug(
+            "ingested",
+            metadata: [
+              "ingest.file": "\(path)", "records.kept": "\(kept)", "records.rejected": "\(summary.rejected)",
+              "records.duplicates": "\(duplicates)",
+            ])
+        case .failure(let error):
+          try store.rollbackFile()
+          try recordFile.run([
+            .int(fileID), .int(runID), .text(path), .text(""), .int(Int64(sizes[index])), .text("failed"),
+            .text(""), .text(error.description), .int(0), .int(0), .int(0), .int(0), .text(Clock.isoNow()),
+          ])
+          result.filesFailed += 1
+          result.failures.append(error.description)
+          logger.error("\(error.description)", metadata: ["ingest.file": "\(path)"])
+        }
+        fileID += 1
+        progress?(
+          IngestProgress(
+            filesDone: index + 1, filesTotal: files.count, bytesDone: bytesDone, bytesTotal: totalBytes,
+            events: result.eventsKept, seconds: Clock.monotonic() - started))
+      }
+      try db.run(
+        """
+        INSERT INTO runs(run_id, command, arguments, started_at, ended_at, exit_status, host, pid,
+          files_ingested, files_failed, files_skipped, lines_read, events_kept, rejected, duplicates, message)
+        VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+        """,
+        [
+          .int(runID), .text("ingest"), .text(options.commandLine), .text(startedAt), .text(Clock.isoNow()),
+          .int(Int64(result.exitCode)), .text(ProcessInfo.processInfo.hostName),
+          .int(Int64(ProcessInfo.processInfo.processIdentifier)), .int(Int64(result.filesIngested)),
+          .int(Int64(result.filesFailed)), .int(Int64(result.filesSkipped)), .int(Int64(result.linesRead)),
+          .int(Int64(result.eventsKept)), .int(Int64(result.rejected)), .int(Int64(result.duplicates)),
+          .text(result.failures.joined(separator: "\n")),
+        ])
+      try db.execute("COMMIT")
+    } catch {
+      try? db.execute("ROLLBACK")
+      throw PipelineError.database(path: options.databasePath, error)
+    }
+    return result
+  }
+}

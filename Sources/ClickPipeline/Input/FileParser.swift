@@ -1,0 +1,143 @@
+/// A rejected line: where, why, and its first KiB (CONTRACT §2).
+public struct RejectedLine: Sendable, Equatable {
+  public var line: Int
+  public var reason: RejectReason
+  /// The raw bytes (at most 1 KiB); stored as TEXT when valid UTF-8, else as a BLOB.
+  public var raw: [UInt8]
+}
+
+/// A slice of a file's parse result, handed on while the file is still being read.
+public struct ParsedChunk: Sendable {
+  public var events: [Event] = []
+  public var rejects: [RejectedLine] = []
+  public var isEmpty: Bool { events.isEmpty && rejects.isEmpty }
+}
+
+/// What reading a whole file found.
+public struct ParsedFileSummary: Sendable, Equatable {
+  public enum Format: String, Sendable { case ndjson, csv, empty }
+  public var format: Format = .empty
+  /// Non-blank lines, header included.
+  public var lines = 0
+  public var events = 0
+  public var rejected = 0
+  public var contentHash = ""
+  public var fileSize = 0
+  public var uncompressedBytes = 0
+  public var isGzip = false
+}
+
+/// Parses one input file into events and rejected lines (CONTRACT §1-§2).
+///
+/// Input: a path (gzip or plain, NDJSON or CSV). Output: ``ParsedChunk``s of at most
+/// `chunkSize` events through `sink`, then a ``ParsedFileSummary``. Throws ``InputError`` when the
+/// file cannot be read whole; chunks already delivered must then be discarded by the caller.
+public struct FileParser {
+  public var currencies: Set<String>
+  public var chunkSize = 16_384
+
+  public init(currencies: Set<String>) {
+    self.currencies = currencies
+  }
+
+  public func parse(path: String, sink: (ParsedChunk) -> Void) throws(InputError) -> ParsedFileSummary {
+    let stream = try FileByteStream(path: path)
+    defer { stream.close() }
+    let reader = LineReader(stream: stream)
+    let slots = FieldSlots()
+    let validator = EventValidator(currencies: currencies)
+    var summary = ParsedFileSummary()
+    var chunk = ParsedChunk()
+    var csv: CSVLineScanner?
+    var formatKnown = false
+    var uncompressed = 0
+
+    func reject(_ number: Int, _ reason: RejectReason, _ bytes: UnsafeRawBufferPointer) {
+      let keep = UTF8Validation.prefixLength(bytes, limit: LineReader.rawPrefixBytes)
+      chunk.rejects.append(RejectedLine(line: number, reason: reason, raw: Array(bytes[0..<keep])))
+      summary.rejected += 1
+      if chunk.rejects.count >= chunkSize {
+        sink(chunk)
+        chunk = ParsedChunk()
+      }
+    }
+
+    try reader.forEachLine { line in
+      switch line {
+      case .tooLong(let number, let prefix):
+        uncompressed += LineReader.maxLineBytes
+        summary.lines += 1
+        if !formatKnown {
+          // The first non-blank line decides the format; too long to tell, take NDJSON.
+          formatKnown = true
+          summary.format = .ndjson
+        }
+        reject(number, .lineTooLong, prefix)
+      case .text(let number, var bytes):
+        uncompressed += bytes.count + 1
+        if number == 1, bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF {
+          bytes = UnsafeRawBufferPointer(rebasing: bytes[3...])  // a UTF-8 byte order mark
+        }
+        guard !FileParser.isBlank(bytes) else { return }
+        summary.lines += 1
+        guard UTF8Validation.isValid(bytes) else {
+          if !formatKnown {
+            formatKnown = true
+            summary.format = FileParser.firstNonSpace(bytes) == UInt8(ascii: "{") ? .ndjson : .csv
+            if summary.format == .csv { csv = CSVLineScanner(columns: []) }
+          }
+          reject(number, .malformed, bytes)
+          return
+        }
+        if !formatKnown {
+          formatKnown = true
+          if FileParser.firstNonSpace(bytes) == UInt8(ascii: "{") {
+            summary.format = .ndjson
+          } else {
+            summary.format = .csv
+            guard let header = CSVLineScanner(header: bytes) else {
+              csv = CSVLineScanner(columns: [])
+              reject(number, .malformed, bytes)
+              return
+            }
+            csv = header
+            return
+          }
+        }
+        let ok =
+          if let csv { csv.scan(bytes, into: slots) } else { JSONLineScanner.scan(bytes, into: slots) }
+        guard ok else {
+          reject(number, .malformed, bytes)
+          return
+        }
+        switch validator.validate(slots, line: number) {
+        case .success(let event):
+          chunk.events.append(event)
+          summary.events += 1
+          if chunk.events.count >= chunkSize {
+            sink(chunk)
+            chunk = ParsedChunk()
+          }
+        case .failure(let reason):
+          reject(number, reason, bytes)
+        }
+      }
+    }
+    if !chunk.isEmpty { sink(chunk) }
+    summary.contentHash = stream.contentHash
+    summary.fileSize = stream.fileSize
+    summary.isGzip = stream.isGzip
+    summary.uncompressedBytes = uncompressed
+    return summary
+  }
+
+  static func isBlank(_ b: UnsafeRawBufferPointer) -> Bool {
+    for c in b where c != 0x20 && c != 0x09 { return false }
+    return true
+  }
+
+  static func firstNonSpace(_ b: UnsafeRawBufferPointer) -> UInt8? {
+    for c in b where c != 0x20 && c != 0x09 { return c }
+    return nil
+  }
+}

@@ -1,0 +1,146 @@
+import Foundation
+import Logging
+
+/// Settings of one `report` run.
+public struct ReportOptions: Sendable {
+  public var databasePath: String
+  public var outputDirectory: String
+  public var configuration: PipelineConfiguration
+  /// First and last day (`YYYY-MM-DD`, inclusive); default: the whole of `daily_metrics`.
+  public var from: String?
+  public var to: String?
+  /// Only this creator's statement (the summary still covers everyone).
+  public var creator: String?
+  public var lockWait: Double = 0
+
+  public init(databasePath: String, outputDirectory: String, configuration: PipelineConfiguration) {
+    self.databasePath = databasePath
+    self.outputDirectory = outputDirectory
+    self.configuration = configuration
+  }
+}
+
+public struct ReportResult: Sendable, Equatable {
+  public var from = ""
+  public var to = ""
+  public var statements = 0
+  public var files: [String] = []
+}
+
+/// The `report` stage: Markdown and CSV for people and payout systems (CONTRACT §10).
+///
+/// Input: `daily_metrics`, `files` and `rejects`. Output in the directory: `summary.md`,
+/// `creators/<creator_id>.md` for every creator active in the period, and
+/// `creator_earnings.csv`. The SQL views `creator_earnings`, `product_funnel` and
+/// `platform_summary` answer the same questions in the database. Output is byte-for-byte
+/// deterministic; files are written under temporary names and renamed into place.
+public struct ReportRunner {
+  public var options: ReportOptions
+  public var logger: Logger
+
+  public init(options: ReportOptions, logger: Logger) {
+    self.options = options
+    self.logger = logger
+  }
+
+  public func run() throws(PipelineError) -> ReportResult {
+    for (name, value) in [("--from", options.from), ("--to", options.to)] {
+      if let value, Timestamp.dayNumber(value) == nil {
+        throw PipelineError.input(path: name, reason: "'\(value)' is not a day; write it as YYYY-MM-DD")
+      }
+    }
+    let catalog = try ProductCatalog.load(path: options.configuration.catalogPath)
+    let lock = try RunLock(databasePath: options.databasePath, command: "report", wait: options.lockWait)
+    defer { withExtendedLifetime(lock) {} }
+    let db = try Schema.open(path: options.databasePath)
+    var result = ReportResult()
+    do {
+      try db.execute("BEGIN")
+      defer { try? db.execute("COMMIT") }
+      let span = try ReportData.span(db)
+      let from = options.from ?? span?.0 ?? "0000-01-01"
+      let to = options.to ?? span?.1 ?? "0000-01-01"
+      result.from = from
+      result.to = to
+      let data = ReportData(db: db, from: from, to: to)
+      var creators = try db.rows(
+        "SELECT DISTINCT creator_id FROM daily_metrics WHERE day >= ? AND day <= ? AND creator_id <> '' ORDER BY creator_id",
+        [.text(from), .text(to)]
+      ).map(\.[0].textValue)
+      if let only = options.creator { creators = creators.filter { $0 == only } }
+
+      var outputs: [(String, String)] = []
+      outputs.append(("summary.md", try SummaryRenderer(data: data, catalog: catalog).render()))
+      let statement = StatementRenderer(
+        data: data, catalog: catalog, thresholdCents: options.configuration.payoutThresholdCents)
+      var csv = "creator_id,orders,units,revenue_cents,commission_cents,refunds,refunded_cents,reversed_commission_cents,net_commission_cents,payout_status,missing_to_threshold_cents\n"
+      for creator in creators {
+        outputs.append(("creators/" + ReportRunner.fileName(for: creator) + ".md", try statement.render(creatorID: creator)))
+        let t = try data.total(where: "creator_id = '\(creator.replacingOccurrences(of: "'", with: "''"))'")
+        let status = StatementRenderer.payoutStatus(net: t.netCommissionCents, threshold: options.configuration.payoutThresholdCents)
+        csv += [
+          ReportRunner.csvCell(creator), String(t.orders), String(t.units), String(t.revenueCents), String(t.commissionCents),
+          String(t.refunds), String(t.refundedCents), String(t.reversedCommissionCents), String(t.netCommissionCents),
+          status.payable ? "payable" : "carried_over", String(status.missing),
+        ].joined(separator: ",") + "\n"
+      }
+      outputs.append(("creator_earnings.csv", csv))
+      result.statements = creators.count
+      try write(outputs, replacingStatements: options.creator == nil)
+      result.files = outputs.map(\.0)
+    } catch let error as PipelineError {
+      throw error
+    } catch let error as DatabaseError {
+      throw PipelineError.database(path: options.databasePath, error)
+    } catch {
+      throw PipelineError.output(path: options.outputDirectory, reason: "\(error)")
+    }
+    return result
+  }
+
+  /// Writes every file under a temporary name, then renames it into place. With
+  /// `replacingStatements`, statements of creators no longer in the period are removed.
+  private func write(_ outputs: [(String, String)], replacingStatements: Bool) throws(PipelineError) {
+    let fm = FileManager.default
+    let out = options.outputDirectory
+    let creatorsDir = out + "/creators"
+    do {
+      try fm.createDirectory(atPath: creatorsDir, withIntermediateDirectories: true)
+      let keep = Set(outputs.map(\.0).filter { $0.hasPrefix("creators/") }.map { String($0.dropFirst(9)) })
+      for (name, text) in outputs {
+        let path = out + "/" + name
+        let temporary = path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
+        try Data(text.utf8).write(to: URL(fileURLWithPath: temporary))
+        if fm.fileExists(atPath: path) { try fm.removeItem(atPath: path) }
+        try fm.moveItem(atPath: temporary, toPath: path)
+      }
+      if replacingStatements {
+        for name in try fm.contentsOfDirectory(atPath: creatorsDir) where name.hasSuffix(".md") && !keep.contains(name) {
+          try fm.removeItem(atPath: creatorsDir + "/" + name)
+        }
+      }
+    } catch {
+      throw PipelineError.output(path: out, reason: "\(error.localizedDescription); check that the folder is writable")
+    }
+  }
+
+  /// A file name for a creator id: itself when it is made of `A-Z a-z 0-9 . _ -` and does not
+  /// start with `.`; otherwise the unsafe characters become `_` and a hash of the id is appended.
+  public static func fileName(for creatorID: String) -> String {
+    let safe = creatorID.unicodeScalars.allSatisfy { s in
+      s.isASCII && (CharacterSet.alphanumerics.contains(s) || s == "." || s == "_" || s == "-")
+    }
+    if safe && !creatorID.hasPrefix(".") && !creatorID.isEmpty && creatorID.utf8.count <= 200 { return creatorID }
+    let cleaned = String(
+      creatorID.unicodeScalars.prefix(100).map { s -> Character in
+        s.isASCII && (CharacterSet.alphanumerics.contains(s) || s == "_" || s == "-") ? Character(s) : "_"
+      })
+    let hash = String(UInt64(EventKeyHash.key(creatorID)) & 0xFFFF_FFFF, radix: 16)
+    return cleaned + "-" + String(repeating: "0", count: 8 - hash.count) + hash
+  }
+
+  static func csvCell(_ text: String) -> String {
+    guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+    return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+  }
+}

@@ -1,0 +1,140 @@
+/// Renders `summary.md`: totals, funnel, trend, platforms, placements, top creators and
+/// products, and data quality, for one period.
+struct SummaryRenderer {
+  let data: ReportData
+  let catalog: ProductCatalog
+  var topCount = 10
+
+  func render() throws(DatabaseError) -> String {
+    let t = try data.total()
+    var out = "# ClickPipeline summary: \(data.from) to \(data.to)\n\n"
+    out += "All money in US dollars. CTR = clicks / views; conversion rate = orders / clicks. "
+    out += "Bot traffic is excluded from views and clicks and counted under data quality.\n\n"
+
+    out += "## Totals\n\n"
+    out += Markdown.table(
+      ["Views", "Clicks", "CTR", "Orders", "Conversion rate", "Units", "Revenue", "Commission", "Refunded", "Reversed commission", "Net commission"],
+      [[
+        Markdown.count(t.views), Markdown.count(t.clicks), Markdown.percent(t.clicks, t.views), Markdown.count(t.orders),
+        Markdown.percent(t.orders, t.clicks), Markdown.count(t.units), Markdown.usd(t.revenueCents),
+        Markdown.usd(t.commissionCents), Markdown.usd(t.refundedCents), Markdown.usd(t.reversedCommissionCents),
+        Markdown.usd(t.netCommissionCents),
+      ]], alignRight: Set(0..<11))
+
+    out += "\n## Funnel\n\n"
+    out += "Views **\(Markdown.count(t.views))** → clicks **\(Markdown.count(t.clicks))** (\(Markdown.percent(t.clicks, t.views)) of views) → "
+    out += "orders **\(Markdown.count(t.orders))** (\(Markdown.percent(t.orders, t.clicks)) of clicks)\n"
+
+    out += try trend()
+
+    out += "\n## By platform\n\n"
+    let platforms = try data.grouped(by: ["platform", "store"], where: "platform <> ''")
+    out += Markdown.table(
+      ["Platform", "Store", "Views", "Clicks", "CTR", "Orders", "Conversion rate", "Revenue", "Commission", "Net commission"],
+      platforms.map { key, v in
+        [
+          Markdown.escape(key[0]), Markdown.code(key[1]), Markdown.count(v.views), Markdown.count(v.clicks),
+          Markdown.percent(v.clicks, v.views), Markdown.count(v.orders), Markdown.percent(v.orders, v.clicks),
+          Markdown.usd(v.revenueCents), Markdown.usd(v.commissionCents), Markdown.usd(v.netCommissionCents),
+        ]
+      }, alignRight: Set(2..<10))
+
+    out += "\n## By placement\n\n"
+    let placements = try data.grouped(by: ["placement"], where: "placement <> ''")
+    out += Markdown.table(
+      ["Placement", "Views", "Clicks", "CTR", "Orders", "Conversion rate", "Revenue", "Commission"],
+      placements.map { key, v in
+        [
+          Markdown.escape(key[0]), Markdown.count(v.views), Markdown.count(v.clicks), Markdown.percent(v.clicks, v.views),
+          Markdown.count(v.orders), Markdown.percent(v.orders, v.clicks), Markdown.usd(v.revenueCents),
+          Markdown.usd(v.commissionCents),
+        ]
+      }, alignRight: Set(1..<8))
+
+    out += "\n## Top creators by net commission\n\n"
+    let creators = try data.grouped(by: ["creator_id"], where: "creator_id <> ''")
+      .sorted { ($0.1.netCommissionCents, $1.0[0]) > ($1.1.netCommissionCents, $0.0[0]) }
+      .prefix(topCount)
+    out += Markdown.table(
+      ["Creator", "Views", "Clicks", "Orders", "Revenue", "Net commission"],
+      creators.map { key, v in
+        [
+          Markdown.code(key[0]), Markdown.count(v.views), Markdown.count(v.clicks), Markdown.count(v.orders),
+          Markdown.usd(v.revenueCents), Markdown.usd(v.netCommissionCents),
+        ]
+      }, alignRight: Set(1..<6))
+
+    out += "\n## Top products by revenue\n\n"
+    let products = try data.grouped(by: ["platform", "store", "product_id"], where: "product_id <> ''")
+      .sorted { ($0.1.revenueCents, $1.0.joined(separator: "\u{1F}")) > ($1.1.revenueCents, $0.0.joined(separator: "\u{1F}")) }
+      .prefix(topCount)
+    out += Markdown.table(
+      ["Product", "Title", "Platform", "Store", "Clicks", "Orders", "Units", "Revenue", "Commission"],
+      products.map { key, v in
+        let title = catalog.product(platform: key[0], store: key[1], productID: key[2])?.title ?? ""
+        return [
+          Markdown.code(key[2]), title.isEmpty ? "—" : Markdown.escape(title), Markdown.escape(key[0]), Markdown.code(key[1]),
+          Markdown.count(v.clicks), Markdown.count(v.orders), Markdown.count(v.units), Markdown.usd(v.revenueCents),
+          Markdown.usd(v.commissionCents),
+        ]
+      }, alignRight: Set(4..<9))
+
+    out += try quality(t)
+    return out
+  }
+
+  /// A Mermaid `xychart-beta` of daily clicks and orders (renders on GitHub).
+  private func trend() throws(DatabaseError) -> String {
+    let days = try data.grouped(by: ["day"])
+    guard !days.isEmpty else { return "" }
+    var out = "\n## Daily trend\n\n"
+    out += "```mermaid\nxychart-beta\n  title \"Clicks (bars) and orders (line) per day\"\n"
+    out += "  x-axis [" + days.map { "\"\($0.0[0].dropFirst(5))\"" }.joined(separator: ", ") + "]\n"
+    let peak = days.map { max($0.1.clicks, $0.1.orders) }.max() ?? 0
+    out += "  y-axis \"Count\" 0 --> \(max(peak, 1))\n"
+    out += "  bar [" + days.map { String($0.1.clicks) }.joined(separator: ", ") + "]\n"
+    out += "  line [" + days.map { String($0.1.orders) }.joined(separator: ", ") + "]\n```\n\n"
+    out += Markdown.table(
+      ["Day", "Views", "Clicks", "Orders", "Revenue", "Commission", "Refunded"],
+      days.map { key, v in
+        [
+          key[0], Markdown.count(v.views), Markdown.count(v.clicks), Markdown.count(v.orders), Markdown.usd(v.revenueCents),
+          Markdown.usd(v.commissionCents), Markdown.usd(v.refundedCents),
+        ]
+      }, alignRight: Set(1..<7))
+    return out
+  }
+
+  private func quality(_ t: Totals) throws(DatabaseError) -> String {
+    let q = try data.quality()
+    let unattributed = try data.total(where: "creator_id = '' AND (orders > 0 OR refunds > 0)")
+    var out = "\n## Data quality\n\n"
+    out += "Files, lines, rejects and duplicates cover everything ingested into this database; "
+    out += "bot traffic and unattributed orders cover the period.\n\n"
+    out += Markdown.table(
+      ["Measure", "Value"],
+      [
+        ["Files ingested", Markdown.count(q.filesIngested)],
+        ["Files failed (to be retried)", Markdown.count(Int64(q.filesFailedNow.count))],
+        ["Lines read", Markdown.count(q.linesRead)],
+        ["Lines rejected", Markdown.count(q.rejectsByReason.reduce(0) { $0 + $1.1 })],
+        ["Duplicate events dropped", Markdown.count(q.duplicates)],
+        ["Bot views", Markdown.count(t.botViews)],
+        ["Bot clicks", Markdown.count(t.botClicks)],
+        ["Unattributed orders", Markdown.count(unattributed.orders)],
+        ["Unattributed revenue", Markdown.usd(unattributed.revenueCents)],
+      ], alignRight: [1])
+    if !q.rejectsByReason.isEmpty {
+      out += "\n### Rejected lines by reason\n\n"
+      out += Markdown.table(
+        ["Reason", "Lines"], q.rejectsByReason.map { [Markdown.escape($0.0), Markdown.count($0.1)] }, alignRight: [1])
+      out += "\nEach rejected line is in the `rejects` table with its file, line number and raw text.\n"
+    }
+    if !q.filesFailedNow.isEmpty {
+      out += "\n### Files that could not be read\n\n"
+      out += Markdown.table(
+        ["File", "Error"], q.filesFailedNow.map { [Markdown.escape($0.path), Markdown.escape($0.error)] })
+    }
+    return out
+  }
+}

@@ -1,0 +1,195 @@
+/// The database schema, its version, and the connection settings every stage uses.
+///
+/// `meta.schema_version` records the version. A database from an older version is migrated
+/// in one transaction; one from a newer version is refused (see docs/OPERATIONS.md).
+public enum Schema {
+  public static let version = 1
+
+  /// Statements that create version 1 from an empty database.
+  static let createV1 = """
+    CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+    CREATE TABLE runs(
+      run_id INTEGER PRIMARY KEY,
+      command TEXT NOT NULL,
+      arguments TEXT NOT NULL DEFAULT '',
+      started_at TEXT NOT NULL,
+      ended_at TEXT NOT NULL,
+      exit_status INTEGER NOT NULL,
+      host TEXT NOT NULL,
+      pid INTEGER NOT NULL,
+      files_ingested INTEGER NOT NULL DEFAULT 0,
+      files_failed INTEGER NOT NULL DEFAULT 0,
+      files_skipped INTEGER NOT NULL DEFAULT 0,
+      lines_read INTEGER NOT NULL DEFAULT 0,
+      events_kept INTEGER NOT NULL DEFAULT 0,
+      rejected INTEGER NOT NULL DEFAULT 0,
+      duplicates INTEGER NOT NULL DEFAULT 0,
+      message TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE files(
+      file_id INTEGER PRIMARY KEY,
+      run_id INTEGER NOT NULL,
+      path TEXT NOT NULL,
+      content_hash TEXT NOT NULL,
+      size INTEGER NOT NULL,
+      status TEXT NOT NULL CHECK (status IN ('ingested', 'failed', 'forgotten')),
+      format TEXT NOT NULL DEFAULT '',
+      error TEXT NOT NULL DEFAULT '',
+      lines INTEGER NOT NULL DEFAULT 0,
+      events INTEGER NOT NULL DEFAULT 0,
+      rejected INTEGER NOT NULL DEFAULT 0,
+      duplicates INTEGER NOT NULL DEFAULT 0,
+      recorded_at TEXT NOT NULL
+    );
+    CREATE UNIQUE INDEX files_ingested_content ON files(content_hash) WHERE status = 'ingested';
+    CREATE TABLE rejects(
+      file_id INTEGER NOT NULL,
+      run_id INTEGER NOT NULL,
+      path TEXT NOT NULL,
+      line INTEGER NOT NULL,
+      reason TEXT NOT NULL,
+      raw NOT NULL
+    );
+    CREATE INDEX rejects_by_file ON rejects(file_id, line);
+    CREATE TABLE user_agents(ua_id INTEGER PRIMARY KEY, user_agent TEXT NOT NULL UNIQUE);
+    CREATE TABLE event_keys(key INTEGER PRIMARY KEY, kind INTEGER NOT NULL, ref INTEGER NOT NULL);
+    CREATE TABLE views(
+      view_id INTEGER PRIMARY KEY, event_id TEXT NOT NULL, ts INTEGER NOT NULL,
+      creator_id TEXT NOT NULL, placement TEXT NOT NULL, viewer_id TEXT NOT NULL,
+      product_id TEXT NOT NULL, platform TEXT NOT NULL, store TEXT NOT NULL,
+      ua_id INTEGER NOT NULL, file_id INTEGER NOT NULL, line INTEGER NOT NULL
+    );
+    CREATE INDEX views_by_ts ON views(ts);
+    CREATE TABLE clicks(
+      click_row INTEGER PRIMARY KEY, event_id TEXT NOT NULL, ts INTEGER NOT NULL,
+      creator_id TEXT NOT NULL, placement TEXT NOT NULL, viewer_id TEXT NOT NULL,
+      product_id TEXT NOT NULL, platform TEXT NOT NULL, store TEXT NOT NULL,
+      ua_id INTEGER NOT NULL, file_id INTEGER NOT NULL, line INTEGER NOT NULL
+    );
+    CREATE INDEX clicks_by_ts ON clicks(ts);
+    CREATE INDEX clicks_by_viewer ON clicks(viewer_id, platform, store, product_id, ts)
+      WHERE viewer_id <> '';
+    CREATE TABLE conversions(
+      conversion_row INTEGER PRIMARY KEY, event_id TEXT NOT NULL, ts INTEGER NOT NULL,
+      viewer_id TEXT NOT NULL, product_id TEXT NOT NULL, platform TEXT NOT NULL,
+      store TEXT NOT NULL, order_id TEXT NOT NULL, click_id TEXT NOT NULL,
+      quantity INTEGER NOT NULL, amount TEXT NOT NULL, currency TEXT NOT NULL,
+      refunded INTEGER NOT NULL, file_id INTEGER NOT NULL, line INTEGER NOT NULL
+    );
+    CREATE INDEX conversions_by_ts ON conversions(ts);
+    CREATE INDEX conversions_by_order ON conversions(platform, order_id);
+    CREATE INDEX conversions_by_click ON conversions(click_id) WHERE click_id <> '';
+    CREATE TABLE dirty_hours(hour INTEGER PRIMARY KEY, click_platforms INTEGER NOT NULL DEFAULT 0);
+    CREATE TABLE pending_click_refs(click_id TEXT PRIMARY KEY) WITHOUT ROWID;
+    CREATE TABLE daily_metrics(
+      day TEXT NOT NULL,
+      creator_id TEXT NOT NULL,
+      placement TEXT NOT NULL,
+      platform TEXT NOT NULL,
+      store TEXT NOT NULL,
+      product_id TEXT NOT NULL,
+      views INTEGER NOT NULL,
+      unique_viewers INTEGER NOT NULL,
+      bot_views INTEGER NOT NULL,
+      clicks INTEGER NOT NULL,
+      unique_clickers INTEGER NOT NULL,
+      bot_clicks INTEGER NOT NULL,
+      orders INTEGER NOT NULL,
+      units INTEGER NOT NULL,
+      revenue_cents INTEGER NOT NULL,
+      commission_cents INTEGER NOT NULL,
+      refunds INTEGER NOT NULL,
+      refunded_cents INTEGER NOT NULL,
+      reversed_commission_cents INTEGER NOT NULL,
+      PRIMARY KEY (day, creator_id, placement, platform, store, product_id)
+    ) WITHOUT ROWID;
+    CREATE VIEW creator_earnings AS
+      SELECT day, creator_id, sum(views) AS views, sum(clicks) AS clicks, sum(orders) AS orders,
+        sum(units) AS units, sum(revenue_cents) AS revenue_cents, sum(commission_cents) AS commission_cents,
+        sum(refunds) AS refunds, sum(refunded_cents) AS refunded_cents,
+        sum(reversed_commission_cents) AS reversed_commission_cents,
+        sum(commission_cents) - sum(reversed_commission_cents) AS net_commission_cents
+      FROM daily_metrics WHERE creator_id <> '' GROUP BY day, creator_id;
+    CREATE VIEW product_funnel AS
+      SELECT day, platform, store, product_id, sum(views) AS views, sum(clicks) AS clicks,
+        sum(orders) AS orders, sum(units) AS units, sum(revenue_cents) AS revenue_cents,
+        sum(commission_cents) AS commission_cents, sum(refunds) AS refunds,
+        sum(refunded_cents) AS refunded_cents
+      FROM daily_metrics WHERE product_id <> '' GROUP BY day, platform, store, product_id;
+    CREATE VIEW platform_summary AS
+      SELECT day, platform, store, placement, sum(views) AS views, sum(bot_views) AS bot_views,
+        sum(clicks) AS clicks, sum(bot_clicks) AS bot_clicks, sum(orders) AS orders,
+        sum(revenue_cents) AS revenue_cents, sum(commission_cents) AS commission_cents,
+        sum(refunded_cents) AS refunded_cents, sum(reversed_commission_cents) AS reversed_commission_cents
+      FROM daily_metrics GROUP BY day, platform, store, placement;
+    """
+
+  /// Upgrades from version N to N+1, indexed by N. Empty while version 1 is the only one.
+  static let migrations: [Int: String] = [:]
+
+  /// Opens the database for a stage: sets the connection up and brings the schema to ``version``.
+  public static func open(path: String) throws(PipelineError) -> SQLiteDatabase {
+    let db: SQLiteDatabase
+    do {
+      db = try SQLiteDatabase(path: path)
+      try db.execute(
+        """
+        PRAGMA journal_mode = WAL;
+        PRAGMA synchronous = NORMAL;
+        PRAGMA cache_size = -131072;
+        PRAGMA temp_store = MEMORY;
+        PRAGMA foreign_keys = OFF;
+        """)
+    } catch {
+      throw PipelineError.database(path: path, error)
+    }
+    try migrate(db)
+    return db
+  }
+
+  static func migrate(_ db: SQLiteDatabase) throws(PipelineError) {
+    do {
+      let tables = try db.scalarInt("SELECT count(*) FROM sqlite_master WHERE type = 'table'") ?? 0
+      if tables == 0 {
+        try db.transaction {
+          try db.execute(createV1)
+          try db.run("INSERT INTO meta(key, value) VALUES ('schema_version', ?)", [.text(String(version))])
+        }
+        return
+      }
+      let hasMeta = try db.scalarInt("SELECT count(*) FROM sqlite_master WHERE name = 'meta'") ?? 0
+      guard hasMeta == 1,
+        let text = try db.scalarText("SELECT value FROM meta WHERE key = 'schema_version'"),
+        let found = Int(text)
+      else {
+        throw PipelineError.unusableDatabase(
+          path: db.path,
+          reason: "it is not a ClickPipeline database (no schema version); point --db at a new file or at a database ClickPipeline created")
+      }
+      if found > version {
+        throw PipelineError.unusableDatabase(
+          path: db.path,
+          reason: "it has schema version \(found), newer than this ClickPipeline (version \(version)); upgrade ClickPipeline")
+      }
+      if found < version {
+        try db.transaction {
+          for step in found..<version {
+            guard let sql = migrations[step] else {
+              throw PipelineError.unusableDatabase(
+                path: db.path,
+                reason: "schema version \(step) cannot be migrated; rebuild it by ingesting the logs into a new database")
+            }
+            try db.execute(sql)
+          }
+          try db.run("UPDATE meta SET value = ? WHERE key = 'schema_version'", [.text(String(version))])
+        }
+      }
+    } catch let error as PipelineError {
+      throw error
+    } catch let error as DatabaseError {
+      throw PipelineError.database(path: db.path, error)
+    } catch {
+      throw PipelineError.database(path: db.path, DatabaseError(code: 1, message: "\(error)"))
+    }
+  }
+}

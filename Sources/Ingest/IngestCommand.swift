@@ -1,0 +1,90 @@
+import ArgumentParser
+import ClickPipeline
+import ClickPipelineCLI
+import Foundation
+import Logging
+
+@main
+struct IngestCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "ingest",
+    abstract: "Read click, view and conversion logs; validate, deduplicate and stage their events.",
+    discussion: """
+      Each PATH is a log file or a directory (searched recursively; names starting with '.' are \
+      skipped). Files may be gzip (also multi-member) or plain text, NDJSON or CSV with a header. \
+      Bad lines are stored in the `rejects` table with file, line and reason, and the run goes on. \
+      Events are unique by event_id across everything ever ingested, so overlapping dumps and \
+      reruns change nothing. A file that cannot be read whole (truncated or corrupt gzip) \
+      contributes nothing, is recorded as failed, and is retried by the next run.
+
+      The whole run is one transaction: if it fails or is killed, the database is as before.
+
+      EXAMPLES
+        ingest --db clicks.sqlite logs/2026-11-01/
+        ingest --db clicks.sqlite --config clickpipeline.toml logs/*.ndjson.gz
+        ingest --db clicks.sqlite --forget logs/2026-11-01/part-0003.ndjson.gz
+
+      EXIT STATUS
+        0   success (rejected lines are not a failure)
+        1   nothing was changed: bad arguments, configuration or database
+        2   finished, but some input files could not be read (they are retried next run)
+        75  another run holds the database (use --wait SECONDS to wait for it)
+      """)
+
+  @OptionGroup var common: CommonOptions
+
+  @Option(help: ArgumentHelp("Files parsed in parallel (default: the number of cores).", valueName: "n"))
+  var workers: Int?
+
+  @Option(
+    help: ArgumentHelp(
+      "Forget an ingested file, given by its path or content hash, with its events and rejects, so that a corrected dump can be ingested again. Repeatable.",
+      valueName: "path-or-hash"))
+  var forget: [String] = []
+
+  @Argument(help: ArgumentHelp("Log files or directories to ingest.", valueName: "path"))
+  var paths: [String] = []
+
+  func validate() throws {
+    if paths.isEmpty && forget.isEmpty {
+      throw ValidationError("Give at least one log file or directory to ingest (or --forget FILE).")
+    }
+    if !paths.isEmpty && !forget.isEmpty {
+      throw ValidationError("--forget runs on its own: run it first, then ingest the corrected files.")
+    }
+    if let workers, workers < 1 { throw ValidationError("--workers must be at least 1, got \(workers).") }
+  }
+
+  func run() throws {
+    let logger = common.makeLogger(label: "ingest")
+    let interactive = common.interactive
+    runStage(logger: logger) { try execute(logger: logger, interactive: interactive) }
+  }
+
+  private func execute(logger: Logger, interactive: Bool) throws -> Int32 {
+    let configuration = try common.loadConfiguration()
+    if !forget.isEmpty {
+      let forgotten = try FileForgetter(databasePath: common.db, lockWait: common.wait, logger: logger)
+        .forget(forget, commandLine: CommandLine.arguments.joined(separator: " "))
+      if interactive {
+        logger.warning("forgot \(forgotten.files) file(s): \(grouped(forgotten.events)) events, \(grouped(forgotten.rejects)) rejects; run aggregate next")
+      }
+      return 0
+    }
+    var options = IngestOptions(databasePath: common.db, inputPaths: paths, configuration: configuration)
+    if let workers { options.workers = workers }
+    options.lockWait = common.wait
+    options.commandLine = CommandLine.arguments.joined(separator: " ")
+    let line = interactive ? ProgressLine(stage: "ingest") : nil
+    let started = Clock.monotonic()
+    var progress: (@Sendable (IngestProgress) -> Void)?
+    if let line { progress = { line.update($0) } }
+    let result = try IngestRunner(options: options, logger: logger, progress: progress).run()
+    line?.finish()
+    if interactive {
+      let seconds = Clock.monotonic() - started
+      FileHandle.standardError.write(Data(("ingest: \(result.filesIngested) file(s) ingested, \(result.filesSkipped) skipped (already ingested), \(result.filesFailed) failed; \(grouped(result.eventsKept)) events kept, \(grouped(result.rejected)) lines rejected, \(grouped(result.duplicates)) duplicates; " + String(format: "%.1f s", seconds) + "\n").utf8))
+    }
+    return result.exitCode
+  }
+}

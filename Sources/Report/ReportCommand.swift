@@ -1,0 +1,68 @@
+import ArgumentParser
+import ClickPipeline
+import ClickPipelineCLI
+import Foundation
+import Logging
+
+@main
+struct ReportCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "report",
+    abstract: "Write the run summary and per-creator earnings statements (Markdown and CSV).",
+    discussion: """
+      Writes into --out: summary.md (totals, funnel, daily trend, platforms, placements, top \
+      creators and products, data quality), creators/<creator_id>.md (an earnings statement \
+      for every creator active in the period, with payout status against \
+      payout.threshold_cents) and creator_earnings.csv (one row per creator, in cents). The \
+      database keeps the views creator_earnings, product_funnel and platform_summary for SQL. \
+      The same database gives byte-identical files.
+
+      EXAMPLES
+        report --db clicks.sqlite --out reports/
+        report --db clicks.sqlite --out reports/2026-11 --from 2026-11-01 --to 2026-11-30
+        report --db clicks.sqlite --out statements/ --creator c_1042 --config clickpipeline.toml
+
+      EXIT STATUS
+        0   success
+        1   nothing was written: bad arguments, configuration, database or output folder
+        75  another run holds the database (use --wait SECONDS to wait for it)
+      """)
+
+  @OptionGroup var common: CommonOptions
+
+  @Option(help: ArgumentHelp("Folder for summary.md, creators/ and creator_earnings.csv (created if missing).", valueName: "dir"))
+  var out: String
+
+  @Option(help: ArgumentHelp("First day of the period, YYYY-MM-DD (default: the first day with data).", valueName: "day"))
+  var from: String?
+
+  @Option(help: ArgumentHelp("Last day of the period, YYYY-MM-DD, inclusive (default: the last day with data).", valueName: "day"))
+  var to: String?
+
+  @Option(help: ArgumentHelp("Write only this creator's statement.", valueName: "id"))
+  var creator: String?
+
+  func validate() throws {
+    if let from, let to, from > to { throw ValidationError("--from \(from) is after --to \(to).") }
+  }
+
+  func run() throws {
+    let logger = common.makeLogger(label: "report")
+    let interactive = common.interactive
+    runStage(logger: logger) { try execute(logger: logger, interactive: interactive) }
+  }
+
+  private func execute(logger: Logger, interactive: Bool) throws -> Int32 {
+    let configuration = try common.loadConfiguration()
+    var options = ReportOptions(databasePath: common.db, outputDirectory: out, configuration: configuration)
+    options.from = from
+    options.to = to
+    options.creator = creator
+    options.lockWait = common.wait
+    let result = try ReportRunner(options: options, logger: logger).run()
+    if interactive {
+      FileHandle.standardError.write(Data("report: \(result.from) to \(result.to): \(out)/summary.md, \(result.statements) statement(s) in \(out)/creators/, \(out)/creator_earnings.csv\n".utf8))
+    }
+    return 0
+  }
+}

@@ -1,0 +1,441 @@
+#!/usr/bin/env python3
+"""Generate realistic, reproducible click/view/conversion logs for benchmarks.
+
+    python3 benchmarks/generate.py --events 5000000 --files 16 --seed 1 --out /tmp/bench-data/5m
+
+writes OUT/part-0000.ndjson.gz ... part-NNNN.ndjson.gz (standard gzip, one member each)
+and OUT/.generator.json (parameters and counts; the leading dot keeps it out of `ingest`).
+Same arguments -> byte-identical files, whatever --jobs is: every file has its own
+random stream seeded from (seed, file index), and the "world" (creators, products,
+stores) is derived from the seed alone. Standard library only.
+
+The data is in the clean form the DuckDB reference accepts: NDJSON, RFC 3339 UTC
+timestamps with milliseconds ('Z'), string ids, amounts as strings with 2 decimals.
+
+Shape (approximate shares of lines):
+  views 80 %, clicks 17 %, ordered conversions 2.5 %, refunds 0.5 %,
+  bot traffic ~2 % of views and clicks (user agents with bot/crawler/spider/headless...),
+  duplicates ~1 % (the same line again later in the same file, or in the next file),
+  ~50k creators (skewed popularity), ~20k products (amazon + a few hundred brand stores),
+  ~1M viewers, bio and post placements; each creator's post links one product and the
+  bio links a few, so daily_metrics has realistic group sizes.
+  Conversions follow a non-bot click by the same viewer on the same product: most within
+  the attribution window (some carry click_id, some rely on the viewer fallback, a few
+  carry only click_id), some outside it, some organic (no click at all); a few name a bot
+  click by click_id; a few ordered postbacks are retried with a fresh event_id (same
+  order_id, same payload); ~20 % of orders are refunded later (mostly in full).
+  Currencies: mostly USD, some EUR and GBP. Events that would fall after the end of the
+  period are not written, so every line's ts lies in [start, start + days).
+"""
+import argparse
+import heapq
+import json
+import multiprocessing
+import os
+import random
+import sys
+import time
+import zlib
+
+N_CREATORS = 50_000
+N_PRODUCTS = 20_000
+N_STORES = 300
+N_VIEWERS = 1_000_000
+DAY_MS = 86_400_000
+HOUR_MS = 3_600_000
+
+# Human user agents (realistic lengths: in-app browsers, mobile and desktop browsers).
+HUMAN_UAS = [
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_6_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148",
+    "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Mobile Safari/537.36",
+    "Mozilla/5.0 (Linux; Android 14; SM-S921B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/129.0.6668.100 Mobile Safari/537.36",
+    "Mozilla/5.0 (Linux; Android 14; SM-A546E Build/UP1A.231005.007; wv) AppleWebKit/537.36 (KHTML, like Gecko) ShortVideo/41.1.3",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 ShortVideo/41.2.0",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Safari/605.1.15",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:132.0) Gecko/20100101 Firefox/132.0",
+    "Mozilla/5.0 (Android 14; Mobile; rv:132.0) Gecko/132.0 Firefox/132.0",
+    "Mozilla/5.0 (Linux; Android 12; moto g(60)) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Mobile Safari/537.36",
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/129.0.0.0 Safari/537.36",
+]
+# Bot user agents: each matches a default pattern of CONTRACT §3.
+BOT_UAS = [
+    "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+    "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
+    "Mozilla/5.0 (compatible; AhrefsBot/7.0; +http://ahrefs.com/robot/)",
+    "Mozilla/5.0 (Linux; Android 6.0.1; Nexus 5X Build/MMB29P) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.6723.69 Mobile Safari/537.36 (compatible; Googlebot/2.1)",
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/130.0.0.0 Safari/537.36",
+    "python-requests/2.32.3",
+    "curl/8.5.0",
+    "Mozilla/5.0 (compatible; SeznamBot/4.0; +https://o-seznam.cz/napoveda/vyhledavani/en/seznambot-crawler/)",
+    "Mozilla/5.0 (compatible; YandexBot/3.0; +http://yandex.com/bots)",
+    "Sogou web spider/4.0(+http://www.sogou.com/docs/help/webmasters.htm#07)",
+]
+
+STORE_WORDS_A = ["lumi", "oak", "kind", "north", "soft", "wild", "pure", "bright", "tiny", "urban",
+                 "salt", "glow", "fern", "stone", "cloud", "sun", "moss", "river", "cedar", "honey"]
+STORE_WORDS_B = ["skin", "ash", "home", "goods", "kitchen", "studio", "co", "supply", "beauty", "wear",
+                 "paper", "labs", "table", "garden", "craft"]
+ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+class World:
+    """Creators, products and stores: a pure function of the seed."""
+
+    def __init__(self, seed):
+        rng = random.Random("world:%d" % seed)
+        stores, seen = [], set()
+        while len(stores) < N_STORES:
+            name = "%s-%s" % (rng.choice(STORE_WORDS_A), rng.choice(STORE_WORDS_B))
+            if name in seen:
+                name = "%s-%d" % (name, len(stores))
+            seen.add(name)
+            stores.append(name)
+        self.products = []  # (json fragment for platform/store/product, platform, store, product, price cents)
+        seen = set()
+        for i in range(N_PRODUCTS):
+            if rng.random() < 0.7:
+                while True:
+                    pid = "B0" + "".join(rng.choice(ALNUM) for _ in range(8))
+                    if pid not in seen:
+                        break
+                platform, store = "amazon", ""
+                frag = '"product_id":"%s","platform":"amazon"' % pid
+            else:
+                s = int(N_STORES * rng.random() ** 1.5)
+                store = stores[s]
+                pid = "%s-%05d" % (store.split("-")[0].upper()[:4], i)
+                platform = "brand_store"
+                frag = '"product_id":"%s","platform":"brand_store","store":"%s"' % (pid, store)
+            seen.add(pid)
+            price = int(min(49_999, max(199, 100 * 2.718281828 ** rng.gauss(3.1, 0.8))))
+            price = price - price % 100 + 99 if rng.random() < 0.6 else price  # x.99 prices
+            self.products.append((frag, platform, store, pid, price))
+        # A skewed popularity table: creators' links point into it.
+        self.popular = [int(N_PRODUCTS * rng.random() ** 2) for _ in range(100_003)]
+        self.creators = ["cr%07d" % ((i * 7919 + 13) % 10_000_000) for i in range(N_CREATORS)]
+        # Posts per creator (1..24) and bio links (1..5).
+        self.n_posts = [1 + (i * 37 + 11) % 24 for i in range(N_CREATORS)]
+        self.n_bio = [1 + (i * 13 + 5) % 5 for i in range(N_CREATORS)]
+
+    def post_product(self, c, k):
+        return self.popular[(c * 7919 + k * 104_729) % 100_003]
+
+    def bio_product(self, c, j):
+        return self.popular[(c * 15_485_863 + j * 32_452_843 + 7) % 100_003]
+
+
+def post_id(c, k):
+    return "73%017d" % (c * 4_099 + k * 1_000_003 + 1)
+
+
+def make_uuid(rng):
+    h = "%032x" % rng.getrandbits(128)
+    return "%s-%s-4%s-a%s-%s" % (h[:8], h[8:12], h[13:16], h[17:20], h[20:])
+
+
+def amount_text(cents):
+    return "%d.%02d" % divmod(cents, 100)
+
+
+class FileGen:
+    """One output file: a time-ordered stream of base events plus scheduled ones."""
+
+    def __init__(self, a, fi, world):
+        self.a, self.fi, self.w = a, fi, world
+        self.rng = random.Random("file:%d:%d" % (a.seed, fi))
+        self.start, self.end = a.start_ms, a.start_ms + a.days * DAY_MS
+        self.day0 = a.start_ms // DAY_MS
+        import datetime
+        self.daystr = [(datetime.date(1970, 1, 1) + datetime.timedelta(days=self.day0 + d)).isoformat()
+                       for d in range(a.days + 2)]
+        self.hms = ["%02d:%02d:%02d" % (s // 3600, s // 60 % 60, s % 60) for s in range(86_400)]
+        self.ms3 = ["%03d" % i for i in range(1000)]
+        self.heap = []      # (emit_ms, seq, line)
+        self.seq = 0
+        self.orders = 0
+        self.counts = dict(view=0, click=0, ordered=0, refunded=0, bot=0, duplicate=0, retry=0,
+                           conv_click_id=0, conv_fallback=0, conv_outside=0, conv_organic=0,
+                           conv_bot_click=0, dropped_after_end=0)
+
+    def ts(self, ms):
+        d, r = divmod(ms, DAY_MS)
+        return "%sT%s.%sZ" % (self.daystr[d - self.day0], self.hms[r // 1000], self.ms3[r % 1000])
+
+    def push(self, emit_ms, line):
+        if emit_ms >= self.end:
+            self.counts["dropped_after_end"] += 1
+            return False
+        self.seq += 1
+        heapq.heappush(self.heap, (emit_ms, self.seq, line))
+        return True
+
+    # -- event builders --------------------------------------------------------------
+    def conversion(self, ms, order_id, prod, click_id, viewer, qty, status, cents=None):
+        frag, platform, store, pid, price = self.w.products[prod]
+        rng = self.rng
+        if cents is None:
+            cents = price * qty
+        r = rng.random()
+        if r < 0.90:
+            cur = "USD"
+        elif r < 0.96:
+            cur, cents = "EUR", cents * 100 // 108
+        else:
+            cur, cents = "GBP", cents * 100 // 127
+        parts = ['{"type":"conversion","event_id":"', make_uuid(rng), '","ts":"', self.ts(ms),
+                 '","order_id":"', order_id, '"']
+        if click_id:
+            parts += [',"click_id":"', click_id, '"']
+        if viewer:
+            parts += [',"viewer_id":"', viewer, '"']
+        parts += [",", frag, ',"quantity":%d,"amount":"%s","currency":"%s","status":"%s"}\n'
+                  % (qty, amount_text(cents), cur, status)]
+        return "".join(parts), cents, cur
+
+    def schedule_conversion(self, click_ms, click_id, viewer, prod, bot_click=False):
+        rng, c = self.rng, self.counts
+        platform = self.w.products[prod][1]
+        window = 24 * HOUR_MS if platform == "amazon" else 168 * HOUR_MS
+        if bot_click:
+            delay = int(rng.expovariate(1 / HOUR_MS)) + 1000
+            kind, viewer = "conv_bot_click", None
+        elif rng.random() < 0.92:
+            mean = 2 * HOUR_MS if platform == "amazon" else 20 * HOUR_MS
+            delay = min(int(rng.expovariate(1 / mean)) + 1000, window - 1000)
+            r = rng.random()
+            if r < 0.60:
+                kind = "conv_click_id"
+            elif r < 0.95:
+                kind, click_id = "conv_fallback", None
+            else:
+                kind, viewer = "conv_click_id", None   # click_id only, no viewer
+        else:
+            delay = window + 1000 + int(rng.random() * 2 * DAY_MS)
+            kind, click_id = "conv_outside", None
+        ms = click_ms + delay
+        if ms >= self.end:
+            c["dropped_after_end"] += 1
+            return
+        self.orders += 1
+        if platform == "amazon":
+            order_id = "%03d-%07d-%07d" % (111 + self.fi % 889, self.orders, rng.getrandbits(23) % 10_000_000)
+        else:
+            order_id = "%s-%d%07d" % (self.w.products[prod][2][:4].upper(), self.fi, self.orders)
+        qty = 1 if rng.random() < 0.8 else (2 if rng.random() < 0.75 else 3)
+        line, cents, cur = self.conversion(ms, order_id, prod, click_id, viewer, qty, "ordered")
+        if self.push(ms, line):
+            c[kind] += 1
+            c["ordered"] += 1
+            if rng.random() < 0.003:   # postback retried: same payload, fresh event_id
+                k = len('{"type":"conversion","event_id":"')
+                retry = line[:k] + make_uuid(rng) + line[k + 36:]
+                if self.push(ms + 1 + int(rng.random() * 600_000), retry):
+                    c["retry"] += 1
+            if rng.random() < 0.25:    # refunded later, mostly in full
+                rms = ms + HOUR_MS + int(rng.expovariate(1 / DAY_MS))
+                rc = cents if rng.random() < 0.8 else cents * (20 + int(rng.random() * 60)) // 100
+                if rms >= self.end:
+                    c["dropped_after_end"] += 1
+                elif self.push(rms, self.refund_line(rms, order_id, prod, cur, rc)):
+                    c["refunded"] += 1
+
+    def refund_line(self, ms, order_id, prod, cur, cents):
+        frag = self.w.products[prod][0]
+        return ('{"type":"conversion","event_id":"%s","ts":"%s","order_id":"%s",%s,"amount":"%s",'
+                '"currency":"%s","status":"refunded"}\n'
+                % (make_uuid(self.rng), self.ts(ms), order_id, frag, amount_text(cents), cur))
+
+    def base_event(self, ms):
+        """A view, a click or (rarely) an organic conversion at time ms."""
+        rng, w, c = self.rng, self.w, self.counts
+        r = rng.random()
+        if r < 0.0026:   # organic conversion: no click behind it
+            prod = w.popular[int(rng.random() * 100_003)]
+            self.orders += 1
+            order_id = "%03d-%07d-%07d" % (111 + self.fi % 889, self.orders, rng.getrandbits(23) % 10_000_000)
+            viewer = "vw%08d" % int(rng.random() * N_VIEWERS) if rng.random() < 0.5 else None
+            line, _, _ = self.conversion(ms, order_id, prod, None, viewer, 1, "ordered")
+            c["ordered"] += 1
+            c["conv_organic"] += 1
+            return line
+        is_click = r < 0.0026 + 0.1775
+        cidx = int(N_CREATORS * rng.random() ** 2.5)
+        creator = w.creators[cidx]
+        if rng.random() < 0.7:
+            k = int(w.n_posts[cidx] * rng.random() ** 2)
+            prod = w.post_product(cidx, k) if (is_click or rng.random() < 0.85) else None
+            # Half the producers leave placement out: post_id implies "post".
+            head = ('","creator_id":"%s","post_id":"%s","placement":"post"' if rng.random() < 0.5
+                    else '","creator_id":"%s","post_id":"%s"') % (creator, post_id(cidx, k))
+        else:
+            prod = (w.bio_product(cidx, int(w.n_bio[cidx] * rng.random()))
+                    if (is_click or rng.random() < 0.6) else None)
+            head = ('","creator_id":"%s","placement":"bio"' if rng.random() < 0.5
+                    else '","creator_id":"%s"') % creator
+        bot = rng.random() < 0.02
+        if bot:
+            c["bot"] += 1
+            viewer = None
+            ua = BOT_UAS[int(rng.random() * len(BOT_UAS))]
+        else:
+            v = int(rng.random() * N_VIEWERS)
+            viewer = "vw%08d" % v if rng.random() < 0.97 or is_click else None
+            ua = HUMAN_UAS[v % len(HUMAN_UAS)]
+        eid = make_uuid(rng)
+        parts = ['{"type":"click","event_id":"' if is_click else '{"type":"view","event_id":"',
+                 eid, '","ts":"', self.ts(ms), head]
+        if viewer:
+            parts += [',"viewer_id":"', viewer, '"']
+        if prod is not None:
+            parts += [",", w.products[prod][0]]
+        parts += [',"user_agent":"', ua, '"}\n']
+        if is_click:
+            c["click"] += 1
+            if not bot and rng.random() < 0.145:
+                self.schedule_conversion(ms, eid, viewer, prod)
+            elif bot and rng.random() < 0.01:
+                self.schedule_conversion(ms, eid, viewer, prod, bot_click=True)
+        else:
+            c["view"] += 1
+        return "".join(parts)
+
+    def pool_lines(self, owner):
+        """Events of file `owner` that are logged twice: in file owner and in file owner+1."""
+        a = self.a
+        n = a.events // a.files // 200    # 0.5 % of a file
+        saved_rng = self.rng
+        self.rng = random.Random("pool:%d:%d" % (a.seed, owner))
+        saved_counts, saved_heap, saved_orders = self.counts, self.heap, self.orders
+        self.counts, self.heap = dict((k, 0) for k in saved_counts), []
+        out = []
+        for _ in range(n):
+            ms = self.start + int(self.rng.random() * (self.end - self.start))
+            line = self.base_event(ms)
+            if line.startswith('{"type":"conversion"'):
+                continue
+            out.append((ms, line))
+        # Conversions scheduled by pool clicks are not kept.
+        self.rng, self.counts, self.heap, self.orders = saved_rng, saved_counts, saved_heap, saved_orders
+        return out
+
+    def run(self, path):
+        a, rng, c = self.a, self.rng, self.counts
+        n = a.events // a.files + (1 if self.fi < a.events % a.files else 0)
+        # Cross-file duplicates: this file's pool and the previous file's pool.
+        owners = [self.fi] if a.files == 1 else [self.fi, (self.fi - 1) % a.files]
+        for owner in owners:
+            for ms, line in self.pool_lines(owner):
+                self.push(ms, line)
+                if owner != self.fi:
+                    c["duplicate"] += 1
+                else:
+                    c["view" if line.startswith('{"type":"view"') else "click"] += 1
+        if a.files == 1:   # one file: its pool appears twice in it
+            for ms, line in self.pool_lines(self.fi):
+                self.push(ms + 1, line)
+                c["duplicate"] += 1
+        comp = zlib.compressobj(a.level, zlib.DEFLATED, 31)   # gzip wrapper, mtime 0
+        raw = 0
+        span = self.end - self.start
+        buf = []
+        written = 0
+        with open(path + ".tmp", "wb") as f:
+            while written < n:
+                # Base events are spread so that the n-th line lands at the end of the period.
+                ms = self.start + int((written + rng.random()) * span / n)
+                heap = self.heap
+                while heap and heap[0][0] <= ms and written < n:
+                    buf.append(heapq.heappop(heap)[2])
+                    written += 1
+                if written >= n:
+                    break
+                line = self.base_event(ms)
+                buf.append(line)
+                written += 1
+                if rng.random() < 0.005:   # the same line again, a little later
+                    if self.push(ms + 1 + int(rng.random() * 600_000), line):
+                        c["duplicate"] += 1
+                if len(buf) >= 8192:
+                    data = "".join(buf).encode()
+                    raw += len(data)
+                    f.write(comp.compress(data))
+                    buf = []
+            data = "".join(buf).encode()
+            raw += len(data)
+            f.write(comp.compress(data))
+            f.write(comp.flush())
+        os.replace(path + ".tmp", path)
+        c["lines"] = written
+        c["bytes"] = raw
+        return c
+
+
+def worker(job):
+    a, fi = job
+    world = World(a.seed)
+    path = os.path.join(a.out, "part-%04d.ndjson.gz" % fi)
+    counts = FileGen(a, fi, world).run(path)
+    counts["gzip_bytes"] = os.path.getsize(path)
+    return fi, counts
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--events", type=int, required=True, help="total lines to write")
+    p.add_argument("--files", type=int, default=16, help="number of part-NNNN.ndjson.gz files")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--out", required=True, help="output directory (created)")
+    p.add_argument("--days", type=int, default=7, help="days covered (default 7)")
+    p.add_argument("--start", default="2026-10-01", help="first day, UTC (default 2026-10-01)")
+    p.add_argument("--level", type=int, default=6, help="gzip level (default 6)")
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes")
+    a = p.parse_args(argv)
+    import datetime
+    d = datetime.date.fromisoformat(a.start)
+    a.start_ms = (d - datetime.date(1970, 1, 1)).days * DAY_MS
+    if a.events < a.files or a.files < 1 or a.days < 1:
+        p.error("need --events >= --files >= 1 and --days >= 1")
+    return a
+
+
+def main(argv=None):
+    a = parse_args(argv)
+    os.makedirs(a.out, exist_ok=True)
+    for name in os.listdir(a.out):   # a smaller earlier run must not leave extra parts
+        if name.startswith("part-") and name.endswith(".ndjson.gz"):
+            os.remove(os.path.join(a.out, name))
+    t0 = time.time()
+    jobs = [(a, fi) for fi in range(a.files)]
+    total = {}
+    if a.jobs > 1 and a.files > 1:
+        with multiprocessing.get_context("fork").Pool(min(a.jobs, a.files)) as pool:
+            results = list(pool.imap_unordered(worker, jobs))
+    else:
+        results = [worker(j) for j in jobs]
+    for _, counts in results:
+        for k, v in counts.items():
+            total[k] = total.get(k, 0) + v
+    elapsed = time.time() - t0
+    meta = {"generator": "benchmarks/generate.py", "events": a.events, "files": a.files,
+            "seed": a.seed, "days": a.days, "start": a.start, "level": a.level,
+            "lines": total["lines"], "uncompressed_bytes": total["bytes"],
+            "gzip_bytes": total["gzip_bytes"], "counts": total, "seconds": round(elapsed, 1)}
+    with open(os.path.join(a.out, ".generator.json"), "w") as f:
+        json.dump(meta, f, indent=2, sort_keys=True)
+    n = total["lines"]
+    share = lambda k: "%.2f%%" % (100.0 * total[k] / n)
+    print("wrote %d lines in %d files to %s: %.1f MB NDJSON, %.1f MB gzip, %.0f B/line, %.1f s"
+          % (n, a.files, a.out, total["bytes"] / 1e6, total["gzip_bytes"] / 1e6,
+             total["bytes"] / n, elapsed))
+    print("views %s, clicks %s, ordered %s, refunds %s, bot %s, duplicates %s, retried orders %d"
+          % (share("view"), share("click"), share("ordered"), share("refunded"), share("bot"),
+             share("duplicate"), total["retry"]))
+    print("conversions: click_id %d, viewer fallback %d, outside window %d, organic %d, bot click %d"
+          % (total["conv_click_id"], total["conv_fallback"], total["conv_outside"],
+             total["conv_organic"], total["conv_bot_click"]))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
