@@ -66,7 +66,9 @@ let package = Package(
     ),
     .testTarget(
       name: "PipelineTests",
-      dependencies: ["ClickPipeline", "ClickPipelineCLI"],
+      // The executables are dependencies so that `swift test` builds them: the end-to-end
+      // tests run the real processes.
+      dependencies: ["ClickPipeline", "ClickPipelineCLI", "Ingest", "Aggregate", "Report"],
       resources: [.copy("Fixtures")],
       swiftSettings: swiftSettings
     ),
