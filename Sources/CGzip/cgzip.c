@@ -1,13 +1,24 @@
 /*
  * CGzip — see include/cgzip.h for the contract.
  *
- * Structure: a small state machine around the backend.
- *   PH_HEADER  collect the next member's 10-byte fixed header here (so truncation, trailing
- *              garbage and bad headers are judged the same way for both backends);
- *   PH_BODY    feed those 10 bytes, then the caller's bytes, to the backend until it reports
- *              the end of the member (trailer checked), then back to PH_HEADER.
- * The backend never sees bytes past the end of a member: zlib stops at Z_STREAM_END, and
- * ISA-L's isal_inflate (crc_flag ISAL_GZIP) stops right after the 8-byte trailer.
+ * A small state machine around the deflate backend, so that everything except the deflate
+ * data itself is judged by the same code whichever backend runs:
+ *   PH_HEADER   parse the next member's header here, all of it (magic, method, reserved
+ *               flags, FEXTRA, FNAME, FCOMMENT, FHCRC);
+ *   PH_BODY     give the deflate data to the backend, which decodes it and computes CRC-32;
+ *   PH_TRAILER  (zlib) collect the 8-byte trailer and compare CRC-32, then ISIZE.
+ * Backends:
+ *   - ISA-L: isal_inflate with crc_flag ISAL_GZIP_NO_HDR_VER — raw deflate, then ISA-L reads
+ *     the 8-byte trailer itself and verifies it; it stops right after the trailer. (Its own
+ *     header parser, ISAL_GZIP, loses FHCRC and flag state when a header with optional fields
+ *     is split across calls, so it is not used.)
+ *   - zlib: raw inflate (windowBits -15) plus crc32() of the output; it stops exactly at the
+ *     end of the deflate data. zlib's gzip mode (windowBits 16 + 15) is not used because it
+ *     reports a CRC mismatch as soon as the 4 CRC bytes arrive, where ISA-L needs all 8 bytes
+ *     first (a member cut inside its ISIZE would be "corrupt" on one backend and "truncated"
+ *     on the other).
+ * Both: CRC-32 is compared first, then ISIZE; fewer than 8 trailer bytes before the end of
+ * the input is truncation. The next member starts at the first byte after a trailer.
  */
 #include "cgzip.h"
 
@@ -21,9 +32,16 @@
 #include <isa-l/igzip_lib.h>
 #endif
 
-enum { PH_HEADER, PH_BODY, PH_DONE, PH_ERROR };
+enum { PH_HEADER, PH_BODY, PH_TRAILER, PH_DONE, PH_ERROR };
 
-/* Results of one backend step. */
+/* Header sub-states (RFC 1952 §2.3). */
+enum { HS_FIXED, HS_XLEN, HS_EXTRA, HS_NAME, HS_COMMENT, HS_HCRC, HS_DONE };
+#define FL_HCRC 0x02
+#define FL_EXTRA 0x04
+#define FL_NAME 0x08
+#define FL_COMMENT 0x10
+
+/* Results of one backend step (errors are negative CG_ERR_*). */
 enum { STEP_GOING = 0, STEP_MEMBER_END = 1 };
 
 /* Both backends take 32-bit lengths; stay well below. */
@@ -40,10 +58,17 @@ struct cg_gunzip {
   uint64_t consumed; /* caller bytes consumed (= file offset of *in) */
   uint64_t member;   /* members started */
 
-  uint8_t hdr[10];       /* fixed header of the current member */
-  unsigned hdr_len;      /* bytes collected */
-  unsigned hdr_pending;  /* bytes of hdr not yet given to the backend */
-  uint8_t last8[8];      /* the last 8 caller bytes consumed (oldest first) */
+  int hs;              /* header sub-state */
+  uint8_t hdr[10];     /* fixed header of the current member */
+  unsigned hdr_len;    /* bytes of the current fixed-size field collected */
+  uint8_t field[8];    /* XLEN, HCRC or the trailer being collected */
+  uint32_t extra_left; /* FEXTRA bytes still to skip */
+  uint32_t hcrc;       /* CRC-32 of the header bytes so far (when FHCRC is set) */
+
+  uint8_t last8[8]; /* the last 8 caller bytes consumed, oldest first (ISA-L errors) */
+
+  uint32_t crc;   /* zlib: CRC-32 of the member's output so far */
+  uint32_t isize; /* zlib: member's output length mod 2^32 */
 
   int error;
   uint64_t error_offset;
@@ -53,13 +78,12 @@ struct cg_gunzip {
 
   z_stream zs;
   int zs_ready;
-  gz_header zhead;
 #ifdef CP_HAVE_ISAL
   struct inflate_state *isal;
 #endif
 };
 
-/* ---------------------------------------------------------------- backends */
+/* ---------------------------------------------------------------- small helpers */
 
 int cg_backend_available(int backend) {
   switch (backend) {
@@ -98,117 +122,69 @@ static int fail(cg_gunzip *g, int code, uint64_t offset, uint64_t member, int in
   return code;
 }
 
+static uint32_t load_le32(const uint8_t *p) {
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void consume(cg_gunzip *g, size_t n) {
+  g->in += n;
+  g->in_len -= n;
+  g->consumed += n;
+}
+
+static void remember_consumed(cg_gunzip *g, const uint8_t *p, size_t n) {
+  if (n >= 8) {
+    memcpy(g->last8, p + n - 8, 8);
+  } else if (n > 0) {
+    memmove(g->last8, g->last8 + n, 8 - n);
+    memcpy(g->last8 + 8 - n, p, n);
+  }
+}
+
+/* ---------------------------------------------------------------- backends */
+
 static int backend_reset(cg_gunzip *g) {
 #ifdef CP_HAVE_ISAL
   if (g->backend == CG_BACKEND_ISAL) {
-    isal_inflate_reset(g->isal); /* keeps crc_flag = ISAL_GZIP */
+    isal_inflate_reset(g->isal); /* keeps crc_flag = ISAL_GZIP_NO_HDR_VER */
     return 0;
   }
 #endif
   if (!g->zs_ready) {
     memset(&g->zs, 0, sizeof g->zs);
-    if (inflateInit2(&g->zs, 16 + 15) != Z_OK) return CG_ERR_MEMORY;
+    if (inflateInit2(&g->zs, -15) != Z_OK) return CG_ERR_MEMORY;
     g->zs_ready = 1;
   } else if (inflateReset(&g->zs) != Z_OK) {
     return CG_ERR_MEMORY;
   }
-  /* Only to learn when the header is over (done = 1); extra/name/comment are not kept. */
-  memset(&g->zhead, 0, sizeof g->zhead);
-  inflateGetHeader(&g->zs, &g->zhead);
+  g->crc = (uint32_t)crc32(0L, Z_NULL, 0);
+  g->isize = 0;
   return 0;
 }
 
-/* 1 while the backend is still inside the member's header. */
-static int backend_in_header(const cg_gunzip *g) {
 #ifdef CP_HAVE_ISAL
-  if (g->backend == CG_BACKEND_ISAL) return g->isal->wrapper_flag == 0;
-#endif
-  return g->zhead.done == 0;
-}
-
-static uint32_t load_le32(const uint8_t *p) {
-  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-/* One backend call. Returns STEP_GOING, STEP_MEMBER_END or a negative CG_ERR_* (without
- * recording it). `*detail` gets a static description for errors. */
-static int backend_step(cg_gunzip *g, const uint8_t *src, size_t avail, uint8_t *out,
-                        size_t out_avail, size_t *used, size_t *wrote, const char **detail) {
-  *detail = "";
-#ifdef CP_HAVE_ISAL
-  if (g->backend == CG_BACKEND_ISAL) {
-    struct inflate_state *s = g->isal;
-    s->next_in = (uint8_t *)src;
-    s->avail_in = (uint32_t)avail;
-    s->next_out = out;
-    s->avail_out = (uint32_t)out_avail;
-    int r = isal_inflate(s);
-    *used = avail - s->avail_in;
-    *wrote = out_avail - s->avail_out;
-    if (r == ISAL_DECOMP_OK)
-      return s->block_state == ISAL_BLOCK_FINISH ? STEP_MEMBER_END : STEP_GOING;
-    return r; /* classified by the caller, which knows the trailer bytes */
-  }
-#endif
-  z_stream *z = &g->zs;
-  z->next_in = (Bytef *)src;
-  z->avail_in = (uInt)avail;
-  z->next_out = out;
-  z->avail_out = (uInt)out_avail;
-  int r = inflate(z, Z_NO_FLUSH);
-  *used = avail - z->avail_in;
-  *wrote = out_avail - z->avail_out;
-  switch (r) {
-  case Z_STREAM_END:
-    return STEP_MEMBER_END;
-  case Z_OK:
-  case Z_BUF_ERROR: /* no progress possible: the caller sees used == wrote == 0 */
-    return STEP_GOING;
-  case Z_MEM_ERROR:
-    *detail = "out of memory";
-    return CG_ERR_MEMORY;
-  case Z_DATA_ERROR: {
-    const char *m = z->msg ? z->msg : "";
-    *detail = m;
-    if (strcmp(m, "incorrect data check") == 0) return CG_ERR_CRC;
-    if (strcmp(m, "incorrect length check") == 0) return CG_ERR_LENGTH;
-    if (strcmp(m, "incorrect header check") == 0 || strcmp(m, "unknown compression method") == 0 ||
-        strcmp(m, "unknown header flags set") == 0 || strcmp(m, "header crc mismatch") == 0)
-      return CG_ERR_HEADER;
-    return CG_ERR_DATA;
-  }
-  default: /* Z_NEED_DICT cannot happen with gzip; Z_STREAM_ERROR would be a bug */
-    *detail = z->msg ? z->msg : "inflate failed";
-    return CG_ERR_DATA;
-  }
-}
-
-#ifdef CP_HAVE_ISAL
-static int classify_isal_error(cg_gunzip *g, int r, const char **detail) {
+static int isal_step(cg_gunzip *g, const uint8_t *src, size_t avail, uint8_t *out,
+                     size_t out_avail, size_t *used, size_t *wrote, const char **detail) {
   struct inflate_state *s = g->isal;
+  s->next_in = (uint8_t *)src;
+  s->avail_in = (uint32_t)avail;
+  s->next_out = out;
+  s->avail_out = (uint32_t)out_avail;
+  int r = isal_inflate(s);
+  *used = avail - s->avail_in;
+  *wrote = out_avail - s->avail_out;
+  remember_consumed(g, src, *used);
   switch (r) {
+  case ISAL_DECOMP_OK:
+    return s->block_state == ISAL_BLOCK_FINISH ? STEP_MEMBER_END : STEP_GOING;
   case ISAL_INCORRECT_CHECKSUM:
-    if (s->wrapper_flag == 0) {
-      *detail = "header crc mismatch";
-      return CG_ERR_HEADER;
-    }
-    /* The trailer is the last 8 bytes consumed: ISA-L stops right after it. */
-    if (load_le32(g->last8) != s->crc) {
-      *detail = "incorrect data check";
-      return CG_ERR_CRC;
-    }
-    if (load_le32(g->last8 + 4) != s->total_out) {
+    /* ISA-L stops right after the trailer, so it is the last 8 bytes consumed. */
+    if (load_le32(g->last8) == s->crc && load_le32(g->last8 + 4) != s->total_out) {
       *detail = "incorrect length check";
       return CG_ERR_LENGTH;
     }
     *detail = "incorrect data check";
     return CG_ERR_CRC;
-  case ISAL_INVALID_WRAPPER:
-    *detail = "invalid gzip wrapper";
-    return CG_ERR_HEADER;
-  case ISAL_UNSUPPORTED_METHOD:
-    *detail = "unknown compression method";
-    return CG_ERR_HEADER;
   case ISAL_INVALID_BLOCK:
     *detail = "invalid deflate block";
     return CG_ERR_DATA;
@@ -225,6 +201,35 @@ static int classify_isal_error(cg_gunzip *g, int r, const char **detail) {
 }
 #endif
 
+static int zlib_step(cg_gunzip *g, const uint8_t *src, size_t avail, uint8_t *out,
+                     size_t out_avail, size_t *used, size_t *wrote, const char **detail) {
+  z_stream *z = &g->zs;
+  z->next_in = (Bytef *)src;
+  z->avail_in = (uInt)avail;
+  z->next_out = out;
+  z->avail_out = (uInt)out_avail;
+  int r = inflate(z, Z_NO_FLUSH);
+  *used = avail - z->avail_in;
+  *wrote = out_avail - z->avail_out;
+  if (*wrote > 0) {
+    g->crc = (uint32_t)crc32(g->crc, out, (uInt)*wrote);
+    g->isize += (uint32_t)*wrote;
+  }
+  switch (r) {
+  case Z_STREAM_END:
+    return STEP_MEMBER_END;
+  case Z_OK:
+  case Z_BUF_ERROR: /* no progress possible: the caller sees used == wrote == 0 */
+    return STEP_GOING;
+  case Z_MEM_ERROR:
+    *detail = "out of memory";
+    return CG_ERR_MEMORY;
+  default: /* Z_DATA_ERROR; Z_NEED_DICT and Z_STREAM_ERROR cannot happen here */
+    *detail = z->msg ? z->msg : "inflate failed";
+    return CG_ERR_DATA;
+  }
+}
+
 /* ---------------------------------------------------------------- API */
 
 cg_gunzip *cg_gunzip_new_backend(int backend) {
@@ -240,6 +245,7 @@ cg_gunzip *cg_gunzip_new_backend(int backend) {
   if (!g) return NULL;
   g->backend = backend;
   g->phase = PH_HEADER;
+  g->hs = HS_FIXED;
   g->detail = "";
 #ifdef CP_HAVE_ISAL
   if (backend == CG_BACKEND_ISAL) {
@@ -249,7 +255,7 @@ cg_gunzip *cg_gunzip_new_backend(int backend) {
       return NULL;
     }
     isal_inflate_init(g->isal);
-    g->isal->crc_flag = ISAL_GZIP; /* parse the header, check CRC-32 and ISIZE */
+    g->isal->crc_flag = ISAL_GZIP_NO_HDR_VER; /* raw deflate, then check CRC-32 and ISIZE */
   }
 #endif
   return g;
@@ -269,7 +275,8 @@ void cg_gunzip_free(cg_gunzip *g) {
 void cg_gunzip_input(cg_gunzip *g, const uint8_t *in, size_t len, int eof) {
   if (g->phase == PH_ERROR || g->phase == PH_DONE) return;
   if (g->in_len != 0) {
-    fail(g, CG_ERR_USAGE, g->consumed, g->member, 0, "input given before the previous was consumed");
+    fail(g, CG_ERR_USAGE, g->consumed, g->member, 0,
+         "input given before the previous input was consumed");
     return;
   }
   g->in = len ? in : NULL;
@@ -277,23 +284,11 @@ void cg_gunzip_input(cg_gunzip *g, const uint8_t *in, size_t len, int eof) {
   if (eof) g->eof = 1;
 }
 
-static void remember_consumed(cg_gunzip *g, const uint8_t *p, size_t n) {
-  if (n >= 8) {
-    memcpy(g->last8, p + n - 8, 8);
-  } else if (n > 0) {
-    memmove(g->last8, g->last8 + n, 8 - n);
-    memcpy(g->last8 + 8 - n, p, n);
-  }
-}
-
-int cg_gunzip_read(cg_gunzip *g, uint8_t *out, size_t cap, size_t *produced) {
-  size_t made = 0;
-  *produced = 0;
-  if (g->phase == PH_ERROR) return g->error;
-  if (g->phase == PH_DONE) return CG_END;
-
-  for (;;) {
-    if (g->phase == PH_HEADER) {
+/* Consumes header bytes. Returns 0 (header complete, hs == HS_DONE, or input exhausted)
+ * or a recorded error. */
+static int parse_header(cg_gunzip *g) {
+  while (g->hs != HS_DONE) {
+    if (g->hs == HS_FIXED) {
       while (g->hdr_len < 10 && g->in_len > 0) {
         uint8_t c = *g->in;
         if (g->hdr_len == 0 && c != 0x1f) {
@@ -305,31 +300,133 @@ int cg_gunzip_read(cg_gunzip *g, uint8_t *out, size_t cap, size_t *produced) {
           return fail(g, CG_ERR_TRAILING_GARBAGE, g->consumed - 1, g->member, 0, "");
         }
         g->hdr[g->hdr_len++] = c;
-        g->in++;
-        g->in_len--;
-        g->consumed++;
+        consume(g, 1);
       }
-      if (g->hdr_len < 10) {
-        if (!g->eof) {
-          *produced = made;
-          return CG_NEED_INPUT;
-        }
-        if (g->hdr_len == 0 && g->member > 0) {
-          g->phase = PH_DONE;
-          *produced = made;
-          return CG_END;
-        }
-        return fail(g, CG_ERR_TRUNCATED, g->consumed, g->member + 1, 1, "");
-      }
+      if (g->hdr_len < 10) return 0;
       g->member++;
       if (g->hdr[2] != 8)
         return fail(g, CG_ERR_HEADER, g->consumed, g->member, 1, "unknown compression method");
       if (g->hdr[3] & 0xe0)
         return fail(g, CG_ERR_HEADER, g->consumed, g->member, 1, "unknown header flags set");
+      g->hcrc = (g->hdr[3] & FL_HCRC) ? (uint32_t)crc32(0L, g->hdr, 10) : 0;
+      g->hdr_len = 0;
+      g->hs = HS_XLEN;
+      continue;
+    }
+
+    uint8_t flags = g->hdr[3];
+    int absent = ((g->hs == HS_XLEN || g->hs == HS_EXTRA) && !(flags & FL_EXTRA)) ||
+                 (g->hs == HS_NAME && !(flags & FL_NAME)) ||
+                 (g->hs == HS_COMMENT && !(flags & FL_COMMENT)) ||
+                 (g->hs == HS_HCRC && !(flags & FL_HCRC));
+    if (absent || (g->hs == HS_EXTRA && g->extra_left == 0)) {
+      g->hs++;
+      continue;
+    }
+    if (g->in_len == 0) return 0;
+
+    const uint8_t *start = g->in;
+    size_t take = 0;
+    int done = 0;
+    switch (g->hs) {
+    case HS_XLEN:
+    case HS_HCRC:
+      while (g->hdr_len < 2 && take < g->in_len) g->field[g->hdr_len++] = start[take++];
+      done = g->hdr_len == 2;
+      break;
+    case HS_EXTRA:
+      take = g->in_len < g->extra_left ? g->in_len : g->extra_left;
+      g->extra_left -= (uint32_t)take;
+      done = g->extra_left == 0;
+      break;
+    case HS_NAME:
+    case HS_COMMENT: {
+      const uint8_t *nul = memchr(start, 0, g->in_len);
+      take = nul ? (size_t)(nul - start) + 1 : g->in_len;
+      done = nul != NULL;
+      break;
+    }
+    default:
+      break;
+    }
+    /* FHCRC covers every header byte before the CRC-16 itself. */
+    if ((flags & FL_HCRC) && g->hs != HS_HCRC) g->hcrc = (uint32_t)crc32(g->hcrc, start, (uInt)take);
+    consume(g, take);
+    if (!done) continue; /* input exhausted: returns above */
+
+    if (g->hs == HS_XLEN) {
+      g->extra_left = (uint32_t)g->field[0] | (uint32_t)g->field[1] << 8;
+      g->hdr_len = 0;
+    } else if (g->hs == HS_HCRC) {
+      uint32_t stored = (uint32_t)g->field[0] | (uint32_t)g->field[1] << 8;
+      g->hdr_len = 0;
+      if (stored != (g->hcrc & 0xffff))
+        return fail(g, CG_ERR_HEADER, g->consumed, g->member, 1, "header crc mismatch");
+    }
+    g->hs++;
+  }
+  return 0;
+}
+
+/* zlib: collects the 8-byte trailer and checks it. Returns 0 (complete and correct, or input
+ * exhausted) or a recorded error. */
+static int parse_trailer(cg_gunzip *g, int *complete) {
+  size_t take = 8 - g->hdr_len;
+  if (take > g->in_len) take = g->in_len;
+  if (take) memcpy(g->field + g->hdr_len, g->in, take);
+  g->hdr_len += (unsigned)take;
+  consume(g, take);
+  *complete = g->hdr_len == 8;
+  if (!*complete) return 0;
+  g->hdr_len = 0;
+  if (load_le32(g->field) != g->crc)
+    return fail(g, CG_ERR_CRC, g->consumed, g->member, 0, "incorrect data check");
+  if (load_le32(g->field + 4) != g->isize)
+    return fail(g, CG_ERR_LENGTH, g->consumed, g->member, 0, "incorrect length check");
+  return 0;
+}
+
+int cg_gunzip_read(cg_gunzip *g, uint8_t *out, size_t cap, size_t *produced) {
+  size_t made = 0;
+  *produced = 0;
+  if (g->phase == PH_ERROR) return g->error;
+  if (g->phase == PH_DONE) return CG_END;
+
+  for (;;) {
+    if (g->phase == PH_HEADER) {
+      int r = parse_header(g);
+      if (r < 0) return r;
+      if (g->hs != HS_DONE) { /* every input byte consumed inside a header */
+        if (!g->eof) {
+          *produced = made;
+          return CG_NEED_INPUT;
+        }
+        if (g->hs == HS_FIXED && g->hdr_len == 0 && g->member > 0) {
+          g->phase = PH_DONE;
+          *produced = made;
+          return CG_END;
+        }
+        return fail(g, CG_ERR_TRUNCATED, g->consumed, g->member + (g->hs == HS_FIXED), 1, "");
+      }
       int rr = backend_reset(g);
       if (rr < 0) return fail(g, rr, g->consumed, g->member, 1, "out of memory");
-      g->hdr_pending = 10;
       g->phase = PH_BODY;
+    }
+
+    if (g->phase == PH_TRAILER) {
+      int complete = 0;
+      int r = parse_trailer(g, &complete);
+      if (r < 0) return r;
+      if (!complete) {
+        if (!g->eof) {
+          *produced = made;
+          return CG_NEED_INPUT;
+        }
+        return fail(g, CG_ERR_TRUNCATED, g->consumed, g->member, 0, "");
+      }
+      g->phase = PH_HEADER;
+      g->hs = HS_FIXED;
+      continue;
     }
 
     /* PH_BODY */
@@ -337,50 +434,42 @@ int cg_gunzip_read(cg_gunzip *g, uint8_t *out, size_t cap, size_t *produced) {
       *produced = made;
       return CG_OK;
     }
-    int from_hdr = g->hdr_pending > 0;
-    const uint8_t *src = from_hdr ? g->hdr + (10 - g->hdr_pending) : g->in;
-    size_t avail = from_hdr ? g->hdr_pending : g->in_len;
-    if (avail > CG_MAX_CHUNK) avail = CG_MAX_CHUNK;
-    size_t out_avail = cap - made;
-    if (out_avail > CG_MAX_CHUNK) out_avail = CG_MAX_CHUNK;
-    /* zlib refuses a NULL next_in with avail_in 0 on some paths; give it a valid pointer. */
-    if (!src) src = g->hdr;
-
+    /* Backends want a valid pointer even with nothing to read. */
+    const uint8_t *src = g->in_len ? g->in : g->hdr;
+    size_t avail = g->in_len < CG_MAX_CHUNK ? g->in_len : CG_MAX_CHUNK;
+    size_t out_avail = cap - made < CG_MAX_CHUNK ? cap - made : CG_MAX_CHUNK;
     size_t used = 0, wrote = 0;
     const char *detail = "";
-    int r = backend_step(g, src, avail, out + made, out_avail, &used, &wrote, &detail);
+    int r;
+#ifdef CP_HAVE_ISAL
+    if (g->backend == CG_BACKEND_ISAL)
+      r = isal_step(g, src, avail, out + made, out_avail, &used, &wrote, &detail);
+    else
+#endif
+      r = zlib_step(g, src, avail, out + made, out_avail, &used, &wrote, &detail);
     made += wrote;
-    if (from_hdr) {
-      g->hdr_pending -= (unsigned)used;
-    } else {
-      remember_consumed(g, src, used);
-      g->in += used;
-      g->in_len -= used;
-      g->consumed += used;
-    }
+    consume(g, used);
+
     if (r == STEP_MEMBER_END) {
-      g->phase = PH_HEADER;
-      g->hdr_len = 0;
+      if (g->backend == CG_BACKEND_ZLIB) {
+        g->phase = PH_TRAILER;
+        g->hdr_len = 0;
+      } else { /* ISA-L has read and verified the trailer */
+        g->phase = PH_HEADER;
+        g->hs = HS_FIXED;
+      }
       continue;
     }
-    if (r < 0) {
-#ifdef CP_HAVE_ISAL
-      if (g->backend == CG_BACKEND_ISAL) r = classify_isal_error(g, r, &detail);
-#endif
-      int in_header = (r == CG_ERR_HEADER);
-      return fail(g, r, g->consumed, g->member, in_header, detail);
-    }
+    if (r < 0) return fail(g, r, g->consumed, g->member, 0, detail);
     if (used == 0 && wrote == 0) {
-      if (from_hdr)
-        return fail(g, CG_ERR_DATA, g->consumed, g->member, 1, "decoder stalled in the header");
       if (avail == 0) {
         if (!g->eof) {
           *produced = made;
           return CG_NEED_INPUT;
         }
-        return fail(g, CG_ERR_TRUNCATED, g->consumed, g->member, backend_in_header(g), "");
+        return fail(g, CG_ERR_TRUNCATED, g->consumed, g->member, 0, "");
       }
-      return fail(g, CG_ERR_DATA, g->consumed, g->member, 0, "decoder stalled");
+      return fail(g, CG_ERR_DATA, g->consumed, g->member, 0, "decoder made no progress");
     }
   }
 }
@@ -430,6 +519,7 @@ static uint64_t load_le64(const uint8_t *p) {
   return v;
 }
 
+/* Slicing-by-8, reflected, initial value and final XOR all ones (chainable like ISA-L's). */
 static uint64_t crc64_sliced(uint64_t t[8][256], uint64_t crc, const uint8_t *p, size_t n) {
   crc = ~crc;
   while (n >= 8) {

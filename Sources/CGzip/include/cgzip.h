@@ -6,13 +6,17 @@
  *
  *  - the input is one or more gzip members back to back (as `cat a.gz b.gz` makes); their
  *    decompressed bytes form one stream;
- *  - every member's 10-byte fixed header is checked here, before the backend sees it: magic
- *    1f 8b, method 8 (deflate), reserved flag bits zero; each member's CRC-32 and ISIZE trailer
- *    is checked by the backend;
- *  - end of input inside a member (its header included) is CG_ERR_TRUNCATED;
+ *  - each member's header is parsed by this library, not the backend: magic 1f 8b, method 8
+ *    (deflate), reserved flag bits zero, optional FEXTRA/FNAME/FCOMMENT skipped, FHCRC checked;
+ *  - each member's 8-byte trailer is checked: CRC-32 first (CG_ERR_CRC), then ISIZE
+ *    (CG_ERR_LENGTH);
+ *  - end of input inside a member (its header and trailer included) is CG_ERR_TRUNCATED;
  *  - after a complete member, the next bytes must be another member: anything that does not
  *    start with 1f 8b (zero padding included) is CG_ERR_TRAILING_GARBAGE. A lone 1f at the
  *    very end counts as the beginning of a member, so it is CG_ERR_TRUNCATED.
+ *  - invalid deflate data is CG_ERR_DATA. Only here can the backends differ: on data that is
+ *    both corrupt and cut short, ISA-L may notice the corruption (CG_ERR_DATA) before zlib,
+ *    which then reports CG_ERR_TRUNCATED, and the detail text is the backend's own.
  *
  * Usage: cg_gunzip_new(); then repeatedly cg_gunzip_read(). Whenever it returns
  * CG_NEED_INPUT, give the next raw bytes with cg_gunzip_input(); the bytes must stay valid

@@ -39,8 +39,9 @@ final class Attribution {
       "SELECT event_id, creator_id, placement, ua_id FROM clicks WHERE click_row = ?")
     latestClicks = try db.prepare(
       """
-      SELECT creator_id, placement, ua_id FROM clicks
-      WHERE viewer_id = ? AND platform = ? AND store = ? AND product_id = ? AND ts >= ? AND ts <= ?
+      SELECT creator_id, placement, ua_id FROM clicks INDEXED BY clicks_by_viewer
+      WHERE viewer_id = ? AND viewer_id <> '' AND platform = ? AND store = ? AND product_id = ?
+        AND ts >= ? AND ts <= ?
       ORDER BY ts DESC, event_id DESC
       """)
     canonicalOrder = try db.prepare(

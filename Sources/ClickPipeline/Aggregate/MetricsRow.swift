@@ -14,14 +14,13 @@ public struct MetricsKey: Hashable, Sendable, Comparable {
     self.productID = productID
   }
 
+  /// Byte order of the fields, in primary-key order (the order SQLite stores the rows in).
   public static func < (a: MetricsKey, b: MetricsKey) -> Bool {
-    for (x, y) in [
-      (a.creatorID, b.creatorID), (a.placement, b.placement), (a.platform, b.platform), (a.store, b.store),
-      (a.productID, b.productID),
-    ] where x != y {
-      return x.utf8.lexicographicallyPrecedes(y.utf8)
-    }
-    return false
+    if a.creatorID != b.creatorID { return a.creatorID.utf8.lexicographicallyPrecedes(b.creatorID.utf8) }
+    if a.placement != b.placement { return a.placement.utf8.lexicographicallyPrecedes(b.placement.utf8) }
+    if a.platform != b.platform { return a.platform.utf8.lexicographicallyPrecedes(b.platform.utf8) }
+    if a.store != b.store { return a.store.utf8.lexicographicallyPrecedes(b.store.utf8) }
+    return a.productID.utf8.lexicographicallyPrecedes(b.productID.utf8)
   }
 }
 

@@ -63,31 +63,30 @@ public struct ReportRunner {
       result.from = from
       result.to = to
       let data = ReportData(db: db, from: from, to: to)
-      var creators = try db.rows(
-        "SELECT DISTINCT creator_id FROM daily_metrics WHERE day >= ? AND day <= ? AND creator_id <> '' ORDER BY creator_id",
-        [.text(from), .text(to)]
-      ).map(\.[0].textValue)
-      if let only = options.creator { creators = creators.filter { $0 == only } }
-
       var outputs: [(String, String)] = []
       outputs.append(("summary.md", try SummaryRenderer(data: data, catalog: catalog).render()))
       let statement = StatementRenderer(
         data: data, catalog: catalog, thresholdCents: options.configuration.payoutThresholdCents)
       var csv = "creator_id,orders,units,revenue_cents,commission_cents,refunds,refunded_cents,reversed_commission_cents,net_commission_cents,payout_status,missing_to_threshold_cents\n"
-      for creator in creators {
-        outputs.append(("creators/" + ReportRunner.fileName(for: creator) + ".md", try statement.render(creatorID: creator)))
-        let t = try data.total(where: "creator_id = '\(creator.replacingOccurrences(of: "'", with: "''"))'")
+      var statements: [String] = []
+      let staging = try StagingDirectory(finalPath: options.outputDirectory + "/creators")
+      try data.forEachCreator(only: options.creator) { figures in
+        let name = ReportRunner.fileName(for: figures.creatorID) + ".md"
+        try staging.write(name, statement.render(figures))
+        statements.append(name)
+        let t = figures.totals
         let status = StatementRenderer.payoutStatus(net: t.netCommissionCents, threshold: options.configuration.payoutThresholdCents)
         csv += [
-          ReportRunner.csvCell(creator), String(t.orders), String(t.units), String(t.revenueCents), String(t.commissionCents),
+          ReportRunner.csvCell(figures.creatorID), String(t.orders), String(t.units), String(t.revenueCents), String(t.commissionCents),
           String(t.refunds), String(t.refundedCents), String(t.reversedCommissionCents), String(t.netCommissionCents),
           status.payable ? "payable" : "carried_over", String(status.missing),
         ].joined(separator: ",") + "\n"
       }
       outputs.append(("creator_earnings.csv", csv))
-      result.statements = creators.count
-      try write(outputs, replacingStatements: options.creator == nil)
-      result.files = outputs.map(\.0)
+      result.statements = statements.count
+      try staging.commit(replacing: options.creator == nil)
+      try write(outputs)
+      result.files = outputs.map(\.0) + statements.map { "creators/" + $0 }
     } catch let error as PipelineError {
       throw error
     } catch let error as DatabaseError {
@@ -98,26 +97,13 @@ public struct ReportRunner {
     return result
   }
 
-  /// Writes every file under a temporary name, then renames it into place. With
-  /// `replacingStatements`, statements of creators no longer in the period are removed.
-  private func write(_ outputs: [(String, String)], replacingStatements: Bool) throws(PipelineError) {
-    let fm = FileManager.default
+  /// Writes each file under a temporary name, then renames it into place.
+  private func write(_ outputs: [(String, String)]) throws(PipelineError) {
     let out = options.outputDirectory
-    let creatorsDir = out + "/creators"
     do {
-      try fm.createDirectory(atPath: creatorsDir, withIntermediateDirectories: true)
-      let keep = Set(outputs.map(\.0).filter { $0.hasPrefix("creators/") }.map { String($0.dropFirst(9)) })
+      try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
       for (name, text) in outputs {
-        let path = out + "/" + name
-        let temporary = path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
-        try Data(text.utf8).write(to: URL(fileURLWithPath: temporary))
-        if fm.fileExists(atPath: path) { try fm.removeItem(atPath: path) }
-        try fm.moveItem(atPath: temporary, toPath: path)
-      }
-      if replacingStatements {
-        for name in try fm.contentsOfDirectory(atPath: creatorsDir) where name.hasSuffix(".md") && !keep.contains(name) {
-          try fm.removeItem(atPath: creatorsDir + "/" + name)
-        }
+        try StagingDirectory.writeAtomically(text, to: out + "/" + name)
       }
     } catch {
       throw PipelineError.output(path: out, reason: "\(error.localizedDescription); check that the folder is writable")

@@ -9,9 +9,17 @@ struct StatementRenderer {
     net >= threshold ? (true, 0) : (false, threshold - net)
   }
 
-  func render(creatorID: String) throws(DatabaseError) -> String {
-    let condition = "creator_id = '\(creatorID.replacingOccurrences(of: "'", with: "''"))'"
-    let t = try data.total(where: condition)
+  /// One creator's figures for the period, as read by ``ReportData/forEachCreator(_:)``.
+  struct CreatorFigures {
+    var creatorID: String
+    var totals = Totals()
+    var days: [(day: String, totals: Totals)] = []
+    var products: [(platform: String, store: String, productID: String, totals: Totals)] = []
+  }
+
+  func render(_ figures: CreatorFigures) -> String {
+    let t = figures.totals
+    let creatorID = figures.creatorID
     var out = "# Earnings statement: creator \(Markdown.code(creatorID))\n\n"
     out += "Period: \(data.from) to \(data.to). All amounts in US dollars.\n\n"
     out += "## Summary\n\n"
@@ -32,24 +40,22 @@ struct StatementRenderer {
     }
 
     out += "\n## By day\n\n"
-    let days = try data.grouped(by: ["day"], where: condition)
     out += Markdown.table(
       ["Day", "Views", "Clicks", "Orders", "Revenue", "Commission", "Reversed commission", "Net"],
-      days.map { key, v in
+      figures.days.map { day, v in
         [
-          key[0], Markdown.count(v.views), Markdown.count(v.clicks), Markdown.count(v.orders), Markdown.usd(v.revenueCents),
+          day, Markdown.count(v.views), Markdown.count(v.clicks), Markdown.count(v.orders), Markdown.usd(v.revenueCents),
           Markdown.usd(v.commissionCents), Markdown.usd(v.reversedCommissionCents), Markdown.usd(v.netCommissionCents),
         ]
       }, alignRight: Set(1..<8))
 
     out += "\n## By product\n\n"
-    let products = try data.grouped(by: ["platform", "store", "product_id"], where: condition + " AND product_id <> ''")
     out += Markdown.table(
       ["Product", "Title", "Platform", "Store", "Clicks", "Orders", "Units", "Revenue", "Commission", "Refunds", "Reversed", "Net"],
-      products.map { key, v in
-        let title = catalog.product(platform: key[0], store: key[1], productID: key[2])?.title ?? ""
+      figures.products.map { platform, store, productID, v in
+        let title = catalog.product(platform: platform, store: store, productID: productID)?.title ?? ""
         return [
-          Markdown.code(key[2]), title.isEmpty ? "—" : Markdown.escape(title), Markdown.escape(key[0]), Markdown.code(key[1]),
+          Markdown.code(productID), title.isEmpty ? "—" : Markdown.escape(title), Markdown.escape(platform), Markdown.code(store),
           Markdown.count(v.clicks), Markdown.count(v.orders), Markdown.count(v.units), Markdown.usd(v.revenueCents),
           Markdown.usd(v.commissionCents), Markdown.count(v.refunds), Markdown.usd(v.reversedCommissionCents),
           Markdown.usd(v.netCommissionCents),

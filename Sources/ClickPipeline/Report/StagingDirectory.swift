@@ -1,0 +1,71 @@
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// A folder of report files built under a temporary name and swapped into place at the end,
+/// so that readers (and a killed run) never see a half-written set of statements.
+final class StagingDirectory {
+  let finalPath: String
+  let temporaryPath: String
+
+  init(finalPath: String) throws {
+    self.finalPath = finalPath
+    temporaryPath = finalPath + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
+    let fm = FileManager.default
+    if fm.fileExists(atPath: temporaryPath) { try fm.removeItem(atPath: temporaryPath) }
+    try fm.createDirectory(atPath: temporaryPath, withIntermediateDirectories: true)
+  }
+
+  func write(_ name: String, _ text: String) throws {
+    try StagingDirectory.writeFile(temporaryPath + "/" + name, text)
+  }
+
+  /// Plain POSIX write (Foundation's `Data.write` costs a sync per file: 45k statements took 25 s).
+  static func writeFile(_ path: String, _ text: String) throws {
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+    defer { close(fd) }
+    var text = text
+    try text.withUTF8 { buffer in
+      var offset = 0
+      while offset < buffer.count {
+        guard let base = buffer.baseAddress else { return }
+        let n = Glibc.write(fd, base + offset, buffer.count - offset)
+        guard n > 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        offset += n
+      }
+    }
+  }
+
+  /// Moves the new files into place. With `replacing`, the old folder is swapped out whole
+  /// (statements of creators no longer in the period disappear); otherwise files are merged in.
+  func commit(replacing: Bool) throws {
+    let fm = FileManager.default
+    if replacing || !fm.fileExists(atPath: finalPath) {
+      let old = finalPath + ".old-\(ProcessInfo.processInfo.processIdentifier)"
+      if fm.fileExists(atPath: finalPath) { try fm.moveItem(atPath: finalPath, toPath: old) }
+      try fm.moveItem(atPath: temporaryPath, toPath: finalPath)
+      if fm.fileExists(atPath: old) { try fm.removeItem(atPath: old) }
+    } else {
+      for name in try fm.contentsOfDirectory(atPath: temporaryPath) {
+        try StagingDirectory.replace(finalPath + "/" + name, with: temporaryPath + "/" + name)
+      }
+      try fm.removeItem(atPath: temporaryPath)
+    }
+  }
+
+  /// Writes `text` next to `path` and renames it over `path` (atomic on one file system).
+  static func writeAtomically(_ text: String, to path: String) throws {
+    let temporary = path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
+    try writeFile(temporary, text)
+    try replace(path, with: temporary)
+  }
+
+  static func replace(_ path: String, with temporary: String) throws {
+    guard rename(temporary, path) == 0 else {
+      throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+    }
+  }
+}
