@@ -73,6 +73,11 @@ BOT_UAS = [
     "Sogou web spider/4.0(+http://www.sogou.com/docs/help/webmasters.htm#07)",
 ]
 
+BOT_PATTERNS = ("bot", "crawler", "spider", "slurp", "headless", "python-requests", "curl/", "wget/",
+                "httpclient")
+assert all(any(p in ua.lower() for p in BOT_PATTERNS) for ua in BOT_UAS)
+assert not any(any(p in ua.lower() for p in BOT_PATTERNS) for ua in HUMAN_UAS)
+
 STORE_WORDS_A = ["lumi", "oak", "kind", "north", "soft", "wild", "pure", "bright", "tiny", "urban",
                  "salt", "glow", "fern", "stone", "cloud", "sun", "moss", "river", "cedar", "honey"]
 STORE_WORDS_B = ["skin", "ash", "home", "goods", "kitchen", "studio", "co", "supply", "beauty", "wear",
@@ -163,12 +168,13 @@ class FileGen:
         d, r = divmod(ms, DAY_MS)
         return "%sT%s.%sZ" % (self.daystr[d - self.day0], self.hms[r // 1000], self.ms3[r % 1000])
 
-    def push(self, emit_ms, line):
+    def push(self, emit_ms, line, kinds):
+        """Schedule a line; `kinds` are the counters to bump when it is actually written."""
         if emit_ms >= self.end:
             self.counts["dropped_after_end"] += 1
             return False
         self.seq += 1
-        heapq.heappush(self.heap, (emit_ms, self.seq, line))
+        heapq.heappush(self.heap, (emit_ms, self.seq, line, kinds))
         return True
 
     # -- event builders --------------------------------------------------------------
@@ -219,27 +225,29 @@ class FileGen:
             c["dropped_after_end"] += 1
             return
         self.orders += 1
-        if platform == "amazon":
-            order_id = "%03d-%07d-%07d" % (111 + self.fi % 889, self.orders, rng.getrandbits(23) % 10_000_000)
-        else:
-            order_id = "%s-%d%07d" % (self.w.products[prod][2][:4].upper(), self.fi, self.orders)
+        order_id = self.order_id(ms, prod)
         qty = 1 if rng.random() < 0.8 else (2 if rng.random() < 0.75 else 3)
         line, cents, cur = self.conversion(ms, order_id, prod, click_id, viewer, qty, "ordered")
-        if self.push(ms, line):
-            c[kind] += 1
-            c["ordered"] += 1
+        if self.push(ms, line, (kind, "ordered")):
             if rng.random() < 0.003:   # postback retried: same payload, fresh event_id
                 k = len('{"type":"conversion","event_id":"')
                 retry = line[:k] + make_uuid(rng) + line[k + 36:]
-                if self.push(ms + 1 + int(rng.random() * 600_000), retry):
-                    c["retry"] += 1
+                self.push(ms + 1 + int(rng.random() * 600_000), retry, ("retry", "ordered"))
             if rng.random() < 0.25:    # refunded later, mostly in full
                 rms = ms + HOUR_MS + int(rng.expovariate(1 / DAY_MS))
                 rc = cents if rng.random() < 0.8 else cents * (20 + int(rng.random() * 60)) // 100
                 if rms >= self.end:
                     c["dropped_after_end"] += 1
-                elif self.push(rms, self.refund_line(rms, order_id, prod, cur, rc)):
-                    c["refunded"] += 1
+                else:
+                    self.push(rms, self.refund_line(rms, order_id, prod, cur, rc), ("refunded",))
+
+    def order_id(self, ms, prod):
+        """Unique across files and days (and data sets generated for other days):
+        file, second of the order and a per-file counter."""
+        sec = ms // 1000
+        if self.w.products[prod][1] == "amazon":
+            return "%03d-%07d-%07d" % (111 + self.fi % 889, sec % 10_000_000, (self.orders * 1009) % 10_000_000)
+        return "%s-%d%02d%05d" % (self.w.products[prod][2][:4].upper(), sec, self.fi % 100, self.orders % 100_000)
 
     def refund_line(self, ms, order_id, prod, cur, cents):
         frag = self.w.products[prod][0]
@@ -254,17 +262,17 @@ class FileGen:
         if r < 0.0026:   # organic conversion: no click behind it
             prod = w.popular[int(rng.random() * 100_003)]
             self.orders += 1
-            order_id = "%03d-%07d-%07d" % (111 + self.fi % 889, self.orders, rng.getrandbits(23) % 10_000_000)
+            order_id = self.order_id(ms, prod)
             viewer = "vw%08d" % int(rng.random() * N_VIEWERS) if rng.random() < 0.5 else None
             line, _, _ = self.conversion(ms, order_id, prod, None, viewer, 1, "ordered")
             c["ordered"] += 1
             c["conv_organic"] += 1
             return line
         is_click = r < 0.0026 + 0.1775
-        cidx = int(N_CREATORS * rng.random() ** 2.5)
+        cidx = int(N_CREATORS * rng.random() ** 3)
         creator = w.creators[cidx]
         if rng.random() < 0.7:
-            k = int(w.n_posts[cidx] * rng.random() ** 2)
+            k = int(w.n_posts[cidx] * rng.random() ** 3)   # newest posts get most traffic
             prod = w.post_product(cidx, k) if (is_click or rng.random() < 0.85) else None
             # Half the producers leave placement out: post_id implies "post".
             head = ('","creator_id":"%s","post_id":"%s","placement":"post"' if rng.random() < 0.5
@@ -327,15 +335,16 @@ class FileGen:
         owners = [self.fi] if a.files == 1 else [self.fi, (self.fi - 1) % a.files]
         for owner in owners:
             for ms, line in self.pool_lines(owner):
-                self.push(ms, line)
                 if owner != self.fi:
-                    c["duplicate"] += 1
+                    kinds = ("duplicate",)
                 else:
-                    c["view" if line.startswith('{"type":"view"') else "click"] += 1
+                    kind = "view" if line.startswith('{"type":"view"') else "click"
+                    ua = line[line.rindex('"user_agent":'):].lower()
+                    kinds = (kind, "bot") if any(p in ua for p in BOT_PATTERNS) else (kind,)
+                self.push(ms, line, kinds)
         if a.files == 1:   # one file: its pool appears twice in it
             for ms, line in self.pool_lines(self.fi):
-                self.push(ms + 1, line)
-                c["duplicate"] += 1
+                self.push(ms + 1, line, ("duplicate",))
         comp = zlib.compressobj(a.level, zlib.DEFLATED, 31)   # gzip wrapper, mtime 0
         raw = 0
         span = self.end - self.start
@@ -347,7 +356,10 @@ class FileGen:
                 ms = self.start + int((written + rng.random()) * span / n)
                 heap = self.heap
                 while heap and heap[0][0] <= ms and written < n:
-                    buf.append(heapq.heappop(heap)[2])
+                    _, _, line, kinds = heapq.heappop(heap)
+                    buf.append(line)
+                    for k in kinds:
+                        c[k] += 1
                     written += 1
                 if written >= n:
                     break
@@ -355,8 +367,7 @@ class FileGen:
                 buf.append(line)
                 written += 1
                 if rng.random() < 0.005:   # the same line again, a little later
-                    if self.push(ms + 1 + int(rng.random() * 600_000), line):
-                        c["duplicate"] += 1
+                    self.push(ms + 1 + int(rng.random() * 600_000), line, ("duplicate",))
                 if len(buf) >= 8192:
                     data = "".join(buf).encode()
                     raw += len(data)

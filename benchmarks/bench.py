@@ -1,0 +1,610 @@
+#!/usr/bin/env python3
+"""Side-by-side benchmark: ClickPipeline (ingest + aggregate + report) vs the DuckDB reference.
+
+    python3 benchmarks/bench.py --events 5000000 --files 16            # generate if missing, 3 reps
+    python3 benchmarks/bench.py --data /tmp/bench-data/5m --repeat 5
+    python3 benchmarks/bench.py --events 500000 --scaling              # N vs 10N
+    python3 benchmarks/bench.py --nightly --events-per-day 200000      # day 31 on a 30-day DB
+
+Each repetition runs our three stages into a fresh database and the DuckDB reference
+(../shared/peers/duckdb_pipeline.py, run with the venv's python) on the same files, and
+measures per stage: wall time, user+sys CPU time and peak RSS (os.wait4 on the child).
+Afterwards it checks that both produced the same daily_metrics (as multisets of rows,
+values normalised as text). Standard library only; DuckDB runs in a subprocess.
+
+Exit status: 0 all stages ran and the outputs agree; 1 the outputs differ; 2 a stage
+failed (its log is printed). A stage exiting 2 ("some input files could not be read")
+is reported as a warning and the run goes on.
+"""
+import argparse
+import collections
+import csv
+import datetime
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import zlib
+from decimal import Decimal
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+DEFAULT_BIN = os.path.join(REPO, ".build", "release")
+DEFAULT_DUCKDB_PY = "/tmp/peers/bin/python"
+DEFAULT_DUCKDB_SCRIPT = os.path.normpath(os.path.join(REPO, "..", "shared", "peers", "duckdb_pipeline.py"))
+DEFAULT_BASE = "/tmp/bench-data"
+DEFAULT_WORK = "/tmp/bench-work"
+
+COLUMNS = ["day", "creator_id", "placement", "platform", "store", "product_id", "views",
+           "unique_viewers", "bot_views", "clicks", "unique_clickers", "bot_clicks", "orders",
+           "units", "revenue_cents", "commission_cents", "refunds", "refunded_cents",
+           "reversed_commission_cents"]
+N_DIMS = 6
+EXPORT_SQL = ("SELECT " + ",".join(COLUMNS) + " FROM daily_metrics ORDER BY 1,2,3,4,5,6")
+
+
+class StageFailed(Exception):
+    pass
+
+
+# ---------------------------------------------------------------------------------------
+# Running and measuring one child process
+
+class Stage:
+    def __init__(self, name, wall, cpu, rss, rc):
+        self.name, self.wall, self.cpu, self.rss, self.rc = name, wall, cpu, rss, rc
+
+
+TIMEOUT = [None]   # seconds per stage (--timeout)
+
+
+def run_stage(name, argv, log_path):
+    """Run argv, wait with os.wait4 and return a Stage (wall s, user+sys s, peak RSS bytes)."""
+    os.makedirs(os.path.dirname(log_path), exist_ok=True)
+    with open(log_path, "wb") as log:
+        log.write(("$ " + " ".join(argv) + "\n").encode())
+        log.flush()
+        t0 = time.perf_counter()
+        try:
+            proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+        except OSError as e:
+            raise StageFailed("%s: cannot start %s: %s" % (name, argv[0], e))
+        timed_out = []
+        timer = None
+        if TIMEOUT[0]:
+            def kill():
+                timed_out.append(True)
+                proc.kill()
+            timer = threading.Timer(TIMEOUT[0], kill)
+            timer.start()
+        _, status, ru = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        if timer:
+            timer.cancel()
+    rc = os.waitstatus_to_exitcode(status)
+    proc.returncode = rc   # already reaped: keep Popen from waiting again
+    if timed_out:
+        raise StageFailed("%s did not finish within %s s and was killed (log: %s)" % (name, TIMEOUT[0], log_path))
+    if rc not in (0, 2):
+        with open(log_path, "rb") as f:
+            tail = f.read()[-3000:].decode(errors="replace")
+        raise StageFailed("%s exited with status %d (log: %s)\n%s" % (name, rc, log_path, tail))
+    if rc == 2:
+        print("  warning: %s exited 2: some input files could not be read (log: %s)"
+              % (name, log_path), file=sys.stderr)
+    return Stage(name, wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss * 1024, rc)
+
+
+def remove_db(db):
+    for suffix in ("", "-wal", "-shm", "-journal", ".lock"):
+        if os.path.exists(db + suffix):
+            os.remove(db + suffix)
+
+
+def copy_db(src, dst):
+    remove_db(dst)
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(src + suffix):
+            shutil.copyfile(src + suffix, dst + suffix)
+
+
+class Runner:
+    def __init__(self, a):
+        self.a = a
+        self.bin = a.bin
+        os.makedirs(a.work, exist_ok=True)
+
+    def exe(self, name):
+        return os.path.join(self.bin, name)
+
+    def check_ours(self):
+        missing = [n for n in ("ingest", "aggregate", "report") if not os.access(self.exe(n), os.X_OK)]
+        if missing:
+            sys.exit("bench: %s not found in %s; build first: swift build -c release "
+                     "(or pass --bin DIR, or --only duckdb)" % (", ".join(missing), self.bin))
+
+    def check_duckdb(self):
+        if not os.access(self.a.duckdb_python, os.X_OK):
+            sys.exit("bench: %s not found; python3 -m venv /tmp/peers && /tmp/peers/bin/pip install duckdb"
+                     % self.a.duckdb_python)
+        if not os.path.exists(self.a.duckdb_script):
+            sys.exit("bench: %s not found (pass --duckdb-script)" % self.a.duckdb_script)
+
+    def ours(self, paths, db, out_dir, tag, stages=("ingest", "aggregate", "report"), fresh=True):
+        if fresh:
+            remove_db(db)
+        logs = os.path.join(self.a.work, "logs")
+        result = []
+        if "ingest" in stages:
+            result.append(run_stage("ingest", [self.exe("ingest"), "--db", db] + list(paths),
+                                    os.path.join(logs, "%s-ingest.log" % tag)))
+        if "aggregate" in stages:
+            result.append(run_stage("aggregate", [self.exe("aggregate"), "--db", db],
+                                    os.path.join(logs, "%s-aggregate.log" % tag)))
+        if "report" in stages:
+            if os.path.isdir(out_dir):
+                shutil.rmtree(out_dir)
+            result.append(run_stage("report", [self.exe("report"), "--db", db, "--out", out_dir],
+                                    os.path.join(logs, "%s-report.log" % tag)))
+        return result
+
+    def duckdb(self, data_dir, out_csv, tag):
+        if os.path.exists(out_csv):
+            os.remove(out_csv)
+        argv = [self.a.duckdb_python, self.a.duckdb_script, os.path.join(data_dir, "*.ndjson.gz"), out_csv]
+        if self.a.threads:
+            argv.append(str(self.a.threads))
+        return [run_stage("duckdb", argv, os.path.join(self.a.work, "logs", "%s-duckdb.log" % tag))]
+
+
+# ---------------------------------------------------------------------------------------
+# Data sets
+
+def generate(a, out, events, files, days, start, seed):
+    argv = [sys.executable, os.path.join(HERE, "generate.py"), "--events", str(events),
+            "--files", str(files), "--days", str(days), "--start", start, "--seed", str(seed),
+            "--out", out]
+    print("generating: " + " ".join(argv), flush=True)
+    subprocess.run(argv, check=True)
+
+
+def ensure_data(a, path, events, files, days, start, seed):
+    meta_path = os.path.join(path, ".generator.json")
+    if os.path.exists(meta_path):
+        with open(meta_path) as f:
+            meta = json.load(f)
+        want = dict(events=events, files=files, days=days, start=start, seed=seed)
+        have = dict((k, meta.get(k)) for k in want)
+        if a.explicit_shape and have != want:
+            print("note: %s was generated with %s; using it as it is" % (path, have), file=sys.stderr)
+        return path
+    if os.path.isdir(path) and any(n.endswith(".ndjson.gz") for n in os.listdir(path)):
+        return path   # someone else's files: use them as they are
+    generate(a, path, events, files, days, start, seed)
+    return path
+
+
+def data_files(path):
+    return sorted(os.path.join(path, n) for n in os.listdir(path)
+                  if n.endswith(".ndjson.gz") and not n.startswith("."))
+
+
+def measure_input(path):
+    """(files, lines, uncompressed bytes, gzip bytes), cached in PATH/.bench-size.json."""
+    files = data_files(path)
+    if not files:
+        sys.exit("bench: no *.ndjson.gz files in %s" % path)
+    key = [[os.path.basename(f), os.path.getsize(f), int(os.path.getmtime(f))] for f in files]
+    cache = os.path.join(path, ".bench-size.json")
+    try:
+        with open(cache) as f:
+            c = json.load(f)
+        if c["key"] == key:
+            return len(files), c["lines"], c["bytes"], c["gzip_bytes"]
+    except (OSError, ValueError, KeyError):
+        pass
+    print("measuring uncompressed size of %d files (once)..." % len(files), flush=True)
+    lines = raw = gz = 0
+    for fn in files:
+        gz += os.path.getsize(fn)
+        d = zlib.decompressobj(47)
+        with open(fn, "rb") as f:
+            while True:
+                chunk = f.read(1 << 20)
+                if not chunk:
+                    break
+                while chunk:
+                    out = d.decompress(chunk)
+                    raw += len(out)
+                    lines += out.count(b"\n")
+                    if d.eof:   # next gzip member
+                        chunk = d.unused_data
+                        d = zlib.decompressobj(47)
+                    else:
+                        chunk = b""
+            out = d.flush()
+            raw += len(out)
+            lines += out.count(b"\n")
+    try:
+        with open(cache, "w") as f:
+            json.dump({"key": key, "lines": lines, "bytes": raw, "gzip_bytes": gz}, f)
+    except OSError:
+        pass
+    return len(files), lines, raw, gz
+
+
+# ---------------------------------------------------------------------------------------
+# Comparing daily_metrics
+
+def norm_metric(v):
+    if v is None:
+        return "NULL"
+    if isinstance(v, int):
+        return str(v)
+    s = str(v).strip()
+    if s == "":
+        return "0"   # the reference's CSV writes NULL sums (nothing to add) as empty cells
+    try:
+        d = Decimal(s)
+    except Exception:
+        return s
+    return str(int(d)) if d == d.to_integral_value() else str(d.normalize())
+
+
+def norm_row(row):
+    dims = ["NULL" if v is None else str(v) for v in row[:N_DIMS]]
+    return tuple(dims + [norm_metric(v) for v in row[N_DIMS:]])
+
+
+def digest(row):
+    return hashlib.blake2b("\x1f".join(row).encode(), digest_size=16).digest()
+
+
+def ours_rows(db):
+    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
+    try:
+        for row in con.execute(EXPORT_SQL):
+            yield row
+    finally:
+        con.close()
+
+
+def duck_rows(path):
+    with open(path, newline="") as f:
+        r = csv.reader(f)
+        header = next(r)
+        if header != COLUMNS:
+            raise SystemExit("bench: unexpected DuckDB CSV header: %s" % header)
+        for row in r:
+            yield row
+
+
+def ours_type_problems(db):
+    """Metric values stored as something other than INTEGER, and NULL dimensions."""
+    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
+    try:
+        checks = ["sum(typeof(%s) <> 'integer')" % c for c in COLUMNS[N_DIMS:]]
+        checks += ["sum(%s IS NULL)" % c for c in COLUMNS[:N_DIMS]]
+        got = con.execute("SELECT " + ",".join(checks) + " FROM daily_metrics").fetchone()
+    finally:
+        con.close()
+    names = ["%s not INTEGER" % c for c in COLUMNS[N_DIMS:]] + ["%s NULL" % c for c in COLUMNS[:N_DIMS]]
+    return [(n, v) for n, v in zip(names, got) if v]
+
+
+def compare(db, duck_csv, show=5):
+    """Print the comparison; return the number of differing rows (both directions)."""
+    ours_c, duck_c = collections.Counter(), collections.Counter()
+    zero = tuple(["0"] * (len(COLUMNS) - N_DIMS))
+    zeros = [0, 0]
+    for row in ours_rows(db):
+        n = norm_row(row)
+        ours_c[digest(n)] += 1
+        zeros[0] += n[N_DIMS:] == zero
+    for row in duck_rows(duck_csv):
+        n = norm_row(row)
+        duck_c[digest(n)] += 1
+        zeros[1] += n[N_DIMS:] == zero
+    only_ours, only_duck = ours_c - duck_c, duck_c - ours_c
+    n_ours, n_duck = sum(ours_c.values()), sum(duck_c.values())
+    diff = sum(only_ours.values()) + sum(only_duck.values())
+    print("\ndaily_metrics: ours %d rows, DuckDB %d rows; rows only in ours %d, only in DuckDB %d"
+          % (n_ours, n_duck, sum(only_ours.values()), sum(only_duck.values())))
+    if any(zeros):
+        print("  all-zero rows (the contract wants none): ours %d, DuckDB %d" % tuple(zeros))
+    for name, count in ours_type_problems(db):
+        print("  ours: %d rows with %s" % (count, name))
+    if not diff:
+        print("  identical (as multisets of normalised rows)")
+        return 0
+    # Second pass: fetch a few differing rows and pair them by key.
+    ex_ours, ex_duck = {}, {}
+    for source, wanted, into in ((ours_rows(db), only_ours, ex_ours), (duck_rows(duck_csv), only_duck, ex_duck)):
+        for row in source:
+            n = norm_row(row)
+            if digest(n) in wanted:
+                into.setdefault(n[:N_DIMS], []).append(n)
+    shown = 0
+    for key in sorted(set(ex_ours) & set(ex_duck)):
+        if shown >= show:
+            break
+        o, d = ex_ours[key][0], ex_duck[key][0]
+        cols = ["%s ours=%s duckdb=%s" % (COLUMNS[i], o[i], d[i]) for i in range(N_DIMS, len(COLUMNS)) if o[i] != d[i]]
+        print("  %s: %s" % ("|".join(key), "; ".join(cols)))
+        shown += 1
+    for label, ex, other in (("only in ours", ex_ours, ex_duck), ("only in DuckDB", ex_duck, ex_ours)):
+        keys = [k for k in sorted(ex) if k not in other][:show]
+        for k in keys:
+            print("  %s: %s" % (label, ",".join(ex[k][0])))
+    return diff
+
+
+# ---------------------------------------------------------------------------------------
+# Reporting
+
+def med(xs):
+    return statistics.median(xs) if xs else float("nan")
+
+
+def fmt_rate(x):
+    return "{:,.0f}".format(x)
+
+
+def summarize(label, reps):
+    """reps: list of lists of Stage. Returns dict of medians / maxima."""
+    per_stage = collections.OrderedDict()
+    for rep in reps:
+        for s in rep:
+            per_stage.setdefault(s.name, []).append(s)
+    totals_wall = [sum(s.wall for s in rep) for rep in reps]
+    totals_cpu = [sum(s.cpu for s in rep) for rep in reps]
+    peak = max(s.rss for rep in reps for s in rep)
+    return dict(label=label, stages=per_stage, wall=med(totals_wall), cpu=med(totals_cpu), rss=peak,
+                walls=totals_wall)
+
+
+def print_results(lines, raw, results):
+    print("\n%-28s %9s %9s %12s %9s %10s" % ("system / stage", "wall s", "cpu s", "events/s", "MB/s", "peak MB"))
+    for r in results:
+        if len(r["stages"]) > 1:
+            for name, ss in r["stages"].items():
+                w = med([s.wall for s in ss])
+                print("  %-26s %9.2f %9.2f %12s %9s %10.0f" % (
+                    name, w, med([s.cpu for s in ss]), "", "", max(s.rss for s in ss) / 2**20))
+        print("%-28s %9.2f %9.2f %12s %9.1f %10.0f" % (
+            r["label"], r["wall"], r["cpu"], fmt_rate(lines / r["wall"]), raw / 1e6 / r["wall"], r["rss"] / 2**20))
+    if len(results) == 2:
+        o, d = results
+        print("%-28s %9.2f %9.2f %12s %9s %10.2f" % (
+            "ratio DuckDB/ours", d["wall"] / o["wall"], d["cpu"] / o["cpu"], "", "", d["rss"] / o["rss"]))
+        ia = [sum(s.wall for s in rep if s.name in ("ingest", "aggregate")) for rep in o["reps"]]
+        if len(o["stages"]) == 3:
+            print("(ours without the report stage: %.2f s wall; DuckDB/ours %.2f)" % (med(ia), d["wall"] / med(ia)))
+    print("wall = median over repetitions of the summed stages; cpu = user+sys; peak = max RSS over stages\n"
+          "and repetitions; events = input lines; MB = uncompressed NDJSON; ratio > 1: ours is faster/smaller")
+
+
+def run_compare_set(a, runner, data_dir, tag, repeat):
+    """Run both systems `repeat` times on data_dir; return (results, differing rows or None)."""
+    n_files, lines, raw, gz = measure_input(data_dir)
+    print("\ndata: %s: %d files, %s lines, %.1f MB NDJSON, %.1f MB gzip"
+          % (data_dir, n_files, fmt_rate(lines), raw / 1e6, gz / 1e6), flush=True)
+    ours_reps, duck_reps = [], []
+    work = a.work
+    db = os.path.join(work, "%s.sqlite" % tag)
+    out_dir = os.path.join(work, "%s-report" % tag)
+    duck_csv = os.path.join(work, "%s-duckdb.csv" % tag)
+    for i in range(repeat):
+        if a.only != "duckdb":
+            stages = runner.ours([data_dir], db, out_dir, "%s-rep%d" % (tag, i + 1),
+                                 stages=("ingest", "aggregate") if a.no_report else ("ingest", "aggregate", "report"))
+            ours_reps.append(stages)
+            print("  rep %d ours:   %s" % (i + 1, ", ".join("%s %.2fs" % (s.name, s.wall) for s in stages)), flush=True)
+        if a.only != "ours":
+            stages = runner.duckdb(data_dir, duck_csv, "%s-rep%d" % (tag, i + 1))
+            duck_reps.append(stages)
+            print("  rep %d duckdb: %.2fs" % (i + 1, stages[0].wall), flush=True)
+    results = []
+    if ours_reps:
+        r = summarize("ClickPipeline (%d stages)" % len(ours_reps[0]), ours_reps)
+        r["reps"] = ours_reps
+        results.append(r)
+    if duck_reps:
+        r = summarize("DuckDB reference", duck_reps)
+        r["reps"] = duck_reps
+        results.append(r)
+    print_results(lines, raw, results)
+    diff = None
+    if ours_reps and duck_reps:
+        diff = compare(db, duck_csv, a.show)
+    elif duck_reps:
+        rows = sum(1 for _ in duck_rows(duck_csv))
+        print("\nDuckDB wrote %d daily_metrics rows to %s" % (rows, duck_csv))
+    return dict(data=data_dir, lines=lines, bytes=raw, gzip_bytes=gz, results=results, diff=diff)
+
+
+def as_json(res):
+    out = dict((k, v) for k, v in res.items() if k != "results")
+    out["systems"] = []
+    for r in res["results"]:
+        out["systems"].append(dict(
+            label=r["label"], wall_median=r["wall"], cpu_median=r["cpu"], peak_rss=r["rss"], walls=r["walls"],
+            stages=dict((n, dict(walls=[s.wall for s in ss], cpus=[s.cpu for s in ss], rss=[s.rss for s in ss]))
+                        for n, ss in r["stages"].items())))
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Modes
+
+def data_path(a, events, days, start, seed, files):
+    return os.path.join(a.base, "e%d-f%d-d%d-%s-s%d" % (events, files, days, start, seed))
+
+
+def mode_compare(a, runner):
+    path = a.data or data_path(a, a.events, a.days, a.start, a.seed, a.files)
+    ensure_data(a, path, a.events, a.files, a.days, a.start, a.seed)
+    res = run_compare_set(a, runner, path, "bench", a.repeat)
+    return res, res["diff"]
+
+
+def mode_scaling(a, runner):
+    out, worst = [], 0
+    for mult in (1, 10):
+        n = a.events * mult
+        path = data_path(a, n, a.days, a.start, a.seed, a.files)
+        ensure_data(a, path, n, a.files, a.days, a.start, a.seed)
+        res = run_compare_set(a, runner, path, "scale-x%d" % mult, a.repeat)
+        out.append(res)
+        worst = max(worst, res["diff"] or 0)
+    print("\nscaling: %s -> %s lines (x%.2f)" % (fmt_rate(out[0]["lines"]), fmt_rate(out[1]["lines"]),
+                                                out[1]["lines"] / out[0]["lines"]))
+    for i, r in enumerate(out[0]["results"]):
+        r10 = out[1]["results"][i]
+        print("  %-26s wall %.2f s -> %.2f s: x%.2f   cpu x%.2f   peak memory x%.2f"
+              % (r["label"], r["wall"], r10["wall"], r10["wall"] / r["wall"], r10["cpu"] / r["cpu"],
+                 r10["rss"] / r["rss"]))
+    print("  (x10.0 is linear; more is super-linear)")
+    return dict(scaling=[as_json(r) for r in out]), worst
+
+
+def mode_nightly(a, runner):
+    if a.only == "duckdb":
+        sys.exit("bench: --nightly measures ours only")
+    start = datetime.date.fromisoformat(a.start)
+    base = os.path.join(a.base, "nightly-e%d-f%d-s%d" % (a.events_per_day, a.files_per_day, a.seed))
+    days = []
+    for k in range(a.nightly_days + 1):
+        day = (start + datetime.timedelta(days=k)).isoformat()
+        path = os.path.join(base, "day-%02d-%s" % (k + 1, day))
+        ensure_data(a, path, a.events_per_day, a.files_per_day, 1, day, a.seed * 1000 + k)
+        days.append(path)
+    history, today = days[:-1], days[-1]
+    snap = os.path.join(a.work, "nightly-%d-days.sqlite" % a.nightly_days)
+    t0 = time.time()
+    if a.rebuild or not os.path.exists(snap):
+        print("\nbuilding %d days, one ingest + aggregate run per day, into %s" % (len(history), snap), flush=True)
+        building = snap + ".building"   # only a complete build becomes the snapshot
+        remove_db(snap)
+        remove_db(building)
+        for k, path in enumerate(history):
+            st = runner.ours([path], building, None, "nightly-build-%02d" % (k + 1), stages=("ingest", "aggregate"),
+                             fresh=False)
+            if k in (0, len(history) // 2, len(history) - 1) or a.verbose:
+                print("  day %2d: ingest %.2fs, aggregate %.2fs" % (k + 1, st[0].wall, st[1].wall), flush=True)
+        copy_db(building, snap)
+        remove_db(building)
+        print("  built in %.0f s" % (time.time() - t0))
+    else:
+        print("\nreusing %s (pass --rebuild to build it again)" % snap)
+    n_files, lines, raw, gz = measure_input(today)
+    print("day %d: %s (%s lines, %.1f MB NDJSON)" % (len(days), today, fmt_rate(lines), raw / 1e6))
+    hist, empty = [], []
+    db = os.path.join(a.work, "nightly-run.sqlite")
+    for i in range(a.repeat):
+        copy_db(snap, db)
+        st = runner.ours([today], db, None, "nightly-hist-rep%d" % (i + 1), stages=("ingest", "aggregate"), fresh=False)
+        hist.append(st)
+        st2 = runner.ours([today], db + ".empty", None, "nightly-empty-rep%d" % (i + 1), stages=("ingest", "aggregate"))
+        empty.append(st2)
+        print("  rep %d: on %d-day DB %.2fs, on empty DB %.2fs"
+              % (i + 1, len(history), sum(s.wall for s in st), sum(s.wall for s in st2)), flush=True)
+    h, e = summarize("day %d on %d-day DB" % (len(days), len(history)), hist), summarize("day %d on empty DB" % len(days), empty)
+    print("\n%-28s %9s %9s %9s %9s %10s" % ("", "ingest s", "aggr. s", "wall s", "cpu s", "peak MB"))
+    for r in (h, e):
+        print("%-28s %9.2f %9.2f %9.2f %9.2f %10.0f" % (
+            r["label"], med([s.wall for s in r["stages"]["ingest"]]), med([s.wall for s in r["stages"]["aggregate"]]),
+            r["wall"], r["cpu"], r["rss"] / 2**20))
+    print("ratio (%d-day DB / empty DB): wall x%.2f, cpu x%.2f; DB size %.0f MB"
+          % (len(history), h["wall"] / e["wall"], h["cpu"] / e["cpu"], os.path.getsize(snap) / 1e6))
+    # Sanity: the new day's rows should not depend on the history (per-day data sets are
+    # independent, so only chance matches of a viewer across days can change attribution).
+    day = os.path.basename(today)[-10:]
+    q = "SELECT " + ",".join(COLUMNS) + " FROM daily_metrics WHERE day = ?"
+    rows = []
+    for path in (db, db + ".empty"):
+        con = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
+        rows.append(collections.Counter(norm_row(r) for r in con.execute(q, (day,))))
+        con.close()
+    d = sum(((rows[0] - rows[1]) + (rows[1] - rows[0])).values())
+    print("rows of %s: %d on the %d-day DB, %d on the empty DB, %d differ"
+          % (day, sum(rows[0].values()), len(history), sum(rows[1].values()), d))
+    return dict(nightly=dict(history=as_json(dict(results=[h])), empty=as_json(dict(results=[e])))), 0
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 1)[1])
+    p.add_argument("--data", help="directory of *.ndjson.gz (generated there if missing)")
+    p.add_argument("--events", type=int, help="lines to generate (default 5000000; 500000 with --scaling)")
+    p.add_argument("--files", type=int, help="files to generate (default 16)")
+    p.add_argument("--days", type=int, help="days to generate (default 7)")
+    p.add_argument("--start", help="first day (default 2026-10-01)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--repeat", type=int, default=3, help="repetitions per system (default 3)")
+    p.add_argument("--only", choices=("ours", "duckdb"), help="run one system only")
+    p.add_argument("--bin", default=DEFAULT_BIN, help="folder with ingest, aggregate, report (default .build/release)")
+    p.add_argument("--duckdb-python", default=DEFAULT_DUCKDB_PY)
+    p.add_argument("--duckdb-script", default=DEFAULT_DUCKDB_SCRIPT)
+    p.add_argument("--threads", type=int, help="DuckDB threads (default: DuckDB's own, all cores)")
+    p.add_argument("--base", default=DEFAULT_BASE, help="where generated data sets go (default /tmp/bench-data)")
+    p.add_argument("--work", default=DEFAULT_WORK, help="databases, CSVs and logs (default /tmp/bench-work)")
+    p.add_argument("--show", type=int, default=5, help="differing rows to show")
+    p.add_argument("--json", help="also write the measurements to this JSON file")
+    p.add_argument("--scaling", action="store_true", help="run N and 10N events and report the ratio")
+    p.add_argument("--nightly", action="store_true", help="time day 31 on a 30-day DB vs an empty DB")
+    p.add_argument("--nightly-days", type=int, default=30)
+    p.add_argument("--events-per-day", type=int, default=200_000)
+    p.add_argument("--files-per-day", type=int, default=4)
+    p.add_argument("--rebuild", action="store_true", help="--nightly: rebuild the 30-day DB")
+    p.add_argument("--no-report", action="store_true", help="run ingest and aggregate only")
+    p.add_argument("--timeout", type=float, help="kill a stage that runs longer than this many seconds")
+    p.add_argument("--verbose", action="store_true")
+    a = p.parse_args(argv)
+    if a.scaling and a.nightly:
+        p.error("--scaling and --nightly are separate runs")
+    a.explicit_shape = any(x is not None for x in (a.events, a.files, a.days, a.start))
+    if a.events is None:
+        a.events = 500_000 if a.scaling else 5_000_000
+    a.files = a.files or 16
+    a.days = a.days or 7
+    a.start = a.start or "2026-10-01"
+    if a.repeat < 1:
+        p.error("--repeat must be >= 1")
+    return a
+
+
+def main(argv=None):
+    a = parse_args(argv)
+    TIMEOUT[0] = a.timeout
+    runner = Runner(a)
+    if a.only != "duckdb":
+        runner.check_ours()
+    if a.only != "ours" and not a.nightly:
+        runner.check_duckdb()
+    print("bench: %d CPUs, python %s, bin %s" % (os.cpu_count(), sys.version.split()[0], a.bin))
+    try:
+        if a.nightly:
+            res, diff = mode_nightly(a, runner)
+        elif a.scaling:
+            res, diff = mode_scaling(a, runner)
+        else:
+            res, diff = mode_compare(a, runner)
+            res = as_json(res)
+    except StageFailed as e:
+        print("\nbench: stage failed: %s" % e, file=sys.stderr)
+        return 2
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(res, f, indent=2, default=str)
+    return 1 if diff else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
