@@ -9,7 +9,8 @@ struct SummaryRenderer {
     let t = try data.total()
     var out = "# ClickPipeline summary: \(data.from) to \(data.to)\n\n"
     out += "All money in US dollars. CTR = clicks / views; conversion rate = orders / clicks. "
-    out += "Bot traffic is excluded from views and clicks and counted under data quality.\n\n"
+    out += "Bot traffic is excluded from views and clicks and counted under data quality. "
+    out += "Orders and refunds count on their own day; unattributed orders have no creator or placement.\n\n"
 
     out += "## Totals\n\n"
     out += Markdown.table(
@@ -28,24 +29,26 @@ struct SummaryRenderer {
     out += try trend()
 
     out += "\n## By platform\n\n"
-    let platforms = try data.grouped(by: ["platform", "store"], where: "platform <> ''")
+    let platforms = try data.grouped(by: ["platform", "store"])
     out += Markdown.table(
       ["Platform", "Store", "Views", "Clicks", "CTR", "Orders", "Conversion rate", "Revenue", "Commission", "Net commission"],
       platforms.map { key, v in
         [
-          Markdown.escape(key[0]), Markdown.code(key[1]), Markdown.count(v.views), Markdown.count(v.clicks),
+          key[0].isEmpty ? "(no product)" : Markdown.escape(key[0]), Markdown.code(key[1]), Markdown.count(v.views),
+          Markdown.count(v.clicks),
           Markdown.percent(v.clicks, v.views), Markdown.count(v.orders), Markdown.percent(v.orders, v.clicks),
           Markdown.usd(v.revenueCents), Markdown.usd(v.commissionCents), Markdown.usd(v.netCommissionCents),
         ]
       }, alignRight: Set(2..<10))
 
     out += "\n## By placement\n\n"
-    let placements = try data.grouped(by: ["placement"], where: "placement <> ''")
+    let placements = try data.grouped(by: ["placement"])
     out += Markdown.table(
       ["Placement", "Views", "Clicks", "CTR", "Orders", "Conversion rate", "Revenue", "Commission"],
       placements.map { key, v in
         [
-          Markdown.escape(key[0]), Markdown.count(v.views), Markdown.count(v.clicks), Markdown.percent(v.clicks, v.views),
+          key[0].isEmpty ? "(unattributed)" : Markdown.escape(key[0]), Markdown.count(v.views), Markdown.count(v.clicks),
+          Markdown.percent(v.clicks, v.views),
           Markdown.count(v.orders), Markdown.percent(v.orders, v.clicks), Markdown.usd(v.revenueCents),
           Markdown.usd(v.commissionCents),
         ]
@@ -89,7 +92,7 @@ struct SummaryRenderer {
     guard !days.isEmpty else { return "" }
     var out = "\n## Daily trend\n\n"
     out += "```mermaid\nxychart-beta\n  title \"Clicks (bars) and orders (line) per day\"\n"
-    out += "  x-axis [" + days.map { "\"\($0.0[0].dropFirst(5))\"" }.joined(separator: ", ") + "]\n"
+    out += "  x-axis [" + days.map { "\"\($0.0[0])\"" }.joined(separator: ", ") + "]\n"
     let peak = days.map { max($0.1.clicks, $0.1.orders) }.max() ?? 0
     out += "  y-axis \"Count\" 0 --> \(max(peak, 1))\n"
     out += "  bar [" + days.map { String($0.1.clicks) }.joined(separator: ", ") + "]\n"
@@ -116,7 +119,7 @@ struct SummaryRenderer {
       [
         ["Files ingested", Markdown.count(q.filesIngested)],
         ["Files failed (to be retried)", Markdown.count(Int64(q.filesFailedNow.count))],
-        ["Lines read", Markdown.count(q.linesRead)],
+        ["Lines read (non-blank, CSV headers included)", Markdown.count(q.linesRead)],
         ["Lines rejected", Markdown.count(q.rejectsByReason.reduce(0) { $0 + $1.1 })],
         ["Duplicate events dropped", Markdown.count(q.duplicates)],
         ["Bot views", Markdown.count(t.botViews)],

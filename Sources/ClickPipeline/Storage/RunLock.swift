@@ -17,6 +17,11 @@ public final class RunLock {
     path = databasePath + ".lock"
     let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
     guard fd >= 0 else {
+      let folder = databasePath.contains("/") ? String(databasePath[..<(databasePath.lastIndex(of: "/") ?? databasePath.endIndex)]) : "."
+      if errno == ENOENT {
+        throw PipelineError.unusableDatabase(
+          path: databasePath, reason: "its folder \(folder.isEmpty ? "/" : folder) does not exist; create it first")
+      }
       throw PipelineError.unusableDatabase(
         path: databasePath, reason: "cannot create lock file \(path): \(String(cString: strerror(errno)))")
     }

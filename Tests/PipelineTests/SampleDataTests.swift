@@ -1,0 +1,119 @@
+import Foundation
+import Testing
+
+@testable import ClickPipeline
+
+/// The README's first command, end to end: `sample-data` through the real executables, checked
+/// against the table worked out by hand in `sample-data/EXPECTED.md`, and the Markdown reports
+/// against checked-in expected files and a real GFM renderer.
+@Suite struct SampleDataTests {
+  static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().path
+  static let sample = root + "/sample-data"
+  static let expectedReports = root + "/Tests/PipelineTests/Fixtures/sample-report"
+
+  /// Runs the three stages on the sample into a fresh folder; returns (database, report folder).
+  static func runSample(_ dir: TemporaryDirectory) throws -> (db: String, out: String) {
+    let db = dir.file("sample.sqlite")
+    let out = dir.file("reports")
+    let config = ["--config", sample + "/clickpipeline.toml"]
+    let ingest = try Executables.stage("ingest", ["--db", db] + config + [sample + "/logs"])
+    #expect(ingest.status == 0, "\(ingest.stderr)")
+    #expect(ingest.stderr.isEmpty, "a clean run prints nothing when not on a terminal")
+    let aggregate = try Executables.stage("aggregate", ["--db", db] + config)
+    #expect(aggregate.status == 0, "\(aggregate.stderr)")
+    let report = try Executables.stage("report", ["--db", db, "--out", out] + config)
+    #expect(report.status == 0, "\(report.stderr)")
+    return (db, out)
+  }
+
+  /// The rows of the hand-derived `daily_metrics` table in EXPECTED.md, as `a|b|...` strings.
+  static func expectedDailyMetrics() throws -> [String] {
+    let text = try String(contentsOfFile: sample + "/EXPECTED.md", encoding: .utf8)
+    let after = try #require(text.components(separatedBy: "## `daily_metrics`").last)
+    let section = after.components(separatedBy: "\n#").first ?? after
+    return section.split(separator: "\n")
+      .filter { $0.hasPrefix("| 20") }
+      .map { line in
+        line.split(separator: "|", omittingEmptySubsequences: false).dropFirst().dropLast()
+          .map { $0.trimmingCharacters(in: .whitespaces) }
+          .map { $0 == "''" ? "" : $0 }
+          .joined(separator: "|")
+      }
+  }
+
+  @Test func dailyMetricsMatchTheHandDerivedTable() throws {
+    let dir = try TemporaryDirectory()
+    let (db, _) = try SampleDataTests.runSample(dir)
+    let expected = try SampleDataTests.expectedDailyMetrics()
+    #expect(expected.count == 27)
+    let actual = try TestDatabase(db).dailyMetrics()
+    #expect(actual == expected)
+  }
+
+  @Test func filesRejectsAndRunsAreRecorded() throws {
+    let dir = try TemporaryDirectory()
+    let (path, _) = try SampleDataTests.runSample(dir)
+    let db = try TestDatabase(path)
+    let logs = SampleDataTests.sample + "/logs/"
+    let rejects = try db.rows("SELECT path, line, reason FROM rejects ORDER BY path, line")
+      .map { [$0[0].replacingOccurrences(of: logs, with: ""), $0[1], $0[2]].joined(separator: " ") }
+    #expect(
+      rejects == [
+        "2026-11-01/amazon-postbacks.ndjson.gz 4 bad_value:amount",
+        "2026-11-01/clicks.ndjson.gz 4 bad_value:type",
+        "2026-11-01/clicks.ndjson.gz 9 missing_field:store",
+        "2026-11-01/tracker-export.csv 6 malformed",
+        "2026-11-01/tracker-export.csv 7 bad_value:currency",
+        "2026-11-01/views.ndjson.gz 10 malformed",
+        "2026-11-01/views.ndjson.gz 11 missing_field:event_id",
+        "2026-11-01/views.ndjson.gz 14 malformed",
+        "2026-11-02/events.ndjson.gz 8 missing_field:ts",
+        "2026-11-02/events.ndjson.gz 9 bad_value:ts",
+        "2026-11-02/views-oversized.ndjson.gz 2 line_too_long",
+      ])
+    let run = try db.rows(
+      "SELECT files_ingested, files_failed, files_skipped, events_kept, rejected, duplicates, exit_status FROM runs WHERE command = 'ingest'")
+    #expect(run == [["10", "0", "1", "53", "11", "4", "0"]])
+  }
+
+  @Test func reportsMatchTheExpectedFiles() throws {
+    let dir = try TemporaryDirectory()
+    let (_, out) = try SampleDataTests.runSample(dir)
+    let expected = SampleDataTests.expectedReports
+    let names = ["summary.md", "creator_earnings.csv"]
+      + (try FileManager.default.contentsOfDirectory(atPath: expected + "/creators")).sorted().map { "creators/" + $0 }
+    #expect(try FileManager.default.contentsOfDirectory(atPath: out + "/creators").sorted()
+      == (try FileManager.default.contentsOfDirectory(atPath: expected + "/creators")).sorted())
+    for name in names {
+      let actual = try String(contentsOfFile: out + "/" + name, encoding: .utf8)
+      let wanted = try String(contentsOfFile: expected + "/" + name, encoding: .utf8)
+      #expect(actual == wanted, "\(name) differs from Tests/PipelineTests/Fixtures/sample-report/\(name)")
+    }
+  }
+
+  static let haveCmark = FileManager.default.isExecutableFile(atPath: "/usr/bin/cmark-gfm")
+
+  /// Every Markdown table renders as an HTML table whose rows all have the header's cell count,
+  /// so titles with `|` or `*` keep their cells.
+  @Test(.enabled(if: haveCmark, "needs cmark-gfm (apt-get install cmark-gfm)"))
+  func markdownTablesRenderAsTables() throws {
+    let dir = try TemporaryDirectory()
+    let (_, out) = try SampleDataTests.runSample(dir)
+    let files = ["summary.md"] + (try FileManager.default.contentsOfDirectory(atPath: out + "/creators")).map { "creators/" + $0 }
+    for name in files {
+      let markdown = try String(contentsOfFile: out + "/" + name, encoding: .utf8)
+      let html = try Executables.run("/usr/bin/cmark-gfm", ["-e", "table", out + "/" + name]).stdout
+      let headerRules = markdown.split(separator: "\n").filter { $0.hasPrefix("|") && $0.contains("---") }.count
+      #expect(html.components(separatedBy: "<table>").count - 1 == headerRules, "\(name): tables")
+      for table in html.components(separatedBy: "<table>").dropFirst() {
+        let body = table.components(separatedBy: "</table>")[0]
+        let rows = body.components(separatedBy: "<tr>").dropFirst()
+        let counts = rows.map { $0.components(separatedBy: "<td").count - 1 + $0.components(separatedBy: "<th").count - 1 }
+        #expect(Set(counts).count == 1, "\(name): every row of a table has the same number of cells: \(counts)")
+      }
+    }
+    let summary = try String(contentsOfFile: out + "/summary.md", encoding: .utf8)
+    #expect(summary.contains(#"Data Pipelines \| A Field Guide"#) || !summary.contains("Data Pipelines"))
+  }
+}
