@@ -171,7 +171,9 @@ static int isal_step(cg_gunzip *g, const uint8_t *src, size_t avail, uint8_t *ou
   s->next_out = out;
   s->avail_out = (uint32_t)out_avail;
   int r = isal_inflate(s);
-  *used = avail - s->avail_in;
+  /* After an error ISA-L can leave avail_in larger than what it was given (0xFFFFFFFF seen, found
+   * by Fuzz/ FuzzGzip with 13-byte reads): never count more than was given, nor less than nothing. */
+  *used = s->avail_in <= avail ? avail - s->avail_in : avail;
   *wrote = out_avail - s->avail_out;
   remember_consumed(g, src, *used);
   switch (r) {

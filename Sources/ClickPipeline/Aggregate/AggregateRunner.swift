@@ -101,8 +101,8 @@ public struct AggregateRunner {
     let row = try db.rows(
       """
       SELECT min(lo), max(hi) FROM (
-        SELECT min(ts) AS lo, max(ts) AS hi FROM views
-        UNION ALL SELECT min(ts), max(ts) FROM clicks
+        SELECT min(view_id) >> 12 AS lo, max(view_id) >> 12 AS hi FROM views
+        UNION ALL SELECT min(click_row) >> 12, max(click_row) >> 12 FROM clicks
         UNION ALL SELECT min(ts), max(ts) FROM conversions)
       """)[0]
     guard case .int(let lo) = row[0], case .int(let hi) = row[1] else { return [] }

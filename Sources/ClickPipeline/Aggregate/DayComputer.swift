@@ -2,8 +2,14 @@
 final class DayComputer {
   private struct Accumulator {
     var row = MetricsRow()
-    var viewers = Set<String>()
-    var clickers = Set<String>()
+    /// This row's position, so unique viewers can live in one shared set per day.
+    var index: Int32 = -1
+  }
+
+  /// (row index, viewer id) pairs of non-bot views and clicks: one set per day, not one per row.
+  private struct Seen: Hashable {
+    var row: Int32
+    var viewer: String
   }
 
   private let db: SQLiteDatabase
@@ -16,6 +22,8 @@ final class DayComputer {
   private let conversionsOfDay: Statement
   private let deleteDay: Statement
   private let insertRow: Statement
+  /// The largest number of rows a day had so far, to size the next day's dictionary.
+  private var expectedRows = 1024
 
   init(db: SQLiteDatabase, calendar: DayCalendar, money: MoneyRules, attribution: Attribution) throws(DatabaseError) {
     self.db = db
@@ -24,8 +32,9 @@ final class DayComputer {
     self.attribution = attribution
     self.botAgents = attribution.botAgentIDs
     let dims = "creator_id, placement, platform, store, product_id, viewer_id, ua_id"
-    viewsOfDay = try db.prepare("SELECT \(dims) FROM views WHERE ts >= ? AND ts < ?")
-    clicksOfDay = try db.prepare("SELECT \(dims) FROM clicks WHERE ts >= ? AND ts < ?")
+    // Rowids are ts << 12 | n: a day is a rowid range.
+    viewsOfDay = try db.prepare("SELECT \(dims) FROM views WHERE view_id >= ?1 << 12 AND view_id < ?2 << 12")
+    clicksOfDay = try db.prepare("SELECT \(dims) FROM clicks WHERE click_row >= ?1 << 12 AND click_row < ?2 << 12")
     conversionsOfDay = try db.prepare(
       """
       SELECT event_id, ts, viewer_id, product_id, platform, store, order_id, click_id, quantity,
@@ -46,16 +55,27 @@ final class DayComputer {
     let start = calendar.start(ofDay: day)
     let end = calendar.start(ofDay: day + 1)
     var rows: [MetricsKey: Accumulator] = [:]
-    try countTraffic(viewsOfDay, start, end, into: &rows, isView: true)
-    try countTraffic(clicksOfDay, start, end, into: &rows, isView: false)
+    rows.reserveCapacity(expectedRows)
+    var viewers = Set<Seen>()
+    var clickers = Set<Seen>()
+    try countTraffic(viewsOfDay, start, end, into: &rows, unique: &viewers, isView: true)
+    try countTraffic(clicksOfDay, start, end, into: &rows, unique: &clickers, isView: false)
     try countConversions(start, end, into: &rows)
+    var uniqueViewers = [Int64](repeating: 0, count: rows.count)
+    var uniqueClickers = [Int64](repeating: 0, count: rows.count)
+    for seen in viewers { uniqueViewers[Int(seen.row)] += 1 }
+    for seen in clickers { uniqueClickers[Int(seen.row)] += 1 }
+    expectedRows = max(expectedRows, rows.count)
 
     let dayText = calendar.text(ofDay: day)
     try deleteDay.run([.text(dayText)])
     var written = 0
-    for (key, var accumulator) in rows.sorted(by: { $0.key < $1.key }) {
-      accumulator.row.uniqueViewers = Int64(accumulator.viewers.count)
-      accumulator.row.uniqueClickers = Int64(accumulator.clickers.count)
+    // Insertion order does not matter: the table is ordered by its primary key.
+    for (key, var accumulator) in rows {
+      if accumulator.index >= 0 {
+        accumulator.row.uniqueViewers = uniqueViewers[Int(accumulator.index)]
+        accumulator.row.uniqueClickers = uniqueClickers[Int(accumulator.index)]
+      }
       guard !accumulator.row.isZero else { continue }
       let s = insertRow
       s.reset()
@@ -74,7 +94,8 @@ final class DayComputer {
   }
 
   private func countTraffic(
-    _ s: Statement, _ start: Int64, _ end: Int64, into rows: inout [MetricsKey: Accumulator], isView: Bool
+    _ s: Statement, _ start: Int64, _ end: Int64, into rows: inout [MetricsKey: Accumulator],
+    unique: inout Set<Seen>, isView: Bool
   ) throws(DatabaseError) {
     s.reset()
     defer { s.reset() }
@@ -84,21 +105,25 @@ final class DayComputer {
       let key = MetricsKey(
         creatorID: s.text(0), placement: s.text(1), platform: s.text(2), store: s.text(3), productID: s.text(4))
       let isBot = botAgents.contains(s.int(6))
-      let viewer = s.text(5)
-      if isView {
-        if isBot {
-          rows[key, default: Accumulator()].row.botViews += 1
-        } else {
-          rows[key, default: Accumulator()].row.views += 1
-          if !viewer.isEmpty { rows[key, default: Accumulator()].viewers.insert(viewer) }
+      let nextIndex = Int32(rows.count)
+      var index: Int32 = 0
+      // One hash lookup per row: update in place through the dictionary's default subscript.
+      do {
+        let a = { (accumulator: inout Accumulator) in
+          if accumulator.index < 0 { accumulator.index = nextIndex }
+          index = accumulator.index
+          switch (isView, isBot) {
+          case (true, true): accumulator.row.botViews += 1
+          case (true, false): accumulator.row.views += 1
+          case (false, true): accumulator.row.botClicks += 1
+          case (false, false): accumulator.row.clicks += 1
+          }
         }
-      } else {
-        if isBot {
-          rows[key, default: Accumulator()].row.botClicks += 1
-        } else {
-          rows[key, default: Accumulator()].row.clicks += 1
-          if !viewer.isEmpty { rows[key, default: Accumulator()].clickers.insert(viewer) }
-        }
+        a(&rows[key, default: Accumulator()])
+      }
+      if !isBot, s.isNull(5) == false {
+        let viewer = s.text(5)
+        if !viewer.isEmpty { unique.insert(Seen(row: index, viewer: viewer)) }
       }
     }
   }

@@ -1,3 +1,5 @@
+import CSQLite
+
 /// Stages validated events in SQLite, one file at a time inside the run's transaction.
 ///
 /// Input: ``Event``s and ``RejectedLine``s of one file between ``beginFile(id:)`` and
@@ -21,6 +23,8 @@ final class EventStore {
 
   private var nextRow: [Int64]
   private var savedNextRow: [Int64] = []
+  /// Spreads events of the same millisecond over the low 12 bits of views' and clicks' rowids.
+  private var sequence: Int64 = 0
   private var userAgents: [String: Int64] = [:]
   /// Click ids named by staged conversions whose click has not arrived yet.
   private var pendingClickRefs: Set<String>
@@ -113,15 +117,25 @@ final class EventStore {
   /// Stages `event` unless its id was seen before; returns `false` for a duplicate.
   func write(_ event: Event) throws(DatabaseError) -> Bool {
     let kind = event.kind.rawValue
-    let row = nextRow[kind]
-    guard try keys.claim(event.eventID, kind: kind, row: row) else { return false }
-    nextRow[kind] += 1
+    if event.kind == .conversion {
+      let row = nextRow[kind]
+      guard try keys.claim(event.eventID, kind: kind, row: row) != nil else { return false }
+      nextRow[kind] += 1
+      markHour(event.ts, clickPlatform: nil)
+      try writeConversion(event, row: row)
+      return true
+    }
+    // Views and clicks: rowid = ts << 12 | n, probing n past rows of the same millisecond.
+    let base = event.ts << 12
+    var n = sequence & 4095
+    sequence &+= 1
+    guard let key = try keys.claim(event.eventID, kind: kind, row: base | n) else { return false }
     markHour(event.ts, clickPlatform: event.kind == .click ? event.platform : nil)
-    switch event.kind {
-    case .view, .click:
-      let s = event.kind == .view ? insertView : insertClick
+    let s = event.kind == .view ? insertView : insertClick
+    var attempts = 0
+    while true {
       s.reset()
-      s.bind(1, row)
+      s.bind(1, base | n)
       s.bind(2, event.eventID)
       s.bind(3, event.ts)
       s.bind(4, event.creatorID)
@@ -133,13 +147,23 @@ final class EventStore {
       s.bind(10, try userAgentID(event.userAgent))
       s.bind(11, fileID)
       s.bind(12, event.line)
-      try s.step()
-      if event.kind == .click, pendingClickRefs.contains(event.eventID) {
-        try markConversions(conversionsOfClick, [.text(event.eventID)])
-        pendingClickRefs.remove(event.eventID)
-        try deletePending.run([.text(event.eventID)])
-      }
-    case .conversion:
+      let rc = s.stepCode()
+      s.reset()
+      if rc == SQLITE_DONE { break }
+      attempts += 1
+      guard rc & 0xFF == SQLITE_CONSTRAINT, attempts < 4096 else { throw db.error(rc, sql: s.sql) }
+      n = (n + 1) & 4095
+      try keys.move(key: key, to: base | n)
+    }
+    if event.kind == .click, pendingClickRefs.contains(event.eventID) {
+      try markConversions(conversionsOfClick, [.text(event.eventID)])
+      pendingClickRefs.remove(event.eventID)
+      try deletePending.run([.text(event.eventID)])
+    }
+    return true
+  }
+
+  private func writeConversion(_ event: Event, row: Int64) throws(DatabaseError) {
       let s = insertConversion
       s.reset()
       s.bind(1, row)
@@ -164,8 +188,6 @@ final class EventStore {
         pendingClickRefs.insert(event.clickID)
         try insertPending.run([.text(event.clickID)])
       }
-    }
-    return true
   }
 
   // MARK: - Helpers

@@ -10,6 +10,7 @@ final class EventKeyIndex {
   private let insert: Statement
   private let lookup: Statement
   private let bury: Statement
+  private let repoint: Statement
   private let eventIDOf: [Statement]
 
   enum Slot: Equatable {
@@ -22,6 +23,7 @@ final class EventKeyIndex {
     insert = try db.prepare("INSERT INTO event_keys(key, kind, ref) VALUES (?, ?, ?)")
     lookup = try db.prepare("SELECT kind, ref FROM event_keys WHERE key = ?")
     bury = try db.prepare("UPDATE event_keys SET kind = 3, ref = 0 WHERE key = ?")
+    repoint = try db.prepare("UPDATE event_keys SET ref = ? WHERE key = ?")
     eventIDOf = [
       try db.prepare("SELECT event_id FROM views WHERE view_id = ?"),
       try db.prepare("SELECT event_id FROM clicks WHERE click_row = ?"),
@@ -29,8 +31,9 @@ final class EventKeyIndex {
     ]
   }
 
-  /// Records `id` as the event at `row` of `kind`'s table; `false` if the id is already staged.
-  func claim(_ id: String, kind: Int, row: Int64) throws(DatabaseError) -> Bool {
+  /// Records `id` as the event at `row` of `kind`'s table; returns its key, or `nil` if the id
+  /// is already staged.
+  func claim(_ id: String, kind: Int, row: Int64) throws(DatabaseError) -> Int64? {
     var key = EventKeyHash.key(id)
     while true {
       insert.reset()
@@ -39,11 +42,11 @@ final class EventKeyIndex {
       insert.bind(3, row)
       let rc = insert.stepCode()
       insert.reset()
-      if rc == SQLITE_DONE { return true }
+      if rc == SQLITE_DONE { return key }
       guard rc & 0xFF == SQLITE_CONSTRAINT else {
         throw DatabaseError(code: rc, message: "cannot insert into event_keys", sql: insert.sql)
       }
-      if case .event(id, _, _) = try slot(key) { return false }
+      if case .event(id, _, _) = try slot(key) { return nil }
       key = EventKeyHash.probe(key)
     }
   }
@@ -58,6 +61,15 @@ final class EventKeyIndex {
       case .tombstone, .event: key = EventKeyHash.probe(key)
       }
     }
+  }
+
+  /// Points the entry at `key` to another row of the same table.
+  func move(key: Int64, to row: Int64) throws(DatabaseError) {
+    repoint.reset()
+    repoint.bind(1, row)
+    repoint.bind(2, key)
+    try repoint.step()
+    repoint.reset()
   }
 
   /// Replaces the id's entry by a tombstone (the event itself is deleted by the caller).

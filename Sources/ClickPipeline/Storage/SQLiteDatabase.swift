@@ -26,8 +26,15 @@ public final class SQLiteDatabase {
   let handle: OpaquePointer
   public let path: String
 
+  /// Process-wide SQLite settings, applied once before the first connection.
+  private static let configured: Bool = {
+    _ = cp_sqlite_disable_memstatus()
+    return true
+  }()
+
   /// Opens (creating if needed) the database file.
   public init(path: String, readOnly: Bool = false) throws(DatabaseError) {
+    _ = SQLiteDatabase.configured
     var db: OpaquePointer?
     let flags = readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
     let rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, nil)
