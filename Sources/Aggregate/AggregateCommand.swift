@@ -44,8 +44,14 @@ struct AggregateCommand: ParsableCommand {
     options.lockWait = common.wait
     options.commandLine = CommandLine.arguments.joined(separator: " ")
     let started = Clock.monotonic()
-    let result = try AggregateRunner(options: options, logger: logger).run()
+    var progress: (@Sendable (Int, Int, Double) -> Void)?
     if interactive {
+      let line = ProgressLine(stage: "aggregate")
+      progress = { done, total, seconds in line.days(done, total, seconds) }
+    }
+    let result = try AggregateRunner(options: options, logger: logger, progress: progress).run()
+    if interactive {
+      FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
       let kind = result.fullRebuild ? "full rebuild" : "incremental"
       FileHandle.standardError.write(Data(("aggregate: \(kind), \(result.daysRecomputed) day(s) recomputed, \(grouped(result.rowsWritten)) rows; " + String(format: "%.1f s", Clock.monotonic() - started) + "\n").utf8))
     }

@@ -24,6 +24,17 @@ public final class ProgressLine: @unchecked Sendable {
     FileHandle.standardError.write(Data(text.utf8))
   }
 
+  /// Progress over days (aggregate): days done, ETA.
+  public func days(_ done: Int, _ total: Int, _ seconds: Double) {
+    lock.lock()
+    defer { lock.unlock() }
+    guard seconds - lastDraw >= 0.2 || done == total else { return }
+    lastDraw = seconds
+    let remaining = done > 0 ? seconds / Double(done) * Double(total - done) : 0
+    let text = String(format: "\r%@: %d/%d days  %.1f s  ETA %.0fs   ", stage, done, total, seconds, remaining)
+    FileHandle.standardError.write(Data(text.utf8))
+  }
+
   public func finish() {
     FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
   }

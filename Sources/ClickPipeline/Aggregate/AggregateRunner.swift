@@ -34,10 +34,13 @@ public struct AggregateResult: Sendable, Equatable {
 public struct AggregateRunner {
   public var options: AggregateOptions
   public var logger: Logger
+  /// Called after each recomputed day with (days done, days to do, seconds so far).
+  public var progress: (@Sendable (Int, Int, Double) -> Void)?
 
-  public init(options: AggregateOptions, logger: Logger) {
+  public init(options: AggregateOptions, logger: Logger, progress: (@Sendable (Int, Int, Double) -> Void)? = nil) {
     self.options = options
     self.logger = logger
+    self.progress = progress
   }
 
   public func run() throws(PipelineError) -> AggregateResult {
@@ -65,8 +68,10 @@ public struct AggregateRunner {
         db: db, calendar: calendar,
         money: MoneyRules(configuration: configuration, catalog: catalog),
         attribution: Attribution(db: db, configuration: configuration, botAgents: botAgents(db, configuration)))
-      for day in days {
+      let started = Clock.monotonic()
+      for (index, day) in days.enumerated() {
         result.rowsWritten += try computer.recompute(day: day)
+        progress?(index + 1, days.count, Clock.monotonic() - started)
       }
       result.daysRecomputed = days.count
       try db.execute("DELETE FROM dirty_hours")
