@@ -23,6 +23,7 @@ final class EventStore {
 
   private var nextRow: [Int64]
   private var savedNextRow: [Int64] = []
+  private let arena = BindArena()
   /// Spreads events of the same millisecond over the low 12 bits of views' and clicks' rowids.
   private var sequence: Int64 = 0
   private var userAgents: [String: Int64] = [:]
@@ -132,19 +133,24 @@ final class EventStore {
     guard let key = try keys.claim(event.eventID, kind: kind, row: base | n) else { return false }
     markHour(event.ts, clickPlatform: event.kind == .click ? event.platform : nil)
     let s = event.kind == .view ? insertView : insertClick
+    let userAgent = try userAgentID(event.userAgent)
     var attempts = 0
     while true {
       s.reset()
+      arena.startRow(
+        reserving: event.eventID.utf8.count + event.creatorID.utf8.count + event.placement.utf8.count
+          + event.viewerID.utf8.count + event.productID.utf8.count + event.platform.utf8.count
+          + event.store.utf8.count)
       s.bind(1, base | n)
-      s.bind(2, event.eventID)
+      arena.bind(s, 2, event.eventID)
       s.bind(3, event.ts)
-      s.bind(4, event.creatorID)
-      s.bind(5, event.placement)
-      s.bind(6, event.viewerID)
-      s.bind(7, event.productID)
-      s.bind(8, event.platform)
-      s.bind(9, event.store)
-      s.bind(10, try userAgentID(event.userAgent))
+      arena.bind(s, 4, event.creatorID)
+      arena.bind(s, 5, event.placement)
+      arena.bind(s, 6, event.viewerID)
+      arena.bind(s, 7, event.productID)
+      arena.bind(s, 8, event.platform)
+      arena.bind(s, 9, event.store)
+      s.bind(10, userAgent)
       s.bind(11, fileID)
       s.bind(12, event.line)
       let rc = s.stepCode()

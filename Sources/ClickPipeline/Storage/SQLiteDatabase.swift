@@ -265,3 +265,40 @@ extension SQLValue {
     }
   }
 }
+
+/// Text bound without SQLite copying it: each row's strings are copied into one reusable buffer
+/// and bound with `SQLITE_STATIC`. The buffer is valid until the next ``startRow(reserving:)``,
+/// which must come only after the statement was stepped and reset. (Binding a Swift String's
+/// own bytes statically is unsafe: strings of 15 bytes or fewer live inline in the value.)
+final class BindArena {
+  private var buffer: UnsafeMutableRawPointer
+  private var capacity: Int
+  private var used = 0
+
+  init(capacity: Int = 1 << 16) {
+    self.capacity = capacity
+    buffer = .allocate(byteCount: capacity, alignment: 8)
+  }
+
+  deinit { buffer.deallocate() }
+
+  /// Starts a row whose bound strings take at most `bytes` bytes in total.
+  func startRow(reserving bytes: Int) {
+    used = 0
+    if bytes > capacity {
+      buffer.deallocate()
+      capacity = max(bytes, capacity * 2)
+      buffer = .allocate(byteCount: capacity, alignment: 8)
+    }
+  }
+
+  func bind(_ statement: Statement, _ index: Int32, _ text: String) {
+    var text = text
+    text.withUTF8 { u in
+      let target = buffer + used
+      if let base = u.baseAddress { target.copyMemory(from: base, byteCount: u.count) }
+      _ = sqlite3_bind_text(statement.handle, index, target.assumingMemoryBound(to: CChar.self), Int32(u.count), nil)
+      used += u.count
+    }
+  }
+}
