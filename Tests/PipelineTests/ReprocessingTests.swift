@@ -1,0 +1,135 @@
+import Foundation
+import Testing
+
+@testable import ClickPipeline
+
+/// Operators' repair tools: forget an ingested file, rebuild after a configuration change.
+@Suite struct ReprocessingTests {
+  static func view(_ id: String, _ ts: String, creator: String = "c1", viewer: String = "u1") -> String {
+    #"{"type":"view","event_id":"\#(id)","ts":"\#(ts)","creator_id":"\#(creator)","viewer_id":"\#(viewer)"}"#
+  }
+
+  static func click(_ id: String, _ ts: String, creator: String = "c1", viewer: String = "u1") -> String {
+    #"{"type":"click","event_id":"\#(id)","ts":"\#(ts)","creator_id":"\#(creator)","viewer_id":"\#(viewer)","product_id":"p1","platform":"amazon"}"#
+  }
+
+  static func order(_ id: String, _ ts: String, amount: String, clickID: String = "") -> String {
+    #"{"type":"conversion","event_id":"\#(id)","ts":"\#(ts)","viewer_id":"u1","product_id":"p1","platform":"amazon","order_id":"O-\#(id)","amount":"\#(amount)","click_id":"\#(clickID)"}"#
+  }
+
+  /// Forget by content hash, or by path (which also forgets a corrected copy that was
+  /// ingested too early, when all its events were still duplicates).
+  @Test(arguments: [false, true])
+  func forgetThenIngestTheCorrectedDumpWithTheSameEventIDs(correctedTooEarly: Bool) throws {
+    let dir = try TemporaryDirectory()
+    let db = dir.file("db.sqlite")
+    let other = try dir.writeGzip("other.ndjson.gz", lines: [ReprocessingTests.view("v9", "2026-11-02T09:00:00Z")])
+    // The first dump of the day has a wrong creator and a wrong amount.
+    let path = try dir.writeGzip(
+      "day.ndjson.gz",
+      lines: [
+        ReprocessingTests.click("k1", "2026-11-01T10:00:00Z", creator: "WRONG"),
+        ReprocessingTests.order("o1", "2026-11-01T11:00:00Z", amount: "99.00", clickID: "k1"),
+      ])
+    try runPipeline(db: db, inputs: [other, path])
+    let hash = try #require(try TestDatabase(db).rows("SELECT content_hash FROM files WHERE path = '\(path)'").first?.first)
+
+    // The corrected dump reuses the event ids.
+    try dir.writeGzip(
+      "day.ndjson.gz",
+      lines: [
+        ReprocessingTests.click("k1", "2026-11-01T10:00:00Z", creator: "c1"),
+        ReprocessingTests.order("o1", "2026-11-01T11:00:00Z", amount: "19.99", clickID: "k1"),
+      ])
+    if correctedTooEarly {
+      // Without forgetting, it is all duplicates: nothing changes.
+      try runPipeline(db: db, inputs: [path])
+      #expect(try TestDatabase(db).int("SELECT sum(revenue_cents) FROM daily_metrics WHERE creator_id = 'WRONG'") == 9900)
+    }
+    let forget = try Executables.stage("ingest", ["--db", db, "--forget", correctedTooEarly ? path : hash])
+    #expect(forget.status == 0, "\(forget.stderr)")
+    try runPipeline(db: db, inputs: [path])
+    let rows = try TestDatabase(db).dailyMetrics()
+
+    // The same as a fresh database given the corrected dump.
+    let fresh = dir.file("fresh.sqlite")
+    try runPipeline(db: fresh, inputs: [other, path])
+    #expect(rows == (try TestDatabase(fresh).dailyMetrics()))
+    #expect(rows.contains("2026-11-01|c1|bio|amazon||p1|0|0|0|1|1|0|1|1|1999|80|0|0|0"))
+    let statuses = try TestDatabase(db).rows("SELECT status FROM files WHERE path = '\(path)' ORDER BY file_id").map { $0[0] }
+    #expect(statuses == (correctedTooEarly ? ["forgotten", "forgotten", "ingested"] : ["forgotten", "ingested"]))
+    #expect(try TestDatabase(db).int("SELECT count(*) FROM runs WHERE command = 'forget'") == 1)
+  }
+
+  @Test func forgettingAClickReattributesTheConversionsThatNamedIt() throws {
+    let dir = try TemporaryDirectory()
+    let db = dir.file("db.sqlite")
+    let clicks = try dir.writeGzip(
+      "clicks.ndjson.gz",
+      lines: [
+        ReprocessingTests.click("k0", "2026-11-01T09:00:00Z", creator: "fallback"),
+        ReprocessingTests.click("k1", "2026-11-01T09:30:00Z", creator: "named"),
+      ])
+    let late = try dir.writeGzip("late.ndjson.gz", lines: [ReprocessingTests.click("k2", "2026-11-01T09:45:00Z", creator: "late")])
+    let orders = try dir.writeGzip(
+      "orders.ndjson.gz", lines: [ReprocessingTests.order("o1", "2026-11-01T10:00:00Z", amount: "10.00", clickID: "k1")])
+    try runPipeline(db: db, inputs: [clicks, late, orders])
+    let forget = try Executables.stage("ingest", ["--db", db, "--forget", clicks])
+    #expect(forget.status == 0, "\(forget.stderr)")
+    let aggregate = try Executables.stage("aggregate", ["--db", db])
+    #expect(aggregate.status == 0)
+    // k1 is gone: the order falls back to the latest remaining click of its viewer, k2.
+    let fresh = dir.file("fresh.sqlite")
+    try runPipeline(db: fresh, inputs: [late, orders])
+    #expect(try TestDatabase(db).dailyMetrics() == (try TestDatabase(fresh).dailyMetrics()))
+    #expect(try TestDatabase(db).int("SELECT orders FROM daily_metrics WHERE creator_id = 'late'") == 1)
+    // Ingesting the clicks again brings the first attribution back.
+    try runPipeline(db: db, inputs: [clicks])
+    #expect(try TestDatabase(db).int("SELECT orders FROM daily_metrics WHERE creator_id = 'named'") == 1)
+  }
+
+  @Test func forgettingAnUnknownFileIsAnErrorThatChangesNothing() throws {
+    let dir = try TemporaryDirectory()
+    let db = dir.file("db.sqlite")
+    let file = try dir.writeGzip("a.ndjson.gz", lines: [ReprocessingTests.view("v1", "2026-11-01T10:00:00Z")])
+    try runPipeline(db: db, inputs: [file])
+    let before = try TestDatabase(db).rows("SELECT * FROM files")
+    let result = try Executables.stage("ingest", ["--db", db, "--forget", dir.file("nope.gz")])
+    #expect(result.status == 1)
+    #expect(result.stderr.contains("no ingested file has this path or content hash"))
+    #expect(try TestDatabase(db).rows("SELECT * FROM files") == before)
+  }
+
+  /// After a configuration change, aggregate recomputes everything; the result equals a fresh
+  /// database built with the new configuration.
+  @Test(arguments: [false, true])
+  func configurationChangeRebuildsEveryDay(explicitRebuild: Bool) throws {
+    let dir = try TemporaryDirectory()
+    let db = dir.file("db.sqlite")
+    let logs = try dir.writeGzip(
+      "a.ndjson.gz",
+      lines: [
+        ReprocessingTests.view("v1", "2026-11-01T18:30:00Z"),
+        ReprocessingTests.click("k1", "2026-11-01T20:00:00Z"),
+        ReprocessingTests.order("o1", "2026-11-01T21:00:00Z", amount: "12.50", clickID: "k1"),
+      ])
+    try runPipeline(db: db, inputs: [logs])
+    #expect(try TestDatabase(db).rows("SELECT DISTINCT day FROM daily_metrics").map { $0[0] } == ["2026-11-01"])
+
+    let config = try dir.write("jakarta.toml", "timezone = \"Asia/Jakarta\"\n[commission]\namazon = 0.1\n")
+    let aggregate = try Executables.stage("aggregate", ["--db", db, "--config", config] + (explicitRebuild ? ["--rebuild"] : []))
+    #expect(aggregate.status == 0, "\(aggregate.stderr)")
+    let fresh = dir.file("fresh.sqlite")
+    try runPipeline(db: fresh, config: config, inputs: [logs])
+    let rows = try TestDatabase(db).dailyMetrics()
+    #expect(rows == (try TestDatabase(fresh).dailyMetrics()))
+    // 18:30Z and later are 2026-11-02 in Jakarta (UTC+7); commission is 10 % now.
+    #expect(
+      rows == [
+        "2026-11-02|c1|bio||||1|1|0|0|0|0|0|0|0|0|0|0|0",
+        "2026-11-02|c1|bio|amazon||p1|0|0|0|1|1|0|1|1|1250|125|0|0|0",
+      ])
+    let message = try TestDatabase(db).rows("SELECT message FROM runs WHERE command = 'aggregate' ORDER BY run_id DESC LIMIT 1")
+    #expect(message.first?.first?.hasPrefix("full rebuild") == true)
+  }
+}
