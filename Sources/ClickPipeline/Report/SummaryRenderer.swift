@@ -28,18 +28,28 @@ struct SummaryRenderer {
 
     out += try trend()
 
+    let trafficHeader = ["Views", "Clicks", "CTR", "Orders", "Conversion rate", "Revenue", "Commission", "Net commission"]
+    func trafficCells(_ v: Totals) -> [String] {
+      [
+        Markdown.count(v.views), Markdown.count(v.clicks), Markdown.percent(v.clicks, v.views), Markdown.count(v.orders),
+        Markdown.percent(v.orders, v.clicks), Markdown.usd(v.revenueCents), Markdown.usd(v.commissionCents),
+        Markdown.usd(v.netCommissionCents),
+      ]
+    }
     out += "\n## By platform\n\n"
-    let platforms = try data.grouped(by: ["platform", "store"])
     out += Markdown.table(
-      ["Platform", "Store", "Views", "Clicks", "CTR", "Orders", "Conversion rate", "Revenue", "Commission", "Net commission"],
-      platforms.map { key, v in
-        [
-          key[0].isEmpty ? "(no product)" : Markdown.escape(key[0]), Markdown.code(key[1]), Markdown.count(v.views),
-          Markdown.count(v.clicks),
-          Markdown.percent(v.clicks, v.views), Markdown.count(v.orders), Markdown.percent(v.orders, v.clicks),
-          Markdown.usd(v.revenueCents), Markdown.usd(v.commissionCents), Markdown.usd(v.netCommissionCents),
-        ]
-      }, alignRight: Set(2..<10))
+      ["Platform"] + trafficHeader,
+      try data.grouped(by: ["platform"]).map { key, v in
+        [key[0].isEmpty ? "(no product)" : Markdown.escape(key[0])] + trafficCells(v)
+      }, alignRight: Set(1...8))
+
+    let stores = try data.grouped(by: ["store"], where: "platform = 'brand_store'")
+    if !stores.isEmpty {
+      out += "\n## By brand store\n\n"
+      out += Markdown.table(
+        ["Store"] + trafficHeader, stores.map { key, v in [Markdown.code(key[0])] + trafficCells(v) },
+        alignRight: Set(1...8))
+    }
 
     out += "\n## By placement\n\n"
     let placements = try data.grouped(by: ["placement"])
