@@ -3,7 +3,7 @@ import CSQLite
 /// Stages validated events in SQLite, one file at a time inside the run's transaction.
 ///
 /// Input: ``Event``s and ``RejectedLine``s of one file between ``beginFile(id:)`` and
-/// ``commitFile()`` / ``rollbackFile()``. Output: rows in `views`, `clicks`, `conversions`,
+/// ``commitFile()``. Output: rows in `views`, `clicks`, `conversions`,
 /// `event_keys` (global deduplication by event id, CONTRACT §3), `rejects`, and the hours that
 /// `aggregate` must recompute in `dirty_hours` (see docs/DESIGN.md, "Incremental aggregation").
 final class EventStore {
@@ -22,14 +22,12 @@ final class EventStore {
   private let insertReject: Statement
 
   private var nextRow: [Int64]
-  private var savedNextRow: [Int64] = []
   private let arena = BindArena()
   /// Spreads events of the same millisecond over the low 12 bits of views' and clicks' rowids.
   private var sequence: Int64 = 0
   private var userAgents: [String: Int64] = [:]
   /// Click ids named by staged conversions whose click has not arrived yet.
   private var pendingClickRefs: Set<String>
-  private var savedPending: Set<String> = []
   /// Hour (ts / 3,600,000) → bit set of click platforms (1 amazon, 2 brand_store) seen in it.
   private var dirtyHours: [Int64: Int64] = [:]
   private var fileID: Int64 = 0
@@ -69,14 +67,14 @@ final class EventStore {
 
   // MARK: - Files
 
-  func beginFile(id: Int64) throws(DatabaseError) {
-    try db.execute("SAVEPOINT file")
+  /// Starts staging the file with this id. Files are only staged once they are known to be
+  /// readable whole (see ``ParallelParse``), so there is nothing to take back per file.
+  func beginFile(id: Int64) {
     fileID = id
-    savedNextRow = nextRow
-    savedPending = pendingClickRefs
     dirtyHours.removeAll(keepingCapacity: true)
   }
 
+  /// Records the hours the file's events touched, for `aggregate`.
   func commitFile() throws(DatabaseError) {
     for (hour, platforms) in dirtyHours {
       markDirty.reset()
@@ -85,15 +83,6 @@ final class EventStore {
       try markDirty.step()
     }
     markDirty.reset()
-    dirtyHours.removeAll(keepingCapacity: true)
-    try db.execute("RELEASE file")
-  }
-
-  func rollbackFile() throws(DatabaseError) {
-    try db.execute("ROLLBACK TO file; RELEASE file")
-    nextRow = savedNextRow
-    pendingClickRefs = savedPending
-    userAgents.removeAll()
     dirtyHours.removeAll(keepingCapacity: true)
   }
 

@@ -67,107 +67,170 @@ public struct IngestRunner {
 
   public func run() throws(PipelineError) -> IngestResult {
     let startedAt = Clock.isoNow()
-    let started = Clock.monotonic()
     let (files, warnings) = try InputDiscovery.files(for: options.inputPaths)
     for warning in warnings { logger.warning("\(warning)") }
     let lock = try RunLock(databasePath: options.databasePath, command: "ingest", wait: options.lockWait)
     defer { withExtendedLifetime(lock) {} }
     let db = try Schema.open(path: options.databasePath)
+    // A file that passes verification but then fails while it is staged (an I/O error, or it
+    // changed in between) cannot be taken back alone: the run starts over without it.
+    var failedLate: [String: InputError] = [:]
+    while true {
+      do {
+        return try attempt(db: db, files: files, failedLate: failedLate, startedAt: startedAt)
+      } catch let restart as RestartWithout {
+        try? db.execute("ROLLBACK")
+        logger.warning("\(restart.error.description); starting the run again without it")
+        failedLate[restart.path] = restart.error
+      } catch let error as PipelineError {
+        try? db.execute("ROLLBACK")
+        throw error
+      } catch let error as DatabaseError {
+        try? db.execute("ROLLBACK")
+        throw PipelineError.database(path: options.databasePath, error)
+      } catch {
+        try? db.execute("ROLLBACK")
+        throw PipelineError.database(path: options.databasePath, DatabaseError(code: 1, message: "\(error)"))
+      }
+    }
+  }
+
+  private struct RestartWithout: Error {
+    var path: String
+    var error: InputError
+  }
+
+  /// One transaction over all files; throws ``RestartWithout`` if a verified file fails later.
+  private func attempt(
+    db: SQLiteDatabase, files: [String], failedLate: [String: InputError], startedAt: String
+  ) throws -> IngestResult {
+    let started = Clock.monotonic()
     let sizes = files.map { (try? FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int) ?? 0 }
     let totalBytes = sizes.reduce(0, +)
-
+    try db.execute("BEGIN IMMEDIATE")
+    var knownContent = Set(
+      try db.rows("SELECT content_hash FROM files WHERE status = 'ingested'").map(\.[0].textValue))
+    let readable = files.filter { failedLate[$0] == nil }
     let parser = FileParser(currencies: Set(options.configuration.fxUSDPerUnit.keys))
-    let pipeline = ParallelParse(files: files, parser: parser, workers: max(1, options.workers))
+    let pipeline = ParallelParse(
+      files: readable, parser: parser, workers: max(1, options.workers), knownContent: knownContent)
     pipeline.start()
     defer { pipeline.cancel() }
 
+    let store = try EventStore(db: db)
+    let runID = (try db.scalarInt("SELECT max(run_id) FROM runs") ?? 0) + 1
+    var fileID = (try db.scalarInt("SELECT max(file_id) FROM files") ?? 0) + 1
     var result = IngestResult()
-    do {
-      try db.execute("BEGIN IMMEDIATE")
-      let store = try EventStore(db: db)
-      let runID = (try db.scalarInt("SELECT max(run_id) FROM runs") ?? 0) + 1
-      var fileID = (try db.scalarInt("SELECT max(file_id) FROM files") ?? 0) + 1
-      result.runID = runID
-      var knownContent = Set(
-        try db.rows("SELECT content_hash FROM files WHERE status = 'ingested'").map(\.[0].textValue))
-      let recordFile = try db.prepare(
-        """
-        INSERT INTO files(file_id, run_id, path, content_hash, size, status, format, error, lines,
-          events, rejected, duplicates, recorded_at)
-        VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
-        """)
-      var bytesDone = 0
-      for (index, path) in files.enumerated() {
-        try store.beginFile(id: fileID)
-        var kept = 0
-        var duplicates = 0
-        let outcome = try pipeline.consume(index) { chunk throws(DatabaseError) in
-          for event in chunk.events {
-            if try store.write(event) { kept += 1 } else { duplicates += 1 }
-          }
-          for reject in chunk.rejects { try store.reject(reject, runID: runID, path: path) }
-        }
-        bytesDone += sizes[index]
-        switch outcome {
-        case .success(let summary) where knownContent.contains(summary.contentHash):
-          try store.rollbackFile()
-          result.filesSkipped += 1
-          logger.info("skipped: same content already ingested", metadata: ["ingest.file": "\(path)"])
-        case .success(let summary):
-          try store.commitFile()
-          knownContent.insert(summary.contentHash)
-          try recordFile.run([
-            .int(fileID), .int(runID), .text(path), .text(summary.contentHash), .int(Int64(summary.fileSize)),
-            .text("ingested"), .text(summary.format.rawValue), .text(""), .int(Int64(summary.lines)),
-            .int(Int64(kept)), .int(Int64(summary.rejected)), .int(Int64(duplicates)), .text(Clock.isoNow()),
-          ])
-          result.filesIngested += 1
-          result.linesRead += summary.lines
-          result.eventsKept += kept
-          result.rejected += summary.rejected
-          result.duplicates += duplicates
-          result.uncompressedBytes += summary.uncompressedBytes
-          logger.debug(
-            "ingested",
-            metadata: [
-              "ingest.file": "\(path)", "records.kept": "\(kept)", "records.rejected": "\(summary.rejected)",
-              "records.duplicates": "\(duplicates)",
-            ])
-        case .failure(let error):
-          try store.rollbackFile()
-          try recordFile.run([
-            .int(fileID), .int(runID), .text(path), .text(""), .int(Int64(sizes[index])), .text("failed"),
-            .text(""), .text(error.description), .int(0), .int(0), .int(0), .int(0), .text(Clock.isoNow()),
-          ])
-          result.filesFailed += 1
-          result.failures.append(error.description)
-          logger.error("\(error.description)", metadata: ["ingest.file": "\(path)"])
-        }
+    result.runID = runID
+    let recordFile = try db.prepare(
+      """
+      INSERT INTO files(file_id, run_id, path, content_hash, size, status, format, error, lines,
+        events, rejected, duplicates, recorded_at)
+      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
+      """)
+    func recordFailure(_ path: String, size: Int, _ error: InputError) throws {
+      try recordFile.run([
+        .int(fileID), .int(runID), .text(path), .text(""), .int(Int64(size)), .text("failed"),
+        .text(""), .text(error.description), .int(0), .int(0), .int(0), .int(0), .text(Clock.isoNow()),
+      ])
+      result.filesFailed += 1
+      result.failures.append(error.description)
+      logger.error("\(error.description)", metadata: ["ingest.file": "\(path)"])
+    }
+
+    var bytesDone = 0
+    var next = 0  // index into `readable`
+    for (index, path) in files.enumerated() {
+      defer {
         fileID += 1
+        bytesDone += sizes[index]
         progress?(
           IngestProgress(
             filesDone: index + 1, filesTotal: files.count, bytesDone: bytesDone, bytesTotal: totalBytes,
             events: result.eventsKept, seconds: Clock.monotonic() - started))
       }
-      try db.run(
-        """
-        INSERT INTO runs(run_id, command, arguments, started_at, ended_at, exit_status, host, pid,
-          files_ingested, files_failed, files_skipped, lines_read, events_kept, rejected, duplicates, message)
-        VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-        """,
-        [
-          .int(runID), .text("ingest"), .text(options.commandLine), .text(startedAt), .text(Clock.isoNow()),
-          .int(Int64(result.exitCode)), .text(ProcessInfo.processInfo.hostName),
-          .int(Int64(ProcessInfo.processInfo.processIdentifier)), .int(Int64(result.filesIngested)),
-          .int(Int64(result.filesFailed)), .int(Int64(result.filesSkipped)), .int(Int64(result.linesRead)),
-          .int(Int64(result.eventsKept)), .int(Int64(result.rejected)), .int(Int64(result.duplicates)),
-          .text(result.failures.joined(separator: "\n")),
+      if let error = failedLate[path] {
+        try recordFailure(path, size: sizes[index], error)
+        continue
+      }
+      let slot = next
+      next += 1
+      let hash: String
+      switch pipeline.verified(slot) {
+      case .failure(let error):
+        _ = try pipeline.consume(slot) { _ in }
+        try recordFailure(path, size: sizes[index], error)
+        continue
+      case .success(let verifiedHash):
+        hash = verifiedHash
+      }
+      if knownContent.contains(hash) {
+        pipeline.skip(slot)
+        result.filesSkipped += 1
+        logger.info("skipped: same content already ingested", metadata: ["ingest.file": "\(path)"])
+        continue
+      }
+      store.beginFile(id: fileID)
+      var kept = 0
+      var duplicates = 0
+      let outcome = try pipeline.consume(slot) { chunk throws(DatabaseError) in
+        for event in chunk.events {
+          if try store.write(event) { kept += 1 } else { duplicates += 1 }
+        }
+        for reject in chunk.rejects { try store.reject(reject, runID: runID, path: path) }
+      }
+      let summary: ParsedFileSummary
+      switch outcome {
+      case .failure(let error):
+        throw RestartWithout(path: path, error: error)
+      case .success(let parsed) where !hash.isEmpty && parsed.contentHash != hash:
+        throw RestartWithout(
+          path: path,
+          error: InputError(
+            kind: .io, path: path, message: "the file changed while it was being read; it will be retried next run"))
+      case .success(let parsed):
+        summary = parsed
+      }
+      if hash.isEmpty && knownContent.contains(summary.contentHash) {
+        // A pipe whose content turned out to be ingested already: every event was a duplicate.
+        result.filesSkipped += 1
+        continue
+      }
+      try store.commitFile()
+      knownContent.insert(summary.contentHash)
+      try recordFile.run([
+        .int(fileID), .int(runID), .text(path), .text(summary.contentHash), .int(Int64(summary.fileSize)),
+        .text("ingested"), .text(summary.format.rawValue), .text(""), .int(Int64(summary.lines)),
+        .int(Int64(kept)), .int(Int64(summary.rejected)), .int(Int64(duplicates)), .text(Clock.isoNow()),
+      ])
+      result.filesIngested += 1
+      result.linesRead += summary.lines
+      result.eventsKept += kept
+      result.rejected += summary.rejected
+      result.duplicates += duplicates
+      result.uncompressedBytes += summary.uncompressedBytes
+      logger.debug(
+        "ingested",
+        metadata: [
+          "ingest.file": "\(path)", "records.kept": "\(kept)", "records.rejected": "\(summary.rejected)",
+          "records.duplicates": "\(duplicates)",
         ])
-      try db.execute("COMMIT")
-    } catch {
-      try? db.execute("ROLLBACK")
-      throw PipelineError.database(path: options.databasePath, error)
     }
+    try db.run(
+      """
+      INSERT INTO runs(run_id, command, arguments, started_at, ended_at, exit_status, host, pid,
+        files_ingested, files_failed, files_skipped, lines_read, events_kept, rejected, duplicates, message)
+      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+      """,
+      [
+        .int(runID), .text("ingest"), .text(options.commandLine), .text(startedAt), .text(Clock.isoNow()),
+        .int(Int64(result.exitCode)), .text(ProcessInfo.processInfo.hostName),
+        .int(Int64(ProcessInfo.processInfo.processIdentifier)), .int(Int64(result.filesIngested)),
+        .int(Int64(result.filesFailed)), .int(Int64(result.filesSkipped)), .int(Int64(result.linesRead)),
+        .int(Int64(result.eventsKept)), .int(Int64(result.rejected)), .int(Int64(result.duplicates)),
+        .text(result.failures.joined(separator: "\n")),
+      ])
+    try db.execute("COMMIT")
     return result
   }
 }

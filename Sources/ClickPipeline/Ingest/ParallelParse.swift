@@ -1,18 +1,26 @@
 import Foundation
 
-/// Parses files on worker threads while the caller consumes them one by one, in order.
+/// Reads files on worker threads while the caller consumes them one by one, in path order.
 ///
-/// Each file has a small bounded queue of chunks, so memory stays bounded whatever the file
-/// sizes: a worker that gets ahead of the writer waits.
+/// Each file is read twice by its worker: first whole, without parsing, to check that it can be
+/// read (gzip integrity) and to hash its content (``FileParser/verify(path:)``); then parsed,
+/// its chunks going through a small bounded queue, so memory stays bounded whatever the file
+/// sizes. (Pipes and devices cannot be read twice: they get the second pass only.) The caller learns the first pass's verdict before any chunk, so it never writes a
+/// file that cannot be read whole, and needs no savepoint to take a file back.
 final class ParallelParse: @unchecked Sendable {
   private final class Slot {
+    /// The verification pass: the content hash, or why the file cannot be read.
+    var verified: Result<String, InputError>?
     var chunks: [ParsedChunk] = []
     var outcome: Result<ParsedFileSummary, InputError>?
+    /// Set by the consumer: drop this file's chunks (its content was already ingested).
+    var skip = false
   }
 
   private let files: [String]
   private let parser: FileParser
   private let workers: Int
+  private let knownContent: Set<String>
   private let condition = NSCondition()
   private var slots: [Slot]
   private var nextFile = 0
@@ -20,10 +28,12 @@ final class ParallelParse: @unchecked Sendable {
   private let maxQueuedChunks = 4
   private let group = DispatchGroup()
 
-  init(files: [String], parser: FileParser, workers: Int) {
+  /// `knownContent`: hashes already ingested; such files are verified but not parsed.
+  init(files: [String], parser: FileParser, workers: Int, knownContent: Set<String>) {
     self.files = files
     self.parser = parser
     self.workers = min(workers, max(1, files.count))
+    self.knownContent = knownContent
     slots = files.map { _ in Slot() }
   }
 
@@ -49,6 +59,13 @@ final class ParallelParse: @unchecked Sendable {
     group.wait()
   }
 
+  private func publish(_ change: () -> Void) {
+    condition.lock()
+    change()
+    condition.broadcast()
+    condition.unlock()
+  }
+
   private func work() {
     while true {
       condition.lock()
@@ -60,12 +77,31 @@ final class ParallelParse: @unchecked Sendable {
       nextFile += 1
       let slot = slots[index]
       condition.unlock()
+
+      // A pipe or device cannot be read twice: it is parsed in one pass, unverified ("" hash).
+      let verdict: Result<String, InputError>
+      do {
+        verdict = .success(ParallelParse.isRegularFile(files[index]) ? try FileParser.verify(path: files[index]) : "")
+      } catch {
+        verdict = .failure(error)
+      }
+      publish { slot.verified = verdict }
+      guard case .success(let hash) = verdict else {
+        if case .failure(let error) = verdict { publish { slot.outcome = .failure(error) } }
+        continue
+      }
+      if knownContent.contains(hash) {
+        var summary = ParsedFileSummary()
+        summary.contentHash = hash
+        publish { slot.outcome = .success(summary) }
+        continue
+      }
       let outcome: Result<ParsedFileSummary, InputError>
       do {
         let summary = try parser.parse(path: files[index]) { chunk in
           condition.lock()
-          while slot.chunks.count >= maxQueuedChunks && !cancelled { condition.wait() }
-          slot.chunks.append(chunk)
+          while slot.chunks.count >= maxQueuedChunks && !cancelled && !slot.skip { condition.wait() }
+          if !slot.skip { slot.chunks.append(chunk) }
           condition.broadcast()
           condition.unlock()
         }
@@ -73,11 +109,34 @@ final class ParallelParse: @unchecked Sendable {
       } catch {
         outcome = .failure(error)
       }
-      condition.lock()
-      slot.outcome = outcome
-      condition.broadcast()
-      condition.unlock()
+      publish { slot.outcome = outcome }
     }
+  }
+
+  static func isRegularFile(_ path: String) -> Bool {
+    var st = stat()
+    return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
+  }
+
+  /// Waits for the verification pass of file `index`: its content hash, or why it cannot be read.
+  func verified(_ index: Int) -> Result<String, InputError> {
+    condition.lock()
+    defer { condition.unlock() }
+    let slot = slots[index]
+    while slot.verified == nil { condition.wait() }
+    return slot.verified ?? .failure(InputError(kind: .io, path: files[index], message: "not verified"))
+  }
+
+  /// Drops file `index` (already ingested) and waits until its worker is done with it.
+  func skip(_ index: Int) {
+    condition.lock()
+    let slot = slots[index]
+    slot.skip = true
+    slot.chunks.removeAll()
+    condition.broadcast()
+    while slot.outcome == nil { condition.wait() }
+    slots[index] = Slot()
+    condition.unlock()
   }
 
   /// Hands every chunk of file `index` to `body`, in order, then returns how the file ended.

@@ -34,7 +34,7 @@ public struct ParsedFileSummary: Sendable, Equatable {
 /// file cannot be read whole; chunks already delivered must then be discarded by the caller.
 public struct FileParser {
   public var currencies: Set<String>
-  public var chunkSize = 16_384
+  public var chunkSize = 4096
 
   public init(currencies: Set<String>) {
     self.currencies = currencies
@@ -129,6 +129,18 @@ public struct FileParser {
     summary.isGzip = stream.isGzip
     summary.uncompressedBytes = uncompressed
     return summary
+  }
+
+  /// Reads the whole file once without parsing: checks that it can be read whole (gzip
+  /// integrity: every member's CRC and length, no truncation, no trailing garbage) and returns
+  /// the hash of its raw bytes. Costs a decompression (ISA-L: ~2.8 GB/s) and no memory.
+  public static func verify(path: String) throws(InputError) -> String {
+    let stream = try FileByteStream(path: path)
+    defer { stream.close() }
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+    defer { buffer.deallocate() }
+    while try stream.read(into: buffer) > 0 {}
+    return stream.contentHash
   }
 
   static func isBlank(_ b: UnsafeRawBufferPointer) -> Bool {

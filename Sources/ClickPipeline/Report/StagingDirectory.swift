@@ -12,7 +12,8 @@ final class StagingDirectory {
 
   init(finalPath: String) throws {
     self.finalPath = finalPath
-    temporaryPath = finalPath + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
+    temporaryPath = StagingDirectory.hiddenSibling(of: finalPath, "tmp")
+    StagingDirectory.removeLeftovers(of: finalPath)
     let fm = FileManager.default
     if fm.fileExists(atPath: temporaryPath) { try fm.removeItem(atPath: temporaryPath) }
     try fm.createDirectory(atPath: temporaryPath, withIntermediateDirectories: true)
@@ -44,7 +45,7 @@ final class StagingDirectory {
   func commit(replacing: Bool) throws {
     let fm = FileManager.default
     if replacing || !fm.fileExists(atPath: finalPath) {
-      let old = finalPath + ".old-\(ProcessInfo.processInfo.processIdentifier)"
+      let old = StagingDirectory.hiddenSibling(of: finalPath, "old")
       if fm.fileExists(atPath: finalPath) { try fm.moveItem(atPath: finalPath, toPath: old) }
       try fm.moveItem(atPath: temporaryPath, toPath: finalPath)
       if fm.fileExists(atPath: old) { try fm.removeItem(atPath: old) }
@@ -58,9 +59,35 @@ final class StagingDirectory {
 
   /// Writes `text` next to `path` and renames it over `path` (atomic on one file system).
   static func writeAtomically(_ text: String, to path: String) throws {
-    let temporary = path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
+    removeLeftovers(of: path)
+    let temporary = hiddenSibling(of: path, "tmp")
     try writeFile(temporary, text)
     try replace(path, with: temporary)
+  }
+
+  /// `dir/.name.kind-PID` for `dir/name`: hidden from readers of the folder, unique per run.
+  static func hiddenSibling(of path: String, _ kind: String) -> String {
+    let folder = (path as NSString).deletingLastPathComponent
+    let name = (path as NSString).lastPathComponent
+    return (folder.isEmpty ? "" : folder + "/") + "." + name + "." + kind + "-\(getpid())"
+  }
+
+  /// Removes what runs killed while writing left next to `path` (`.name.tmp-PID`,
+  /// `.name.old-PID`, and the visible `name.tmp-PID` / `name.old-PID` of earlier versions),
+  /// when process PID no longer exists.
+  static func removeLeftovers(of path: String) {
+    let fm = FileManager.default
+    let folder = (path as NSString).deletingLastPathComponent
+    let name = (path as NSString).lastPathComponent
+    guard let entries = try? fm.contentsOfDirectory(atPath: folder.isEmpty ? "." : folder) else { return }
+    for entry in entries {
+      for prefix in ["." + name + ".tmp-", "." + name + ".old-", name + ".tmp-", name + ".old-"] where entry.hasPrefix(prefix) {
+        guard let pid = Int32(entry.dropFirst(prefix.count)), pid != getpid() else { continue }
+        if kill(pid, 0) != 0 && errno == ESRCH {
+          try? fm.removeItem(atPath: (folder.isEmpty ? "" : folder + "/") + entry)
+        }
+      }
+    }
   }
 
   static func replace(_ path: String, with temporary: String) throws {

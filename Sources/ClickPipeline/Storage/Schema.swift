@@ -136,8 +136,8 @@ public enum Schema {
         """
         PRAGMA journal_mode = DELETE;
         PRAGMA synchronous = NORMAL;
-        PRAGMA cache_size = -131072;
-        PRAGMA temp_store = MEMORY;
+        PRAGMA cache_size = -32768;
+        PRAGMA temp_store = FILE;
         PRAGMA foreign_keys = OFF;
         """)
     } catch {
