@@ -128,7 +128,9 @@ public enum Schema {
   static let migrations: [Int: String] = [:]
 
   /// Opens the database for a stage: sets the connection up and brings the schema to ``version``.
-  public static func open(path: String) throws(PipelineError) -> SQLiteDatabase {
+  /// `cacheMiB`: SQLite's page cache. Ingest wants a large one (the event-id index takes random
+  /// inserts; 192 MiB halved its wall time on 5M events), the other stages a small one.
+  public static func open(path: String, cacheMiB: Int = 64) throws(PipelineError) -> SQLiteDatabase {
     let db: SQLiteDatabase
     do {
       db = try SQLiteDatabase(path: path)
@@ -136,7 +138,8 @@ public enum Schema {
         """
         PRAGMA journal_mode = DELETE;
         PRAGMA synchronous = NORMAL;
-        PRAGMA cache_size = -32768;
+        PRAGMA page_size = 16384;
+        PRAGMA cache_size = -\(cacheMiB * 1024);
         PRAGMA temp_store = FILE;
         PRAGMA foreign_keys = OFF;
         """)
