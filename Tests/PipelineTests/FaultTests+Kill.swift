@@ -7,22 +7,23 @@ import Testing
   import Glibc
 #endif
 
-/// Temporary folders that live as long as the test process (shared fixtures), removed at exit.
+/// Temporary folders that live as long as the test process (shared fixtures): the fixtures
+/// are never released, so the folders are removed by path when the process exits.
 enum SharedFixtures {
-  nonisolated(unsafe) private static var folders: [TemporaryDirectory] = []
+  nonisolated(unsafe) private static var paths: [String] = []
   private static let lock = NSLock()
 
   static func keep(_ dir: TemporaryDirectory) {
     lock.lock()
     defer { lock.unlock() }
-    if folders.isEmpty {
+    if paths.isEmpty {
       atexit {
         SharedFixtures.lock.lock()
-        SharedFixtures.folders.removeAll()  // their deinit removes them
+        for path in SharedFixtures.paths { try? FileManager.default.removeItem(atPath: path) }
         SharedFixtures.lock.unlock()
       }
     }
-    folders.append(dir)
+    paths.append(dir.path)
   }
 }
 
@@ -47,28 +48,32 @@ extension FaultTests {
       let referenceMetrics: [String]
       let ingestSeconds: Double
       let aggregateSeconds: Double
+      let ingestCPU: Double
+      let aggregateCPU: Double
 
       init() throws {
         dir = try TemporaryDirectory()
         SharedFixtures.keep(dir)
         let base = Workload.ndjson(.init(lines: 4_000, seed: 11, prefix: "base"))
         let basePath = try dir.writeGzipFast("logs/base.ndjson.gz", base.bytes)
-        let bigLines = Workload.ndjson(.init(lines: 160_000, seed: 12, prefix: "big"))
+        let bigLines = Workload.ndjson(.init(lines: 120_000, seed: 12, prefix: "big"))
         big = try dir.writeGzipFast("logs/big.ndjson.gz", bigLines.bytes)
         bigSize = Int((try FileManager.default.attributesOfItem(atPath: big)[.size] as? Int) ?? 0)
-        prepared = try PreparedDatabase(base: [basePath])
+        prepared = try PreparedDatabase(base: [basePath], shared: true)
         before = try DatabaseDump(prepared.pristine)
 
         ingested = try prepared.copy(to: dir.file("ingested.sqlite"))
         let ingest = try Stage.run("ingest", ["--db", ingested, big])
         guard ingest.exitStatus == 0 else { throw TestFailure("reference ingest: \(ingest.termination) \(ingest.stderr)") }
         ingestSeconds = ingest.seconds
+        ingestCPU = ingest.cpuSeconds
         ingestedDump = try DatabaseDump(ingested)
 
         let complete = try copyDatabaseReturning(ingested, dir.file("reference.sqlite"))
         let aggregate = try Stage.run("aggregate", ["--db", complete])
         guard aggregate.exitStatus == 0 else { throw TestFailure("reference aggregate: \(aggregate.termination) \(aggregate.stderr)") }
         aggregateSeconds = aggregate.seconds
+        aggregateCPU = aggregate.cpuSeconds
         reference = try DatabaseDump(complete, dropping: DatabaseDump.runVolatile)
         referenceMetrics = try TestDatabase(complete).dailyMetrics()
       }
@@ -77,35 +82,22 @@ extension FaultTests {
     nonisolated(unsafe) static let shared: Result<Fixture, any Error> = Result { try Fixture() }
     static func fixture() throws -> Fixture { try shared.get() }
 
-    /// Kills `ingest` when it has read `percent` % of the big gzip file (the file offset of its
-    /// descriptor, read in /proc: independent of machine speed), then checks every table against
-    /// the state before the run, and that a rerun gives what an uninterrupted run gives.
+    /// Kills `ingest` at 5, 30, 70 and 95 % of its work (the CPU time of an uninterrupted run,
+    /// independent of machine load), then checks every table against the state before the run,
+    /// and that a rerun gives exactly what an uninterrupted run gives.
     @Test(arguments: [5, 30, 70, 95])
-    func ingestKilledAfterReading(percent: Int) throws {
+    func ingestKilledAt(percent: Int) throws {
       let f = try Self.fixture()
       #expect(f.referenceMetrics.count > 1_000, "the workload should fill daily_metrics")
       let dir = try TemporaryDirectory()
-      let db = try f.prepared.copy(to: dir.file("kill.sqlite"))
-      let child = try Stage.start("ingest", ["--db", db, f.big])
-      let target = f.bigSize * percent / 100
-      var opened = false
-      var position = 0
-      while child.isRunning {
-        if let p = ProcProbe.position(pid: child.pid, of: f.big) {
-          opened = true
-          position = p
-        } else if opened {
-          position = f.bigSize  // read to the end and closed
-        }
-        if position >= target { break }
-        usleep(300)
-      }
-      child.signal(SIGKILL)
-      let outcome = child.wait()
-      #expect(position >= target, "ingest ended before it had read \(percent) % of its input")
+      let db = dir.file("kill.sqlite")
+      let (outcome, moment) = try killDuringRun(
+        "ingest", ["--db", db, f.big], referenceCPU: f.ingestCPU, percent: percent,
+        prepare: { try copyDatabase(f.prepared.pristine, to: db) })
       #expect(
         outcome.wasKilled,
-        "ingest was not killed while running: \(outcome.termination) after \(outcome.seconds) s (uninterrupted: \(f.ingestSeconds) s)")
+        "ingest was not killed while running: \(outcome.termination) after \(outcome.cpuSeconds) s CPU (uninterrupted: \(f.ingestCPU) s)")
+      #expect(moment >= percent - 10, "killed only at \(moment) %")
 
       let after = try DatabaseDump(db)
       #expect(after.integrity == "ok")
@@ -120,16 +112,17 @@ extension FaultTests {
       #expect(final == f.reference, "rerun differs from an uninterrupted run:\n\(final.difference(from: f.reference))")
     }
 
-    /// Kills `aggregate` at 10 %, 50 % and 90 % of the time an uninterrupted run takes.
+    /// Kills `aggregate` at 10, 50 and 90 % of its work (CPU time of an uninterrupted run).
     @Test(arguments: [10, 50, 90])
     func aggregateKilledAt(percent: Int) throws {
       let f = try Self.fixture()
       let dir = try TemporaryDirectory()
       let db = dir.file("kill.sqlite")
-      let outcome = try killDuringRun(
-        "aggregate", ["--db", db], reference: f.aggregateSeconds, percent: percent,
+      let (outcome, moment) = try killDuringRun(
+        "aggregate", ["--db", db], referenceCPU: f.aggregateCPU, percent: percent,
         prepare: { try copyDatabase(f.ingested, to: db) })
       #expect(outcome.wasKilled, "aggregate was not killed while running: \(outcome.termination)")
+      #expect(moment >= percent - 10, "killed only at \(moment) %")
 
       let after = try DatabaseDump(db)
       #expect(after.integrity == "ok")
@@ -150,6 +143,7 @@ extension FaultTests {
       let oldReport: [String: Data]
       let newReport: [String: Data]
       let reportSeconds: Double
+      let reportCPU: Double
       let dump: DatabaseDump
 
       init() throws {
@@ -157,7 +151,7 @@ extension FaultTests {
         SharedFixtures.keep(dir)
         let first = try dir.writeGzipFast("logs/first.ndjson.gz", Workload.ndjson(.init(lines: 3_000, seed: 21, prefix: "r1", creators: 400)).bytes)
         let second = try dir.writeGzipFast("logs/second.ndjson.gz", Workload.ndjson(.init(lines: 12_000, seed: 22, prefix: "r2", creators: 800)).bytes)
-        let prepared = try PreparedDatabase(base: [first])
+        let prepared = try PreparedDatabase(base: [first], shared: true)
         db = try prepared.copy(to: dir.file("report.sqlite"))
         let old = dir.file("old-out")
         let r1 = try Stage.run("report", ["--db", db, "--out", old])
@@ -170,6 +164,7 @@ extension FaultTests {
         let r2 = try Stage.run("report", ["--db", db, "--out", new])
         guard r2.exitStatus == 0 else { throw TestFailure("new report: \(r2.stderr)") }
         reportSeconds = r2.seconds
+        reportCPU = r2.cpuSeconds
         newReport = folderContents(new)
         dump = try DatabaseDump(db)
         try FileManager.default.copyItem(atPath: old, toPath: dir.file("old-pristine"))
@@ -181,22 +176,31 @@ extension FaultTests {
       let f = try Self.fixture()
       let r = try Self.sharedReport.get()
       print(
-        "FaultTests.Kill fixture: big input \(f.bigSize) bytes gzip; uninterrupted ingest \(f.ingestSeconds) s, aggregate \(f.aggregateSeconds) s, report \(r.reportSeconds) s (\(r.newReport.count) files); daily_metrics rows \(f.referenceMetrics.count)")
-      #expect(f.ingestSeconds > 0.3 && f.aggregateSeconds > 0.1 && r.reportSeconds > 0.1)
+        "FaultTests.Kill fixture: big input \(f.bigSize) bytes gzip; uninterrupted ingest \(f.ingestSeconds) s (CPU \(f.ingestCPU) s), aggregate \(f.aggregateSeconds) s (CPU \(f.aggregateCPU) s), report \(r.reportSeconds) s (CPU \(r.reportCPU) s, \(r.newReport.count) files); daily_metrics rows \(f.referenceMetrics.count)")
+      // Enough work to kill at distinct moments (CPU time is counted in 10 ms ticks).
+      #expect(f.ingestCPU > 0.5 && f.aggregateCPU > 0.2 && r.reportCPU > 0.1)
     }
 
     nonisolated(unsafe) static let sharedReport: Result<ReportFixture, any Error> = Result { try ReportFixture() }
 
     enum ReportMoment: String, CaseIterable, CustomTestStringConvertible {
-      case early, middle, late
-      /// As soon as anything in the output folder changes: during the writing itself.
-      case whileWriting
+      /// At 20 % of the CPU time of an uninterrupted run: computing, nothing written yet.
+      case computing
+      /// As soon as anything in the output folder changes.
+      case firstWrite
+      /// When half as many files as the new report has statements are new or changed.
+      case halfWritten
+      /// When 90 % of that many files are new or changed. (The last moments, between the last
+      /// statement and the exit, are too short to hit by watching the folder.)
+      case mostWritten
       var testDescription: String { rawValue }
     }
 
     /// Kills `report` at several moments; the output folder must hold, for every file, either
-    /// the old complete version or the new one — no half-written file, no leftover — and a
-    /// rerun must give exactly the uninterrupted report.
+    /// the old complete version or the new one — no half-written file, no visible leftover, no
+    /// file of both reports missing — and a rerun must give exactly the uninterrupted report
+    /// (which also removes whatever the killed run left behind). The writing moments are
+    /// observed in the output folder (CPU time varies too much there: file system work).
     @Test(arguments: ReportMoment.allCases)
     func reportKilled(at moment: ReportMoment) throws {
       let f = try Self.sharedReport.get()
@@ -212,15 +216,21 @@ extension FaultTests {
       }
       let outcome: ChildProcess.Outcome
       switch moment {
-      case .early, .middle, .late:
-        let percent = moment == .early ? 15 : moment == .middle ? 50 : 85
+      case .computing:
         outcome = try killDuringRun(
-          "report", ["--db", db, "--out", out], reference: f.reportSeconds, percent: percent, prepare: prepare)
-      case .whileWriting:
+          "report", ["--db", db, "--out", out], referenceCPU: f.reportCPU, percent: 20, prepare: prepare).outcome
+      case .firstWrite, .halfWritten, .mostWritten:
         try prepare()
-        let initial = Self.listing(out)
+        let initial = Set(Self.listing(out))
+        let statements = f.newReport.keys.filter { $0.hasPrefix("creators/") }.count
+        let needed = moment == .firstWrite ? 1 : moment == .halfWritten ? statements / 2 : statements * 9 / 10
         let child = try Stage.start("report", ["--db", db, "--out", out])
-        while child.isRunning && Self.listing(out) == initial { usleep(100) }
+        while child.isRunning {
+          let changed = Set(Self.listing(out)).subtracting(initial)
+          let count = moment == .firstWrite ? changed.count : changed.filter { !$0.hasPrefix("d ") }.count
+          if count >= needed { break }
+          usleep(200)
+        }
         child.signal(SIGKILL)
         outcome = child.wait()
       }
@@ -236,7 +246,9 @@ extension FaultTests {
         let old = f.oldReport[name]
         let new = f.newReport[name]
         if old == nil && new == nil {
-          strangers.append(name)
+          // A staging area hidden from readers (a name starting with '.') is allowed, as long
+          // as the next run removes it (checked below).
+          if !name.split(separator: "/").contains(where: { $0.hasPrefix(".") }) { strangers.append(name) }
         } else if data != old && data != new {
           halfWritten.append("\(name) (\(data.count) bytes; old \(old?.count ?? -1), new \(new?.count ?? -1))")
         }
@@ -245,6 +257,9 @@ extension FaultTests {
       #expect(
         strangers.isEmpty,
         "files that belong to neither the old nor the new report were left in the output folder: \(strangers.prefix(3)) (\(strangers.count) in all)")
+      // A file of both reports must not vanish (e.g. a folder swapped out and not yet back).
+      let vanished = Set(f.oldReport.keys).intersection(f.newReport.keys).subtracting(found.keys).sorted()
+      #expect(vanished.isEmpty, "files of both reports missing after the kill: \(vanished.prefix(3)) (\(vanished.count) in all)")
       let rerun = try Stage.run("report", ["--db", db, "--out", out])
       #expect(rerun.exitStatus == 0, "rerun: \(rerun.stderr)")
       let final = folderContents(out)
@@ -254,16 +269,27 @@ extension FaultTests {
       #expect(final.filter { f.newReport[$0.key] != nil } == f.newReport, "the rerun's report differs from an uninterrupted one")
     }
 
-    /// Every entry below `path` with its size and modification time.
+    /// Every entry below `path`: kind (`d` or `f`), name, size, modification time and inode.
+    /// Plain readdir/lstat: fast enough to poll while a report writes hundreds of files.
     static func listing(_ path: String) -> [String] {
-      guard let walker = FileManager.default.enumerator(atPath: path) else { return [] }
       var result: [String] = []
-      while let name = walker.nextObject() as? String {
-        var st = stat()
-        guard lstat(path + "/" + name, &st) == 0 else { continue }
-        result.append("\(name) \(st.st_size) \(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec) \(st.st_ino)")
+      func walk(_ dir: String, _ prefix: String) {
+        guard let handle = opendir(dir) else { return }
+        defer { closedir(handle) }
+        while let entry = readdir(handle) {
+          let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+            String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+          }
+          if name == "." || name == ".." { continue }
+          var st = stat()
+          guard lstat(dir + "/" + name, &st) == 0 else { continue }
+          let isDirectory = (st.st_mode & S_IFMT) == S_IFDIR
+          result.append("\(isDirectory ? "d" : "f") \(prefix)\(name) \(st.st_size) \(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec) \(st.st_ino)")
+          if isDirectory { walk(dir + "/" + name, prefix + name + "/") }
+        }
       }
-      return result.sorted()
+      walk(path, "")
+      return result
     }
   }
 }
@@ -274,25 +300,30 @@ func copyDatabaseReturning(_ source: String, _ target: String) throws -> String 
   return target
 }
 
-/// Starts a stage and SIGKILLs it after `percent` % of `reference` seconds. When the process
-/// ended on its own first (a faster machine, a slower reference), the scenario is prepared
-/// again and the delay halved, up to four times; the caller asserts that the last attempt was
-/// killed.
+/// Starts a stage and SIGKILLs it once it has used `percent` % of the CPU time an
+/// uninterrupted run used (`referenceCPU`, user + system, read in /proc): a measure of work
+/// done that does not depend on how loaded the machine is. If the process still ended on its
+/// own first (CPU accounting varies by a few percent), the scenario is prepared again and the
+/// moment moved 5 points earlier, up to four times; the caller asserts that the last attempt
+/// was killed. Returns the outcome and the percentage used.
 func killDuringRun(
-  _ stage: String, _ arguments: [String], reference: Double, percent: Int, prepare: () throws -> Void
-) throws -> ChildProcess.Outcome {
-  var delay = reference * Double(percent) / 100
-  var outcome: ChildProcess.Outcome?
+  _ stage: String, _ arguments: [String], referenceCPU: Double, percent: Int, prepare: () throws -> Void
+) throws -> (outcome: ChildProcess.Outcome, percent: Int) {
+  var moment = percent
+  var last: ChildProcess.Outcome?
   for _ in 0..<4 {
     try prepare()
     let child = try Stage.start(stage, arguments)
-    let deadline = child.started + delay
-    while child.isRunning && ChildProcess.now() < deadline { usleep(200) }
+    let target = referenceCPU * Double(moment) / 100
+    while child.isRunning {
+      if let used = ProcProbe.cpuSeconds(pid: child.pid), used >= target { break }
+      usleep(500)
+    }
     child.signal(SIGKILL)
     let result = child.wait()
-    outcome = result
-    if result.wasKilled { break }
-    delay /= 2
+    last = result
+    if result.wasKilled { return (result, moment) }
+    moment = max(1, moment - 5)
   }
-  return outcome!
+  return (last!, moment)
 }
