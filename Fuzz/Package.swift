@@ -1,0 +1,43 @@
+// swift-tools-version: 6.1
+// libFuzzer targets for ClickPipeline's input layer. A separate package: the main package never
+// builds it. Build and run with ../scripts/fuzz.sh, or here with
+//     swift build -c release --sanitize=fuzzer
+// `--sanitize=fuzzer` makes SwiftPM link libFuzzer's main(); AddressSanitizer comes from the
+// flags below (-sanitize=fuzzer,address as one flag). Do not add `--sanitize=address` on the
+// command line: with Swift 6.3 that builds binaries whose coverage libFuzzer does not see
+// (it reports "cov: 2" forever).
+//
+// The sources of the main package's Input, Events and Money folders (and Sources/CGzip) are
+// symbolic links, compiled into each fuzz target's own module so that the fuzz entry points
+// can reach the internal scanners and the two gzip backends.
+import Foundation
+import PackageDescription
+
+let haveISAL = FileManager.default.fileExists(atPath: "/usr/include/isa-l/igzip_lib.h")
+  && ProcessInfo.processInfo.environment["CLICKPIPELINE_NO_ISAL"] == nil
+
+let fuzzSwiftSettings: [SwiftSetting] = [
+  // libFuzzer provides main(); the entry point is LLVMFuzzerTestOneInput (@_cdecl).
+  .unsafeFlags(["-parse-as-library", "-sanitize=fuzzer,address"]),
+  .enableUpcomingFeature("ExistentialAny"),
+]
+
+let fuzzLinkerSettings: [LinkerSetting] = [.unsafeFlags(["-sanitize=fuzzer,address"])]
+
+let package = Package(
+  name: "ClickPipelineFuzz",
+  targets: [
+    .target(
+      name: "CGzip",
+      path: "Sources/CGzip",
+      cSettings: (haveISAL ? [.define("CP_HAVE_ISAL")] : []) + [.unsafeFlags(["-fsanitize=fuzzer-no-link,address"])],
+      linkerSettings: [.linkedLibrary("z")] + (haveISAL ? [.linkedLibrary("isal")] : [])
+    ),
+    // FileParser over whole files: LineReader, JSONLineScanner, CSVLineScanner, EventValidator.
+    .executableTarget(
+      name: "FuzzParser", dependencies: ["CGzip"], swiftSettings: fuzzSwiftSettings, linkerSettings: fuzzLinkerSettings),
+    // FileByteStream: ISA-L and zlib backends against each other, tiny and large raw reads.
+    .executableTarget(
+      name: "FuzzGzip", dependencies: ["CGzip"], swiftSettings: fuzzSwiftSettings, linkerSettings: fuzzLinkerSettings),
+  ]
+)
