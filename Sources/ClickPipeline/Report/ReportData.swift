@@ -17,6 +17,20 @@ public struct Totals: Sendable, Equatable {
   /// Commission minus reversed commission.
   public var netCommissionCents: Int64 { commissionCents - reversedCommissionCents }
 
+  mutating func add(_ other: Totals) {
+    views += other.views
+    botViews += other.botViews
+    clicks += other.clicks
+    botClicks += other.botClicks
+    orders += other.orders
+    units += other.units
+    revenueCents += other.revenueCents
+    commissionCents += other.commissionCents
+    refunds += other.refunds
+    refundedCents += other.refundedCents
+    reversedCommissionCents += other.reversedCommissionCents
+  }
+
   mutating func add(_ row: [SQLValue], from offset: Int) {
     views += row[offset].intValue
     botViews += row[offset + 1].intValue
@@ -30,13 +44,6 @@ public struct Totals: Sendable, Equatable {
     refundedCents += row[offset + 9].intValue
     reversedCommissionCents += row[offset + 10].intValue
   }
-
-  /// The SQL sums matching ``add(_:from:)``.
-  static let sums = """
-    sum(views), sum(bot_views), sum(clicks), sum(bot_clicks), sum(orders), sum(units),
-    sum(revenue_cents), sum(commission_cents), sum(refunds), sum(refunded_cents),
-    sum(reversed_commission_cents)
-    """
 }
 
 /// Reads what the reports need from the database, for a period of days.
@@ -52,63 +59,98 @@ struct ReportData {
     return (lo, hi)
   }
 
-  /// Totals grouped by the given columns (none: one row), in a deterministic order.
-  func grouped(by columns: [String], where condition: String = "1") throws(DatabaseError) -> [([String], Totals)] {
-    let select = columns.isEmpty ? "" : columns.joined(separator: ", ") + ", "
-    let group = columns.isEmpty ? "" : "GROUP BY " + columns.joined(separator: ", ") + " ORDER BY " + columns.joined(separator: ", ")
-    let rows = try db.rows(
-      "SELECT \(select)\(Totals.sums) FROM daily_metrics WHERE day >= ? AND day <= ? AND (\(condition)) \(group)",
-      [.text(from), .text(to)])
-    return rows.compactMap { row in
-      if columns.isEmpty, case .null = row[0] { return nil }
-      var totals = Totals()
-      totals.add(row, from: columns.count)
-      return (columns.indices.map { row[$0].textValue }, totals)
-    }
-  }
-
-  func total(where condition: String = "1") throws(DatabaseError) -> Totals {
-    try grouped(by: [], where: condition).first?.1 ?? Totals()
-  }
-
-  /// Calls `body` with each creator's figures, in creator-id byte order, reading three ordered
-  /// GROUP BY queries side by side: one pass over the period, whatever the number of creators.
+  /// Calls `body` with each creator's figures, in creator-id byte order, from one query sorted
+  /// by creator: one pass over the period, whatever the number of creators, and only one
+  /// creator's rows in memory at a time.
   func forEachCreator(only: String?, _ body: (StatementRenderer.CreatorFigures) throws -> Void) throws {
-    let filter = only == nil ? "" : " AND creator_id = ?4"
-    let base = "FROM daily_metrics WHERE day >= ?1 AND day <= ?2 AND creator_id <> ''\(filter)"
-    let totals = try db.prepare("SELECT creator_id, \(Totals.sums) \(base) GROUP BY creator_id ORDER BY creator_id")
-    let days = try db.prepare(
-      "SELECT creator_id, day, \(Totals.sums) \(base) GROUP BY creator_id, day ORDER BY creator_id, day")
-    let products = try db.prepare(
+    let filter = only == nil ? "" : " AND creator_id = ?3"
+    let s = try db.prepare(
       """
-      SELECT creator_id, platform, store, product_id, \(Totals.sums) \(base) AND product_id <> ''
-      GROUP BY creator_id, platform, store, product_id ORDER BY creator_id, platform, store, product_id
+      SELECT creator_id, day, platform, store, product_id, views, bot_views, clicks, bot_clicks, orders, units,
+        revenue_cents, commission_cents, refunds, refunded_cents, reversed_commission_cents
+      FROM daily_metrics WHERE day >= ?1 AND day <= ?2 AND creator_id <> ''\(filter)
+      ORDER BY creator_id
       """)
-    for s in [totals, days, products] {
-      s.bind(1, from)
-      s.bind(2, to)
-      if let only { s.bind(4, only) }
-    }
-    func totalsOf(_ s: Statement, from offset: Int32) -> Totals {
-      var t = Totals()
-      t.add((offset..<(offset + 11)).map { .int(s.int($0)) }, from: 0)
-      return t
-    }
-    var dayRow = try days.step()
-    var productRow = try products.step()
-    while try totals.step() {
-      var figures = StatementRenderer.CreatorFigures(creatorID: totals.text(0))
-      figures.totals = totalsOf(totals, from: 1)
-      while dayRow && days.text(0) == figures.creatorID {
-        figures.days.append((days.text(1), totalsOf(days, from: 2)))
-        dayRow = try days.step()
-      }
-      while productRow && products.text(0) == figures.creatorID {
-        figures.products.append((products.text(1), products.text(2), products.text(3), totalsOf(products, from: 4)))
-        productRow = try products.step()
+    s.bind(1, from)
+    s.bind(2, to)
+    if let only { s.bind(3, only) }
+    var current: String?
+    var totals = Totals()
+    var days: [String: Totals] = [:]
+    var products: [[String]: Totals] = [:]
+    func flush() throws {
+      guard let creator = current else { return }
+      var figures = StatementRenderer.CreatorFigures(creatorID: creator)
+      figures.totals = totals
+      figures.days = SummaryGroups.ordered(days, { $0 }).map { ($0.0, $0.1) }
+      figures.products = SummaryGroups.ordered(products, { $0.joined(separator: "\u{0}") }).map {
+        ($0.0[0], $0.0[1], $0.0[2], $0.1)
       }
       try body(figures)
     }
+    while try s.step() {
+      let creator = s.text(0)
+      if creator != current {
+        try flush()
+        current = creator
+        totals = Totals()
+        days.removeAll(keepingCapacity: true)
+        products.removeAll(keepingCapacity: true)
+      }
+      var t = Totals()
+      t.add((5..<16).map { .int(s.int(Int32($0))) }, from: 0)
+      totals.add(t)
+      days[s.text(1), default: Totals()].add(t)
+      let product = s.text(4)
+      if !product.isEmpty { products[[s.text(2), s.text(3), product], default: Totals()].add(t) }
+    }
+    try flush()
+  }
+
+  /// Every group the summary shows, from one scan of the period in primary-key order (no sort).
+  struct SummaryGroups {
+    var total = Totals()
+    var unattributed = Totals()
+    var byPlatform: [String: Totals] = [:]
+    var byStore: [String: Totals] = [:]
+    var byPlacement: [String: Totals] = [:]
+    var byCreator: [String: Totals] = [:]
+    var byProduct: [[String]: Totals] = [:]
+    var byDay: [String: Totals] = [:]
+
+    /// Groups in byte order of their keys, as SQL's `ORDER BY` would give them.
+    static func ordered<K>(_ groups: [K: Totals], _ text: (K) -> String) -> [(K, Totals)] {
+      groups.map { ($0.key, $0.value) }.sorted { text($0.0).utf8.lexicographicallyPrecedes(text($1.0).utf8) }
+    }
+  }
+
+  func summaryGroups() throws(DatabaseError) -> SummaryGroups {
+    let s = try db.prepare(
+      """
+      SELECT day, creator_id, placement, platform, store, product_id, views, bot_views, clicks, bot_clicks,
+        orders, units, revenue_cents, commission_cents, refunds, refunded_cents, reversed_commission_cents
+      FROM daily_metrics WHERE day >= ? AND day <= ?
+      """)
+    s.bind(1, from)
+    s.bind(2, to)
+    var g = SummaryGroups()
+    while try s.step() {
+      var t = Totals()
+      t.add((6..<17).map { .int(s.int(Int32($0))) }, from: 0)
+      let (day, creator, placement, platform, store, product) = (s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5))
+      g.total.add(t)
+      g.byDay[day, default: Totals()].add(t)
+      g.byPlatform[platform, default: Totals()].add(t)
+      g.byPlacement[placement, default: Totals()].add(t)
+      if platform == "brand_store" { g.byStore[store, default: Totals()].add(t) }
+      if creator.isEmpty {
+        if t.orders > 0 || t.refunds > 0 { g.unattributed.add(t) }
+      } else {
+        g.byCreator[creator, default: Totals()].add(t)
+      }
+      if !product.isEmpty { g.byProduct[[platform, store, product], default: Totals()].add(t) }
+    }
+    return g
   }
 
   /// Files, failures, rejects by reason, duplicates: over everything ingested (not per period).

@@ -6,7 +6,8 @@ struct SummaryRenderer {
   var topCount = 10
 
   func render() throws(DatabaseError) -> String {
-    let t = try data.total()
+    let g = try data.summaryGroups()
+    let t = g.total
     var out = "# ClickPipeline summary: \(data.from) to \(data.to)\n\n"
     out += "All money in US dollars. CTR = clicks / views; conversion rate = orders / clicks. "
     out += "Bot traffic is excluded from views and clicks and counted under data quality. "
@@ -26,7 +27,7 @@ struct SummaryRenderer {
     out += "Views **\(Markdown.count(t.views))** → clicks **\(Markdown.count(t.clicks))** (\(Markdown.percent(t.clicks, t.views)) of views) → "
     out += "orders **\(Markdown.count(t.orders))** (\(Markdown.percent(t.orders, t.clicks)) of clicks)\n"
 
-    out += try trend()
+    out += trend(g)
 
     let trafficHeader = ["Views", "Clicks", "CTR", "Orders", "Conversion rate", "Revenue", "Commission", "Net commission"]
     func trafficCells(_ v: Totals) -> [String] {
@@ -39,20 +40,20 @@ struct SummaryRenderer {
     out += "\n## By platform\n\n"
     out += Markdown.table(
       ["Platform"] + trafficHeader,
-      try data.grouped(by: ["platform"]).map { key, v in
-        [key[0].isEmpty ? "(no product)" : Markdown.escape(key[0])] + trafficCells(v)
+      ReportData.SummaryGroups.ordered(g.byPlatform, { $0 }).map { key, v in
+        [key.isEmpty ? "(no product)" : Markdown.escape(key)] + trafficCells(v)
       }, alignRight: Set(1...8))
 
-    let stores = try data.grouped(by: ["store"], where: "platform = 'brand_store'")
+    let stores = ReportData.SummaryGroups.ordered(g.byStore, { $0 })
     if !stores.isEmpty {
       out += "\n## By brand store\n\n"
       out += Markdown.table(
-        ["Store"] + trafficHeader, stores.map { key, v in [Markdown.code(key[0])] + trafficCells(v) },
+        ["Store"] + trafficHeader, stores.map { key, v in [Markdown.code(key)] + trafficCells(v) },
         alignRight: Set(1...8))
     }
 
     out += "\n## By placement\n\n"
-    let placements = try data.grouped(by: ["placement"])
+    let placements = ReportData.SummaryGroups.ordered(g.byPlacement, { $0 }).map { ([$0.0], $0.1) }
     out += Markdown.table(
       ["Placement", "Views", "Clicks", "CTR", "Orders", "Conversion rate", "Revenue", "Commission"],
       placements.map { key, v in
@@ -65,7 +66,7 @@ struct SummaryRenderer {
       }, alignRight: Set(1..<8))
 
     out += "\n## Top creators by net commission\n\n"
-    let creators = try data.grouped(by: ["creator_id"], where: "creator_id <> ''")
+    let creators = ReportData.SummaryGroups.ordered(g.byCreator, { $0 }).map { ([$0.0], $0.1) }
       .sorted { ($0.1.netCommissionCents, $1.0[0]) > ($1.1.netCommissionCents, $0.0[0]) }
       .prefix(topCount)
     out += Markdown.table(
@@ -78,7 +79,7 @@ struct SummaryRenderer {
       }, alignRight: Set(1..<6))
 
     out += "\n## Top products by revenue\n\n"
-    let products = try data.grouped(by: ["platform", "store", "product_id"], where: "product_id <> ''")
+    let products = ReportData.SummaryGroups.ordered(g.byProduct, { $0.joined(separator: "\u{0}") })
       .sorted { ($0.1.revenueCents, $1.0.joined(separator: "\u{1F}")) > ($1.1.revenueCents, $0.0.joined(separator: "\u{1F}")) }
       .prefix(topCount)
     out += Markdown.table(
@@ -92,13 +93,13 @@ struct SummaryRenderer {
         ]
       }, alignRight: Set(4..<9))
 
-    out += try quality(t)
+    out += try quality(t, unattributed: g.unattributed)
     return out
   }
 
   /// A Mermaid `xychart-beta` of daily clicks and orders (renders on GitHub).
-  private func trend() throws(DatabaseError) -> String {
-    let days = try data.grouped(by: ["day"])
+  private func trend(_ g: ReportData.SummaryGroups) -> String {
+    let days = ReportData.SummaryGroups.ordered(g.byDay, { $0 }).map { ([$0.0], $0.1) }
     guard !days.isEmpty else { return "" }
     var out = "\n## Daily trend\n\n"
     out += "```mermaid\nxychart-beta\n  title \"Clicks (bars) and orders (line) per day\"\n"
@@ -118,9 +119,8 @@ struct SummaryRenderer {
     return out
   }
 
-  private func quality(_ t: Totals) throws(DatabaseError) -> String {
+  private func quality(_ t: Totals, unattributed: Totals) throws(DatabaseError) -> String {
     let q = try data.quality()
-    let unattributed = try data.total(where: "creator_id = '' AND (orders > 0 OR refunds > 0)")
     var out = "\n## Data quality\n\n"
     out += "Files, lines, rejects and duplicates cover everything ingested into this database; "
     out += "bot traffic and unattributed orders cover the period.\n\n"
