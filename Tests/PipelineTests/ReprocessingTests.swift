@@ -133,3 +133,26 @@ import Testing
     #expect(message.first?.first?.hasPrefix("full rebuild") == true)
   }
 }
+
+@Suite struct RebuildRangeTests {
+  /// One event in year 9000 must not make a rebuild walk three million empty days.
+  @Test(.timeLimit(.minutes(1)))
+  func farFutureTimestampCostsOneDayNotMillions() throws {
+    let dir = try TemporaryDirectory()
+    let db = dir.file("db.sqlite")
+    let logs = try dir.writeGzip(
+      "a.ndjson.gz",
+      lines: [
+        ReprocessingTests.view("v1", "2026-11-01T10:00:00Z"),
+        ReprocessingTests.view("v2", "9000-01-01T00:00:00Z"),
+        ReprocessingTests.order("o1", "2026-11-03T10:00:00Z", amount: "1.00"),
+      ])
+    let started = Date()
+    try runPipeline(db: db, inputs: [logs])
+    #expect(Date().timeIntervalSince(started) < 20)
+    #expect(
+      try TestDatabase(db).rows("SELECT DISTINCT day FROM daily_metrics ORDER BY day").map { $0[0] } == [
+        "2026-11-01", "2026-11-03", "9000-01-01",
+      ])
+  }
+}

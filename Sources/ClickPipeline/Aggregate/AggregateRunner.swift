@@ -101,17 +101,28 @@ public struct AggregateRunner {
     return result
   }
 
-  /// Every local day from the earliest to the latest staged event.
+  /// Every local day that has a staged event, found by seeking from one day with data to the
+  /// next (so a stray timestamp years away costs one seek, not one step per empty day).
   private func allDays(_ db: SQLiteDatabase, _ calendar: DayCalendar) throws(DatabaseError) -> [Int] {
-    let row = try db.rows(
+    let next = try db.prepare(
       """
-      SELECT min(lo), max(hi) FROM (
-        SELECT min(view_id) >> 12 AS lo, max(view_id) >> 12 AS hi FROM views
-        UNION ALL SELECT min(click_row) >> 12, max(click_row) >> 12 FROM clicks
-        UNION ALL SELECT min(ts), max(ts) FROM conversions)
-      """)[0]
-    guard case .int(let lo) = row[0], case .int(let hi) = row[1] else { return [] }
-    return Array(calendar.day(ofMilliseconds: lo)...calendar.day(ofMilliseconds: hi))
+      SELECT min(t) FROM (
+        SELECT min(view_id) >> 12 AS t FROM views WHERE view_id >= ?1 << 12
+        UNION ALL SELECT min(click_row) >> 12 FROM clicks WHERE click_row >= ?1 << 12
+        UNION ALL SELECT min(ts) FROM conversions WHERE ts >= ?1)
+      """)
+    var days: [Int] = []
+    var from: Int64 = 0
+    while true {
+      next.reset()
+      next.bind(1, from)
+      guard try next.step(), !next.isNull(0) else { break }
+      let day = calendar.day(ofMilliseconds: next.int(0))
+      days.append(day)
+      from = calendar.start(ofDay: day + 1)
+    }
+    next.reset()
+    return days
   }
 
   /// The local days that the hours marked by `ingest` can change.
