@@ -156,3 +156,31 @@ import Testing
       ])
   }
 }
+
+@Suite struct LateFailureTests {
+  /// A pipe cannot be verified before it is staged: when it turns out truncated, the run starts
+  /// over without it, records it as failed and still ingests everything else (exit 2).
+  @Test func truncatedGzipThroughAPipeRestartsTheRunWithoutIt() throws {
+    let dir = try TemporaryDirectory()
+    let good = try dir.writeGzip("good.ndjson.gz", lines: [ReprocessingTests.view("v1", "2026-11-01T10:00:00Z")])
+    let whole = try Gzip.compress(
+      Data((1...2000).map { ReprocessingTests.view("p\($0)", "2026-11-01T11:00:00Z") }.joined(separator: "\n").utf8))
+    try dir.write("cut.gz", whole.prefix(whole.count / 2))
+    let fifo = dir.file("pipe")
+    #expect(mkfifo(fifo, 0o600) == 0)
+    let feeder = Process()
+    feeder.executableURL = URL(fileURLWithPath: "/bin/sh")
+    feeder.arguments = ["-c", "cat '\(dir.file("cut.gz"))' > '\(fifo)'"]
+    try feeder.run()
+    defer { feeder.terminate() }
+
+    let db = dir.file("db.sqlite")
+    let ingest = try Executables.stage("ingest", ["--db", db, good, fifo])
+    #expect(ingest.status == 2, "\(ingest.stderr)")
+    #expect(ingest.stderr.contains("starting the run again without it"))
+    let files = try TestDatabase(db).rows("SELECT path, status FROM files ORDER BY file_id")
+    #expect(files == [[good, "ingested"], [fifo, "failed"]])
+    #expect(try TestDatabase(db).int("SELECT count(*) FROM views") == 1)
+    #expect(try TestDatabase(db).int("SELECT count(*) FROM runs") == 1)
+  }
+}
