@@ -257,6 +257,17 @@ func parse(_ data: Data, currencies: Set<String> = Set(PipelineConfiguration.def
     #expect(a.roundedProduct(r, times: 100) == cents)
   }
 
+  @Test func comparisonIsExactEvenWhereScalingWouldOverflow() throws {
+    // 10^35 at scale 18 needs 10^53: the plain comparison would overflow 128 bits.
+    let big = ExactDecimal(normalizing: 100_000_000_000_000_000_000_000_000_000_000_000, scale: 0)
+    let tiny = try #require(ExactDecimal("0.000000000000000001"))
+    #expect(tiny < big)
+    #expect(!(big < tiny))
+    let (a, b, c) = (try #require(ExactDecimal("0.045")), try #require(ExactDecimal("0.05")), try #require(ExactDecimal("0.10")))
+    #expect(a < b)
+    #expect(!(c < ExactDecimal(normalizing: 1, scale: 1)))
+  }
+
   @Test(arguments: [(Int64(1250), "0.1", Int64(125)), (125, "0.1", 12), (135, "0.1", 14), (2159, "0.04", 86), (-125, "0.1", -12)])
   func commissionRoundsHalfToEven(cents: Int64, rate: String, expected: Int64) throws {
     #expect(try #require(ExactDecimal(rate)).roundedProduct(of: cents) == expected)

@@ -185,8 +185,16 @@ public struct ExactDecimal: Sendable, Hashable, CustomStringConvertible {
 }
 
 extension ExactDecimal: Comparable {
+  /// Compares exactly; scales to a common scale when that fits in 128 bits, else compares
+  /// integer parts first (they cannot both overflow) and then the fractions.
   public static func < (lhs: ExactDecimal, rhs: ExactDecimal) -> Bool {
     let scale = max(lhs.scale, rhs.scale)
-    return lhs.significand * pow10(scale - lhs.scale) < rhs.significand * pow10(scale - rhs.scale)
+    let (a, o1) = lhs.significand.multipliedReportingOverflow(by: pow10(scale - lhs.scale))
+    let (b, o2) = rhs.significand.multipliedReportingOverflow(by: pow10(scale - rhs.scale))
+    if !o1 && !o2 { return a < b }
+    let (li, lf) = lhs.significand.quotientAndRemainder(dividingBy: pow10(lhs.scale))
+    let (ri, rf) = rhs.significand.quotientAndRemainder(dividingBy: pow10(rhs.scale))
+    if li != ri { return li < ri }
+    return ExactDecimal(normalizing: lf, scale: lhs.scale) < ExactDecimal(normalizing: rf, scale: rhs.scale)
   }
 }
