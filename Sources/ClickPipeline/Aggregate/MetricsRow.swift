@@ -1,5 +1,5 @@
 /// The dimensions of a `daily_metrics` row (CONTRACT §7); absent ones are `""`.
-public struct MetricsKey: Hashable, Sendable, Comparable {
+public struct MetricsKey: Hashable, Sendable {
   public var creatorID: String
   public var placement: String
   public var platform: String
@@ -12,15 +12,6 @@ public struct MetricsKey: Hashable, Sendable, Comparable {
     self.platform = platform
     self.store = store
     self.productID = productID
-  }
-
-  /// Byte order of the fields, in primary-key order (the order SQLite stores the rows in).
-  public static func < (a: MetricsKey, b: MetricsKey) -> Bool {
-    if a.creatorID != b.creatorID { return a.creatorID.utf8.lexicographicallyPrecedes(b.creatorID.utf8) }
-    if a.placement != b.placement { return a.placement.utf8.lexicographicallyPrecedes(b.placement.utf8) }
-    if a.platform != b.platform { return a.platform.utf8.lexicographicallyPrecedes(b.platform.utf8) }
-    if a.store != b.store { return a.store.utf8.lexicographicallyPrecedes(b.store.utf8) }
-    return a.productID.utf8.lexicographicallyPrecedes(b.productID.utf8)
   }
 }
 

@@ -10,14 +10,6 @@ public struct DatabaseError: Error, CustomStringConvertible {
     if let sql { return "\(message) (SQLite error \(code) while executing `\(sql)`)" }
     return "\(message) (SQLite error \(code))"
   }
-
-  /// The disk is full, or the database cannot be written.
-  public var isStorageProblem: Bool {
-    let primary = code & 0xFF
-    return primary == SQLITE_FULL || primary == SQLITE_READONLY || primary == SQLITE_IOERR
-      || primary == SQLITE_CANTOPEN || primary == SQLITE_PERM || primary == SQLITE_NOTADB
-      || primary == SQLITE_CORRUPT
-  }
 }
 
 /// A connection to one SQLite file, through the C API (prepared statements, no ORM: the
@@ -80,7 +72,6 @@ public final class SQLiteDatabase {
   }
 
   public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
-  public var changes: Int { Int(sqlite3_changes(handle)) }
 
   func error(_ rc: Int32, sql: String?) -> DatabaseError {
     DatabaseError(code: rc, message: String(cString: sqlite3_errmsg(handle)), sql: sql)
