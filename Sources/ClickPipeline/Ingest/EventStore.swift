@@ -86,6 +86,11 @@ final class EventStore {
     dirtyHours.removeAll(keepingCapacity: true)
   }
 
+  /// Writes what is still held in memory; call before committing the run.
+  func finish() throws(DatabaseError) {
+    try keys.flush()
+  }
+
   // MARK: - Rows
 
   func reject(_ rejected: RejectedLine, runID: Int64, path: String) throws(DatabaseError) {

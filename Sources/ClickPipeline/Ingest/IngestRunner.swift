@@ -71,7 +71,7 @@ public struct IngestRunner {
     for warning in warnings { logger.warning("\(warning)") }
     let lock = try RunLock(databasePath: options.databasePath, command: "ingest", wait: options.lockWait)
     defer { withExtendedLifetime(lock) {} }
-    let db = try Schema.open(path: options.databasePath, cacheMiB: 192)
+    let db = try Schema.open(path: options.databasePath, cacheMiB: 64)
     // A file that passes verification but then fails while it is staged (an I/O error, or it
     // changed in between) cannot be taken back alone: the run starts over without it.
     var failedLate: [String: InputError] = [:]
@@ -216,6 +216,7 @@ public struct IngestRunner {
           "records.duplicates": "\(duplicates)",
         ])
     }
+    try store.finish()
     try db.run(
       """
       INSERT INTO runs(run_id, command, arguments, started_at, ended_at, exit_status, host, pid,
