@@ -173,6 +173,35 @@ extension FaultTests {
       #expect(!FileManager.default.fileExists(atPath: out + "/summary.md"))
     }
 
+    /// The report folder on a tmpfs that fills up while statements are written (on their own
+    /// thread): exit 1 with a message naming the folder, the previous report left whole, no
+    /// staging folder left behind; once space is freed, the rerun writes the new report.
+    @Test(.enabled(if: FaultEnvironment.canMountTmpfs, "needs permission to mount a tmpfs (root, CAP_SYS_ADMIN)"))
+    func reportFolderFillsUp() throws {
+      let dir = try TemporaryDirectory()
+      let base = try dir.writeGzipFast("logs/base.ndjson.gz", Workload.ndjson(.init(lines: 2_000, seed: 51, prefix: "base")).bytes)
+      let more = try dir.writeGzipFast("logs/more.ndjson.gz", Workload.ndjson(.init(lines: 20_000, seed: 52, prefix: "more")).bytes)
+      let db = dir.file("db.sqlite")
+      try runPipeline(db: db, inputs: [base])
+      let fs = try Tmpfs(at: dir.file("mnt"), size: "4m")
+      let out = fs.path + "/out"
+      #expect(try Stage.run("report", ["--db", db, "--out", out]).exitStatus == 0)
+      let old = folderContents(out)
+      try runPipeline(db: db, inputs: [more])
+      let filler = try fs.fill(leaving: 48 << 10)
+
+      let failed = try Stage.run("report", ["--db", db, "--out", out])
+      #expect(failed.termination == .exited(1), "\(failed.termination): \(failed.stderr)")
+      #expect(failed.stderr.contains(out), "the message should name the folder: \(failed.stderr)")
+      #expect(folderContents(out) == old)
+      #expect(try FileManager.default.contentsOfDirectory(atPath: fs.path).sorted() == ["filler", "out"])
+
+      try FileManager.default.removeItem(atPath: filler)
+      #expect(try Stage.run("report", ["--db", db, "--out", out]).exitStatus == 0)
+      let new = folderContents(out)
+      #expect(new != old && new.keys.filter { $0.hasPrefix("creators/") }.count > 40)
+    }
+
     /// A file that is not a database at all: exit 1, the file untouched.
     @Test func notADatabase() throws {
       let dir = try TemporaryDirectory()

@@ -31,18 +31,19 @@ public struct Totals: Sendable, Equatable {
     reversedCommissionCents += other.reversedCommissionCents
   }
 
-  mutating func add(_ row: [SQLValue], from offset: Int) {
-    views += row[offset].intValue
-    botViews += row[offset + 1].intValue
-    clicks += row[offset + 2].intValue
-    botClicks += row[offset + 3].intValue
-    orders += row[offset + 4].intValue
-    units += row[offset + 5].intValue
-    revenueCents += row[offset + 6].intValue
-    commissionCents += row[offset + 7].intValue
-    refunds += row[offset + 8].intValue
-    refundedCents += row[offset + 9].intValue
-    reversedCommissionCents += row[offset + 10].intValue
+  /// The eleven metric columns of the current row of `s`, starting at column `offset`.
+  init(_ s: Statement, from offset: Int32) {
+    views = s.int(offset)
+    botViews = s.int(offset + 1)
+    clicks = s.int(offset + 2)
+    botClicks = s.int(offset + 3)
+    orders = s.int(offset + 4)
+    units = s.int(offset + 5)
+    revenueCents = s.int(offset + 6)
+    commissionCents = s.int(offset + 7)
+    refunds = s.int(offset + 8)
+    refundedCents = s.int(offset + 9)
+    reversedCommissionCents = s.int(offset + 10)
   }
 }
 
@@ -97,8 +98,7 @@ struct ReportData {
         days.removeAll(keepingCapacity: true)
         products.removeAll(keepingCapacity: true)
       }
-      var t = Totals()
-      t.add((5..<16).map { .int(s.int(Int32($0))) }, from: 0)
+      let t = Totals(s, from: 5)
       totals.add(t)
       days[s.text(1), default: Totals()].add(t)
       let product = s.text(4)
@@ -135,8 +135,7 @@ struct ReportData {
     s.bind(2, to)
     var g = SummaryGroups()
     while try s.step() {
-      var t = Totals()
-      t.add((6..<17).map { .int(s.int(Int32($0))) }, from: 0)
+      let t = Totals(s, from: 6)
       let (day, creator, placement, platform, store, product) = (s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5))
       g.total.add(t)
       g.byDay[day, default: Totals()].add(t)

@@ -63,30 +63,40 @@ public struct ReportRunner {
       result.from = from
       result.to = to
       let data = ReportData(db: db, from: from, to: to)
-      var outputs: [(String, String)] = []
-      outputs.append(("summary.md", try SummaryRenderer(data: data, catalog: catalog).render()))
-      let statement = StatementRenderer(
-        data: data, catalog: catalog, thresholdCents: options.configuration.payoutThresholdCents)
-      var csv = "creator_id,orders,units,revenue_cents,commission_cents,refunds,refunded_cents,reversed_commission_cents,net_commission_cents,payout_status,missing_to_threshold_cents\n"
-      var statements: [String] = []
-      let staging = try StagingDirectory(finalPath: options.outputDirectory + "/creators")
-      try data.forEachCreator(only: options.creator) { figures in
-        let name = ReportRunner.fileName(for: figures.creatorID) + ".md"
-        try staging.write(name, statement.render(figures))
-        statements.append(name)
-        let t = figures.totals
-        let status = StatementRenderer.payoutStatus(net: t.netCommissionCents, threshold: options.configuration.payoutThresholdCents)
-        csv += [
-          ReportRunner.csvCell(figures.creatorID), String(t.orders), String(t.units), String(t.revenueCents), String(t.commissionCents),
-          String(t.refunds), String(t.refundedCents), String(t.reversedCommissionCents), String(t.netCommissionCents),
-          status.payable ? "payable" : "carried_over", String(status.missing),
-        ].joined(separator: ",") + "\n"
+      // Statements are rendered and written on a second thread while this one reads the
+      // database: creating 50k files is mostly kernel time, reading them mostly SQLite's.
+      let statements = StatementWriter(
+        staging: try StagingDirectory(finalPath: options.outputDirectory + "/creators"),
+        renderer: StatementRenderer(
+          from: from, to: to, catalog: catalog, thresholdCents: options.configuration.payoutThresholdCents))
+      let summary: String
+      let names: [String]
+      let csv: String
+      do {
+        var batch: [StatementRenderer.CreatorFigures] = []
+        try data.forEachCreator(only: options.creator) { figures in
+          batch.append(figures)
+          if batch.count == 256 {
+            guard statements.handoff.send(batch) else { throw StatementWriter.Stopped() }
+            batch.removeAll(keepingCapacity: true)
+          }
+        }
+        if !batch.isEmpty { statements.handoff.send(batch) }
+        summary = try SummaryRenderer(data: data, catalog: catalog).render()
+        (names, csv) = try statements.handoff.finish()
+      } catch {
+        defer { statements.staging.discard() }
+        // If the statement thread stopped, its own error says why.
+        _ = try statements.handoff.finish()
+        throw error
       }
+      var outputs: [(String, String)] = []
+      outputs.append(("summary.md", summary))
       outputs.append(("creator_earnings.csv", csv))
-      result.statements = statements.count
-      try staging.commit(replacing: options.creator == nil)
+      result.statements = names.count
+      try statements.staging.commit(replacing: options.creator == nil)
       try write(outputs)
-      result.files = outputs.map(\.0) + statements.map { "creators/" + $0 }
+      result.files = outputs.map(\.0) + names.map { "creators/" + $0 }
     } catch let error as PipelineError {
       throw error
     } catch let error as DatabaseError {
@@ -95,6 +105,40 @@ public struct ReportRunner {
       throw PipelineError.output(path: options.outputDirectory, reason: "\(error)")
     }
     return result
+  }
+
+  /// Renders statements and the CSV's rows on its own thread, writing each statement into the
+  /// staging folder; its result is the statement file names and the CSV text.
+  struct StatementWriter {
+    /// Thrown to stop reading when the statement thread has failed.
+    struct Stopped: Error {}
+
+    let staging: StagingDirectory
+    let handoff: Handoff<[StatementRenderer.CreatorFigures], ([String], String)>
+
+    init(staging: StagingDirectory, renderer: StatementRenderer) {
+      self.staging = staging
+      let threshold = renderer.thresholdCents
+      handoff = Handoff(name: "statements") { [staging] next in
+        var names: [String] = []
+        var csv = "creator_id,orders,units,revenue_cents,commission_cents,refunds,refunded_cents,reversed_commission_cents,net_commission_cents,payout_status,missing_to_threshold_cents\n"
+        while let batch = next() {
+          for figures in batch {
+            let name = ReportRunner.fileName(for: figures.creatorID) + ".md"
+            try staging.write(name, renderer.render(figures))
+            names.append(name)
+            let t = figures.totals
+            let status = StatementRenderer.payoutStatus(net: t.netCommissionCents, threshold: threshold)
+            csv += [
+              ReportRunner.csvCell(figures.creatorID), String(t.orders), String(t.units), String(t.revenueCents),
+              String(t.commissionCents), String(t.refunds), String(t.refundedCents), String(t.reversedCommissionCents),
+              String(t.netCommissionCents), status.payable ? "payable" : "carried_over", String(status.missing),
+            ].joined(separator: ",") + "\n"
+          }
+        }
+        return (names, csv)
+      }
+    }
   }
 
   /// Writes each file under a temporary name, then renames it into place.

@@ -6,7 +6,7 @@ import Foundation
 
 /// A folder of report files built under a temporary name and swapped into place at the end,
 /// so that readers (and a killed run) never see a half-written set of statements.
-final class StagingDirectory {
+final class StagingDirectory: Sendable {
   let finalPath: String
   let temporaryPath: String
 
@@ -55,6 +55,11 @@ final class StagingDirectory {
       }
       try fm.removeItem(atPath: temporaryPath)
     }
+  }
+
+  /// Removes the staging folder of a run that failed (a full disk should not stay full).
+  func discard() {
+    try? FileManager.default.removeItem(atPath: temporaryPath)
   }
 
   /// Writes `text` next to `path` and renames it over `path` (atomic on one file system).

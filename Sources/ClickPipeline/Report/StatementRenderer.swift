@@ -1,6 +1,7 @@
 /// Renders `creators/<creator_id>.md`: one creator's earnings statement for the period.
-struct StatementRenderer {
-  let data: ReportData
+struct StatementRenderer: Sendable {
+  let from: String
+  let to: String
   let catalog: ProductCatalog
   let thresholdCents: Int64
 
@@ -10,7 +11,7 @@ struct StatementRenderer {
   }
 
   /// One creator's figures for the period, as read by ``ReportData/forEachCreator(_:)``.
-  struct CreatorFigures {
+  struct CreatorFigures: Sendable {
     var creatorID: String
     var totals = Totals()
     var days: [(day: String, totals: Totals)] = []
@@ -21,7 +22,7 @@ struct StatementRenderer {
     let t = figures.totals
     let creatorID = figures.creatorID
     var out = "# Earnings statement: creator \(Markdown.code(creatorID))\n\n"
-    out += "Period: \(data.from) to \(data.to). All amounts in US dollars.\n\n"
+    out += "Period: \(from) to \(to). All amounts in US dollars.\n\n"
     out += "## Summary\n\n"
     out += Markdown.table(
       ["Orders", "Units", "Revenue", "Commission", "Refunds", "Refunded", "Reversed commission", "Net earnings"],
