@@ -205,6 +205,13 @@ public final class Statement {
     return String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)
   }
 
+  /// The column's text as bytes, valid until the next step or reset: no `String` is made.
+  public func bytes(_ column: Int32) -> UnsafeRawBufferPointer {
+    let n = Int(sqlite3_column_bytes(handle, column))
+    guard n > 0, let p = sqlite3_column_text(handle, column) else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+    return UnsafeRawBufferPointer(start: p, count: n)
+  }
+
   /// All rows, each as text/int values (for small result sets: reports, tests).
   public func rows() throws(DatabaseError) -> [[SQLValue]] {
     var result: [[SQLValue]] = []

@@ -1,0 +1,137 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// Distinct byte strings numbered 0, 1, 2, … in order of first appearance: a hash set that
+/// compares keys byte for byte (so it is exact) without making a `String` per lookup.
+///
+/// `aggregate` looks up millions of (dimensions) and (row, viewer) keys straight from SQLite's
+/// column buffers; Swift `String`s and `Hasher` were half of its time.
+struct ByteKeyTable {
+  /// The keys, one after another; key `i` is `arena[ends[i - 1] ..< ends[i]]`.
+  private var arena: [UInt8] = []
+  private var ends: [Int] = []
+  private var hashes: [UInt64] = []
+  /// Open addressing: key index + 1, or 0 for a free slot.
+  private var slots: [Int32] = []
+  private var mask = 0
+
+  var count: Int { ends.count }
+
+  init() {}
+
+  /// The key's number; `inserted` is true if the key is new.
+  mutating func insert(_ key: UnsafeRawBufferPointer) -> (index: Int, inserted: Bool) {
+    if (ends.count + 1) * 2 > slots.count { grow() }
+    let hash = ByteKeyTable.hash(key)
+    var i = Int(truncatingIfNeeded: hash) & mask
+    while slots[i] != 0 {
+      let index = Int(slots[i]) - 1
+      if hashes[index] == hash && equals(index, key) { return (index, false) }
+      i = (i + 1) & mask
+    }
+    let index = ends.count
+    slots[i] = Int32(index + 1)
+    arena.append(contentsOf: key)
+    ends.append(arena.count)
+    hashes.append(hash)
+    return (index, true)
+  }
+
+  /// Calls `body` with the bytes of key `index`.
+  func withKey<R>(_ index: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+    let start = index == 0 ? 0 : ends[index - 1]
+    return arena.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[start..<ends[index]])) }
+  }
+
+  /// Forgets every key but keeps the memory, for the next day.
+  mutating func removeAll() {
+    arena.removeAll(keepingCapacity: true)
+    ends.removeAll(keepingCapacity: true)
+    hashes.removeAll(keepingCapacity: true)
+    for i in slots.indices { slots[i] = 0 }
+  }
+
+  private func equals(_ index: Int, _ key: UnsafeRawBufferPointer) -> Bool {
+    withKey(index) { stored in
+      stored.count == key.count && (key.count == 0 || memcmp(stored.baseAddress!, key.baseAddress!, key.count) == 0)
+    }
+  }
+
+  private mutating func grow() {
+    let capacity = max(1024, slots.count * 2)
+    slots = [Int32](repeating: 0, count: capacity)
+    mask = capacity - 1
+    for (index, hash) in hashes.enumerated() {
+      var i = Int(truncatingIfNeeded: hash) & mask
+      while slots[i] != 0 { i = (i + 1) & mask }
+      slots[i] = Int32(index + 1)
+    }
+  }
+
+  /// A fast 64-bit hash, eight bytes at a time (spread only; equality is checked on the bytes).
+  static func hash(_ key: UnsafeRawBufferPointer) -> UInt64 {
+    var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(key.count)
+    var offset = 0
+    while offset + 8 <= key.count {
+      h = (h ^ key.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) &* 0xBF58_476D_1CE4_E5B9
+      h ^= h >> 29
+      offset += 8
+    }
+    var tail: UInt64 = 0
+    var shift: UInt64 = 0
+    while offset < key.count {
+      tail |= UInt64(key[offset]) << shift
+      shift += 8
+      offset += 1
+    }
+    h = (h ^ tail) &* 0x94D0_49BB_1331_11EB
+    h ^= h >> 31
+    h &*= 0xBF58_476D_1CE4_E5B9
+    h ^= h >> 32
+    return h
+  }
+}
+
+/// Builds a ``ByteKeyTable`` key from several byte strings: each is written with its length
+/// first, so different splits of the same bytes never collide.
+struct ByteKeyBuilder {
+  private(set) var bytes: [UInt8] = []
+
+  mutating func reset() { bytes.removeAll(keepingCapacity: true) }
+
+  mutating func append(_ part: UnsafeRawBufferPointer) {
+    var n = UInt32(part.count)
+    withUnsafeBytes(of: &n) { bytes.append(contentsOf: $0) }
+    bytes.append(contentsOf: part)
+  }
+
+  mutating func append(_ part: String) {
+    var part = part
+    part.withUTF8 { append(UnsafeRawBufferPointer($0)) }
+  }
+
+  mutating func append(_ value: Int32) {
+    var v = value
+    withUnsafeBytes(of: &v) { bytes.append(contentsOf: $0) }
+  }
+
+  func withKey<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+    bytes.withUnsafeBytes(body)
+  }
+
+  /// The strings of a key made of ``append(_:)-(UnsafeRawBufferPointer)`` parts.
+  static func split(_ key: UnsafeRawBufferPointer) -> [String] {
+    var parts: [String] = []
+    var offset = 0
+    while offset + 4 <= key.count {
+      let n = Int(key.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+      offset += 4
+      parts.append(String(decoding: UnsafeRawBufferPointer(rebasing: key[offset..<offset + n]), as: UTF8.self))
+      offset += n
+    }
+    return parts
+  }
+}
