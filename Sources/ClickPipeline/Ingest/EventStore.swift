@@ -30,6 +30,8 @@ final class EventStore {
   private var pendingClickRefs: Set<String>
   /// Hour (ts / 3,600,000) → bit set of click platforms (1 amazon, 2 brand_store) seen in it.
   private var dirtyHours: [Int64: Int64] = [:]
+  /// The last hour marked and its bits, to skip the dictionary for the next event.
+  private var lastMarked: (hour: Int64, bits: Int64) = (-1, 0)
   private var fileID: Int64 = 0
 
   init(db: SQLiteDatabase) throws(DatabaseError) {
@@ -72,6 +74,7 @@ final class EventStore {
   func beginFile(id: Int64) {
     fileID = id
     dirtyHours.removeAll(keepingCapacity: true)
+    lastMarked = (-1, 0)
   }
 
   /// Records the hours the file's events touched, for `aggregate`.
@@ -84,6 +87,7 @@ final class EventStore {
     }
     markDirty.reset()
     dirtyHours.removeAll(keepingCapacity: true)
+    lastMarked = (-1, 0)
   }
 
   /// Writes what is still held in memory; call before committing the run.
@@ -208,7 +212,10 @@ final class EventStore {
     let hour = ts / 3_600_000
     var bits: Int64 = 0
     if let clickPlatform { bits = clickPlatform == "amazon" ? 1 : 2 }
+    // Logs come roughly in time order: most events repeat the last hour and its bits.
+    if hour == lastMarked.hour && bits & ~lastMarked.bits == 0 { return }
     dirtyHours[hour, default: 0] |= bits
+    lastMarked = (hour, dirtyHours[hour] ?? bits)
   }
 
   private func userAgentID(_ ua: String) throws(DatabaseError) -> Int64 {

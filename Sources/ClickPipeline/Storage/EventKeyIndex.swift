@@ -30,6 +30,9 @@ final class EventKeyIndex {
   private var storedKeys: Bool
   /// Keys this connection flushed, sorted.
   private var written: [Int64] = []
+  /// One bit per 2^35 keys (by the key's top 28 bits), set for every key claimed by this
+  /// connection: most new ids find their bit clear and skip both in-memory lookups.
+  private var claimedBits: [UInt64] = []
 
   enum Slot: Equatable {
     case empty
@@ -60,6 +63,8 @@ final class EventKeyIndex {
       case .empty:
         if pending.count >= flushThreshold { try flush() }
         pending.insert(key: key, kind: kind, ref: row)
+        if claimedBits.isEmpty { claimedBits = [UInt64](repeating: 0, count: 1 << 22) }
+        claimedBits[Int(key >> 41)] |= 1 << UInt64((key >> 35) & 63)
         return key
       case .event(id, _, _): return nil
       case .tombstone, .event: key = EventKeyHash.probe(key)
@@ -132,10 +137,12 @@ final class EventKeyIndex {
   private func slot(_ key: Int64) throws(DatabaseError) -> Slot {
     let kind: Int64
     let ref: Int64
-    if let held = pending.find(key: key) {
+    let maybeClaimed = !claimedBits.isEmpty && claimedBits[Int(key >> 41)] & (1 << UInt64((key >> 35) & 63)) != 0
+    if !maybeClaimed && !storedKeys { return .empty }
+    if maybeClaimed, let held = pending.find(key: key) {
       (kind, ref) = (Int64(held.kind), held.ref)
     } else {
-      guard storedKeys || SortedKeys.contains(written, key) else { return .empty }
+      guard storedKeys || (maybeClaimed && SortedKeys.contains(written, key)) else { return .empty }
       lookup.reset()
       lookup.bind(1, key)
       guard try lookup.step() else {
