@@ -44,8 +44,10 @@ import Testing
     #expect(try keys.find("e300") == nil)
     try keys.flush()
     try db.execute("COMMIT")
-    #expect(try db.scalarInt("SELECT count(*) FROM event_keys") == 300)
-    #expect(try db.scalarInt("SELECT count(DISTINCT kind) FROM event_keys") == 3)
+    // Later flushes of the run may go to the recent table once the main one is 4x larger.
+    let stored = "SELECT * FROM event_keys UNION ALL SELECT * FROM event_keys_recent"
+    #expect(try db.scalarInt("SELECT count(*) FROM (\(stored))") == 300)
+    #expect(try db.scalarInt("SELECT count(DISTINCT kind) FROM (\(stored))") == 3)
 
     // A later run finds them in SQLite.
     try db.execute("BEGIN")
@@ -55,6 +57,46 @@ import Testing
     #expect(try later.find("e299")?.kind == EventKind.conversion.rawValue)
     try later.flush()
     try db.execute("COMMIT")
+  }
+
+  /// A small flush goes to `event_keys_recent`; one that would take it past a quarter of
+  /// `event_keys` merges both. Lookups, moves and tombstones work in either table.
+  @Test func recentKeysStayInTheSmallTableUntilTheyMerge() throws {
+    let dir = try TemporaryDirectory()
+    let db = try Schema.open(path: dir.file("db.sqlite"))
+    func count(_ table: String) throws -> Int64? { try db.scalarInt("SELECT count(*) FROM \(table)") }
+    func run(_ ids: Range<Int>, firstRow: Int64) throws {
+      try db.execute("BEGIN")
+      let keys = try EventKeyIndex(db: db)
+      for n in ids { #expect(try Self.stage("e\(n)", kind: .view, row: firstRow + Int64(n), in: db, keys: keys)) }
+      try keys.flush()
+      try db.execute("COMMIT")
+    }
+    try run(0..<400, firstRow: 0)
+    #expect(try count("event_keys") == 400 && count("event_keys_recent") == 0)
+    try run(400..<460, firstRow: 0)  // 60 * 4 <= 400
+    #expect(try count("event_keys") == 400 && count("event_keys_recent") == 60)
+
+    // Every id is found, wherever it is; a copy is a duplicate; a move and a tombstone land.
+    try db.execute("BEGIN")
+    let keys = try EventKeyIndex(db: db)
+    for n in [0, 399, 400, 459] {
+      #expect(try keys.find("e\(n)")?.ref == Int64(n))
+      #expect(try !Self.stage("e\(n)", kind: .click, row: 9_000, in: db, keys: keys))
+    }
+    try db.run("UPDATE views SET view_id = 7777 WHERE view_id = 450")
+    try keys.move(key: EventKeyHash.key("e450"), to: 7_777)
+    #expect(try keys.find("e450")?.ref == 7_777)
+    try keys.forget("e451")
+    #expect(try keys.find("e451") == nil)
+    try keys.flush()
+    try db.execute("COMMIT")
+
+    try run(460..<520, firstRow: 0)  // (60 + 60) * 4 > 400: merge
+    #expect(try count("event_keys") == 520 && count("event_keys_recent") == 0)
+    #expect(try db.scalarInt("SELECT kind FROM event_keys WHERE key = ?", [.int(EventKeyHash.key("e451"))]) == EventKeyIndex.tombstone)
+    let again = try EventKeyIndex(db: db)
+    #expect(try again.find("e450")?.ref == 7_777 && again.find("e519")?.ref == 519 && again.find("e451") == nil)
   }
 
   @Test func colliding63BitKeysProbeToTheNextSlot() throws {
@@ -105,5 +147,50 @@ import Testing
     }
     #expect(SortedKeys.contains([0, Int64.max], Int64.max) && !SortedKeys.contains([], 3))
     #expect(SortedKeys.contains([5, 5, 5], 5) && !SortedKeys.contains([5, 5, 5], 6))
+  }
+
+  /// The stored Bloom filter covers every stored key across runs, including after it fills
+  /// up and is rebuilt larger, so later runs still find every duplicate.
+  @Test func storedFilterCoversEveryKeyAcrossRunsAndRebuilds() throws {
+    let dir = try TemporaryDirectory()
+    let db = try Schema.open(path: dir.file("db.sqlite"))
+    func run(_ ids: Range<Int>) throws {
+      try db.execute("BEGIN")
+      let keys = try EventKeyIndex(db: db)
+      for n in ids { #expect(try Self.stage("e\(n)", kind: .view, row: Int64(n), in: db, keys: keys)) }
+      for n in stride(from: 0, to: ids.upperBound, by: 97) {
+        #expect(try !Self.stage("e\(n)", kind: .view, row: 1_000_000 + Int64(n), in: db, keys: keys))
+      }
+      try keys.flush()
+      try keys.persistFilter()
+      try db.execute("COMMIT")
+    }
+    try run(0..<1_000)
+    #expect(try db.scalarInt("SELECT keys FROM event_key_filter") == 1_000)
+    let small = try db.scalarInt("SELECT length(words) FROM event_key_filter")
+    try run(1_000..<1_300)  // into the recent table, added to the stored filter
+    #expect(try db.scalarInt("SELECT keys FROM event_key_filter") == 1_300)
+    try run(1_300..<6_000)  // fills the filter: rebuilt larger from both tables
+    #expect(try db.scalarInt("SELECT keys FROM event_key_filter") == 6_000)
+    #expect(try db.scalarInt("SELECT length(words) FROM event_key_filter")! > small!)
+    let stored = try db.scalarInt("SELECT (SELECT count(*) FROM event_keys) + (SELECT count(*) FROM event_keys_recent)")
+    #expect(stored == 6_000)
+    try db.execute("BEGIN")
+    let keys = try EventKeyIndex(db: db)
+    for n in 0..<6_000 { #expect(try keys.find("e\(n)")?.ref == Int64(n)) }
+    #expect(try keys.find("e6000") == nil)
+    try db.execute("COMMIT")
+  }
+
+  @Test func keyFilterHasNoFalseNegativesAndFewFalsePositives() {
+    var generator = SystemRandomNumberGenerator()
+    var filter = KeyFilter(capacity: 10_000)
+    let keys = (0..<10_000).map { _ in Int64.random(in: 0...Int64.max, using: &generator) }
+    for key in keys { filter.insert(key) }
+    #expect(keys.allSatisfy { filter.mayContain($0) })
+    let others = (0..<100_000).filter { _ in filter.mayContain(Int64.random(in: 0...Int64.max, using: &generator)) }.count
+    #expect(others < 1_000, "false positives: \(others) of 100000")
+    #expect(KeyFilter(words: filter.words, keys: filter.keys)?.mayContain(keys[0]) == true)
+    #expect(KeyFilter(words: [1, 2, 3], keys: 1) == nil)
   }
 }

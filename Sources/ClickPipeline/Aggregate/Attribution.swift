@@ -37,11 +37,12 @@ final class Attribution {
     keys = try EventKeyIndex(db: db)
     clickRow = try db.prepare(
       "SELECT event_id, creator_id, placement, ua_id FROM clicks WHERE click_row = ?")
+    // One UTC day of the window at a time (?7), latest day first: see `clicks_by_day_viewer`.
     latestClicks = try db.prepare(
       """
-      SELECT creator_id, placement, ua_id FROM clicks INDEXED BY clicks_by_viewer
-      WHERE viewer_id = ? AND viewer_id <> '' AND platform = ? AND store = ? AND product_id = ?
-        AND ts >= ? AND ts <= ?
+      SELECT creator_id, placement, ua_id FROM clicks INDEXED BY clicks_by_day_viewer
+      WHERE ts / 86400000 = ?7 AND viewer_id = ?1 AND viewer_id <> '' AND platform = ?2 AND store = ?3
+        AND product_id = ?4 AND ts >= ?5 AND ts <= ?6
       ORDER BY ts DESC, event_id DESC
       """)
     canonicalOrder = try db.prepare(
@@ -98,8 +99,15 @@ final class Attribution {
     s.bind(4, order.productID)
     s.bind(5, order.ts - window)
     s.bind(6, order.ts)
-    while try s.step() {
-      if !botAgents.contains(s.int(2)) { return Result(creatorID: s.text(0), placement: s.text(1)) }
+    // Days are disjoint in time: the first non-bot click of the latest day that has one wins.
+    var day = order.ts / 86_400_000
+    while day >= (order.ts - window) / 86_400_000 {
+      s.reset()
+      s.bind(7, day)
+      while try s.step() {
+        if !botAgents.contains(s.int(2)) { return Result(creatorID: s.text(0), placement: s.text(1)) }
+      }
+      day -= 1
     }
     return .none
   }

@@ -71,7 +71,7 @@ public struct IngestRunner {
     for warning in warnings { logger.warning("\(warning)") }
     let lock = try RunLock(databasePath: options.databasePath, command: "ingest", wait: options.lockWait)
     defer { withExtendedLifetime(lock) {} }
-    let db = try Schema.open(path: options.databasePath, cacheMiB: 64)
+    let db = try Schema.open(path: options.databasePath, cacheMiB: IngestRunner.cacheMiB(databasePath: options.databasePath))
     // A file that passes verification but then fails while it is staged (an I/O error, or it
     // changed in between) cannot be taken back alone: the run starts over without it.
     var failedLate: [String: InputError] = [:]
@@ -93,6 +93,14 @@ public struct IngestRunner {
         throw PipelineError.database(path: options.databasePath, DatabaseError(code: 1, message: "\(error)"))
       }
     }
+  }
+
+  /// SQLite's page cache for ingest: an eighth of the database, from 64 to 192 MiB. New ids are
+  /// looked up at random in the event-key index; on a 30-day database (1.2 GB) a 64 MiB cache
+  /// re-read 5 GB of pages for one night's 200k events. A new database needs no more than 64.
+  static func cacheMiB(databasePath: String) -> Int {
+    let bytes = (try? FileManager.default.attributesOfItem(atPath: databasePath)[.size] as? Int) ?? 0
+    return min(192, max(64, bytes >> 23))
   }
 
   private struct RestartWithout: Error {

@@ -1,16 +1,24 @@
 import CSQLite
 
-/// The global event-id index `event_keys(key, kind, ref)`: open addressing over SQLite rowids.
+/// The global event-id index: open addressing over SQLite rowids, in two tables.
 ///
-/// An id's slot is ``EventKeyHash/key(_:)`` or, after collisions, the next free key. A forgotten
-/// event leaves a tombstone (`kind = 3`) so that later ids of the same probe chain stay findable.
+/// An id's slot is ``EventKeyHash/key(_:)`` or, after collisions, the next free key; the slot
+/// holds the event's kind and row (`kind, ref`). A forgotten event leaves a tombstone
+/// (`kind = 3`) so that later ids of the same probe chain stay findable. A slot lives in
+/// `event_keys` or in `event_keys_recent`, never in both.
 ///
 /// Keys claimed by this connection are first held in memory (``PendingKeys``) and written to
 /// SQLite sorted, by ``flush()``: random event ids make one-by-one inserts land all over the
 /// B-tree, which took 40 % of ingest's time on 5M events; sorted batches walk it once. The keys
 /// written by earlier flushes stay in memory as a sorted array, so a new id is looked up in
-/// SQLite only if the table had rows before this connection wrote to it. Callers must
+/// SQLite only if the tables had rows before this connection wrote to them. Callers must
 /// ``flush()`` before they commit.
+///
+/// Random keys touch every page of a B-tree they are inserted into, so writing a night's keys
+/// into a 30-day `event_keys` rewrote (and journaled) all of it. A flush therefore goes to the
+/// small `event_keys_recent` while that stays under a quarter of `event_keys`, and otherwise
+/// merges both into `event_keys`: each key is rewritten a bounded number of times on average,
+/// and most nights touch only the recent table.
 final class EventKeyIndex {
   static let tombstone: Int64 = 3
   /// Pending keys are written out when this many are held (32 bytes each in the table).
@@ -19,10 +27,19 @@ final class EventKeyIndex {
   /// every new id is looked up in SQLite.
   static let writtenKeysLimit = 1 << 24
 
-  private let insert: Statement
-  private let lookup: Statement
-  private let bury: Statement
-  private let repoint: Statement
+  /// Statements on `event_keys` ([0]) and `event_keys_recent` ([1]).
+  private let insert: [Statement]
+  private let lookup: [Statement]
+  private let bury: [Statement]
+  private let repoint: [Statement]
+  private let db: SQLiteDatabase
+  /// Every stored key, if the database has a filter (``persistFilter()`` makes one).
+  private var filter: KeyFilter?
+  private var filterChanged = false
+  /// Rows in `event_keys` and `event_keys_recent`, read when first needed.
+  private var tableRows: (main: Int64, recent: Int64)?
+  /// A recent table up to this fraction of the main one takes a flush; past it, they merge.
+  static let recentFraction: Int64 = 4
   private let eventIDOf: [Statement]
   private var pending = PendingKeys()
   /// Whether `event_keys` may have rows other than ``written``; if not, lookups of keys that
@@ -41,17 +58,57 @@ final class EventKeyIndex {
   }
 
   init(db: SQLiteDatabase, flushThreshold: Int = 1 << 20) throws(DatabaseError) {
+    self.db = db
     self.flushThreshold = flushThreshold
-    insert = try db.prepare("INSERT INTO event_keys(key, kind, ref) VALUES (?, ?, ?)")
-    lookup = try db.prepare("SELECT kind, ref FROM event_keys WHERE key = ?")
-    bury = try db.prepare("UPDATE event_keys SET kind = 3, ref = 0 WHERE key = ?")
-    repoint = try db.prepare("UPDATE event_keys SET ref = ? WHERE key = ?")
+    let tables = ["event_keys", "event_keys_recent"]
+    insert = try tables.map { table throws(DatabaseError) in try db.prepare("INSERT INTO \(table)(key, kind, ref) VALUES (?, ?, ?)") }
+    lookup = try tables.map { table throws(DatabaseError) in try db.prepare("SELECT kind, ref FROM \(table) WHERE key = ?") }
+    bury = try tables.map { table throws(DatabaseError) in try db.prepare("UPDATE \(table) SET kind = 3, ref = 0 WHERE key = ?") }
+    repoint = try tables.map { table throws(DatabaseError) in try db.prepare("UPDATE \(table) SET ref = ? WHERE key = ?") }
     eventIDOf = [
       try db.prepare("SELECT event_id FROM views WHERE view_id = ?"),
       try db.prepare("SELECT event_id FROM clicks WHERE click_row = ?"),
       try db.prepare("SELECT event_id FROM conversions WHERE conversion_row = ?"),
     ]
-    storedKeys = try db.scalarInt("SELECT count(*) FROM (SELECT 1 FROM event_keys LIMIT 1)") != 0
+    storedKeys =
+      try db.scalarInt(
+        "SELECT (SELECT count(*) FROM (SELECT 1 FROM event_keys LIMIT 1)) + (SELECT count(*) FROM (SELECT 1 FROM event_keys_recent LIMIT 1))"
+      ) != 0
+    if storedKeys {
+      let s = try db.prepare("SELECT keys, words FROM event_key_filter WHERE id = 0")
+      if try s.step() {
+        let bytes = s.blob(1)
+        let words = [UInt64](unsafeUninitializedCapacity: bytes.count / 8) { buffer, count in
+          for i in 0..<bytes.count / 8 { buffer[i] = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)) }
+          count = bytes.count / 8
+        }
+        filter = KeyFilter(words: words, keys: Int(s.int(0)))
+      }
+      s.reset()
+    }
+  }
+
+  /// Stores the filter of every stored key, first rebuilding it from the tables if there is
+  /// none or it is full. Call after the last ``flush()`` of a run that claimed keys.
+  func persistFilter() throws(DatabaseError) {
+    guard filterChanged || filter == nil else { return }
+    if filter == nil || filter!.isFull {
+      let rows = try storedRows()
+      var rebuilt = KeyFilter(capacity: Int(rows.main + rows.recent))
+      let s = try db.prepare("SELECT key FROM event_keys UNION ALL SELECT key FROM event_keys_recent")
+      while try s.step() { rebuilt.insert(s.int(0)) }
+      s.reset()
+      filter = rebuilt
+    }
+    guard let filter else { return }
+    let store = try db.prepare(
+      "INSERT INTO event_key_filter(id, keys, words) VALUES (0, ?, ?) ON CONFLICT(id) DO UPDATE SET keys = excluded.keys, words = excluded.words")
+    store.bind(1, Int64(filter.keys))
+    let littleEndian = filter.words.map(\.littleEndian)
+    littleEndian.withUnsafeBytes { store.bindBlob(2, $0) }
+    try store.step()
+    store.reset()
+    filterChanged = false
   }
 
   /// Records `id` as the event at `row` of `kind`'s table; returns its key, or `nil` if the id
@@ -72,19 +129,38 @@ final class EventKeyIndex {
     }
   }
 
-  /// Writes the keys held in memory to `event_keys`, in key order.
+  /// Writes the keys held in memory to SQLite, in key order: into `event_keys_recent` while it
+  /// stays under a quarter of `event_keys`, else merging both into `event_keys`.
   func flush() throws(DatabaseError) {
     guard pending.count > 0 else { return }
     let entries = pending.sortedEntries()
     pending.removeAll()
+    var rows = try storedRows()
+    let toRecent = (rows.recent + Int64(entries.count)) * Self.recentFraction <= rows.main
+    let s = insert[toRecent ? 1 : 0]
     for entry in entries {
-      insert.reset()
-      insert.bind(1, entry.key)
-      insert.bind(2, entry.kind)
-      insert.bind(3, entry.ref)
-      try insert.step()
+      s.reset()
+      s.bind(1, entry.key)
+      s.bind(2, entry.kind)
+      s.bind(3, entry.ref)
+      try s.step()
     }
-    insert.reset()
+    s.reset()
+    if filter != nil {
+      for entry in entries { filter!.insert(entry.key) }
+    }
+    filterChanged = true
+    if toRecent {
+      rows.recent += Int64(entries.count)
+    } else {
+      rows.main += Int64(entries.count)
+      if rows.recent > 0 {
+        try db.execute("INSERT INTO event_keys SELECT * FROM event_keys_recent ORDER BY key; DELETE FROM event_keys_recent;")
+        rows.main += rows.recent
+        rows.recent = 0
+      }
+    }
+    tableRows = rows
     if storedKeys { return }
     if written.count + entries.count > Self.writtenKeysLimit {
       written = []
@@ -92,6 +168,16 @@ final class EventKeyIndex {
     } else {
       written = SortedKeys.merge(written, entries.lazy.map(\.key))
     }
+  }
+
+  private func storedRows() throws(DatabaseError) -> (main: Int64, recent: Int64) {
+    if let tableRows { return tableRows }
+    let rows = (
+      main: try db.scalarInt("SELECT count(*) FROM event_keys") ?? 0,
+      recent: try db.scalarInt("SELECT count(*) FROM event_keys_recent") ?? 0
+    )
+    tableRows = rows
+    return rows
   }
 
   /// The kind and row of the staged event with this id.
@@ -109,11 +195,13 @@ final class EventKeyIndex {
   /// Points the entry at `key` to another row of the same table.
   func move(key: Int64, to row: Int64) throws(DatabaseError) {
     if pending.update(key: key, ref: row) { return }
-    repoint.reset()
-    repoint.bind(1, row)
-    repoint.bind(2, key)
-    try repoint.step()
-    repoint.reset()
+    for s in repoint {  // the key is in one of the two tables
+      s.reset()
+      s.bind(1, row)
+      s.bind(2, key)
+      try s.step()
+      s.reset()
+    }
   }
 
   /// Replaces the id's entry by a tombstone (the event itself is deleted by the caller).
@@ -124,14 +212,31 @@ final class EventKeyIndex {
       switch try slot(key) {
       case .empty: return
       case .event(id, _, _):
-        bury.reset()
-        bury.bind(1, key)
-        try bury.step()
-        bury.reset()
+        for s in bury {  // the key is in one of the two tables
+          s.reset()
+          s.bind(1, key)
+          try s.step()
+          s.reset()
+        }
         return
       case .tombstone, .event: key = EventKeyHash.probe(key)
       }
     }
+  }
+
+  /// The stored (kind, ref) of a key, from whichever table has it.
+  private func stored(_ key: Int64) throws(DatabaseError) -> (Int64, Int64)? {
+    for s in lookup.reversed() {  // the recent table is small and more likely to be cached
+      s.reset()
+      s.bind(1, key)
+      if try s.step() {
+        let found = (s.int(0), s.int(1))
+        s.reset()
+        return found
+      }
+      s.reset()
+    }
+    return nil
   }
 
   private func slot(_ key: Int64) throws(DatabaseError) -> Slot {
@@ -143,15 +248,9 @@ final class EventKeyIndex {
       (kind, ref) = (Int64(held.kind), held.ref)
     } else {
       guard storedKeys || (maybeClaimed && SortedKeys.contains(written, key)) else { return .empty }
-      lookup.reset()
-      lookup.bind(1, key)
-      guard try lookup.step() else {
-        lookup.reset()
-        return .empty
-      }
-      kind = lookup.int(0)
-      ref = lookup.int(1)
-      lookup.reset()
+      if let filter, !filter.mayContain(key) { return .empty }
+      guard let found = try stored(key) else { return .empty }
+      (kind, ref) = found
     }
     guard kind >= 0 && kind < 3 else { return .tombstone }
     let s = eventIDOf[Int(kind)]

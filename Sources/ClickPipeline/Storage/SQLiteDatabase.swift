@@ -155,6 +155,17 @@ public final class Statement {
     }
   }
 
+  public func bindBlob(_ index: Int32, _ bytes: UnsafeRawBufferPointer) {
+    _ = sqlite3_bind_blob(handle, index, bytes.baseAddress, Int32(bytes.count), transient)
+  }
+
+  /// The column's bytes as a blob, valid until the next step or reset.
+  public func blob(_ column: Int32) -> UnsafeRawBufferPointer {
+    let n = Int(sqlite3_column_bytes(handle, column))
+    guard n > 0, let p = sqlite3_column_blob(handle, column) else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+    return UnsafeRawBufferPointer(start: p, count: n)
+  }
+
   public func bindNull(_ index: Int32) {
     sqlite3_bind_null(handle, index)
   }
