@@ -14,8 +14,9 @@ struct ByteKeyTable {
   private var arena: [UInt8] = []
   private var ends: [Int] = []
   private var hashes: [UInt64] = []
-  /// Open addressing: key index + 1, or 0 for a free slot.
-  private var slots: [Int32] = []
+  /// Open addressing: the hash's top 32 bits << 32 | (key index + 1), or 0 for a free slot.
+  /// The tag rules out almost every other key without reading `hashes` or the arena.
+  private var slots: [UInt64] = []
   private var mask = 0
 
   var count: Int { ends.count }
@@ -26,14 +27,18 @@ struct ByteKeyTable {
   mutating func insert(_ key: UnsafeRawBufferPointer) -> (index: Int, inserted: Bool) {
     if (ends.count + 1) * 2 > slots.count { grow() }
     let hash = ByteKeyTable.hash(key)
+    let tag = hash & 0xFFFF_FFFF_0000_0000
     var i = Int(truncatingIfNeeded: hash) & mask
     while slots[i] != 0 {
-      let index = Int(slots[i]) - 1
-      if hashes[index] == hash && equals(index, key) { return (index, false) }
+      let slot = slots[i]
+      if slot & 0xFFFF_FFFF_0000_0000 == tag {
+        let index = Int(slot & 0xFFFF_FFFF) - 1
+        if hashes[index] == hash && equals(index, key) { return (index, false) }
+      }
       i = (i + 1) & mask
     }
     let index = ends.count
-    slots[i] = Int32(index + 1)
+    slots[i] = tag | UInt64(index + 1)
     arena.append(contentsOf: key)
     ends.append(arena.count)
     hashes.append(hash)
@@ -62,12 +67,12 @@ struct ByteKeyTable {
 
   private mutating func grow() {
     let capacity = max(1024, slots.count * 2)
-    slots = [Int32](repeating: 0, count: capacity)
+    slots = [UInt64](repeating: 0, count: capacity)
     mask = capacity - 1
     for (index, hash) in hashes.enumerated() {
       var i = Int(truncatingIfNeeded: hash) & mask
       while slots[i] != 0 { i = (i + 1) & mask }
-      slots[i] = Int32(index + 1)
+      slots[i] = hash & 0xFFFF_FFFF_0000_0000 | UInt64(index + 1)
     }
   }
 
