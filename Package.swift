@@ -71,7 +71,10 @@ let package = Package(
       name: "PipelineTests",
       // The executables are dependencies so that `swift test` builds them: the end-to-end
       // tests run the real processes.
-      dependencies: ["ClickPipeline", "ClickPipelineCLI", "Ingest", "Aggregate", "Report"],
+      dependencies: [
+        "ClickPipeline", "ClickPipelineCLI", "Ingest", "Aggregate", "Report",
+        .product(name: "Logging", package: "swift-log"),
+      ],
       resources: [.copy("Fixtures")],
       swiftSettings: swiftSettings
     ),

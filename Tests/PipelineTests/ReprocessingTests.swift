@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Testing
 
 @testable import ClickPipeline
@@ -154,6 +155,31 @@ import Testing
       try TestDatabase(db).rows("SELECT DISTINCT day FROM daily_metrics ORDER BY day").map { $0[0] } == [
         "2026-11-01", "2026-11-03", "9000-01-01",
       ])
+  }
+}
+
+@Suite struct ParallelAggregateTests {
+  /// Days computed by 1, 2 or 5 worker threads give the same `daily_metrics`, and no
+  /// temporary file is left next to the database.
+  @Test func workerCountDoesNotChangeTheResult() throws {
+    let dir = try TemporaryDirectory()
+    let logs = try dir.writeGzipFast(
+      "logs/a.ndjson.gz", Workload.ndjson(.init(lines: 6_000, seed: 61, prefix: "p", hours: 200)).bytes)
+    let staged = dir.file("staged.sqlite")
+    #expect(try Executables.stage("ingest", ["--db", staged, logs]).status == 0)
+    var results: [[String]] = []
+    for workers in [1, 2, 5] {
+      let db = dir.file("db-\(workers).sqlite")
+      try FileManager.default.copyItem(atPath: staged, toPath: db)
+      var options = AggregateOptions(databasePath: db, configuration: .default)
+      options.workers = workers
+      let result = try AggregateRunner(options: options, logger: Logger(label: "test")).run()
+      #expect(result.daysRecomputed >= 8)
+      results.append(try TestDatabase(db).dailyMetrics())
+    }
+    #expect(results[0].count > 100)
+    #expect(results[1] == results[0] && results[2] == results[0])
+    #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains(".aggregate-") }.isEmpty)
   }
 }
 

@@ -9,6 +9,8 @@ public struct AggregateOptions: Sendable {
   public var rebuild = false
   public var lockWait: Double = 0
   public var commandLine: String = ""
+  /// Threads that compute days (each with its own read connection).
+  public var workers = min(4, max(1, ProcessInfo.processInfo.activeProcessorCount))
 
   public init(databasePath: String, configuration: PipelineConfiguration) {
     self.databasePath = databasePath
@@ -53,25 +55,37 @@ public struct AggregateRunner {
     let fingerprint = configuration.fingerprint + "\ncatalog-categories=" + catalog.categoryDigest
     var result = AggregateResult()
     do {
-      try db.execute("BEGIN IMMEDIATE")
+      // 1. What to recompute. The run lock keeps other runs out until this one ends, so what
+      //    is read here still holds when the results are written.
       let calendar = DayCalendar(identifier: configuration.timeZoneIdentifier)
+      try db.execute("BEGIN")
       let previous = try db.scalarText("SELECT value FROM meta WHERE key = 'aggregate_fingerprint'")
       result.fullRebuild = options.rebuild || previous != fingerprint
-      let days: [Int]
-      if result.fullRebuild {
-        try db.execute("DELETE FROM daily_metrics")
-        days = try allDays(db, calendar)
-      } else {
-        days = try dirtyDays(db, calendar, configuration)
-      }
-      let computer = try DayComputer(
-        db: db, calendar: calendar,
-        money: MoneyRules(configuration: configuration, catalog: catalog),
-        attribution: Attribution(db: db, configuration: configuration, botAgents: botAgents(db, configuration)))
+      let days = result.fullRebuild ? try allDays(db, calendar) : try dirtyDays(db, calendar, configuration)
+      let bots = try botAgents(db, configuration)
+      try db.execute("COMMIT")
+
+      // 2. Compute the days in parallel, each worker on its own read connection.
+      let spool = DaySpool(
+        DaySpool.Setup(
+          databasePath: options.databasePath, calendar: calendar,
+          money: MoneyRules(configuration: configuration, catalog: catalog), configuration: configuration,
+          botAgents: bots))
       let started = Clock.monotonic()
-      for (index, day) in days.enumerated() {
-        result.rowsWritten += try computer.recompute(day: day)
-        progress?(index + 1, days.count, Clock.monotonic() - started)
+      let progress = self.progress
+      try spool.compute(days, workers: options.workers) { done in
+        progress?(done, days.count, Clock.monotonic() - started)
+      }
+
+      // 3. Write them, with the run's other changes, in one transaction.
+      logger.debug("days computed", metadata: ["aggregate.days": "\(days.count)", "aggregate.seconds": "\(Clock.monotonic() - started)"])
+      try db.execute("BEGIN IMMEDIATE")
+      if result.fullRebuild { try db.execute("DELETE FROM daily_metrics") }
+      let writer = try DayWriter(db: db)
+      for day in days {
+        let (bytes, rows) = try spool.rows(of: day)
+        try writer.replace(dayText: calendar.text(ofDay: day), rows: bytes)
+        result.rowsWritten += rows
       }
       result.daysRecomputed = days.count
       try db.execute("DELETE FROM dirty_hours")
@@ -94,9 +108,15 @@ public struct AggregateRunner {
         ])
       try db.execute("COMMIT")
       logger.info("\(message)")
-    } catch {
+    } catch let error as PipelineError {
+      try? db.execute("ROLLBACK")
+      throw error
+    } catch let error as DatabaseError {
       try? db.execute("ROLLBACK")
       throw PipelineError.database(path: options.databasePath, error)
+    } catch {
+      try? db.execute("ROLLBACK")
+      throw PipelineError.database(path: options.databasePath, DatabaseError(code: 1, message: "\(error)"))
     }
     return result
   }

@@ -1,3 +1,5 @@
+import CSQLite
+
 /// Recomputes the `daily_metrics` rows of one local day from the staged events.
 ///
 /// Rows are numbered by a ``ByteKeyTable`` over their five dimensions, read as bytes from
@@ -11,8 +13,6 @@ final class DayComputer {
   private let viewsOfDay: Statement
   private let clicksOfDay: Statement
   private let conversionsOfDay: Statement
-  private let deleteDay: Statement
-  private let insertRow: Statement
   /// One day's rows: dimensions → row number, the numbered rows, and the (row, viewer) pairs
   /// already counted for unique viewers and unique clickers. Reused from day to day.
   private var dimensions = ByteKeyTable()
@@ -37,17 +37,14 @@ final class DayComputer {
         amount, currency, refunded
       FROM conversions WHERE ts >= ? AND ts < ?
       """)
-    deleteDay = try db.prepare("DELETE FROM daily_metrics WHERE day = ?")
-    insertRow = try db.prepare(
-      """
-      INSERT INTO daily_metrics(day, creator_id, placement, platform, store, product_id,
-        \(MetricsRow.columnNames.joined(separator: ", ")))
-      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-      """)
+
   }
 
-  /// Replaces the rows of `day`; returns how many rows it wrote.
-  func recompute(day: Int) throws(DatabaseError) -> Int {
+  /// Computes the rows of `day` and hands them to `emit` in pieces: for each row with a
+  /// non-zero metric, its dimension key (``ByteKeyBuilder`` parts, length first) and its 13
+  /// metrics. `emit` returns an error to stop. Returns the number of rows. Reads only;
+  /// ``DayWriter`` writes them.
+  func compute(day: Int, emit: (UnsafeRawBufferPointer) -> PipelineError?) throws -> Int {
     let start = calendar.start(ofDay: day)
     let end = calendar.start(ofDay: day + 1)
     dimensions.removeAll()
@@ -57,23 +54,22 @@ final class DayComputer {
     try countTraffic(viewsOfDay, start, end, isView: true)
     try countTraffic(clicksOfDay, start, end, isView: false)
     try countConversions(start, end)
-
-    let dayText = calendar.text(ofDay: day)
-    try deleteDay.run([.text(dayText)])
     var written = 0
-    // Insertion order does not matter: the table is ordered by its primary key. (Inserting
-    // in key order was measured slower: sorting cost more than the B-tree saved.)
+    var record: [UInt8] = []
     for (index, row) in rows.enumerated() where !row.isZero {
-      let s = insertRow
-      s.reset()
-      s.bind(1, dayText)
-      let parts = dimensions.withKey(index) { ByteKeyBuilder.split($0) }
-      for (offset, part) in parts.enumerated() { s.bind(Int32(2 + offset), part) }
-      for (offset, value) in row.values.enumerated() { s.bind(Int32(7 + offset), value) }
-      try s.step()
+      record.removeAll(keepingCapacity: true)
+      dimensions.withKey(index) { key in
+        var n = UInt32(key.count)
+        withUnsafeBytes(of: &n) { record.append(contentsOf: $0) }
+        record.append(contentsOf: key)
+      }
+      for value in row.values {
+        var v = value.littleEndian
+        withUnsafeBytes(of: &v) { record.append(contentsOf: $0) }
+      }
+      if let error = record.withUnsafeBytes(emit) { throw error }
       written += 1
     }
-    insertRow.reset()
     return written
   }
 
@@ -168,5 +164,55 @@ final class DayComputer {
         rows[index].commissionCents += commission
       }
     }
+  }
+}
+
+/// Writes the rows ``DayComputer/compute(day:into:)`` produced for a day into `daily_metrics`.
+final class DayWriter {
+  private let deleteDay: Statement
+  private let insertRow: Statement
+
+  init(db: SQLiteDatabase) throws(DatabaseError) {
+    deleteDay = try db.prepare("DELETE FROM daily_metrics WHERE day = ?")
+    insertRow = try db.prepare(
+      """
+      INSERT INTO daily_metrics(day, creator_id, placement, platform, store, product_id,
+        \(MetricsRow.columnNames.joined(separator: ", ")))
+      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+      """)
+  }
+
+  /// Replaces the rows of the day `dayText` by the serialized `rows`.
+  func replace(dayText: String, rows: [UInt8]) throws(DatabaseError) {
+    try deleteDay.run([.text(dayText)])
+    let s = insertRow
+    // Insertion order does not matter: the table is ordered by its primary key. (Inserting
+    // in key order was measured slower: sorting cost more than the B-tree saved.)
+    let rc: Int32 = rows.withUnsafeBytes { rows in
+      var offset = 0
+      while offset < rows.count {
+        let n = Int(rows.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+        offset += 4
+        let end = offset + n
+        s.reset()
+        s.bind(1, dayText)
+        var column: Int32 = 2
+        while offset < end {  // the five dimension parts, length first
+          let length = Int(rows.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+          s.bindText(column, UnsafeRawBufferPointer(rebasing: rows[offset + 4..<offset + 4 + length]))
+          offset += 4 + length
+          column += 1
+        }
+        for column in 0..<13 {
+          s.bind(Int32(7 + column), Int64(littleEndian: rows.loadUnaligned(fromByteOffset: offset, as: Int64.self)))
+          offset += 8
+        }
+        let rc = s.stepCode()
+        guard rc == SQLITE_DONE else { return rc }
+      }
+      return SQLITE_DONE
+    }
+    s.reset()
+    guard rc == SQLITE_DONE else { throw s.database.error(rc, sql: s.sql) }
   }
 }

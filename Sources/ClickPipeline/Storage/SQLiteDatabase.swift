@@ -155,6 +155,16 @@ public final class Statement {
     }
   }
 
+  /// Binds UTF-8 bytes as text without copying them: they must stay valid until the
+  /// statement is reset or rebound.
+  public func bindText(_ index: Int32, _ bytes: UnsafeRawBufferPointer) {
+    if let base = bytes.baseAddress, bytes.count > 0 {
+      _ = sqlite3_bind_text(handle, index, base.assumingMemoryBound(to: CChar.self), Int32(bytes.count), nil)
+    } else {
+      _ = sqlite3_bind_text(handle, index, "", 0, transient)
+    }
+  }
+
   public func bindBlob(_ index: Int32, _ bytes: UnsafeRawBufferPointer) {
     _ = sqlite3_bind_blob(handle, index, bytes.baseAddress, Int32(bytes.count), transient)
   }
