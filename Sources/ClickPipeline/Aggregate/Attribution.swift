@@ -34,7 +34,7 @@ final class Attribution {
   private var cache: [String: Result?] = [:]
 
   init(db: SQLiteDatabase, configuration: PipelineConfiguration, botAgents: Set<Int64>) throws(DatabaseError) {
-    keys = try EventKeyIndex(db: db)
+    keys = try EventKeyIndex(db: db, readFilter: false)
     clickRow = try db.prepare(
       "SELECT event_id, creator_id, placement, ua_id FROM clicks WHERE click_row = ?")
     // One UTC day of the window at a time (?7), latest day first: see `clicks_by_day_viewer`.

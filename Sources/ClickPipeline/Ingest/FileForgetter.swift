@@ -45,7 +45,7 @@ public struct FileForgetter {
         }
         fileIDs += ids
       }
-      let keys = try EventKeyIndex(db: db)
+      let keys = try EventKeyIndex(db: db, readFilter: false)
       let markDirty = try db.prepare(
         """
         INSERT INTO dirty_hours(hour, click_platforms) VALUES (?, ?)

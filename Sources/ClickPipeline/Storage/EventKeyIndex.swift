@@ -57,7 +57,9 @@ final class EventKeyIndex {
     case event(id: String, kind: Int, ref: Int64)
   }
 
-  init(db: SQLiteDatabase, flushThreshold: Int = 1 << 20) throws(DatabaseError) {
+  /// `readFilter`: load the stored key filter (32 bits per key) to spare lookups of new ids;
+  /// readers that only look up ids that usually exist (attribution, forget) do without.
+  init(db: SQLiteDatabase, flushThreshold: Int = 1 << 20, readFilter: Bool = true) throws(DatabaseError) {
     self.db = db
     self.flushThreshold = flushThreshold
     let tables = ["event_keys", "event_keys_recent"]
@@ -74,7 +76,7 @@ final class EventKeyIndex {
       try db.scalarInt(
         "SELECT (SELECT count(*) FROM (SELECT 1 FROM event_keys LIMIT 1)) + (SELECT count(*) FROM (SELECT 1 FROM event_keys_recent LIMIT 1))"
       ) != 0
-    if storedKeys {
+    if storedKeys && readFilter {
       let s = try db.prepare("SELECT keys, words FROM event_key_filter WHERE id = 0")
       if try s.step() {
         let bytes = s.blob(1)
