@@ -18,7 +18,9 @@ import CSQLite
 /// into a 30-day `event_keys` rewrote (and journaled) all of it. A flush therefore goes to the
 /// small `event_keys_recent` while that stays under a quarter of `event_keys`, and otherwise
 /// merges both into `event_keys`: each key is rewritten a bounded number of times on average,
-/// and most nights touch only the recent table.
+/// and most nights touch only the recent table. When the tables did have rows, the stored
+/// Bloom filter (``KeyFilter``, table `event_key_filter`) rules out most new ids before any
+/// SQLite lookup; ``persistFilter()`` keeps it covering every stored key.
 final class EventKeyIndex {
   static let tombstone: Int64 = 3
   /// Pending keys are written out when this many are held (32 bytes each in the table).
@@ -27,12 +29,14 @@ final class EventKeyIndex {
   /// every new id is looked up in SQLite.
   static let writtenKeysLimit = 1 << 24
 
+  private let db: SQLiteDatabase
   /// Statements on `event_keys` ([0]) and `event_keys_recent` ([1]).
   private let insert: [Statement]
   private let lookup: [Statement]
   private let bury: [Statement]
   private let repoint: [Statement]
-  private let db: SQLiteDatabase
+  /// The event id at a row of `views`, `clicks` or `conversions` (indexed by kind).
+  private let eventIDOf: [Statement]
   /// Every stored key, if the database has a filter (``persistFilter()`` makes one).
   private var filter: KeyFilter?
   private var filterChanged = false
@@ -40,7 +44,6 @@ final class EventKeyIndex {
   private var tableRows: (main: Int64, recent: Int64)?
   /// A recent table up to this fraction of the main one takes a flush; past it, they merge.
   static let recentFraction: Int64 = 4
-  private let eventIDOf: [Statement]
   private var pending = PendingKeys()
   /// Whether `event_keys` may have rows other than ``written``; if not, lookups of keys that
   /// are neither pending nor written skip SQLite.
