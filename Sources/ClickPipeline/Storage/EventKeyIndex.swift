@@ -98,12 +98,19 @@ final class EventKeyIndex {
   func persistFilter() throws(DatabaseError) {
     guard filterChanged || filter == nil else { return }
     if filter == nil || filter!.isFull {
-      let rows = try storedRows()
-      var rebuilt = KeyFilter(capacity: Int(rows.main + rows.recent))
-      let s = try db.prepare("SELECT key FROM event_keys UNION ALL SELECT key FROM event_keys_recent")
-      while try s.step() { rebuilt.insert(s.int(0)) }
-      s.reset()
-      filter = rebuilt
+      if !storedKeys {
+        // The tables were empty before this connection: its written keys are all of them.
+        var rebuilt = KeyFilter(capacity: written.count)
+        for key in written { rebuilt.insert(key) }
+        filter = rebuilt
+      } else {
+        let rows = try storedRows()
+        var rebuilt = KeyFilter(capacity: Int(rows.main + rows.recent))
+        let s = try db.prepare("SELECT key FROM event_keys UNION ALL SELECT key FROM event_keys_recent")
+        while try s.step() { rebuilt.insert(s.int(0)) }
+        s.reset()
+        filter = rebuilt
+      }
     }
     guard let filter else { return }
     let store = try db.prepare(
