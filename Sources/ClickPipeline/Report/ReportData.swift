@@ -120,7 +120,10 @@ struct ReportData {
 
     /// Groups in byte order of their keys, as SQL's `ORDER BY` would give them.
     static func ordered<K>(_ groups: [K: Totals], _ text: (K) -> String) -> [(K, Totals)] {
-      groups.map { ($0.key, $0.value) }.sorted { text($0.0).utf8.lexicographicallyPrecedes(text($1.0).utf8) }
+      // Each key's text is made once, not once per comparison.
+      groups.map { (text($0.key), $0.key, $0.value) }
+        .sorted { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }
+        .map { ($0.1, $0.2) }
     }
   }
 

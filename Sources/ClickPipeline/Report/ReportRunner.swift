@@ -63,6 +63,15 @@ public struct ReportRunner {
       result.from = from
       result.to = to
       let data = ReportData(db: db, from: from, to: to)
+      // The summary is read and rendered on a third thread, from its own read connection (the
+      // run lock keeps writers out, so both connections see the same data).
+      let databasePath = options.databasePath
+      let summaryTask = BackgroundTask(name: "summary") { () throws -> String in
+        let own = try Schema.open(path: databasePath, cacheMiB: 16)
+        try own.execute("BEGIN")
+        defer { try? own.execute("COMMIT") }
+        return try SummaryRenderer(data: ReportData(db: own, from: from, to: to), catalog: catalog).render()
+      }
       // Statements are rendered and written on a second thread while this one reads the
       // database: creating 50k files is mostly kernel time, reading them mostly SQLite's.
       let statements = StatementWriter(
@@ -82,9 +91,10 @@ public struct ReportRunner {
           }
         }
         if !batch.isEmpty { statements.handoff.send(batch) }
-        summary = try SummaryRenderer(data: data, catalog: catalog).render()
+        summary = try summaryTask.value()
         (names, csv) = try statements.handoff.finish()
       } catch {
+        _ = try? summaryTask.value()
         defer { statements.staging.discard() }
         // If the statement thread stopped, its own error says why.
         _ = try statements.handoff.finish()

@@ -63,3 +63,30 @@ final class Handoff<Batch: Sendable, Output: Sendable>: @unchecked Sendable {
     return batch
   }
 }
+
+/// Runs `body` on its own thread; ``value()`` waits for it and returns what it returned.
+final class BackgroundTask<Output: Sendable>: @unchecked Sendable {
+  private let condition = NSCondition()
+  private var outcome: Result<Output, any Error>?
+
+  init(name: String, _ body: @escaping @Sendable () throws -> Output) {
+    let thread = Thread { [self] in
+      let result = Result { try body() }
+      condition.lock()
+      outcome = result
+      condition.broadcast()
+      condition.unlock()
+    }
+    thread.name = name
+    thread.stackSize = 1 << 22
+    thread.start()
+  }
+
+  func value() throws -> Output {
+    condition.lock()
+    while outcome == nil { condition.wait() }
+    let result = outcome!
+    condition.unlock()
+    return try result.get()
+  }
+}
