@@ -93,6 +93,7 @@ final class EventStore {
   /// Writes what is still held in memory; call before committing the run.
   func finish() throws(DatabaseError) {
     try keys.flush()
+    try keys.settle()
     try keys.persistFilter()
   }
 

@@ -16,9 +16,11 @@ import CSQLite
 ///
 /// Random keys touch every page of a B-tree they are inserted into, so writing a night's keys
 /// into a 30-day `event_keys` rewrote (and journaled) all of it. A flush therefore goes to the
-/// small `event_keys_recent` while that stays under a quarter of `event_keys`, and otherwise
-/// merges both into `event_keys`: each key is rewritten a bounded number of times on average,
-/// and most nights touch only the recent table. When the tables did have rows, the stored
+/// smaller `event_keys_recent` while that stays under half of `event_keys` (otherwise, as on a
+/// first large run, both merge into `event_keys`). At the end of each run ``settle()`` moves
+/// one slice of the key space from the recent table to the main one: with about
+/// `main / (4 × the run's keys)` slices, each run rewrites about four runs' worth of the main
+/// index, the recent table stays near a quarter of it, and no night pays for a whole merge. When the tables did have rows, the stored
 /// Bloom filter (``KeyFilter``, table `event_key_filter`) rules out most new ids before any
 /// SQLite lookup; ``persistFilter()`` keeps it covering every stored key.
 final class EventKeyIndex {
@@ -42,8 +44,10 @@ final class EventKeyIndex {
   private var filterChanged = false
   /// Rows in `event_keys` and `event_keys_recent`, read when first needed.
   private var tableRows: (main: Int64, recent: Int64)?
-  /// A recent table up to this fraction of the main one takes a flush; past it, they merge.
-  static let recentFraction: Int64 = 4
+  /// A recent table up to 1/this of the main one takes a flush; past it, they merge.
+  static let recentFraction: Int64 = 2
+  /// Keys this connection flushed, for ``settle()``.
+  private var flushedKeys = 0
   private var pending = PendingKeys()
   /// Whether `event_keys` may have rows other than ``written``; if not, lookups of keys that
   /// are neither pending nor written skip SQLite.
@@ -162,6 +166,7 @@ final class EventKeyIndex {
       for entry in entries { filter!.insert(entry.key) }
     }
     filterChanged = true
+    flushedKeys += entries.count
     if toRecent {
       rows.recent += Int64(entries.count)
     } else {
@@ -180,6 +185,29 @@ final class EventKeyIndex {
     } else {
       written = SortedKeys.merge(written, entries.lazy.map(\.key))
     }
+  }
+
+  /// Moves the next slice of the key space from `event_keys_recent` to `event_keys` (the
+  /// slice cursor is `meta.event_keys_slice`). Call once per run, after the last ``flush()``.
+  func settle() throws(DatabaseError) {
+    guard flushedKeys > 0 else { return }
+    var rows = try storedRows()
+    guard rows.recent > 0 else { return }
+    let slices = max(1, min(256, rows.main / (4 * Int64(flushedKeys))))
+    let width = Int64.max / slices  // the last slice of a turn also takes the few keys past it
+    let low = Int64(try db.scalarText("SELECT value FROM meta WHERE key = 'event_keys_slice'") ?? "0") ?? 0
+    let last = low > Int64.max - width  // the slice reaches the end of the key space
+    let high = last ? Int64.max : low + width - 1
+    let range = "key BETWEEN \(low) AND \(high)"
+    try db.execute("INSERT INTO event_keys SELECT * FROM event_keys_recent WHERE \(range) ORDER BY key")
+    let moved = Int64(sqlite3_changes(db.handle))
+    try db.execute("DELETE FROM event_keys_recent WHERE \(range)")
+    try db.run(
+      "INSERT INTO meta(key, value) VALUES ('event_keys_slice', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+      [.text(String(last ? 0 : high + 1))])
+    rows.main += moved
+    rows.recent -= moved
+    tableRows = rows
   }
 
   private func storedRows() throws(DatabaseError) -> (main: Int64, recent: Int64) {
