@@ -152,7 +152,11 @@ final class EventKeyIndex {
     let entries = pending.sortedEntries()
     pending.removeAll()
     var rows = try storedRows()
-    let toRecent = (rows.recent + Int64(entries.count)) * Self.recentFraction <= rows.main
+    // A run that is large next to the history (a first load, a big reprocessing) goes
+    // straight to the main table: through the recent one it would only be copied again.
+    let runKeys = Int64(flushedKeys + entries.count)
+    let toRecent =
+      runKeys * 4 <= mainRowsAtStart && (rows.recent + Int64(entries.count)) * Self.recentFraction <= rows.main
     let s = insert[toRecent ? 1 : 0]
     for entry in entries {
       s.reset()
@@ -210,6 +214,9 @@ final class EventKeyIndex {
     tableRows = rows
   }
 
+  /// Rows in `event_keys` when this connection first needed to know.
+  private var mainRowsAtStart: Int64 = 0
+
   private func storedRows() throws(DatabaseError) -> (main: Int64, recent: Int64) {
     if let tableRows { return tableRows }
     let rows = (
@@ -217,6 +224,7 @@ final class EventKeyIndex {
       recent: try db.scalarInt("SELECT count(*) FROM event_keys_recent") ?? 0
     )
     tableRows = rows
+    mainRowsAtStart = rows.main
     return rows
   }
 
