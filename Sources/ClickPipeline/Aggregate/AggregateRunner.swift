@@ -108,15 +108,9 @@ public struct AggregateRunner {
         ])
       try db.execute("COMMIT")
       logger.info("\(message)")
-    } catch let error as PipelineError {
-      try? db.execute("ROLLBACK")
-      throw error
-    } catch let error as DatabaseError {
-      try? db.execute("ROLLBACK")
-      throw PipelineError.database(path: options.databasePath, error)
     } catch {
       try? db.execute("ROLLBACK")
-      throw PipelineError.database(path: options.databasePath, DatabaseError(code: 1, message: "\(error)"))
+      throw PipelineError(error, databasePath: options.databasePath)
     }
     return result
   }

@@ -130,13 +130,17 @@ struct ByteKeyBuilder {
   /// The strings of a key made of ``append(_:)-(UnsafeRawBufferPointer)`` parts.
   static func split(_ key: UnsafeRawBufferPointer) -> [String] {
     var parts: [String] = []
+    forEachPart(of: key) { parts.append(String(decoding: $0, as: UTF8.self)) }
+    return parts
+  }
+
+  /// Calls `body` with each part of a key made by ``append(_:)-(UnsafeRawBufferPointer)``.
+  static func forEachPart(of key: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Void) {
     var offset = 0
     while offset + 4 <= key.count {
       let n = Int(key.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
-      offset += 4
-      parts.append(String(decoding: UnsafeRawBufferPointer(rebasing: key[offset..<offset + n]), as: UTF8.self))
-      offset += n
+      body(UnsafeRawBufferPointer(rebasing: key[offset + 4..<offset + 4 + n]))
+      offset += 4 + n
     }
-    return parts
   }
 }

@@ -89,12 +89,9 @@ final class DayComputer {
     var order: [Int] = []
     for (index, row) in rows.enumerated() where !row.isZero {
       dimensions.withKey(index) { key in
-        var offset = 0
-        while offset + 4 <= key.count {
-          let n = Int(key.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
-          keys.append(contentsOf: UnsafeRawBufferPointer(rebasing: key[offset + 4..<offset + 4 + n]))
+        ByteKeyBuilder.forEachPart(of: key) { part in
+          keys.append(contentsOf: part)
           keys.append(0)
-          offset += 4 + n
         }
       }
       ends.append(keys.count)
@@ -234,16 +231,14 @@ final class DayWriter {
       while offset < rows.count {
         let n = Int(rows.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
         offset += 4
-        let end = offset + n
         s.reset()
         s.bind(1, dayText)
         var column: Int32 = 2
-        while offset < end {  // the five dimension parts, length first
-          let length = Int(rows.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
-          s.bindText(column, UnsafeRawBufferPointer(rebasing: rows[offset + 4..<offset + 4 + length]))
-          offset += 4 + length
+        ByteKeyBuilder.forEachPart(of: UnsafeRawBufferPointer(rebasing: rows[offset..<offset + n])) { part in
+          s.bindText(column, part)  // the five dimensions
           column += 1
         }
+        offset += n
         for column in 0..<13 {
           s.bind(Int32(7 + column), Int64(littleEndian: rows.loadUnaligned(fromByteOffset: offset, as: Int64.self)))
           offset += 8

@@ -113,12 +113,8 @@ final class DaySpool: @unchecked Sendable {
         }
         progress?(done)
       }
-    } catch let error as PipelineError {
-      return error
-    } catch let error as DatabaseError {
-      return PipelineError.database(path: path, error)
     } catch {
-      return PipelineError.database(path: path, DatabaseError(code: 1, message: "\(error)"))
+      return PipelineError(error, databasePath: path)
     }
   }
 

@@ -100,15 +100,9 @@ public struct FileForgetter {
           .text("forgot \(result.files) file(s), \(result.events) event(s), \(result.rejects) reject(s)"),
         ])
       try db.execute("COMMIT")
-    } catch let error as PipelineError {
-      try? db.execute("ROLLBACK")
-      throw error
-    } catch let error as DatabaseError {
-      try? db.execute("ROLLBACK")
-      throw PipelineError.database(path: databasePath, error)
     } catch {
       try? db.execute("ROLLBACK")
-      throw PipelineError.database(path: databasePath, DatabaseError(code: 1, message: "\(error)"))
+      throw PipelineError(error, databasePath: databasePath)
     }
     return result
   }

@@ -82,15 +82,9 @@ public struct IngestRunner {
         try? db.execute("ROLLBACK")
         logger.warning("\(restart.error.description); starting the run again without it")
         failedLate[restart.path] = restart.error
-      } catch let error as PipelineError {
-        try? db.execute("ROLLBACK")
-        throw error
-      } catch let error as DatabaseError {
-        try? db.execute("ROLLBACK")
-        throw PipelineError.database(path: options.databasePath, error)
       } catch {
         try? db.execute("ROLLBACK")
-        throw PipelineError.database(path: options.databasePath, DatabaseError(code: 1, message: "\(error)"))
+        throw PipelineError(error, databasePath: options.databasePath)
       }
     }
   }

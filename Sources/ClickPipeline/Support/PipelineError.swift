@@ -9,6 +9,16 @@ public enum PipelineError: Error, CustomStringConvertible {
   case input(path: String, reason: String)
   case output(path: String, reason: String)
 
+  /// `error` as a stage's error about the database at `path`: a ``PipelineError`` as it is,
+  /// a ``DatabaseError`` (or anything else) as ``database(path:_:)``.
+  public init(_ error: any Error, databasePath path: String) {
+    switch error {
+    case let error as PipelineError: self = error
+    case let error as DatabaseError: self = .database(path: path, error)
+    default: self = .database(path: path, DatabaseError(code: 1, message: "\(error)"))
+    }
+  }
+
   /// 1: nothing was changed; 75: another run holds the database (EX_TEMPFAIL).
   public var exitCode: Int32 {
     switch self {
