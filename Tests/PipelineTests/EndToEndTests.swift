@@ -266,6 +266,39 @@ import Testing
     "2026-11-04|c3|post|brand_store|lumi-skin|L-1|0|0|0|0|0|0|0|0|0|0|1|1110|166",
   ]
 
+  /// Asia/Kolkata (UTC+05:30) days start at hh:30 UTC, inside an hour of `views` and `clicks`
+  /// rowids (HourRowID): the hour's events split between two days, to the millisecond, both when
+  /// aggregating what ingest marked and with `--rebuild`.
+  @Test func halfHourTimeZoneSplitsAnHourBetweenDays() throws {
+    let dir = try TemporaryDirectory()
+    let config = try dir.write("kolkata.toml", "timezone = \"Asia/Kolkata\"\n")
+    let traffic = #""creator_id":"c1","placement":"post","product_id":"B001","platform":"amazon""#
+    try dir.writeGzip(
+      "logs/kolkata.ndjson.gz",
+      lines: [
+        // 2026-11-01 in Kolkata (until 18:30Z).
+        #"{"type":"view","event_id":"v1","ts":"2026-11-01T18:10:00Z","viewer_id":"u1",\#(traffic)}"#,
+        #"{"type":"click","event_id":"k1","ts":"2026-11-01T18:20:00Z","viewer_id":"u1",\#(traffic)}"#,
+        #"{"type":"view","event_id":"v2","ts":"2026-11-01T18:29:59.999Z","viewer_id":"u2",\#(traffic)}"#,
+        // 2026-11-02 in Kolkata, the same UTC hour.
+        #"{"type":"view","event_id":"v3","ts":"2026-11-01T18:30:00Z","viewer_id":"u3",\#(traffic)}"#,
+        #"{"type":"click","event_id":"k2","ts":"2026-11-01T18:45:00Z","viewer_id":"u3",\#(traffic)}"#,
+        #"{"type":"view","event_id":"v4","ts":"2026-11-01T18:59:59.999Z","viewer_id":"u3",\#(traffic)}"#,
+        // 2026-11-02 in Kolkata, 2026-11-01 in UTC; alone in its UTC hour.
+        #"{"type":"view","event_id":"v5","ts":"2026-11-01T20:00:00Z","viewer_id":"u4",\#(traffic)}"#,
+      ])
+    let db = dir.file("pipeline.sqlite")
+    try runPipeline(db: db, config: config, inputs: [dir.file("logs")])
+    let expected = [
+      "2026-11-01|c1|post|amazon||B001|2|2|0|1|1|0|0|0|0|0|0|0|0",
+      "2026-11-02|c1|post|amazon||B001|3|2|0|1|1|0|0|0|0|0|0|0|0",
+    ]
+    #expect(try TestDatabase(db).dailyMetrics() == expected)
+    let rebuild = try Executables.stage("aggregate", ["--db", db, "--config", config, "--rebuild"])
+    #expect(rebuild.status == 0, "\(rebuild.stderr)")
+    #expect(try TestDatabase(db).dailyMetrics() == expected)
+  }
+
   // MARK: - Rejects
 
   /// Rejected lines keep file, line number (1-based over the decompressed stream, CSV header is

@@ -121,8 +121,8 @@ public struct AggregateRunner {
     let next = try db.prepare(
       """
       SELECT min(t) FROM (
-        SELECT min(view_id) >> 12 AS t FROM views WHERE view_id >= ?1 << 12
-        UNION ALL SELECT min(click_row) >> 12 FROM clicks WHERE click_row >= ?1 << 12
+        SELECT max(?1, (min(view_id) >> 32) * 3600000) AS t FROM views WHERE view_id >= ?2
+        UNION ALL SELECT max(?1, (min(click_row) >> 32) * 3600000) FROM clicks WHERE click_row >= ?2
         UNION ALL SELECT min(ts) FROM conversions WHERE ts >= ?1)
       """)
     var days: [Int] = []
@@ -130,6 +130,10 @@ public struct AggregateRunner {
     while true {
       next.reset()
       next.bind(1, from)
+      // Views and clicks: the first hour with rows at or after `from`'s hour (HourRowID), as a
+      // time no earlier than `from`. In a time zone with a half-hour offset that hour's rows
+      // may all fall before `from`: `from`'s day is then computed even if it has no events.
+      next.bind(2, HourRowID.first(ofHour: HourRowID.hour(ofMilliseconds: from)))
       guard try next.step(), !next.isNull(0) else { break }
       let day = calendar.day(ofMilliseconds: next.int(0))
       days.append(day)

@@ -32,9 +32,12 @@ final class DayComputer {
     self.attribution = attribution
     self.botAgents = attribution.botAgentIDs
     let dims = "creator_id, placement, platform, store, product_id, viewer_id, ua_id"
-    // Rowids are ts << 12 | n: a day is a rowid range.
-    viewsOfDay = try db.prepare("SELECT \(dims) FROM views WHERE view_id >= ?1 << 12 AND view_id < ?2 << 12")
-    clicksOfDay = try db.prepare("SELECT \(dims) FROM clicks WHERE click_row >= ?1 << 12 AND click_row < ?2 << 12")
+    // A day is a range of hours (HourRowID), and so of rowids; `ts` trims the edge hours of
+    // time zones whose offset is not whole hours.
+    viewsOfDay = try db.prepare(
+      "SELECT \(dims) FROM views WHERE view_id >= ?1 AND view_id < ?2 AND ts >= ?3 AND ts < ?4")
+    clicksOfDay = try db.prepare(
+      "SELECT \(dims) FROM clicks WHERE click_row >= ?1 AND click_row < ?2 AND ts >= ?3 AND ts < ?4")
     conversionsOfDay = try db.prepare(
       """
       SELECT event_id, ts, viewer_id, product_id, platform, store, order_id, click_id, quantity,
@@ -134,8 +137,11 @@ final class DayComputer {
   private func countTraffic(_ s: Statement, _ start: Int64, _ end: Int64, isView: Bool) throws(DatabaseError) {
     s.reset()
     defer { s.reset() }
-    s.bind(1, start)
-    s.bind(2, end)
+    let span = HourRowID.range(from: start, to: end)
+    s.bind(1, span.low)
+    s.bind(2, span.high)
+    s.bind(3, start)
+    s.bind(4, end)
     while try s.step() {
       let index = rowIndex(of: s)
       let isBot = botAgents.contains(s.int(6))

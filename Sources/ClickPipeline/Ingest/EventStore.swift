@@ -23,8 +23,12 @@ final class EventStore {
 
   private var nextRow: [Int64]
   private let arena = BindArena()
-  /// Spreads events of the same millisecond over the low 12 bits of views' and clicks' rowids.
-  private var sequence: Int64 = 0
+  /// Views [0] and clicks [1]: the hour written last and its next free rowid (``HourRowID``).
+  private var hourRows: [(hour: Int64, next: Int64)] = [(.min, 0), (.min, 0)]
+  /// Views [0] and clicks [1]: the next free rowid of other hours this run wrote to.
+  private var nextInHour: [[Int64: Int64]] = [[:], [:]]
+  /// The last rowid of an hour (`?1 ..< ?2`) in views [0] and clicks [1].
+  private let lastRowInHour: [Statement]
   private var userAgents: [String: Int64] = [:]
   /// Click ids named by staged conversions whose click has not arrived yet.
   private var pendingClickRefs: Set<String>
@@ -46,6 +50,10 @@ final class EventStore {
         order_id, click_id, quantity, amount, currency, refunded, file_id, line)
       VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
       """)
+    lastRowInHour = [
+      try db.prepare("SELECT max(view_id) FROM views WHERE view_id >= ?1 AND view_id < ?2"),
+      try db.prepare("SELECT max(click_row) FROM clicks WHERE click_row >= ?1 AND click_row < ?2"),
+    ]
     findUserAgent = try db.prepare("SELECT ua_id FROM user_agents WHERE user_agent = ?")
     insertUserAgent = try db.prepare("INSERT INTO user_agents(user_agent) VALUES (?)")
     conversionsOfOrder = try db.prepare("SELECT ts FROM conversions WHERE platform = ? AND order_id = ?")
@@ -126,41 +134,32 @@ final class EventStore {
       try writeConversion(event, row: row)
       return true
     }
-    // Views and clicks: rowid = ts << 12 | n, probing n past rows of the same millisecond.
-    let base = event.ts << 12
-    var n = sequence & 4095
-    sequence &+= 1
-    guard let key = try keys.claim(event.eventID, kind: kind, row: base | n) else { return false }
+    // Views and clicks: rowid = hour << 32 | arrival order within the hour (HourRowID).
+    let row = try nextRowInHour(of: event.ts, kind: kind)
+    guard try keys.claim(event.eventID, kind: kind, row: row) != nil else { return false }
+    hourRows[kind].next += 1
     markHour(event.ts, clickPlatform: event.kind == .click ? event.platform : nil)
     let s = event.kind == .view ? insertView : insertClick
     let userAgent = try userAgentID(event.userAgent)
-    var attempts = 0
-    while true {
-      s.reset()
-      arena.startRow(
-        reserving: event.eventID.utf8.count + event.creatorID.utf8.count + event.placement.utf8.count
-          + event.viewerID.utf8.count + event.productID.utf8.count + event.platform.utf8.count
-          + event.store.utf8.count)
-      s.bind(1, base | n)
-      arena.bind(s, 2, event.eventID)
-      s.bind(3, event.ts)
-      arena.bind(s, 4, event.creatorID)
-      arena.bind(s, 5, event.placement)
-      arena.bind(s, 6, event.viewerID)
-      arena.bind(s, 7, event.productID)
-      arena.bind(s, 8, event.platform)
-      arena.bind(s, 9, event.store)
-      s.bind(10, userAgent)
-      s.bind(11, fileID)
-      s.bind(12, event.line)
-      let rc = s.stepCode()
-      s.reset()
-      if rc == SQLITE_DONE { break }
-      attempts += 1
-      guard rc & 0xFF == SQLITE_CONSTRAINT, attempts < 4096 else { throw db.error(rc, sql: s.sql) }
-      n = (n + 1) & 4095
-      try keys.move(key: key, to: base | n)
-    }
+    s.reset()
+    arena.startRow(
+      reserving: event.eventID.utf8.count + event.creatorID.utf8.count + event.placement.utf8.count
+        + event.viewerID.utf8.count + event.productID.utf8.count + event.platform.utf8.count
+        + event.store.utf8.count)
+    s.bind(1, row)
+    arena.bind(s, 2, event.eventID)
+    s.bind(3, event.ts)
+    arena.bind(s, 4, event.creatorID)
+    arena.bind(s, 5, event.placement)
+    arena.bind(s, 6, event.viewerID)
+    arena.bind(s, 7, event.productID)
+    arena.bind(s, 8, event.platform)
+    arena.bind(s, 9, event.store)
+    s.bind(10, userAgent)
+    s.bind(11, fileID)
+    s.bind(12, event.line)
+    try s.step()
+    s.reset()
     if event.kind == .click, pendingClickRefs.contains(event.eventID) {
       try markConversions(conversionsOfClick, [.text(event.eventID)])
       pendingClickRefs.remove(event.eventID)
@@ -201,6 +200,33 @@ final class EventStore {
   /// Whether a click with this event id is staged.
   private func isStagedClick(_ id: String) throws(DatabaseError) -> Bool {
     try keys.find(id)?.kind == EventKind.click.rawValue
+  }
+
+  /// The rowid for the next view (`kind` 0) or click (1) at `ts`: after the last row of its hour.
+  private func nextRowInHour(of ts: Int64, kind: Int) throws(DatabaseError) -> Int64 {
+    let hour = HourRowID.hour(ofMilliseconds: ts)
+    if hourRows[kind].hour != hour {
+      if hourRows[kind].hour != .min { nextInHour[kind][hourRows[kind].hour] = hourRows[kind].next }
+      var next = HourRowID.first(ofHour: hour)
+      if let known = nextInHour[kind][hour] {
+        next = known
+      } else {
+        let s = lastRowInHour[kind]
+        s.reset()
+        s.bind(1, HourRowID.first(ofHour: hour))
+        s.bind(2, HourRowID.first(ofHour: hour + 1))
+        if try s.step(), !s.isNull(0) { next = s.int(0) + 1 }
+        s.reset()
+      }
+      hourRows[kind] = (hour, next)
+    }
+    let row = hourRows[kind].next
+    guard row < HourRowID.first(ofHour: hour + 1) else {
+      throw DatabaseError(
+        code: SQLITE_FULL,
+        message: "more than \(HourRowID.rowsPerHour) \(kind == 0 ? "views" : "clicks") in the hour at \(hour * HourRowID.millisecondsPerHour) ms; no database can take them")
+    }
+    return row
   }
 
   private func markConversions(_ statement: Statement, _ arguments: [SQLValue]) throws(DatabaseError) {

@@ -36,7 +36,6 @@ final class EventKeyIndex {
   private let insert: [Statement]
   private let lookup: [Statement]
   private let bury: [Statement]
-  private let repoint: [Statement]
   /// The event id at a row of `views`, `clicks` or `conversions` (indexed by kind).
   private let eventIDOf: [Statement]
   /// Every stored key, if the database has a filter (``persistFilter()`` makes one).
@@ -73,7 +72,6 @@ final class EventKeyIndex {
     insert = try tables.map { table throws(DatabaseError) in try db.prepare("INSERT INTO \(table)(key, kind, ref) VALUES (?, ?, ?)") }
     lookup = try tables.map { table throws(DatabaseError) in try db.prepare("SELECT kind, ref FROM \(table) WHERE key = ?") }
     bury = try tables.map { table throws(DatabaseError) in try db.prepare("UPDATE \(table) SET kind = 3, ref = 0 WHERE key = ?") }
-    repoint = try tables.map { table throws(DatabaseError) in try db.prepare("UPDATE \(table) SET ref = ? WHERE key = ?") }
     eventIDOf = [
       try db.prepare("SELECT event_id FROM views WHERE view_id = ?"),
       try db.prepare("SELECT event_id FROM clicks WHERE click_row = ?"),
@@ -240,18 +238,6 @@ final class EventKeyIndex {
     }
   }
 
-  /// Points the entry at `key` to another row of the same table.
-  func move(key: Int64, to row: Int64) throws(DatabaseError) {
-    if pending.update(key: key, ref: row) { return }
-    for s in repoint {  // the key is in one of the two tables
-      s.reset()
-      s.bind(1, row)
-      s.bind(2, key)
-      try s.step()
-      s.reset()
-    }
-  }
-
   /// Replaces the id's entry by a tombstone (the event itself is deleted by the caller).
   func forget(_ id: String) throws(DatabaseError) {
     try flush()
@@ -332,13 +318,6 @@ struct PendingKeys {
   func find(key: Int64) -> (kind: Int, ref: Int64)? {
     guard let i = index(of: key) else { return nil }
     return (Int(values[i] >> 62), Int64(values[i] & Self.refMask))
-  }
-
-  /// Points a held key at another row; returns `false` if the key is not held.
-  mutating func update(key: Int64, ref: Int64) -> Bool {
-    guard let i = index(of: key) else { return false }
-    values[i] = values[i] & ~Self.refMask | UInt64(ref)
-    return true
   }
 
   func sortedEntries() -> [(key: Int64, kind: Int, ref: Int64)] {

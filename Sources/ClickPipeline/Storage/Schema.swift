@@ -3,7 +3,7 @@
 /// `meta.schema_version` records the version. A database from an older version is migrated
 /// in one transaction; one from a newer version is refused (see docs/OPERATIONS.md).
 public enum Schema {
-  public static let version = 2
+  public static let version = 3
 
   /// Statements that create version 1 from an empty database.
   static let createV1 = """
@@ -55,6 +55,7 @@ public enum Schema {
     CREATE TABLE event_keys(key INTEGER PRIMARY KEY, kind INTEGER NOT NULL, ref INTEGER NOT NULL);
     -- views and clicks are clustered by time: rowid = ts << 12 | n (n < 4096 tells apart
     -- events of the same millisecond), so a day is a rowid range and needs no ts index.
+    -- (Version 3 numbers them by hour instead: see HourRowID.)
     CREATE TABLE views(
       view_id INTEGER PRIMARY KEY, event_id TEXT NOT NULL, ts INTEGER NOT NULL,
       creator_id TEXT NOT NULL, placement TEXT NOT NULL, viewer_id TEXT NOT NULL,
@@ -140,8 +141,51 @@ public enum Schema {
       DROP INDEX clicks_by_viewer;
       CREATE INDEX clicks_by_day_viewer ON clicks(ts / 86400000, viewer_id, platform, store, product_id, ts)
         WHERE viewer_id <> '';
-      """
+      """,
+    // 3: views and clicks are numbered by hour (HourRowID): rowid = hour << 32 | arrival order in
+    // the hour, instead of ts << 12 | n. Rows are renumbered in (hour, old rowid) order and the
+    // event keys that point at them follow.
+    2: """
+      CREATE TEMP TABLE renumbered(
+        kind INTEGER NOT NULL, old INTEGER NOT NULL, new INTEGER NOT NULL, PRIMARY KEY (kind, old)
+      ) WITHOUT ROWID;
+      INSERT INTO renumbered
+        SELECT 0, view_id, hour * 4294967296 + row_number() OVER (PARTITION BY hour ORDER BY view_id) - 1
+        FROM (SELECT view_id, \(HourRowID.sqlHour("ts")) AS hour FROM views);
+      INSERT INTO renumbered
+        SELECT 1, click_row, hour * 4294967296 + row_number() OVER (PARTITION BY hour ORDER BY click_row) - 1
+        FROM (SELECT click_row, \(HourRowID.sqlHour("ts")) AS hour FROM clicks);
+      CREATE TABLE views_v3(view_id INTEGER PRIMARY KEY, \(trafficColumns));
+      INSERT INTO views_v3
+        SELECT r.new, v.event_id, v.ts, v.creator_id, v.placement, v.viewer_id, v.product_id, v.platform,
+          v.store, v.ua_id, v.file_id, v.line
+        FROM views v JOIN renumbered r ON r.kind = 0 AND r.old = v.view_id ORDER BY r.new;
+      DROP TABLE views;
+      ALTER TABLE views_v3 RENAME TO views;
+      CREATE TABLE clicks_v3(click_row INTEGER PRIMARY KEY, \(trafficColumns));
+      INSERT INTO clicks_v3
+        SELECT r.new, c.event_id, c.ts, c.creator_id, c.placement, c.viewer_id, c.product_id, c.platform,
+          c.store, c.ua_id, c.file_id, c.line
+        FROM clicks c JOIN renumbered r ON r.kind = 1 AND r.old = c.click_row ORDER BY r.new;
+      DROP TABLE clicks;
+      ALTER TABLE clicks_v3 RENAME TO clicks;
+      CREATE INDEX clicks_by_day_viewer ON clicks(ts / 86400000, viewer_id, platform, store, product_id, ts)
+        WHERE viewer_id <> '';
+      UPDATE event_keys SET ref = (SELECT new FROM renumbered r WHERE r.kind = event_keys.kind AND r.old = event_keys.ref)
+        WHERE kind IN (0, 1);
+      UPDATE event_keys_recent SET ref = (SELECT new FROM renumbered r WHERE r.kind = event_keys_recent.kind AND r.old = event_keys_recent.ref)
+        WHERE kind IN (0, 1);
+      DROP TABLE temp.renumbered;
+      """,
   ]
+
+  /// The columns of `views` and `clicks` after their rowid.
+  static let trafficColumns = """
+    event_id TEXT NOT NULL, ts INTEGER NOT NULL,
+        creator_id TEXT NOT NULL, placement TEXT NOT NULL, viewer_id TEXT NOT NULL,
+        product_id TEXT NOT NULL, platform TEXT NOT NULL, store TEXT NOT NULL,
+        ua_id INTEGER NOT NULL, file_id INTEGER NOT NULL, line INTEGER NOT NULL
+    """
 
   /// Opens the database for a stage: sets the connection up and brings the schema to ``version``.
   /// `cacheMiB`: SQLite's page cache. Ingest passes more for a large database: each new event
