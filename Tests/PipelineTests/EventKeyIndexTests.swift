@@ -161,8 +161,19 @@ import Testing
       let found = pending.find(key: Int64(n) * 7_919 + 1)
       #expect(found?.kind == n % 3 && found?.ref == (n % 2 == 0 ? maxRow - Int64(n) : Int64(n)))
     }
+    // Small keys all share one bucket of the sort; random ones spread over all of them.
     let sorted = pending.sortedEntries().map(\.key)
     #expect(sorted == sorted.sorted() && sorted.count == 5_000)
+    var spread = PendingKeys()
+    var generator = SystemRandomNumberGenerator()
+    var inserted = Set<Int64>()
+    while inserted.count < 50_000 {
+      let key = Int64.random(in: 0...Int64.max, using: &generator)
+      if inserted.insert(key).inserted { spread.insert(key: key, kind: 1, ref: key & 0xFFFF) }
+    }
+    let entries = spread.sortedEntries()
+    #expect(entries.map(\.key) == inserted.sorted())
+    #expect(entries.allSatisfy { $0.kind == 1 && $0.ref == $0.key & 0xFFFF })
   }
 
   @Test func sortedKeysAgreeWithASet() {

@@ -25,7 +25,10 @@ public enum EventKind: Int, Sendable, CaseIterable {
 /// ```
 public struct Event: Sendable, Equatable {
   public var kind: EventKind
-  public var eventID: String
+  public let eventID: String
+  /// ``EventKeyHash/key(_:)`` of `eventID`, worked out on the parse thread that made the event
+  /// rather than on the single thread that stages it.
+  public let eventKey: Int64
   public var ts: Int64
   /// Views and clicks only; `""` for conversions.
   public var creatorID: String = ""
@@ -52,6 +55,7 @@ public struct Event: Sendable, Equatable {
   public init(kind: EventKind, eventID: String, ts: Int64) {
     self.kind = kind
     self.eventID = eventID
+    self.eventKey = EventKeyHash.key(eventID)
     self.ts = ts
   }
 }

@@ -128,7 +128,7 @@ final class EventStore {
     let kind = event.kind.rawValue
     if event.kind == .conversion {
       let row = nextRow[kind]
-      guard try keys.claim(event.eventID, kind: kind, row: row) != nil else { return false }
+      guard try keys.claim(event.eventID, key: event.eventKey, kind: kind, row: row) != nil else { return false }
       nextRow[kind] += 1
       markHour(event.ts, clickPlatform: nil)
       try writeConversion(event, row: row)
@@ -136,7 +136,7 @@ final class EventStore {
     }
     // Views and clicks: rowid = hour << 32 | arrival order within the hour (HourRowID).
     let row = try nextRowInHour(of: event.ts, kind: kind)
-    guard try keys.claim(event.eventID, kind: kind, row: row) != nil else { return false }
+    guard try keys.claim(event.eventID, key: event.eventKey, kind: kind, row: row) != nil else { return false }
     hourRows[kind].next += 1
     markHour(event.ts, clickPlatform: event.kind == .click ? event.platform : nil)
     let s = event.kind == .view ? insertView : insertClick

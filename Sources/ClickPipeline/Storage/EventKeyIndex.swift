@@ -128,7 +128,12 @@ final class EventKeyIndex {
   /// Records `id` as the event at `row` of `kind`'s table; returns its key, or `nil` if the id
   /// is already staged. The event's row must be written before the next call.
   func claim(_ id: String, kind: Int, row: Int64) throws(DatabaseError) -> Int64? {
-    var key = EventKeyHash.key(id)
+    try claim(id, key: EventKeyHash.key(id), kind: kind, row: row)
+  }
+
+  /// ``claim(_:kind:row:)`` with the id's ``EventKeyHash/key(_:)`` already worked out.
+  func claim(_ id: String, key hash: Int64, kind: Int, row: Int64) throws(DatabaseError) -> Int64? {
+    var key = hash
     while true {
       switch try slot(key) {
       case .empty:
@@ -320,13 +325,29 @@ struct PendingKeys {
     return (Int(values[i] >> 62), Int64(values[i] & Self.refMask))
   }
 
+  /// The entries in key order. Keys are hashes spread evenly over 0..<2^63, so one counting
+  /// pass by their top bits (about one bucket per key) puts them nearly in place, and the few
+  /// keys that share a bucket are then sorted. (Keys crafted to share their top bits only make
+  /// that last sort larger.)
   func sortedEntries() -> [(key: Int64, kind: Int, ref: Int64)] {
-    var entries: [(key: Int64, kind: Int, ref: Int64)] = []
-    entries.reserveCapacity(count)
-    for i in keys.indices where keys[i] >= 0 {
-      entries.append((keys[i], Int(values[i] >> 62), Int64(values[i] & Self.refMask)))
+    guard count > 0 else { return [] }
+    let bits = max(1, min(24, Int.bitWidth - count.leadingZeroBitCount - 1))
+    let shift = Int64(63 - bits)
+    var starts = [Int](repeating: 0, count: (1 << bits) + 1)
+    for key in keys where key >= 0 { starts[Int(key >> shift) + 1] += 1 }
+    for b in 0..<(1 << bits) { starts[b + 1] += starts[b] }
+    var next = starts
+    var entries = [(key: Int64, kind: Int, ref: Int64)](unsafeUninitializedCapacity: count) { buffer, initialized in
+      for i in keys.indices where keys[i] >= 0 {
+        let b = Int(keys[i] >> shift)
+        (buffer.baseAddress! + next[b]).initialize(to: (keys[i], Int(values[i] >> 62), Int64(values[i] & Self.refMask)))
+        next[b] += 1
+      }
+      initialized = count
     }
-    entries.sort { $0.key < $1.key }
+    for b in 0..<(1 << bits) where starts[b + 1] - starts[b] > 1 {
+      entries[starts[b]..<starts[b + 1]].sort { $0.key < $1.key }
+    }
     return entries
   }
 
