@@ -1,20 +1,31 @@
 /// Small, deterministic Markdown helpers: escaping, tables, money and rates.
 public enum Markdown {
   /// Escapes text for a GFM table cell or a paragraph: Markdown punctuation gets a backslash,
-  /// `|` cannot end the cell, and line breaks become spaces.
+  /// `|` cannot end the cell, and line breaks become spaces. Works on UTF-8 bytes, so a
+  /// combining mark after `|` or a CR LF pair (one `Character` each) is still caught.
   public static func escape(_ text: String) -> String {
-    var out = ""
-    for c in text {
-      switch c {
-      case "\\", "`", "*", "_", "[", "]", "<", ">", "|", "#", "~", "$":
-        out.append("\\")
-        out.append(c)
-      case "\n", "\r", "\t": out.append(" ")
-      default: out.append(c)
+    guard text.utf8.contains(where: { $0 < 0x80 && escapeClass[Int($0)] != 0 }) else { return text }
+    var out: [UInt8] = []
+    out.reserveCapacity(text.utf8.count + 8)
+    for b in text.utf8 {
+      switch b < 0x80 ? escapeClass[Int(b)] : 0 {
+      case 1:
+        out.append(UInt8(ascii: "\\"))
+        out.append(b)
+      case 2: out.append(UInt8(ascii: " "))
+      default: out.append(b)
       }
     }
-    return out
+    return String(decoding: out, as: UTF8.self)
   }
+
+  /// For each ASCII byte: 1 if ``escape(_:)`` puts a backslash before it, 2 if it becomes a space.
+  private static let escapeClass: [UInt8] = {
+    var table = [UInt8](repeating: 0, count: 128)
+    for c in "\\`*_[]<>|#~$".utf8 { table[Int(c)] = 1 }
+    for c in "\n\r\t".utf8 { table[Int(c)] = 2 }
+    return table
+  }()
 
   /// Inline code for ids (backticks inside are replaced, the id is escaped for tables).
   public static func code(_ text: String) -> String {
@@ -61,11 +72,14 @@ public enum Markdown {
   }
 
   static func groupDigits(_ digits: String) -> String {
-    var out = ""
-    for (index, c) in digits.enumerated() {
-      if index > 0 && (digits.count - index) % 3 == 0 { out.append(",") }
-      out.append(c)
+    let bytes = Array(digits.utf8)
+    guard bytes.count > 3 else { return digits }
+    var out: [UInt8] = []
+    out.reserveCapacity(bytes.count + bytes.count / 3)
+    for (index, b) in bytes.enumerated() {
+      if index > 0 && (bytes.count - index) % 3 == 0 { out.append(UInt8(ascii: ",")) }
+      out.append(b)
     }
-    return out
+    return String(decoding: out, as: UTF8.self)
   }
 }

@@ -1,0 +1,32 @@
+import Testing
+
+@testable import ClickPipeline
+
+/// The Markdown helpers that every report line goes through.
+@Suite struct MarkdownTests {
+  @Test(arguments: [(String, String)]([
+    ("plain text, ünïcode — and digits 42", "plain text, ünïcode — and digits 42"),
+    ("a|b", #"a\|b"#),
+    ("*bold* _it_ `code` [link](x) <b> #1 ~x~ $5 back\\slash", ##"\*bold\* \_it\_ \`code\` \[link\](x) \<b\> \#1 \~x\~ \$5 back\\slash"##),
+    // One Character each, but the `|` and the line break must still be caught.
+    ("end|\u{301}", "end\\|\u{301}"),
+    ("two\r\nlines\tand\nmore", "two  lines and more"),
+    ("", ""),
+  ]))
+  func escapeMakesTextSafeForATableCell(text: String, escaped: String) {
+    #expect(Markdown.escape(text) == escaped)
+  }
+
+  @Test func moneyAndCountsAreGroupedExactly() {
+    #expect(Markdown.usd(0) == "$0.00")
+    #expect(Markdown.usd(5) == "$0.05")
+    #expect(Markdown.usd(99_999) == "$999.99")
+    #expect(Markdown.usd(100_000) == "$1,000.00")
+    #expect(Markdown.usd(123_456_789) == "$1,234,567.89")
+    #expect(Markdown.usd(-100_050) == "-$1,000.50")
+    #expect(Markdown.usd(Int64.min) == "-$92,233,720,368,547,758.08")
+    #expect(Markdown.count(999) == "999")
+    #expect(Markdown.count(1_000) == "1,000")
+    #expect(Markdown.count(-1_234_567) == "-1,234,567")
+  }
+}
