@@ -45,6 +45,13 @@ final class StagingDirectory: Sendable {
   func commit(replacing: Bool) throws {
     let fm = FileManager.default
     if replacing || !fm.fileExists(atPath: finalPath) {
+      // One atomic exchange where the system has it: readers, and a run killed here, see the
+      // old folder or the new one, never neither. The old one is then under the temporary
+      // name, removed now or, if the run is killed first, by the next run.
+      if fm.fileExists(atPath: finalPath) && StagingDirectory.exchange(temporaryPath, finalPath) {
+        try fm.removeItem(atPath: temporaryPath)
+        return
+      }
       let old = StagingDirectory.hiddenSibling(of: finalPath, "old")
       if fm.fileExists(atPath: finalPath) { try fm.moveItem(atPath: finalPath, toPath: old) }
       try fm.moveItem(atPath: temporaryPath, toPath: finalPath)
@@ -55,6 +62,21 @@ final class StagingDirectory: Sendable {
       }
       try fm.removeItem(atPath: temporaryPath)
     }
+  }
+
+  /// Swaps two paths in one step with Linux's `renameat2(RENAME_EXCHANGE)`. Returns `false`
+  /// where the C library or the file system lacks it; the caller then renames twice.
+  static func exchange(_ a: String, _ b: String) -> Bool {
+    #if os(Linux)
+      typealias Renameat2 = @convention(c) (Int32, UnsafePointer<CChar>?, Int32, UnsafePointer<CChar>?, UInt32) -> Int32
+      // Looked up at run time: Swift's Glibc module does not declare it (it needs _GNU_SOURCE).
+      guard let symbol = dlsym(nil, "renameat2") else { return false }
+      let renameat2 = unsafeBitCast(symbol, to: Renameat2.self)
+      let renameExchange: UInt32 = 1 << 1  // RENAME_EXCHANGE, <linux/fs.h>
+      return renameat2(AT_FDCWD, a, AT_FDCWD, b, renameExchange) == 0
+    #else
+      return false
+    #endif
   }
 
   /// Removes the staging folder of a run that failed (a full disk should not stay full).
