@@ -24,13 +24,15 @@ import Testing
     return true
   }
 
-  @Test(arguments: [1, 3, 1 << 20])
-  func duplicatesAreFoundBeforeAndAfterEveryFlush(flushThreshold: Int) throws {
+  /// (flush threshold, written-keys limit): the last case passes the limit mid-run, after
+  /// which the run's keys are remembered by the filter instead of a sorted array.
+  @Test(arguments: [(1, 1 << 23), (3, 1 << 23), (1 << 20, 1 << 23), (3, 50)])
+  func duplicatesAreFoundBeforeAndAfterEveryFlush(flushThreshold: Int, writtenKeysLimit: Int) throws {
     let dir = try TemporaryDirectory()
     let db = try Schema.open(path: dir.file("db.sqlite"))
     let kinds: [EventKind] = [.view, .click, .conversion]
     try db.execute("BEGIN")
-    let keys = try EventKeyIndex(db: db, flushThreshold: flushThreshold)
+    let keys = try EventKeyIndex(db: db, flushThreshold: flushThreshold, writtenKeysLimit: writtenKeysLimit)
     for n in 0..<300 {
       let kind = kinds[n % 3]
       #expect(try Self.stage("e\(n)", kind: kind, row: Int64(n + 1), in: db, keys: keys))
@@ -235,5 +237,16 @@ import Testing
     #expect(others < 1_000, "false positives: \(others) of 100000")
     #expect(KeyFilter(words: filter.words, keys: filter.keys)?.mayContain(keys[0]) == true)
     #expect(KeyFilter(words: [1, 2, 3], keys: 1) == nil)
+  }
+
+  /// However many keys, the filter stays within 64 MiB; at that size it is never "full" (a
+  /// rebuild could not make it larger), below it it is at 16 bits per key.
+  @Test func keyFilterStopsGrowingAtItsCap() {
+    #expect(KeyFilter(capacity: 1_000_000_000).words.count * 64 == KeyFilter.maxBits)
+    let capped = [UInt64](repeating: 0, count: KeyFilter.maxBits / 64)
+    #expect(KeyFilter(words: capped, keys: 1_000_000_000)?.isFull == false)
+    let half = [UInt64](repeating: 0, count: KeyFilter.maxBits / 128)
+    #expect(KeyFilter(words: half, keys: KeyFilter.maxBits / 32)?.isFull == true)
+    #expect(KeyFilter(words: half, keys: KeyFilter.maxBits / 32 - 1)?.isFull == false)
   }
 }

@@ -7,15 +7,20 @@
 /// lookup touches one cache line. It is sized to at least 32 bits per key and rebuilt, twice
 /// as large, when it reaches 16 (false positives about 1 % at worst); a false positive only
 /// costs the lookup it would have done anyway.
+///
+/// It never grows past ``maxBits`` (64 MiB, 16M keys at 32 bits each), so that ingest's memory
+/// stays bounded however long the history: past 33M stored keys it only gets denser, and more
+/// new ids pay for their lookup (measured in docs/BENCHMARKS.md, "Past the key limits").
 struct KeyFilter {
+  static let maxBits = 1 << 29
   private(set) var words: [UInt64]
   private(set) var keys: Int
   private let shift: UInt64
 
-  /// An empty filter with room for `capacity` keys at 32 bits per key.
+  /// An empty filter with room for `capacity` keys at 32 bits per key, up to ``maxBits``.
   init(capacity: Int) {
     var bits = 1 << 16
-    while bits < capacity * 32 { bits <<= 1 }
+    while bits < capacity * 32 && bits < Self.maxBits { bits <<= 1 }
     words = [UInt64](repeating: 0, count: bits / 64)
     keys = 0
     shift = UInt64(64 - bits.trailingZeroBitCount)
@@ -30,8 +35,9 @@ struct KeyFilter {
     shift = UInt64(64 - bits.trailingZeroBitCount)
   }
 
-  /// Whether the filter is at its density limit and should be rebuilt larger.
-  var isFull: Bool { keys * 16 >= words.count * 64 }
+  /// Whether the filter is at its density limit and should be rebuilt larger (never at
+  /// ``maxBits``: a rebuild could not make it larger).
+  var isFull: Bool { keys * 16 >= words.count * 64 && words.count * 64 < Self.maxBits }
 
   mutating func insert(_ key: Int64) {
     let (word, mask) = position(key)
