@@ -181,6 +181,30 @@ import Testing
     #expect(results[1] == results[0] && results[2] == results[0])
     #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains(".aggregate-") }.isEmpty)
   }
+
+  /// A day larger than a pass is computed in several passes over shares of its rows (so that
+  /// memory follows the pass, not the day), with the same `daily_metrics` as in one pass.
+  @Test func daysComputedInSeveralPassesGiveTheSameRows() throws {
+    let dir = try TemporaryDirectory()
+    let logs = try dir.writeGzipFast(
+      "logs/a.ndjson.gz", Workload.ndjson(.init(lines: 6_000, seed: 62, prefix: "s", hours: 60)).bytes)
+    let staged = dir.file("staged.sqlite")
+    #expect(try Executables.stage("ingest", ["--db", staged, logs]).status == 0)
+    var results: [[String]] = []
+    var passes: [Int] = []
+    for trafficPerPass in [1_500_000, 700, 97] {
+      let db = dir.file("db-\(trafficPerPass).sqlite")
+      try FileManager.default.copyItem(atPath: staged, toPath: db)
+      var options = AggregateOptions(databasePath: db, configuration: .default)
+      options.trafficPerPass = trafficPerPass
+      let result = try AggregateRunner(options: options, logger: Logger(label: "test")).run()
+      passes.append(result.passes - result.daysRecomputed)
+      results.append(try TestDatabase(db).dailyMetrics())
+    }
+    #expect(passes[0] == 0 && passes[1] > 0 && passes[2] > passes[1], "extra passes: \(passes)")
+    #expect(results[0].count > 100)
+    #expect(results[1] == results[0] && results[2] == results[0])
+  }
 }
 
 @Suite struct LateFailureTests {

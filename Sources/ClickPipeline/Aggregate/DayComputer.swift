@@ -24,6 +24,11 @@ final class DayComputer {
   private var viewers = ByteKeyTable()
   private var clickers = ByteKeyTable()
   private var key = ByteKeyBuilder()
+  /// The share of the day's rows being computed: those whose dimensions hash to `index`
+  /// modulo `of` (see ``compute(day:passes:emit:)``).
+  private var pass = (index: 0, of: 1)
+  /// The last rowid of an hour (`?1 ..< ?2`) in views and clicks, for ``passes(day:trafficPerPass:)``.
+  private let lastRowInHour: [Statement]
 
   init(db: SQLiteDatabase, calendar: DayCalendar, money: MoneyRules, attribution: Attribution) throws(DatabaseError) {
     self.db = db
@@ -44,23 +49,61 @@ final class DayComputer {
         amount, currency, refunded
       FROM conversions WHERE ts >= ? AND ts < ?
       """)
+    lastRowInHour = [
+      try db.prepare("SELECT max(view_id) FROM views WHERE view_id >= ?1 AND view_id < ?2"),
+      try db.prepare("SELECT max(click_row) FROM clicks WHERE click_row >= ?1 AND click_row < ?2"),
+    ]
+  }
 
+  /// How many passes keep each pass of `day` near `trafficPerPass` views and clicks. Their
+  /// number is read off the hour-numbered rowids (``HourRowID``: the last row of each hour),
+  /// not counted; rows of a forgotten file still count, which errs on the safe side.
+  func passes(day: Int, trafficPerPass: Int) throws(DatabaseError) -> Int {
+    let start = calendar.start(ofDay: day)
+    let end = calendar.start(ofDay: day + 1)
+    var traffic: Int64 = 0
+    for s in lastRowInHour {
+      for hour in HourRowID.hour(ofMilliseconds: start)...HourRowID.hour(ofMilliseconds: end - 1) {
+        s.reset()
+        s.bind(1, HourRowID.first(ofHour: hour))
+        s.bind(2, HourRowID.first(ofHour: hour + 1))
+        if try s.step(), !s.isNull(0) { traffic += s.int(0) - HourRowID.first(ofHour: hour) + 1 }
+        s.reset()
+      }
+    }
+    let perPass = Int64(max(1, trafficPerPass))
+    return Int(max(1, (traffic + perPass - 1) / perPass))
   }
 
   /// Computes the rows of `day` and hands them to `emit` in pieces: for each row with a
   /// non-zero metric, its dimension key (``ByteKeyBuilder`` parts, length first) and its 13
   /// metrics. `emit` returns an error to stop. Returns the number of rows. Reads only;
   /// ``DayWriter`` writes them.
-  func compute(day: Int, emit: (UnsafeRawBufferPointer) -> PipelineError?) throws -> Int {
+  ///
+  /// With `passes` > 1 the day is read that many times, each pass counting only the rows whose
+  /// dimensions fall in its share: a row's viewers are all in the same pass, so each pass is
+  /// exact, and the tables hold a share of the day. Memory then follows `trafficPerPass`, not
+  /// the size of the day.
+  func compute(day: Int, passes: Int = 1, emit: (UnsafeRawBufferPointer) -> PipelineError?) throws -> Int {
     let start = calendar.start(ofDay: day)
     let end = calendar.start(ofDay: day + 1)
-    dimensions.removeAll()
-    viewers.removeAll()
-    clickers.removeAll()
-    rows.removeAll(keepingCapacity: true)
-    try countTraffic(viewsOfDay, start, end, isView: true)
-    try countTraffic(clicksOfDay, start, end, isView: false)
-    try countConversions(start, end)
+    var written = 0
+    for index in 0..<max(1, passes) {
+      pass = (index, max(1, passes))
+      dimensions.removeAll()
+      viewers.removeAll()
+      clickers.removeAll()
+      rows.removeAll(keepingCapacity: true)
+      try countTraffic(viewsOfDay, start, end, isView: true)
+      try countTraffic(clicksOfDay, start, end, isView: false)
+      try countConversions(start, end)
+      written += try emitRows(emit)
+    }
+    return written
+  }
+
+  /// Hands this pass's non-zero rows to `emit`, in key order; returns how many.
+  private func emitRows(_ emit: (UnsafeRawBufferPointer) -> PipelineError?) throws -> Int {
     var written = 0
     var record: [UInt8] = []
     for index in rowsInKeyOrder() {
@@ -115,20 +158,26 @@ final class DayComputer {
     return positions.map { order[$0] }
   }
 
-  /// The number of the row with these dimensions (read from columns 0-4 of `s`), made if new.
-  private func rowIndex(of s: Statement) -> Int {
+  /// The number of the row with these dimensions (read from columns 0-4 of `s`), made if new;
+  /// `nil` if the row belongs to another pass.
+  private func rowIndex(of s: Statement) -> Int? {
     key.reset()
     for column: Int32 in 0..<5 { key.append(s.bytes(column)) }
     return rowIndexOfKey()
   }
 
-  private func rowIndex(of k: MetricsKey) -> Int {
+  private func rowIndex(of k: MetricsKey) -> Int? {
     key.reset()
     for part in [k.creatorID, k.placement, k.platform, k.store, k.productID] { key.append(part) }
     return rowIndexOfKey()
   }
 
-  private func rowIndexOfKey() -> Int {
+  private func rowIndexOfKey() -> Int? {
+    if pass.of > 1 {
+      // Remixed: the table's slots and tags use this hash's low and high bits.
+      let share = key.withKey { (ByteKeyTable.hash($0) &* 0x9E37_79B9_7F4A_7C15) >> 40 } % UInt64(pass.of)
+      guard share == UInt64(pass.index) else { return nil }
+    }
     let (index, inserted) = key.withKey { dimensions.insert($0) }
     if inserted { rows.append(MetricsRow()) }
     return index
@@ -143,7 +192,7 @@ final class DayComputer {
     s.bind(3, start)
     s.bind(4, end)
     while try s.step() {
-      let index = rowIndex(of: s)
+      guard let index = rowIndex(of: s) else { continue }
       let isBot = botAgents.contains(s.int(6))
       switch (isView, isBot) {
       case (true, true): rows[index].botViews += 1
@@ -188,9 +237,11 @@ final class DayComputer {
         revenueCents: cents, platform: platform, store: store, productID: productID)
       if refunded {
         let who = try attribution.attributionOfOrder(platform: platform, orderID: orderID) ?? .none
-        let index = rowIndex(
-          of: MetricsKey(
-            creatorID: who.creatorID, placement: who.placement, platform: platform, store: store, productID: productID))
+        guard
+          let index = rowIndex(
+            of: MetricsKey(
+              creatorID: who.creatorID, placement: who.placement, platform: platform, store: store, productID: productID))
+        else { continue }
         rows[index].refunds += 1
         rows[index].refundedCents += cents
         rows[index].reversedCommissionCents += commission
@@ -200,9 +251,11 @@ final class DayComputer {
           canonical.eventID == eventID,
           let who = try attribution.attributionOfOrder(platform: platform, orderID: orderID)
         else { continue }
-        let index = rowIndex(
-          of: MetricsKey(
-            creatorID: who.creatorID, placement: who.placement, platform: platform, store: store, productID: productID))
+        guard
+          let index = rowIndex(
+            of: MetricsKey(
+              creatorID: who.creatorID, placement: who.placement, platform: platform, store: store, productID: productID))
+        else { continue }
         rows[index].orders += 1
         rows[index].units += s.int(8)
         rows[index].revenueCents += cents

@@ -25,6 +25,8 @@ final class DaySpool: @unchecked Sendable {
     var money: MoneyRules
     var configuration: PipelineConfiguration
     var botAgents: Set<Int64>
+    /// Views and clicks a worker counts in one pass over a day (``DayComputer/passes(day:trafficPerPass:)``).
+    var trafficPerPass: Int
   }
 
   private let setup: Setup
@@ -32,6 +34,8 @@ final class DaySpool: @unchecked Sendable {
   private var entries: [Int: Entry] = [:]
   private var files: [Int32] = []
   private var nextDay = 0
+  /// Passes over days so far (more than the days when some were computed in shares).
+  private(set) var passes = 0
   private var failure: PipelineError?
 
   init(_ setup: Setup) {
@@ -90,7 +94,9 @@ final class DaySpool: @unchecked Sendable {
         }
         guard let index else { return nil }
         let start = offset
-        let rows = try computer.compute(day: days[index]) { bytes in
+        let dayPasses = try computer.passes(day: days[index], trafficPerPass: setup.trafficPerPass)
+        lock.withLock { passes += dayPasses }
+        let rows = try computer.compute(day: days[index], passes: dayPasses) { bytes in
           // Written out every 4 MB, so a day's rows are never all in memory twice.
           buffer.append(contentsOf: bytes)
           guard buffer.count >= 4 << 20 else { return nil }
