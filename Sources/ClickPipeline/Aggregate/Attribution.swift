@@ -80,7 +80,9 @@ final class Attribution {
     if let order = try canonicalOrder(platform: platform, orderID: orderID) {
       result = try attribute(order)
     }
-    if cache.count > 1_000_000 { cache.removeAll() }
+    // Each worker has its own cache (an order key, a creator and a placement per entry):
+    // bounded so that two workers' caches stay a small part of the 512 MiB budget.
+    if cache.count >= 200_000 { cache.removeAll() }
     cache[cacheKey] = result
     return result
   }
