@@ -159,51 +159,47 @@ import Testing
 }
 
 @Suite struct ParallelAggregateTests {
+  /// Ingests generated logs once, then aggregates a copy of that database per set of options;
+  /// returns each run's result and `daily_metrics`.
+  static func aggregateCopies(
+    _ workload: Workload.Shape, _ variants: [(inout AggregateOptions) -> Void]
+  ) throws -> (dir: TemporaryDirectory, runs: [(result: AggregateResult, rows: [String])]) {
+    let dir = try TemporaryDirectory()
+    let logs = try dir.writeGzipFast("logs/a.ndjson.gz", Workload.ndjson(workload).bytes)
+    let staged = dir.file("staged.sqlite")
+    #expect(try Executables.stage("ingest", ["--db", staged, logs]).status == 0)
+    var runs: [(result: AggregateResult, rows: [String])] = []
+    for (n, configure) in variants.enumerated() {
+      let db = dir.file("db-\(n).sqlite")
+      try FileManager.default.copyItem(atPath: staged, toPath: db)
+      var options = AggregateOptions(databasePath: db, configuration: .default)
+      configure(&options)
+      let result = try AggregateRunner(options: options, logger: Logger(label: "test")).run()
+      runs.append((result, try TestDatabase(db).dailyMetrics()))
+    }
+    return (dir, runs)
+  }
+
   /// Days computed by 1, 2 or 5 worker threads give the same `daily_metrics`, and no
   /// temporary file is left next to the database.
   @Test func workerCountDoesNotChangeTheResult() throws {
-    let dir = try TemporaryDirectory()
-    let logs = try dir.writeGzipFast(
-      "logs/a.ndjson.gz", Workload.ndjson(.init(lines: 6_000, seed: 61, prefix: "p", hours: 200)).bytes)
-    let staged = dir.file("staged.sqlite")
-    #expect(try Executables.stage("ingest", ["--db", staged, logs]).status == 0)
-    var results: [[String]] = []
-    for workers in [1, 2, 5] {
-      let db = dir.file("db-\(workers).sqlite")
-      try FileManager.default.copyItem(atPath: staged, toPath: db)
-      var options = AggregateOptions(databasePath: db, configuration: .default)
-      options.workers = workers
-      let result = try AggregateRunner(options: options, logger: Logger(label: "test")).run()
-      #expect(result.daysRecomputed >= 8)
-      results.append(try TestDatabase(db).dailyMetrics())
-    }
-    #expect(results[0].count > 100)
-    #expect(results[1] == results[0] && results[2] == results[0])
+    let (dir, runs) = try Self.aggregateCopies(
+      .init(lines: 6_000, seed: 61, prefix: "p", hours: 200), [1, 2, 5].map { n in { $0.workers = n } })
+    #expect(runs.allSatisfy { $0.result.daysRecomputed >= 8 })
+    #expect(runs[0].rows.count > 100)
+    #expect(runs[1].rows == runs[0].rows && runs[2].rows == runs[0].rows)
     #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains(".aggregate-") }.isEmpty)
   }
 
   /// A day larger than a pass is computed in several passes over shares of its rows (so that
   /// memory follows the pass, not the day), with the same `daily_metrics` as in one pass.
   @Test func daysComputedInSeveralPassesGiveTheSameRows() throws {
-    let dir = try TemporaryDirectory()
-    let logs = try dir.writeGzipFast(
-      "logs/a.ndjson.gz", Workload.ndjson(.init(lines: 6_000, seed: 62, prefix: "s", hours: 60)).bytes)
-    let staged = dir.file("staged.sqlite")
-    #expect(try Executables.stage("ingest", ["--db", staged, logs]).status == 0)
-    var results: [[String]] = []
-    var passes: [Int] = []
-    for trafficPerPass in [1_500_000, 700, 97] {
-      let db = dir.file("db-\(trafficPerPass).sqlite")
-      try FileManager.default.copyItem(atPath: staged, toPath: db)
-      var options = AggregateOptions(databasePath: db, configuration: .default)
-      options.trafficPerPass = trafficPerPass
-      let result = try AggregateRunner(options: options, logger: Logger(label: "test")).run()
-      passes.append(result.passes - result.daysRecomputed)
-      results.append(try TestDatabase(db).dailyMetrics())
-    }
-    #expect(passes[0] == 0 && passes[1] > 0 && passes[2] > passes[1], "extra passes: \(passes)")
-    #expect(results[0].count > 100)
-    #expect(results[1] == results[0] && results[2] == results[0])
+    let (_, runs) = try Self.aggregateCopies(
+      .init(lines: 6_000, seed: 62, prefix: "s", hours: 60), [1_500_000, 700, 97].map { n in { $0.trafficPerPass = n } })
+    let extra = runs.map { $0.result.passes - $0.result.daysRecomputed }
+    #expect(extra[0] == 0 && extra[1] > 0 && extra[2] > extra[1], "extra passes: \(extra)")
+    #expect(runs[0].rows.count > 100)
+    #expect(runs[1].rows == runs[0].rows && runs[2].rows == runs[0].rows)
   }
 }
 

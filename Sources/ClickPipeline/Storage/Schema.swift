@@ -149,26 +149,8 @@ public enum Schema {
       CREATE TEMP TABLE renumbered(
         kind INTEGER NOT NULL, old INTEGER NOT NULL, new INTEGER NOT NULL, PRIMARY KEY (kind, old)
       ) WITHOUT ROWID;
-      INSERT INTO renumbered
-        SELECT 0, view_id, hour * 4294967296 + row_number() OVER (PARTITION BY hour ORDER BY view_id) - 1
-        FROM (SELECT view_id, \(HourRowID.sqlHour("ts")) AS hour FROM views);
-      INSERT INTO renumbered
-        SELECT 1, click_row, hour * 4294967296 + row_number() OVER (PARTITION BY hour ORDER BY click_row) - 1
-        FROM (SELECT click_row, \(HourRowID.sqlHour("ts")) AS hour FROM clicks);
-      CREATE TABLE views_v3(view_id INTEGER PRIMARY KEY, \(trafficColumns));
-      INSERT INTO views_v3
-        SELECT r.new, v.event_id, v.ts, v.creator_id, v.placement, v.viewer_id, v.product_id, v.platform,
-          v.store, v.ua_id, v.file_id, v.line
-        FROM views v JOIN renumbered r ON r.kind = 0 AND r.old = v.view_id ORDER BY r.new;
-      DROP TABLE views;
-      ALTER TABLE views_v3 RENAME TO views;
-      CREATE TABLE clicks_v3(click_row INTEGER PRIMARY KEY, \(trafficColumns));
-      INSERT INTO clicks_v3
-        SELECT r.new, c.event_id, c.ts, c.creator_id, c.placement, c.viewer_id, c.product_id, c.platform,
-          c.store, c.ua_id, c.file_id, c.line
-        FROM clicks c JOIN renumbered r ON r.kind = 1 AND r.old = c.click_row ORDER BY r.new;
-      DROP TABLE clicks;
-      ALTER TABLE clicks_v3 RENAME TO clicks;
+      \(renumberByHour(table: "views", rowid: "view_id", kind: 0))
+      \(renumberByHour(table: "clicks", rowid: "click_row", kind: 1))
       CREATE INDEX clicks_by_day_viewer ON clicks(ts / 86400000, viewer_id, platform, store, product_id, ts)
         WHERE viewer_id <> '';
       UPDATE event_keys SET ref = (SELECT new FROM renumbered r WHERE r.kind = event_keys.kind AND r.old = event_keys.ref)
@@ -178,6 +160,24 @@ public enum Schema {
       DROP TABLE temp.renumbered;
       """,
   ]
+
+  /// Migration 3's step for `views` or `clicks` (event kind 0 or 1): each row's new rowid, by
+  /// hour in the order of the old ones, into `temp.renumbered`, then the table copied under
+  /// the new rowids (which drops its indexes).
+  private static func renumberByHour(table: String, rowid: String, kind: Int) -> String {
+    let columns = "event_id, ts, creator_id, placement, viewer_id, product_id, platform, store, ua_id, file_id, line"
+    return """
+      INSERT INTO renumbered
+        SELECT \(kind), \(rowid), hour * 4294967296 + row_number() OVER (PARTITION BY hour ORDER BY \(rowid)) - 1
+        FROM (SELECT \(rowid), \(HourRowID.sqlHour("ts")) AS hour FROM \(table));
+      CREATE TABLE \(table)_v3(\(rowid) INTEGER PRIMARY KEY, \(trafficColumns));
+      INSERT INTO \(table)_v3(\(rowid), \(columns))
+        SELECT r.new, \(columns.split(separator: ", ").map { "t." + $0 }.joined(separator: ", "))
+        FROM \(table) t JOIN renumbered r ON r.kind = \(kind) AND r.old = t.\(rowid) ORDER BY r.new;
+      DROP TABLE \(table);
+      ALTER TABLE \(table)_v3 RENAME TO \(table);
+      """
+  }
 
   /// The columns of `views` and `clicks` after their rowid.
   static let trafficColumns = """
