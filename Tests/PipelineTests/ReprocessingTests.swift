@@ -18,6 +18,27 @@ import Testing
     #"{"type":"conversion","event_id":"\#(id)","ts":"\#(ts)","viewer_id":"u1","product_id":"p1","platform":"amazon","order_id":"O-\#(id)","amount":"\#(amount)","click_id":"\#(clickID)"}"#
   }
 
+  /// A conversion may name by click_id a click that comes in a later run, days earlier than
+  /// the conversion (click_id ignores the windows): when the click arrives, the conversion's
+  /// day is recomputed, as if both had come together (CONTRACT §8).
+  @Test func aClickNamedByAnEarlierConversionArrivesInALaterRun() throws {
+    let dir = try TemporaryDirectory()
+    let orders = try dir.writeGzip(
+      "orders.ndjson.gz", lines: [Self.order("o1", "2026-11-04T12:00:00Z", amount: "10.00", clickID: "k-late")])
+    let clicks = try dir.writeGzip("clicks.ndjson.gz", lines: [Self.click("k-late", "2026-11-01T10:00:00Z", creator: "c7")])
+    let db = dir.file("db.sqlite")
+    try runPipeline(db: db, inputs: [orders])
+    #expect(try TestDatabase(db).int("SELECT count(*) FROM daily_metrics WHERE creator_id = 'c7'") == 0)
+    #expect(try TestDatabase(db).int("SELECT count(*) FROM pending_click_refs") == 1)
+    try runPipeline(db: db, inputs: [clicks])
+    let rows = try TestDatabase(db).dailyMetrics()
+    #expect(rows.contains("2026-11-04|c7|bio|amazon||p1|0|0|0|0|0|0|1|1|1000|40|0|0|0"), "\(rows)")
+    #expect(try TestDatabase(db).int("SELECT count(*) FROM pending_click_refs") == 0)
+    let together = dir.file("together.sqlite")
+    try runPipeline(db: together, inputs: [orders, clicks])
+    #expect(rows == (try TestDatabase(together).dailyMetrics()))
+  }
+
   /// Forget by content hash, or by path (which also forgets a corrected copy that was
   /// ingested too early, when all its events were still duplicates).
   @Test(arguments: [false, true])
