@@ -30,8 +30,10 @@ final class EventStore {
   /// The last rowid of an hour (`?1 ..< ?2`) in views [0] and clicks [1].
   private let lastRowInHour: [Statement]
   private var userAgents: [String: Int64] = [:]
-  /// Click ids named by staged conversions whose click has not arrived yet.
-  private var pendingClickRefs: Set<String>
+  /// The keys (``EventKeyHash``) of the click ids in `pending_click_refs`, named by staged
+  /// conversions whose click has not arrived yet: most clicks are ruled out without a query,
+  /// at 4 bytes per pending id instead of the id itself (the table grows with the history).
+  private var pendingClicks: KeyFilter
   /// Hour (ts / 3,600,000) → bit set of click platforms (1 amazon, 2 brand_store) seen in it.
   private var dirtyHours: [Int64: Int64] = [:]
   /// The last hour marked and its bits, to skip the dictionary for the next event.
@@ -72,7 +74,11 @@ final class EventStore {
       (try db.scalarInt("SELECT max(click_row) FROM clicks") ?? 0) + 1,
       (try db.scalarInt("SELECT max(conversion_row) FROM conversions") ?? 0) + 1,
     ]
-    pendingClickRefs = Set(try db.rows("SELECT click_id FROM pending_click_refs").map(\.[0].textValue))
+    let pending = try db.scalarInt("SELECT count(*) FROM pending_click_refs") ?? 0
+    pendingClicks = KeyFilter(capacity: Int(pending) * 2 + 4096)
+    let refs = try db.prepare("SELECT click_id FROM pending_click_refs")
+    while try refs.step() { pendingClicks.insert(EventKeyHash.key(refs.bytes(0))) }
+    refs.reset()
   }
 
   // MARK: - Files
@@ -160,10 +166,9 @@ final class EventStore {
     s.bind(12, event.line)
     try s.step()
     s.reset()
-    if event.kind == .click, pendingClickRefs.contains(event.eventID) {
-      try markConversions(conversionsOfClick, [.text(event.eventID)])
-      pendingClickRefs.remove(event.eventID)
+    if event.kind == .click, pendingClicks.mayContain(event.eventKey) {
       try deletePending.run([.text(event.eventID)])
+      if sqlite3_changes(db.handle) > 0 { try markConversions(conversionsOfClick, [.text(event.eventID)]) }
     }
     return true
   }
@@ -190,7 +195,7 @@ final class EventStore {
       // Orders and refunds of the same order share attribution and deduplication: recompute them all.
       try markConversions(conversionsOfOrder, [.text(event.platform), .text(event.orderID)])
       if !event.clickID.isEmpty, try !isStagedClick(event.clickID) {
-        pendingClickRefs.insert(event.clickID)
+        pendingClicks.insert(EventKeyHash.key(event.clickID))
         try insertPending.run([.text(event.clickID)])
       }
   }
