@@ -25,7 +25,9 @@ import CSQLite
 /// SQLite lookup; ``persistFilter()`` keeps it covering every stored key.
 final class EventKeyIndex {
   static let tombstone: Int64 = 3
-  /// Pending keys are written out when this many are held (32 bytes each in the table).
+  /// Pending keys are written out when this many are held (32 bytes each in the table). Each
+  /// flush of a large run rewrites every page of `event_keys` (random keys), so fewer, larger
+  /// flushes matter as the run grows: 2M instead of 1M took 10M events from 29.8 to 28.2 s.
   private let flushThreshold: Int
   /// Keys written by this connection are remembered up to this many (8 bytes each, and twice
   /// that while a flush merges them); past it, they go into the key filter instead.
@@ -66,7 +68,7 @@ final class EventKeyIndex {
   /// `readFilter`: load the stored key filter (32 bits per key) to spare lookups of new ids;
   /// readers that only look up ids that usually exist (attribution, forget) do without.
   init(
-    db: SQLiteDatabase, flushThreshold: Int = 1 << 20, writtenKeysLimit: Int = 1 << 23, readFilter: Bool = true
+    db: SQLiteDatabase, flushThreshold: Int = 1 << 21, writtenKeysLimit: Int = 1 << 23, readFilter: Bool = true
   ) throws(DatabaseError) {
     self.db = db
     self.flushThreshold = flushThreshold
