@@ -10,9 +10,11 @@ import CSQLite
 /// Keys claimed by this connection are first held in memory (``PendingKeys``) and written to
 /// SQLite sorted, by ``flush()``: random event ids make one-by-one inserts land all over the
 /// B-tree, which took 40 % of ingest's time on 5M events; sorted batches walk it once. The keys
-/// written by earlier flushes stay in memory as a sorted array, so a new id is looked up in
-/// SQLite only if the tables had rows before this connection wrote to them. Callers must
-/// ``flush()`` before they commit.
+/// of earlier batches stay in memory as a sorted array (``HeldKeys``), so a new id is looked
+/// up in SQLite only if the tables had rows before this connection wrote to them. If they had
+/// none (a first load), the held keys are written only by ``flush()``, in one sorted pass:
+/// each batch written earlier would rewrite every page of the growing `event_keys`. Callers
+/// must ``flush()`` before they commit.
 ///
 /// Random keys touch every page of a B-tree they are inserted into, so writing a night's keys
 /// into a 30-day `event_keys` rewrote (and journaled) all of it. A flush therefore goes to the
@@ -25,12 +27,13 @@ import CSQLite
 /// SQLite lookup; ``persistFilter()`` keeps it covering every stored key.
 final class EventKeyIndex {
   static let tombstone: Int64 = 3
-  /// Pending keys are written out when this many are held (32 bytes each in the table). Each
-  /// flush of a large run rewrites every page of `event_keys` (random keys), so fewer, larger
-  /// flushes matter as the run grows: 2M instead of 1M took 10M events from 29.8 to 28.2 s.
+  /// Pending keys are moved out of the hash table when this many are held (32 bytes each in
+  /// the table, and 40 more while they are sorted). 2M instead of 1M cut the SQLite passes of
+  /// a large run in half before ``held`` deferred them, but took a 5M-event run on a database
+  /// of 20M events to 506 MiB.
   private let flushThreshold: Int
-  /// Keys written by this connection are remembered up to this many (8 bytes each, and twice
-  /// that while a flush merges them); past it, they go into the key filter instead.
+  /// Keys held in memory (``held``, 16 bytes each) are kept up to this many; past it, they are
+  /// written to SQLite and go into the key filter instead.
   private let writtenKeysLimit: Int
 
   private let db: SQLiteDatabase
@@ -50,11 +53,14 @@ final class EventKeyIndex {
   /// Keys this connection flushed, for ``settle()``.
   private var flushedKeys = 0
   private var pending = PendingKeys()
-  /// Whether `event_keys` may have rows other than ``written``; if not, lookups of keys that
-  /// are neither pending nor written skip SQLite.
+  /// Whether `event_keys` may have rows other than ``held``; if not, lookups of keys that are
+  /// neither pending nor held skip SQLite.
   private var storedKeys: Bool
-  /// Keys this connection flushed, sorted.
-  private var written: [Int64] = []
+  /// Keys this connection moved out of ``pending`` while ``storedKeys`` is false, sorted, with
+  /// their kind and row.
+  private var held = HeldKeys()
+  /// Whether ``held`` has keys that are not in SQLite yet (until ``flush()``, on a first load).
+  private var deferring: Bool
   /// One bit per 2^35 keys (by the key's top 28 bits), set for every key claimed by this
   /// connection: most new ids find their bit clear and skip both in-memory lookups.
   private var claimedBits: [UInt64] = []
@@ -68,7 +74,7 @@ final class EventKeyIndex {
   /// `readFilter`: load the stored key filter (32 bits per key) to spare lookups of new ids;
   /// readers that only look up ids that usually exist (attribution, forget) do without.
   init(
-    db: SQLiteDatabase, flushThreshold: Int = 1 << 21, writtenKeysLimit: Int = 1 << 23, readFilter: Bool = true
+    db: SQLiteDatabase, flushThreshold: Int = 1 << 20, writtenKeysLimit: Int = 1 << 23, readFilter: Bool = true
   ) throws(DatabaseError) {
     self.db = db
     self.flushThreshold = flushThreshold
@@ -82,10 +88,12 @@ final class EventKeyIndex {
       try db.prepare("SELECT event_id FROM clicks WHERE click_row = ?"),
       try db.prepare("SELECT event_id FROM conversions WHERE conversion_row = ?"),
     ]
-    storedKeys =
+    let hadKeys =
       try db.scalarInt(
         "SELECT (SELECT count(*) FROM (SELECT 1 FROM event_keys LIMIT 1)) + (SELECT count(*) FROM (SELECT 1 FROM event_keys_recent LIMIT 1))"
       ) != 0
+    storedKeys = hadKeys
+    deferring = !hadKeys
     if storedKeys && readFilter {
       let s = try db.prepare("SELECT keys, words FROM event_key_filter WHERE id = 0")
       if try s.step() {
@@ -106,9 +114,9 @@ final class EventKeyIndex {
     guard filterChanged || filter == nil else { return }
     if filter == nil || filter!.isFull {
       if !storedKeys {
-        // The tables were empty before this connection: its written keys are all of them.
-        var rebuilt = KeyFilter(capacity: written.count)
-        for key in written { rebuilt.insert(key) }
+        // The tables were empty before this connection: its held keys are all of them.
+        var rebuilt = KeyFilter(capacity: held.count)
+        for key in held.keys { rebuilt.insert(key) }
         filter = rebuilt
       } else {
         let rows = try storedRows()
@@ -145,7 +153,7 @@ final class EventKeyIndex {
     while true {
       switch try slot(key) {
       case .empty:
-        if pending.count >= flushThreshold { try flush() }
+        if pending.count >= flushThreshold { try drainPending() }
         pending.insert(key: key, kind: kind, ref: row)
         if claimedBits.isEmpty { claimedBits = [UInt64](repeating: 0, count: 1 << 22) }
         claimedBits[Int(key >> 41)] |= 1 << UInt64((key >> 35) & 63)
@@ -156,36 +164,86 @@ final class EventKeyIndex {
     }
   }
 
-  /// Writes the keys held in memory to SQLite, in key order: into `event_keys_recent` while it
-  /// stays under a quarter of `event_keys`, else merging both into `event_keys`.
+  /// Writes every key held in memory to SQLite, in key order. Call before committing.
   func flush() throws(DatabaseError) {
+    try drainPending()
+    if deferring { try writeHeld() }
+  }
+
+  /// Moves the pending keys out of the hash table: on a first load into ``held`` only, else
+  /// into SQLite (and, while the tables had no rows of their own, into ``held`` too).
+  private func drainPending() throws(DatabaseError) {
     guard pending.count > 0 else { return }
     let entries = pending.sortedEntries()
     pending.removeAll()
-    var rows = try storedRows()
-    // A run that is large next to the history (a first load, a big reprocessing) goes
-    // straight to the main table: through the recent one it would only be copied again.
-    let runKeys = Int64(flushedKeys + entries.count)
-    let toRecent =
-      runKeys * 4 <= mainRowsAtStart && (rows.recent + Int64(entries.count)) * Self.recentFraction <= rows.main
-    let s = insert[toRecent ? 1 : 0]
-    for entry in entries {
-      s.reset()
-      s.bind(1, entry.key)
-      s.bind(2, entry.kind)
-      s.bind(3, entry.ref)
-      try s.step()
-    }
-    s.reset()
+    flushedKeys += entries.count
+    filterChanged = true
     if filter != nil {
       for entry in entries { filter!.insert(entry.key) }
     }
-    filterChanged = true
-    flushedKeys += entries.count
-    if toRecent {
-      rows.recent += Int64(entries.count)
+    if deferring {
+      held.merge(entries, reserving: writtenKeysLimit + flushThreshold)
+      if held.count > writtenKeysLimit {
+        try writeHeld()
+        dropHeld()
+      }
+      return
+    }
+    try insertSorted(count: entries.count) { entries[$0] }
+    if storedKeys { return }
+    if held.count + entries.count > writtenKeysLimit {
+      dropHeld(also: entries)
     } else {
-      rows.main += Int64(entries.count)
+      held.merge(entries, reserving: writtenKeysLimit + flushThreshold)
+    }
+  }
+
+  /// Writes ``held`` to SQLite in one sorted pass; later batches go straight to SQLite.
+  private func writeHeld() throws(DatabaseError) {
+    try insertSorted(count: held.count) { held.entry($0) }
+    deferring = false
+  }
+
+  /// Forgets ``held`` (its keys are in SQLite): from now on every id that is neither pending
+  /// nor ruled out by the filter is looked up in SQLite. Without a filter that was every new
+  /// id: 2 µs more per event on 5M events (past a limit of 1M), and worse once the keys
+  /// outgrow the page cache; so the held keys go into the filter first.
+  private func dropHeld(also entries: [(key: Int64, kind: Int, ref: Int64)] = []) {
+    if filter == nil {
+      var made = KeyFilter(capacity: 2 * (held.count + entries.count))
+      for key in held.keys { made.insert(key) }
+      for entry in entries { made.insert(entry.key) }
+      filter = made
+    }
+    held = HeldKeys()
+    storedKeys = true
+  }
+
+  /// Inserts `count` entries, given in key order by `entry`, into `event_keys_recent` while it
+  /// stays under half of `event_keys`, else into `event_keys`, merging the recent ones in too.
+  private func insertSorted(
+    count: Int, _ entry: (Int) -> (key: Int64, kind: Int, ref: Int64)
+  ) throws(DatabaseError) {
+    guard count > 0 else { return }
+    var rows = try storedRows()
+    // A run that is large next to the history (a first load, a big reprocessing) goes
+    // straight to the main table: through the recent one it would only be copied again.
+    let toRecent =
+      Int64(flushedKeys) * 4 <= mainRowsAtStart && (rows.recent + Int64(count)) * Self.recentFraction <= rows.main
+    let s = insert[toRecent ? 1 : 0]
+    for i in 0..<count {
+      let e = entry(i)
+      s.reset()
+      s.bind(1, e.key)
+      s.bind(2, e.kind)
+      s.bind(3, e.ref)
+      try s.step()
+    }
+    s.reset()
+    if toRecent {
+      rows.recent += Int64(count)
+    } else {
+      rows.main += Int64(count)
       if rows.recent > 0 {
         try db.execute("INSERT INTO event_keys SELECT * FROM event_keys_recent ORDER BY key; DELETE FROM event_keys_recent;")
         rows.main += rows.recent
@@ -193,22 +251,6 @@ final class EventKeyIndex {
       }
     }
     tableRows = rows
-    if storedKeys { return }
-    if written.count + entries.count > writtenKeysLimit {
-      // From now on every id that is neither pending nor ruled out by the filter is looked
-      // up in SQLite. Without a filter that was every new id: 2 µs more per event on 5M
-      // events (past a limit of 1M), and worse once the keys outgrow the page cache.
-      if filter == nil {
-        var made = KeyFilter(capacity: 2 * (written.count + entries.count))
-        for key in written { made.insert(key) }
-        for entry in entries { made.insert(entry.key) }
-        filter = made
-      }
-      written = []
-      storedKeys = true
-    } else {
-      written = SortedKeys.merge(written, entries.lazy.map(\.key))
-    }
   }
 
   /// Moves the next slice of the key space from `event_keys_recent` to `event_keys` (the
@@ -300,10 +342,12 @@ final class EventKeyIndex {
     let ref: Int64
     let maybeClaimed = !claimedBits.isEmpty && claimedBits[Int(key >> 41)] & (1 << UInt64((key >> 35) & 63)) != 0
     if !maybeClaimed && !storedKeys { return .empty }
-    if maybeClaimed, let held = pending.find(key: key) {
-      (kind, ref) = (Int64(held.kind), held.ref)
+    if maybeClaimed, let found = pending.find(key: key) {
+      (kind, ref) = (Int64(found.kind), found.ref)
+    } else if maybeClaimed, !storedKeys, let found = held.find(key) {
+      (kind, ref) = (Int64(found.kind), found.ref)
     } else {
-      guard storedKeys || (maybeClaimed && SortedKeys.contains(written, key)) else { return .empty }
+      guard storedKeys else { return .empty }
       if let filter, !filter.mayContain(key) { return .empty }
       guard let found = try stored(key) else { return .empty }
       (kind, ref) = found
@@ -401,6 +445,52 @@ struct PendingKeys {
   }
 }
 
+/// Keys moved out of ``PendingKeys``, sorted, with their kind and row packed the same way
+/// (kind << 62 | ref). A batch is merged in place from the back, into capacity reserved once,
+/// so the array is never held twice.
+struct HeldKeys {
+  private(set) var keys: [Int64] = []
+  private var values: [UInt64] = []
+  var count: Int { keys.count }
+
+  /// Merges a batch of entries sorted by key, none of them already held.
+  mutating func merge(_ entries: [(key: Int64, kind: Int, ref: Int64)], reserving capacity: Int) {
+    guard !entries.isEmpty else { return }
+    if keys.capacity < keys.count + entries.count {
+      // Untouched capacity costs address space, not memory.
+      keys.reserveCapacity(max(capacity, keys.count + entries.count))
+      values.reserveCapacity(max(capacity, keys.count + entries.count))
+    }
+    var i = keys.count - 1
+    var j = entries.count - 1
+    keys.append(contentsOf: repeatElement(0, count: entries.count))
+    values.append(contentsOf: repeatElement(0, count: entries.count))
+    var k = keys.count - 1
+    while j >= 0 {
+      if i >= 0 && keys[i] > entries[j].key {
+        keys[k] = keys[i]
+        values[k] = values[i]
+        i -= 1
+      } else {
+        keys[k] = entries[j].key
+        values[k] = UInt64(entries[j].kind) << 62 | UInt64(entries[j].ref)
+        j -= 1
+      }
+      k -= 1
+    }
+  }
+
+  func entry(_ index: Int) -> (key: Int64, kind: Int, ref: Int64) {
+    (keys[index], Int(values[index] >> 62), Int64(values[index] & (1 << 62 - 1)))
+  }
+
+  func find(_ key: Int64) -> (kind: Int, ref: Int64)? {
+    guard let index = SortedKeys.index(of: key, in: keys) else { return nil }
+    let found = entry(index)
+    return (found.kind, found.ref)
+  }
+}
+
 /// Sorted arrays of event keys. Keys are hashes, spread evenly over 0..<2^63, so a lookup
 /// interpolates its first probe and then walks a few slots.
 enum SortedKeys {
@@ -424,13 +514,18 @@ enum SortedKeys {
   }
 
   static func contains(_ keys: [Int64], _ key: Int64) -> Bool {
-    guard !keys.isEmpty else { return false }
+    index(of: key, in: keys) != nil
+  }
+
+  /// Where `key` is in `keys`, if it is.
+  static func index(of key: Int64, in keys: [Int64]) -> Int? {
+    guard !keys.isEmpty else { return nil }
     var low = 0
     var high = keys.count - 1
     while low <= high {
       let lowKey = keys[low]
       let highKey = keys[high]
-      if key < lowKey || key > highKey { return false }
+      if key < lowKey || key > highKey { return nil }
       var probe = low
       if highKey > lowKey {
         // low + (high - low) * (key - lowKey) / (highKey - lowKey), in 128-bit integers.
@@ -439,9 +534,9 @@ enum SortedKeys {
         probe = low + Int(offset)
       }
       let found = keys[probe]
-      if found == key { return true }
+      if found == key { return probe }
       if found < key { low = probe + 1 } else { high = probe - 1 }
     }
-    return false
+    return nil
   }
 }
