@@ -27,8 +27,8 @@ final class DayComputer {
   /// The share of the day's rows being computed: those whose dimensions hash to `index`
   /// modulo `of` (see ``compute(day:passes:emit:)``).
   private var pass = (index: 0, of: 1)
-  /// The last rowid of an hour (`?1 ..< ?2`) in views and clicks, for ``passes(day:trafficPerPass:)``.
-  private let lastRowInHour: [Statement]
+  /// Rows stored in an hour of views and clicks, for ``passes(day:trafficPerPass:)``.
+  private let rowCounts: [Statement]
 
   init(db: SQLiteDatabase, calendar: DayCalendar, money: MoneyRules, attribution: Attribution) throws(DatabaseError) {
     self.db = db
@@ -49,10 +49,7 @@ final class DayComputer {
         amount, currency, refunded
       FROM conversions WHERE ts >= ? AND ts < ?
       """)
-    lastRowInHour = [
-      try db.prepare("SELECT max(view_id) FROM views WHERE view_id >= ?1 AND view_id < ?2"),
-      try db.prepare("SELECT max(click_row) FROM clicks WHERE click_row >= ?1 AND click_row < ?2"),
-    ]
+    rowCounts = try HourRowID.prepareRowCounts(db)
   }
 
   /// How many passes keep each pass of `day` near `trafficPerPass` views and clicks. Their
@@ -62,13 +59,9 @@ final class DayComputer {
     let start = calendar.start(ofDay: day)
     let end = calendar.start(ofDay: day + 1)
     var traffic: Int64 = 0
-    for s in lastRowInHour {
+    for s in rowCounts {
       for hour in HourRowID.hour(ofMilliseconds: start)...HourRowID.hour(ofMilliseconds: end - 1) {
-        s.reset()
-        s.bind(1, HourRowID.first(ofHour: hour))
-        s.bind(2, HourRowID.first(ofHour: hour + 1))
-        if try s.step(), !s.isNull(0) { traffic += s.int(0) - HourRowID.first(ofHour: hour) + 1 }
-        s.reset()
+        traffic += try HourRowID.rowsStored(in: hour, s)
       }
     }
     let perPass = Int64(max(1, trafficPerPass))

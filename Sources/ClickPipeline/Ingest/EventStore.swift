@@ -27,8 +27,8 @@ final class EventStore {
   private var hourRows: [(hour: Int64, next: Int64)] = [(.min, 0), (.min, 0)]
   /// Views [0] and clicks [1]: the next free rowid of other hours this run wrote to.
   private var nextInHour: [[Int64: Int64]] = [[:], [:]]
-  /// The last rowid of an hour (`?1 ..< ?2`) in views [0] and clicks [1].
-  private let lastRowInHour: [Statement]
+  /// Rows stored so far in an hour of views [0] and clicks [1] (``HourRowID``).
+  private let rowCounts: [Statement]
   private var userAgents: [String: Int64] = [:]
   /// The keys (``EventKeyHash``) of the click ids in `pending_click_refs`, named by staged
   /// conversions whose click has not arrived yet: most clicks are ruled out without a query,
@@ -52,10 +52,7 @@ final class EventStore {
         order_id, click_id, quantity, amount, currency, refunded, file_id, line)
       VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
       """)
-    lastRowInHour = [
-      try db.prepare("SELECT max(view_id) FROM views WHERE view_id >= ?1 AND view_id < ?2"),
-      try db.prepare("SELECT max(click_row) FROM clicks WHERE click_row >= ?1 AND click_row < ?2"),
-    ]
+    rowCounts = try HourRowID.prepareRowCounts(db)
     findUserAgent = try db.prepare("SELECT ua_id FROM user_agents WHERE user_agent = ?")
     insertUserAgent = try db.prepare("INSERT INTO user_agents(user_agent) VALUES (?)")
     conversionsOfOrder = try db.prepare("SELECT ts FROM conversions WHERE platform = ? AND order_id = ?")
@@ -216,12 +213,7 @@ final class EventStore {
       if let known = nextInHour[kind][hour] {
         next = known
       } else {
-        let s = lastRowInHour[kind]
-        s.reset()
-        s.bind(1, HourRowID.first(ofHour: hour))
-        s.bind(2, HourRowID.first(ofHour: hour + 1))
-        if try s.step(), !s.isNull(0) { next = s.int(0) + 1 }
-        s.reset()
+        next += try HourRowID.rowsStored(in: hour, rowCounts[kind])
       }
       hourRows[kind] = (hour, next)
     }

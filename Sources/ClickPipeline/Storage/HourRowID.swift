@@ -26,6 +26,26 @@ enum HourRowID {
     (first(ofHour: hour(ofMilliseconds: start)), first(ofHour: hour(ofMilliseconds: end - 1) + 1))
   }
 
+  /// For `views` [0] and `clicks` [1]: the rows of an hour stored so far (see ``rowsStored(in:_:)``).
+  static func prepareRowCounts(_ db: SQLiteDatabase) throws(DatabaseError) -> [Statement] {
+    [
+      try db.prepare("SELECT max(view_id) FROM views WHERE view_id >= ?1 AND view_id < ?2"),
+      try db.prepare("SELECT max(click_row) FROM clicks WHERE click_row >= ?1 AND click_row < ?2"),
+    ]
+  }
+
+  /// The row numbers used in `hour` (its last row's number + 1), from one of
+  /// ``prepareRowCounts(_:)``: the next free rowid's offset, or an upper bound of the hour's
+  /// rows (a forgotten file's rows leave gaps).
+  static func rowsStored(in hour: Int64, _ s: Statement) throws(DatabaseError) -> Int64 {
+    s.reset()
+    defer { s.reset() }
+    s.bind(1, first(ofHour: hour))
+    s.bind(2, first(ofHour: hour + 1))
+    guard try s.step(), !s.isNull(0) else { return 0 }
+    return s.int(0) - first(ofHour: hour) + 1
+  }
+
   /// SQL for the hour of the integer column `ts`, rounded down like ``hour(ofMilliseconds:)``.
   static func sqlHour(_ ts: String) -> String {
     "(CASE WHEN \(ts) >= 0 THEN \(ts) / 3600000 ELSE (\(ts) + 1) / 3600000 - 1 END)"
