@@ -159,9 +159,10 @@ final class DayComputer {
     return rowIndexOfKey()
   }
 
-  private func rowIndex(of k: MetricsKey) -> Int? {
+  /// The row of a conversion attributed to `who`; `nil` if it belongs to another pass.
+  private func rowIndex(of who: Attribution.Result, platform: String, store: String, productID: String) -> Int? {
     key.reset()
-    for part in [k.creatorID, k.placement, k.platform, k.store, k.productID] { key.append(part) }
+    for part in [who.creatorID, who.placement, platform, store, productID] { key.append(part) }
     return rowIndexOfKey()
   }
 
@@ -230,11 +231,7 @@ final class DayComputer {
         revenueCents: cents, platform: platform, store: store, productID: productID)
       if refunded {
         let who = try attribution.attributionOfOrder(platform: platform, orderID: orderID) ?? .none
-        guard
-          let index = rowIndex(
-            of: MetricsKey(
-              creatorID: who.creatorID, placement: who.placement, platform: platform, store: store, productID: productID))
-        else { continue }
+        guard let index = rowIndex(of: who, platform: platform, store: store, productID: productID) else { continue }
         rows[index].refunds += 1
         rows[index].refundedCents += cents
         rows[index].reversedCommissionCents += commission
@@ -242,12 +239,8 @@ final class DayComputer {
         // Only the canonical copy of a retried order counts.
         guard let canonical = try attribution.canonicalOrder(platform: platform, orderID: orderID),
           canonical.eventID == eventID,
-          let who = try attribution.attributionOfOrder(platform: platform, orderID: orderID)
-        else { continue }
-        guard
-          let index = rowIndex(
-            of: MetricsKey(
-              creatorID: who.creatorID, placement: who.placement, platform: platform, store: store, productID: productID))
+          let who = try attribution.attributionOfOrder(platform: platform, orderID: orderID),
+          let index = rowIndex(of: who, platform: platform, store: store, productID: productID)
         else { continue }
         rows[index].orders += 1
         rows[index].units += s.int(8)

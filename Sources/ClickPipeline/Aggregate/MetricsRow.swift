@@ -1,20 +1,3 @@
-/// The dimensions of a `daily_metrics` row (CONTRACT §7); absent ones are `""`.
-public struct MetricsKey: Hashable, Sendable {
-  public var creatorID: String
-  public var placement: String
-  public var platform: String
-  public var store: String
-  public var productID: String
-
-  public init(creatorID: String, placement: String, platform: String, store: String, productID: String) {
-    self.creatorID = creatorID
-    self.placement = placement
-    self.platform = platform
-    self.store = store
-    self.productID = productID
-  }
-}
-
 /// The metrics of one `daily_metrics` row, all integers (CONTRACT §7).
 public struct MetricsRow: Sendable, Equatable {
   public var views: Int64 = 0
