@@ -1,11 +1,9 @@
 // swift-tools-version: 6.1
-import Foundation
 import PackageDescription
 
-// ISA-L inflates gzip about 2.5x faster than zlib here (see docs/BENCHMARKS.md). Use it when
-// its header is installed (Debian: libisal-dev); otherwise CGzip falls back to zlib.
-let haveISAL = FileManager.default.fileExists(atPath: "/usr/include/isa-l/igzip_lib.h")
-  && ProcessInfo.processInfo.environment["CLICKPIPELINE_NO_ISAL"] == nil
+// ISA-L inflates gzip about 2.5x faster than zlib here (see docs/BENCHMARKS.md), so it is a
+// required system package (Debian: libisal-dev), not one detected here: SwiftPM caches this
+// manifest's evaluation, and a detection made before the package was installed would stick.
 
 let swiftSettings: [SwiftSetting] = [
   .enableUpcomingFeature("ExistentialAny"),
@@ -32,8 +30,7 @@ let package = Package(
     .target(
       name: "CGzip",
       path: "Sources/CGzip",
-      cSettings: haveISAL ? [.define("CP_HAVE_ISAL")] : [],
-      linkerSettings: [.linkedLibrary("z")] + (haveISAL ? [.linkedLibrary("isal")] : [])
+      linkerSettings: [.linkedLibrary("z"), .linkedLibrary("isal")]
     ),
     .target(
       name: "ClickPipeline",

@@ -10,11 +10,7 @@
 // The sources of the main package's Input, Events and Money folders (and Sources/CGzip) are
 // symbolic links, compiled into each fuzz target's own module so that the fuzz entry points
 // can reach the internal scanners and the two gzip backends.
-import Foundation
 import PackageDescription
-
-let haveISAL = FileManager.default.fileExists(atPath: "/usr/include/isa-l/igzip_lib.h")
-  && ProcessInfo.processInfo.environment["CLICKPIPELINE_NO_ISAL"] == nil
 
 let fuzzSwiftSettings: [SwiftSetting] = [
   // libFuzzer provides main(); the entry point is LLVMFuzzerTestOneInput (@_cdecl).
@@ -30,8 +26,8 @@ let package = Package(
     .target(
       name: "CGzip",
       path: "Sources/CGzip",
-      cSettings: (haveISAL ? [.define("CP_HAVE_ISAL")] : []) + [.unsafeFlags(["-fsanitize=fuzzer-no-link,address"])],
-      linkerSettings: [.linkedLibrary("z")] + (haveISAL ? [.linkedLibrary("isal")] : [])
+      cSettings: [.unsafeFlags(["-fsanitize=fuzzer-no-link,address"])],
+      linkerSettings: [.linkedLibrary("z"), .linkedLibrary("isal")]
     ),
     // FileParser over whole files: LineReader, JSONLineScanner, CSVLineScanner, EventValidator.
     .executableTarget(

@@ -24,7 +24,8 @@ struct AggregateCommand: ParsableCommand {
         0   success
         1   nothing was changed: bad arguments, configuration or database
         75  another run holds the database (use --wait SECONDS to wait for it)
-      """)
+      """,
+    version: BuildInfo.versionText(command: "aggregate"))
 
   @OptionGroup var common: CommonOptions
 

@@ -27,10 +27,12 @@
 #include <string.h>
 #include <zlib.h>
 
-#ifdef CP_HAVE_ISAL
+#if !__has_include(<isa-l/igzip_lib.h>)
+#error "ClickPipeline needs ISA-L's headers: apt-get install libisal-dev (see README.md)"
+#endif
+#include <isa-l.h>
 #include <isa-l/crc64.h>
 #include <isa-l/igzip_lib.h>
-#endif
 
 enum { PH_HEADER, PH_BODY, PH_TRAILER, PH_DONE, PH_ERROR };
 
@@ -78,9 +80,7 @@ struct cg_gunzip {
 
   z_stream zs;
   int zs_ready;
-#ifdef CP_HAVE_ISAL
   struct inflate_state *isal;
-#endif
 };
 
 /* ---------------------------------------------------------------- small helpers */
@@ -90,21 +90,21 @@ int cg_backend_available(int backend) {
   case CG_BACKEND_DEFAULT:
   case CG_BACKEND_ZLIB:
     return 1;
-#ifdef CP_HAVE_ISAL
   case CG_BACKEND_ISAL:
     return 1;
-#endif
   default:
     return 0;
   }
 }
 
 const char *cg_backend_name(void) {
-#ifdef CP_HAVE_ISAL
   return "isa-l";
-#else
-  return "zlib";
-#endif
+}
+
+#define CG_STR2(x) #x
+#define CG_STR(x) CG_STR2(x)
+const char *cg_backend_version(void) {
+  return CG_STR(ISAL_MAJOR_VERSION) "." CG_STR(ISAL_MINOR_VERSION) "." CG_STR(ISAL_PATCH_VERSION);
 }
 
 const char *cg_gunzip_backend_name(const cg_gunzip *g) {
@@ -144,12 +144,10 @@ static void remember_consumed(cg_gunzip *g, const uint8_t *p, size_t n) {
 /* ---------------------------------------------------------------- backends */
 
 static int backend_reset(cg_gunzip *g) {
-#ifdef CP_HAVE_ISAL
   if (g->backend == CG_BACKEND_ISAL) {
     isal_inflate_reset(g->isal); /* keeps crc_flag = ISAL_GZIP_NO_HDR_VER */
     return 0;
   }
-#endif
   if (!g->zs_ready) {
     memset(&g->zs, 0, sizeof g->zs);
     if (inflateInit2(&g->zs, -15) != Z_OK) return CG_ERR_MEMORY;
@@ -162,7 +160,6 @@ static int backend_reset(cg_gunzip *g) {
   return 0;
 }
 
-#ifdef CP_HAVE_ISAL
 static int isal_step(cg_gunzip *g, const uint8_t *src, size_t avail, uint8_t *out,
                      size_t out_avail, size_t *used, size_t *wrote, const char **detail) {
   struct inflate_state *s = g->isal;
@@ -201,7 +198,6 @@ static int isal_step(cg_gunzip *g, const uint8_t *src, size_t avail, uint8_t *ou
     return CG_ERR_DATA;
   }
 }
-#endif
 
 static int zlib_step(cg_gunzip *g, const uint8_t *src, size_t avail, uint8_t *out,
                      size_t out_avail, size_t *used, size_t *wrote, const char **detail) {
@@ -236,11 +232,7 @@ static int zlib_step(cg_gunzip *g, const uint8_t *src, size_t avail, uint8_t *ou
 
 cg_gunzip *cg_gunzip_new_backend(int backend) {
   if (backend == CG_BACKEND_DEFAULT) {
-#ifdef CP_HAVE_ISAL
     backend = CG_BACKEND_ISAL;
-#else
-    backend = CG_BACKEND_ZLIB;
-#endif
   }
   if (!cg_backend_available(backend)) return NULL;
   cg_gunzip *g = calloc(1, sizeof *g);
@@ -249,7 +241,6 @@ cg_gunzip *cg_gunzip_new_backend(int backend) {
   g->phase = PH_HEADER;
   g->hs = HS_FIXED;
   g->detail = "";
-#ifdef CP_HAVE_ISAL
   if (backend == CG_BACKEND_ISAL) {
     g->isal = malloc(sizeof *g->isal);
     if (!g->isal) {
@@ -259,7 +250,6 @@ cg_gunzip *cg_gunzip_new_backend(int backend) {
     isal_inflate_init(g->isal);
     g->isal->crc_flag = ISAL_GZIP_NO_HDR_VER; /* raw deflate, then check CRC-32 and ISIZE */
   }
-#endif
   return g;
 }
 
@@ -268,9 +258,7 @@ cg_gunzip *cg_gunzip_new(void) { return cg_gunzip_new_backend(CG_BACKEND_DEFAULT
 void cg_gunzip_free(cg_gunzip *g) {
   if (!g) return;
   if (g->zs_ready) inflateEnd(&g->zs);
-#ifdef CP_HAVE_ISAL
   free(g->isal);
-#endif
   free(g);
 }
 
@@ -443,11 +431,9 @@ int cg_gunzip_read(cg_gunzip *g, uint8_t *out, size_t cap, size_t *produced) {
     size_t used = 0, wrote = 0;
     const char *detail = "";
     int r;
-#ifdef CP_HAVE_ISAL
     if (g->backend == CG_BACKEND_ISAL)
       r = isal_step(g, src, avail, out + made, out_avail, &used, &wrote, &detail);
     else
-#endif
       r = zlib_step(g, src, avail, out + made, out_avail, &used, &wrote, &detail);
     made += wrote;
     consume(g, used);
@@ -543,10 +529,6 @@ void cg_hash128_update_portable(cg_hash128 *h, const void *data, size_t len) {
 }
 
 void cg_hash128_update(cg_hash128 *h, const void *data, size_t len) {
-#ifdef CP_HAVE_ISAL
   h->a = crc64_ecma_refl(h->a, data, len);
   h->b = crc64_iso_refl(h->b, data, len);
-#else
-  cg_hash128_update_portable(h, data, len);
-#endif
 }

@@ -29,7 +29,8 @@ struct IngestCommand: ParsableCommand {
         1   nothing was changed: bad arguments, configuration or database
         2   finished, but some input files could not be read (they are retried next run)
         75  another run holds the database (use --wait SECONDS to wait for it)
-      """)
+      """,
+    version: BuildInfo.versionText(command: "ingest"))
 
   @OptionGroup var common: CommonOptions
 

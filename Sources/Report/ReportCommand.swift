@@ -26,7 +26,8 @@ struct ReportCommand: ParsableCommand {
         0   success
         1   nothing was written: bad arguments, configuration, database or output folder
         75  another run holds the database (use --wait SECONDS to wait for it)
-      """)
+      """,
+    version: BuildInfo.versionText(command: "report"))
 
   @OptionGroup var common: CommonOptions
 

@@ -17,6 +17,17 @@ import Testing
     }
   }
 
+  /// `--version` names the project, the SQLite library and the gzip decoder. The build uses
+  /// ISA-L (a required system package), never a silent fallback to zlib.
+  @Test(arguments: ["ingest", "aggregate", "report"])
+  func versionNamesSQLiteAndTheGzipDecoder(stage: String) throws {
+    let result = try Executables.stage(stage, ["--version"])
+    #expect(result.status == 0)
+    #expect(
+      result.stdout == "\(stage) (ClickPipeline) \(BuildInfo.version), SQLite \(BuildInfo.sqliteVersion), gzip isa-l \(BuildInfo.gzipBackend.dropFirst("isa-l ".count))\n")
+    #expect(BuildInfo.gzipBackend.hasPrefix("isa-l 2."))
+  }
+
   @Test func aCleanRunPrintsNothingWhenNotOnATerminal() throws {
     let dir = try TemporaryDirectory()
     let log = try dir.writeGzip("logs/a.ndjson.gz", lines: [CommandLineTests.view, "not json"])
