@@ -51,6 +51,29 @@ import Testing
     #expect(actual == expected)
   }
 
+  /// The sample's catalog and configuration as Excel ("CSV UTF-8") and Windows editors save
+  /// them, with a byte-order mark and CRLF line ends: the same `daily_metrics` as with LF.
+  @Test func catalogAndConfigurationWithBOMAndCRLFGiveTheSameMetrics() throws {
+    let dir = try TemporaryDirectory()
+    for name in ["products.csv", "clickpipeline.toml"] {
+      let text = try String(contentsOfFile: SampleDataTests.sample + "/" + name, encoding: .utf8)
+      let windows = "\u{FEFF}" + text.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\r\n")
+      _ = try dir.write("conf/" + name, windows)
+    }
+    let db = dir.file("crlf.sqlite")
+    let config = ["--config", dir.file("conf/clickpipeline.toml")]
+    let ingest = try Executables.stage("ingest", ["--db", db] + config + [SampleDataTests.sample + "/logs"])
+    #expect(ingest.status == 0, "\(ingest.stderr)")
+    let aggregate = try Executables.stage("aggregate", ["--db", db] + config)
+    #expect(aggregate.status == 0, "\(aggregate.stderr)")
+    let actual = try TestDatabase(db).dailyMetrics()
+    #expect(actual == (try SampleDataTests.expectedDailyMetrics()))
+    let report = try Executables.stage("report", ["--db", db, "--out", dir.file("out")] + config)
+    #expect(report.status == 0, "\(report.stderr)")
+    let summary = try String(contentsOfFile: dir.file("out/summary.md"), encoding: .utf8)
+    #expect(summary.contains("Data Pipelines"), "catalog titles should reach the report")
+  }
+
   @Test func filesRejectsAndRunsAreRecorded() throws {
     let dir = try TemporaryDirectory()
     let (path, _) = try SampleDataTests.runSample(dir)

@@ -5,13 +5,20 @@
 /// rules.revenueCents(amount: ExactDecimal("19.99")!, currency: "EUR")   // 2159 (21.5892)
 /// rules.commissionCents(revenueCents: 2159, platform: "amazon", store: "", productID: "p1")  // 86
 /// ```
+///
+/// Stores and categories are matched by their bytes, as `daily_metrics` groups them: a store id
+/// in NFD does not take the rate of the same-looking id in NFC.
 public struct MoneyRules: Sendable {
   public let configuration: PipelineConfiguration
   public let catalog: ProductCatalog
+  private let brandStoreRates: [[UInt8]: ExactDecimal]
+  private let categoryRates: [[UInt8]: ExactDecimal]
 
   public init(configuration: PipelineConfiguration, catalog: ProductCatalog) {
     self.configuration = configuration
     self.catalog = catalog
+    brandStoreRates = Dictionary(configuration.brandStoreRates.map { (Array($0.key.utf8), $0.value) }) { a, _ in a }
+    categoryRates = Dictionary(configuration.amazonCategoryRates.map { (Array($0.key.utf8), $0.value) }) { a, _ in a }
   }
 
   /// `round_half_even(amount × usd_per_unit × 100)`; `nil` if the currency has no FX rate or
@@ -24,10 +31,10 @@ public struct MoneyRules: Sendable {
   /// The first matching rate: the brand store's own, the Amazon category's, the platform default.
   public func rate(platform: String, store: String, productID: String) -> ExactDecimal {
     if platform == "brand_store" {
-      return configuration.brandStoreRates[store] ?? configuration.brandStoreRate
+      return brandStoreRates[Array(store.utf8)] ?? configuration.brandStoreRate
     }
     if let category = catalog.product(platform: platform, store: store, productID: productID)?.category,
-      let rate = configuration.amazonCategoryRates[category]
+      let rate = categoryRates[Array(category.utf8)]
     {
       return rate
     }

@@ -113,33 +113,21 @@ public struct PipelineConfiguration: Sendable, Equatable {
   }
 
   /// The file's text: at most ``maxFileBytes``, valid UTF-8.
+  /// The file's text: a UTF-8 byte-order mark is skipped; LF and CRLF lines are both TOML.
   static func readText(_ path: String) throws(ConfigurationError) -> String {
     func failure(_ message: String, line: Int? = nil) -> ConfigurationError {
       ConfigurationError(path: path, line: line, key: nil, message: message)
     }
-    func systemError(_ code: Int32) -> ConfigurationError {
-      failure("cannot read configuration file: " + String(cString: strerror(code)))
+    let file: TextFile
+    switch TextFile.load(path: path, limit: maxFileBytes) {
+    case .success(let loaded): file = loaded
+    case .failure(.tooLarge): throw failure("configuration file is larger than 1 MiB")
+    case .failure(let error): throw failure("cannot read configuration file: \(error)")
     }
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw systemError(errno) }
-    defer { close(fd) }
-    var bytes: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 65_536)
-    while true {
-      let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-      if count < 0 {
-        let code = errno
-        if code == EINTR { continue }
-        throw systemError(code)
-      }
-      if count == 0 { break }
-      bytes.append(contentsOf: buffer[0..<count])
-      guard bytes.count <= maxFileBytes else { throw failure("configuration file is larger than 1 MiB") }
+    switch file.text {
+    case .success(let text): return text
+    case .failure(let bad): throw failure("configuration file is not valid UTF-8 text", line: bad.line)
     }
-    if let text = String(validating: bytes, as: UTF8.self) { return text }
-    let lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
-    let bad = lines.firstIndex { String(validating: $0, as: UTF8.self) == nil } ?? 0
-    throw failure("configuration file is not valid UTF-8 text", line: bad + 1)
   }
 }
 
