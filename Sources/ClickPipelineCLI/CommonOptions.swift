@@ -40,7 +40,7 @@ public struct CommonOptions: ParsableArguments {
 
   public func validate() throws {
     if quiet && verbose > 0 { throw ValidationError("--quiet and --verbose cannot be used together.") }
-    if wait < 0 { throw ValidationError("--wait must be zero or more seconds, got \(wait).") }
+    if !wait.isFinite || wait < 0 { throw ValidationError("--wait must be zero or more seconds, got \(wait).") }
   }
 
   /// Whether a person is watching standard error (progress and summaries are shown only then).

@@ -80,26 +80,26 @@ extension FaultTests {
       Contender(stage: "report", extra: ["--out", "OUT"]),
     ]
 
-    /// While the holder runs, each stage exits at once with 75 and names the holder (pid, host,
-    /// start time), and changes nothing.
-    @Test func secondRunExitsPromptlyWith75NamingTheHolder() throws {
+    /// While the holder runs, each stage exits with 75 (without --wait it does not wait) and
+    /// names the holder (pid, host, start time), and changes nothing.
+    @Test func secondRunExitsWith75NamingTheHolder() throws {
       let dir = try TemporaryDirectory()
       let input = try dir.writeGzip("logs/a.ndjson.gz", lines: Self.holderLines.map { $0.replacingOccurrences(of: "holder-", with: "a-") })
       let db = dir.file("db.sqlite")
       #expect(try Stage.run("ingest", ["--db", db, input]).exitStatus == 0)
       let before = try DatabaseDump(db)
 
+      let holderStartsAfter = time(nil)
       let holder = try Holder(db: db, dir: dir)
-      let now = Int(Date().timeIntervalSince1970)
+      let holderStartedBefore = time(nil)
       for contender in Self.contenders {
         let arguments = ["--db", db] + contender.extra.map { $0 == "INPUT" ? input : $0 == "OUT" ? dir.file("out") : $0 }
         let second = try Stage.run(contender.stage, arguments)
         #expect(second.termination == .exited(75), "\(contender.testDescription): \(second.termination) \(second.stderr)")
-        #expect(second.seconds < 2, "\(contender.testDescription) took \(second.seconds) s to give up")
         #expect(second.stderr.contains("pid \(holder.child.pid)"), "\(contender.testDescription) does not name the holder's pid: \(second.stderr)")
         #expect(second.stderr.contains("host \(Self.hostName())"), "no host in: \(second.stderr)")
         let started = Self.startTime(in: second.stderr)
-        #expect(started.map { abs($0 - now) < 120 } == true, "no plausible start time in: \(second.stderr)")
+        #expect(started.map { $0 >= holderStartsAfter && $0 <= holderStartedBefore } == true, "not the holder's start time in: \(second.stderr)")
         #expect(second.stderr.contains("--wait"), "the message should say how to wait: \(second.stderr)")
       }
       #expect(!FileManager.default.fileExists(atPath: dir.file("out/summary.md")))
@@ -123,28 +123,29 @@ extension FaultTests {
       for (stage, arguments) in [("ingest", [input]), ("aggregate", [])] {
         let r = try Stage.run(stage, ["--db", db] + arguments)
         #expect(r.termination == .exited(75), "\(stage): \(r.termination) \(r.stderr)")
-        #expect(r.seconds < 2)
         #expect(r.stderr.contains("in use by another run"), "\(r.stderr)")
       }
       #expect(flock(fd, LOCK_UN) == 0)
       #expect(try Stage.run("ingest", ["--db", db, input]).exitStatus == 0)
     }
 
-    /// `--wait 5`: the second run waits for the holder, then does its work.
+    /// `--wait 600`: the second run says it waits for the holder, then does its work once the
+    /// holder is done.
     @Test(arguments: ["ingest", "aggregate"])
     func waitOptionWaitsThenSucceeds(stage: String) throws {
       let dir = try TemporaryDirectory()
       let db = dir.file("db.sqlite")
       let input = try dir.writeGzip("logs/b.ndjson.gz", lines: Self.holderLines.map { $0.replacingOccurrences(of: "holder-", with: "b-") })
       let holder = try Holder(db: db, dir: dir)
-      let waiting = try Stage.start(stage, ["--db", db, "--wait", "5"] + (stage == "ingest" ? [input] : []))
-      usleep(800_000)
-      #expect(waiting.isRunning, "the second \(stage) should still be waiting for the lock")
+      let waiting = try Stage.start(stage, ["--db", db, "--wait", "600", "-v"] + (stage == "ingest" ? [input] : []))
+      // It says so once it has found the lock taken: only then is the holder let go.
+      while waiting.isRunning && !waiting.stderrSoFar.contains("waiting up to 600 s for the database") { usleep(2_000) }
+      #expect(waiting.isRunning, "the second \(stage) should be waiting for the lock: \(waiting.stderrSoFar)")
+      #expect(waiting.stderrSoFar.contains("held by ingest, pid \(holder.child.pid),"), "\(waiting.stderrSoFar)")
       let first = holder.finish(with: Self.holderLines)
       #expect(first.termination == .exited(0), "holder: \(first.stderr)")
       let second = waiting.wait(timeout: 60)
-      #expect(second.termination == .exited(0), "\(stage) --wait 5: \(second.termination) \(second.stderr)")
-      #expect(second.seconds >= 0.8 && second.seconds < 5, "waited \(second.seconds) s")
+      #expect(second.termination == .exited(0), "\(stage) --wait 600: \(second.termination) \(second.stderr)")
       let t = try TestDatabase(db)
       #expect(try t.int("SELECT count(*) FROM runs WHERE command = '\(stage)' AND exit_status = 0") == (stage == "ingest" ? 2 : 1))
       if stage == "ingest" {
@@ -154,14 +155,14 @@ extension FaultTests {
       }
     }
 
-    /// `--wait 1` against a holder that does not finish: 75 after about a second.
+    /// `--wait 1` against a holder that does not finish: 75, saying how long it waited.
     @Test func waitGivesUpAfterItsTime() throws {
       let dir = try TemporaryDirectory()
       let db = dir.file("db.sqlite")
       let holder = try Holder(db: db, dir: dir)
       let r = try Stage.run("aggregate", ["--db", db, "--wait", "1"])
       #expect(r.termination == .exited(75), "\(r.stderr)")
-      #expect(r.seconds >= 0.9 && r.seconds < 3, "gave up after \(r.seconds) s")
+      #expect(r.stderr.contains("; waited 1 s"), "\(r.stderr)")
       #expect(r.stderr.contains("pid \(holder.child.pid)"))
       #expect(holder.finish(with: Self.holderLines).termination == .exited(0))
     }
@@ -185,7 +186,6 @@ extension FaultTests {
       let next = try dir.writeGzip("logs/next.ndjson.gz", lines: Self.holderLines.map { $0.replacingOccurrences(of: "holder-", with: "n-") })
       let r = try Stage.run("ingest", ["--db", db, next])
       #expect(r.termination == .exited(0), "\(r.stderr)")
-      #expect(r.seconds < 2)
       let t = try TestDatabase(db)
       #expect(try t.rows("SELECT path FROM files ORDER BY file_id").map(\.[0]) == [first, next])
       #expect(try t.int("SELECT count(*) FROM views WHERE event_id LIKE 'holder-%'") == 0)

@@ -163,6 +163,11 @@ final class ChildProcess: @unchecked Sendable {
 
   func signal(_ sig: Int32) { kill(pid, sig) }
 
+  /// What the child has written to standard error so far.
+  var stderrSoFar: String {
+    String(decoding: (try? Data(contentsOf: URL(fileURLWithPath: errPath))) ?? Data(), as: UTF8.self)
+  }
+
   /// Set when ``wait(timeout:)`` had to kill the child.
   private(set) var timedOut = false
 
@@ -291,19 +296,6 @@ func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
 
 /// Reads a child's progress in /proc.
 enum ProcProbe {
-  private static let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
-
-  /// CPU time (user + system, all threads) the running process `pid` has used so far.
-  static func cpuSeconds(pid: pid_t) -> Double? {
-    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-      let close = stat.lastIndex(of: ")")
-    else { return nil }
-    // Fields after "(comm)": state is field 3; utime and stime are fields 14 and 15.
-    let fields = stat[stat.index(after: close)...].split(separator: " ")
-    guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
-    return (user + system) / ticksPerSecond
-  }
-
   /// The children, grandchildren… of `pid` (through wrappers such as /usr/bin/time or setpriv).
   static func descendants(of pid: pid_t) -> [pid_t] {
     var result: [pid_t] = []

@@ -157,9 +157,9 @@ import Testing
 }
 
 @Suite struct RebuildRangeTests {
-  /// One event in year 9000 must not make a rebuild walk three million empty days.
-  @Test(.timeLimit(.minutes(1)))
-  func farFutureTimestampCostsOneDayNotMillions() throws {
+  /// One event in year 9000 must not make a rebuild walk three million empty days: the run
+  /// visits the three days that have data, and says so.
+  @Test func farFutureTimestampCostsOneDayNotMillions() throws {
     let dir = try TemporaryDirectory()
     let db = dir.file("db.sqlite")
     let logs = try dir.writeGzip(
@@ -169,13 +169,15 @@ import Testing
         ReprocessingTests.view("v2", "9000-01-01T00:00:00Z"),
         ReprocessingTests.order("o1", "2026-11-03T10:00:00Z", amount: "1.00"),
       ])
-    let started = Date()
     try runPipeline(db: db, inputs: [logs])
-    #expect(Date().timeIntervalSince(started) < 20)
     #expect(
       try TestDatabase(db).rows("SELECT DISTINCT day FROM daily_metrics ORDER BY day").map { $0[0] } == [
         "2026-11-01", "2026-11-03", "9000-01-01",
       ])
+    let rebuild = try Stage.run("aggregate", ["--db", db, "--rebuild"])
+    #expect(rebuild.exitStatus == 0, "\(rebuild.stderr)")
+    let messages = try TestDatabase(db).rows("SELECT message FROM runs WHERE command = 'aggregate' ORDER BY run_id").map { $0[0] }
+    #expect(messages.map { $0.prefix(while: { $0 != "," }) } == ["full rebuild: 3 day(s) recomputed", "full rebuild: 3 day(s) recomputed"])
   }
 }
 

@@ -56,7 +56,7 @@ public struct AggregateRunner {
     let startedAt = Clock.isoNow()
     let configuration = options.configuration
     let catalog = try ProductCatalog.load(path: configuration.catalogPath)
-    let lock = try RunLock(databasePath: options.databasePath, command: "aggregate", wait: options.lockWait)
+    let lock = try RunLock(databasePath: options.databasePath, command: "aggregate", wait: options.lockWait) { [logger] in logger.info("\($0)") }
     defer { withExtendedLifetime(lock) {} }
     let db = try Schema.open(path: options.databasePath)
     let fingerprint = configuration.fingerprint + "\ncatalog-categories=" + catalog.categoryDigest
@@ -92,6 +92,7 @@ public struct AggregateRunner {
       for day in days {
         let (bytes, rows) = try spool.rows(of: day)
         try writer.replace(dayText: calendar.text(ofDay: day), rows: bytes)
+        StopPoint.reached(.aggregateDayWritten)
         result.rowsWritten += rows
       }
       result.daysRecomputed = days.count
@@ -116,6 +117,7 @@ public struct AggregateRunner {
           .text(ProcessInfo.processInfo.hostName), .int(Int64(ProcessInfo.processInfo.processIdentifier)),
           .text(message),
         ])
+      StopPoint.reached(.aggregateBeforeCommit)
       try db.execute("COMMIT")
       logger.info("\(message)")
     } catch {

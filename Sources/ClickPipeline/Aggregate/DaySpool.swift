@@ -117,6 +117,7 @@ final class DaySpool: @unchecked Sendable {
           entries[days[index]] = entry
           return entries.count
         }
+        StopPoint.reached(.aggregateDayComputed)
         progress?(done)
       }
     } catch {

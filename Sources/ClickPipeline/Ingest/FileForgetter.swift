@@ -25,7 +25,7 @@ public struct FileForgetter {
 
   /// Forgets every ingested file whose path or content hash is in `selectors`.
   public func forget(_ selectors: [String], commandLine: String = "") throws(PipelineError) -> Result {
-    let lock = try RunLock(databasePath: databasePath, command: "ingest --forget", wait: lockWait)
+    let lock = try RunLock(databasePath: databasePath, command: "ingest --forget", wait: lockWait) { [logger] in logger.info("\($0)") }
     defer { withExtendedLifetime(lock) {} }
     let db = try Schema.open(path: databasePath)
     var result = Result()

@@ -69,7 +69,7 @@ public struct IngestRunner {
     let startedAt = Clock.isoNow()
     let (files, warnings) = try InputDiscovery.files(for: options.inputPaths)
     for warning in warnings { logger.warning("\(warning)") }
-    let lock = try RunLock(databasePath: options.databasePath, command: "ingest", wait: options.lockWait)
+    let lock = try RunLock(databasePath: options.databasePath, command: "ingest", wait: options.lockWait) { [logger] in logger.info("\($0)") }
     defer { withExtendedLifetime(lock) {} }
     let db = try Schema.open(path: options.databasePath, cacheMiB: IngestRunner.cacheMiB(databasePath: options.databasePath))
     // A file that passes verification but then fails while it is staged (an I/O error, or it
@@ -112,6 +112,7 @@ public struct IngestRunner {
     let sizes = files.map { (try? FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int) ?? 0 }
     let totalBytes = sizes.reduce(0, +)
     try db.execute("BEGIN IMMEDIATE")
+    StopPoint.reached(.ingestStarted)
     var knownContent = Set(
       try db.rows("SELECT content_hash FROM files WHERE status = 'ingested'").map(\.[0].textValue))
     let readable = files.filter { failedLate[$0] == nil }
@@ -184,6 +185,7 @@ public struct IngestRunner {
           if try store.write(chunk.events[i]) { kept += 1 } else { duplicates += 1 }
         }
         for reject in chunk.rejects { try store.reject(reject, runID: runID, path: path) }
+        StopPoint.reached(.ingestChunkStaged)
       }
       let summary: ParsedFileSummary
       switch outcome {
@@ -209,6 +211,7 @@ public struct IngestRunner {
         .text("ingested"), .text(summary.format.rawValue), .text(""), .int(Int64(summary.lines)),
         .int(Int64(kept)), .int(Int64(summary.rejected)), .int(Int64(duplicates)), .text(Clock.isoNow()),
       ])
+      StopPoint.reached(.ingestFileStaged)
       result.filesIngested += 1
       result.linesRead += summary.lines
       result.eventsKept += kept
@@ -223,6 +226,7 @@ public struct IngestRunner {
         ])
     }
     try store.finish()
+    StopPoint.reached(.ingestKeysWritten)
     try db.run(
       """
       INSERT INTO runs(run_id, command, arguments, started_at, ended_at, exit_status, host, pid,
@@ -237,6 +241,7 @@ public struct IngestRunner {
         .int(Int64(result.eventsKept)), .int(Int64(result.rejected)), .int(Int64(result.duplicates)),
         .text(result.failures.joined(separator: "\n")),
       ])
+    StopPoint.reached(.ingestBeforeCommit)
     try db.execute("COMMIT")
     return result
   }

@@ -50,7 +50,7 @@ public struct ReportRunner {
       }
     }
     let catalog = try ProductCatalog.load(path: options.configuration.catalogPath)
-    let lock = try RunLock(databasePath: options.databasePath, command: "report", wait: options.lockWait)
+    let lock = try RunLock(databasePath: options.databasePath, command: "report", wait: options.lockWait) { [logger] in logger.info("\($0)") }
     defer { withExtendedLifetime(lock) {} }
     let db = try Schema.open(path: options.databasePath)
     var result = ReportResult()
@@ -104,7 +104,9 @@ public struct ReportRunner {
       outputs.append(("summary.md", summary))
       outputs.append(("creator_earnings.csv", csv))
       result.statements = names.count
+      StopPoint.reached(.reportBeforePublish)
       try statements.staging.commit(replacing: options.creator == nil)
+      StopPoint.reached(.reportStatementsPublished)
       try write(outputs)
       result.files = outputs.map(\.0) + names.map { "creators/" + $0 }
     } catch let error as PipelineError {

@@ -21,6 +21,7 @@ final class StagingDirectory: Sendable {
 
   func write(_ name: String, _ text: String) throws {
     try StagingDirectory.writeFile(temporaryPath + "/" + name, text)
+    StopPoint.reached(.reportFileStaged)
   }
 
   /// Plain POSIX write (Foundation's `Data.write` costs a sync per file: 45k statements took 25 s).

@@ -8,29 +8,57 @@
 ///
 /// The kernel drops the lock when the process dies, so a crashed or killed run never blocks
 /// the next one. The file holds the holder's pid, host and start time for the error message.
+///
+/// The lock belongs to the database's real file, not to the path it was named by: the path is
+/// resolved (symbolic links, `..`) before `.lock` is appended, so `alias.sqlite -> db.sqlite`
+/// and `db.sqlite` take the same lock. The lock file is opened without following a symbolic
+/// link and must be a regular file with one link, so a planted link cannot make a run
+/// truncate another file.
 public final class RunLock {
   private let fd: Int32
   public let path: String
 
-  /// Takes the lock, waiting up to `wait` seconds (0: fail at once with exit status 75).
-  public init(databasePath: String, command: String, wait: Double = 0) throws(PipelineError) {
-    path = databasePath + ".lock"
-    let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+  /// Takes the lock, waiting up to `wait` seconds (0: fail at once with exit status 75);
+  /// `waiting` hears, once, that the run is waiting and for whom.
+  public init(
+    databasePath: String, command: String, wait: Double = 0, waiting: ((String) -> Void)? = nil
+  ) throws(PipelineError) {
+    path = RunLock.realPath(of: databasePath) + ".lock"
+    let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0o644)
     guard fd >= 0 else {
+      let code = errno
       let folder = databasePath.contains("/") ? String(databasePath[..<(databasePath.lastIndex(of: "/") ?? databasePath.endIndex)]) : "."
-      if errno == ENOENT {
+      if code == ENOENT {
         throw PipelineError.unusableDatabase(
           path: databasePath, reason: "its folder \(folder.isEmpty ? "/" : folder) does not exist; create it first")
       }
+      if code == ELOOP {
+        throw PipelineError.unusableDatabase(
+          path: databasePath, reason: "the lock file \(path) is a symbolic link; remove it (runs never create one)")
+      }
       throw PipelineError.unusableDatabase(
-        path: databasePath, reason: "cannot create lock file \(path): \(String(cString: strerror(errno)))")
+        path: databasePath, reason: "cannot create lock file \(path): \(String(cString: strerror(code)))")
+    }
+    var st = stat()
+    guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_nlink == 1 else {
+      close(fd)
+      throw PipelineError.unusableDatabase(
+        path: databasePath,
+        reason: "the lock file \(path) is not a plain file of its own (a directory, device or hard link); remove it")
     }
     let deadline = RunLock.now() + max(0, wait)
+    var announced = false
     while flock(fd, LOCK_EX | LOCK_NB) != 0 {
       guard errno == EWOULDBLOCK || errno == EINTR, RunLock.now() < deadline else {
         let holder = RunLock.readHolder(fd)
         close(fd)
-        throw PipelineError.locked(path: databasePath, holder: holder.isEmpty ? "holder unknown" : holder)
+        throw PipelineError.locked(
+          path: databasePath, holder: (holder.isEmpty ? "holder unknown" : holder) + (wait > 0 ? "; waited \(RunLock.seconds(wait)) s" : ""))
+      }
+      if !announced, let waiting {
+        announced = true
+        let holder = RunLock.readHolder(fd)
+        waiting("waiting up to \(RunLock.seconds(wait)) s for the database, \(holder.isEmpty ? "held by another run" : holder)")
       }
       usleep(50_000)
     }
@@ -41,6 +69,26 @@ public final class RunLock {
     let info = "\(command), pid \(getpid()), host \(hostName), started \(Clock.isoNow())"
     ftruncate(fd, 0)
     _ = info.withCString { pwrite(fd, $0, strlen($0), 0) }
+  }
+
+  /// The absolute path of the database's real file: the file resolved if it exists, else its
+  /// folder resolved and the name appended (a new database).
+  static func realPath(of path: String) -> String {
+    if let resolved = realpath(path, nil) {
+      defer { free(resolved) }
+      return String(cString: resolved)
+    }
+    let slash = path.lastIndex(of: "/")
+    let folder = slash.map { path[..<$0].isEmpty ? "/" : String(path[..<$0]) } ?? "."
+    let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+    guard let resolved = realpath(folder, nil) else { return path }
+    defer { free(resolved) }
+    let base = String(cString: resolved)
+    return (base == "/" ? "" : base) + "/" + name
+  }
+
+  private static func seconds(_ value: Double) -> String {
+    value == value.rounded() ? String(Int(value)) : String(value)
   }
 
   deinit {
