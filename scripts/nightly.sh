@@ -10,16 +10,23 @@
 # file that could be read. Quiet on a clean run unless standard error is a terminal.
 set -uo pipefail
 
-usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; }
+# The value of option $1, which must be there and not be another option.
+value() {
+  if [ $# -lt 2 ] || [ -z "$2" ] || [ "${2#-}" != "$2" ]; then
+    echo "nightly.sh: $1 needs a value (see --help)" >&2
+    exit 1
+  fi
+}
 
 db="" out="" config="" wait="" quiet=""
 paths=()
 while [ $# -gt 0 ]; do
   case "$1" in
-    --db) db="$2"; shift 2 ;;
-    --out) out="$2"; shift 2 ;;
-    --config) config="$2"; shift 2 ;;
-    --wait) wait="$2"; shift 2 ;;
+    --db) value "$@"; db="$2"; shift 2 ;;
+    --out) value "$@"; out="$2"; shift 2 ;;
+    --config) value "$@"; config="$2"; shift 2 ;;
+    --wait) value "$@"; wait="$2"; shift 2 ;;
     --quiet|-q) quiet="--quiet"; shift ;;
     -h|--help) usage; exit 0 ;;
     --) shift; paths+=("$@"); break ;;

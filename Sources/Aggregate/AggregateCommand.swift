@@ -24,10 +24,13 @@ struct AggregateCommand: ParsableCommand {
         0   success
         1   nothing was changed: bad arguments, configuration or database
         75  another run holds the database (use --wait SECONDS to wait for it)
+        130, 143  interrupted by SIGINT or SIGTERM; nothing of the run was kept
       """,
     version: BuildInfo.versionText(command: "aggregate"))
 
   @OptionGroup var common: CommonOptions
+
+  static func main() { mainWithContractExitStatus() }
 
   @Flag(help: "Recompute every day from the staged events (after a configuration change, say).")
   var rebuild = false

@@ -10,7 +10,7 @@ public enum LogFormat: String, ExpressibleByArgument, CaseIterable, Sendable {
 
 /// The options every stage shares: database, configuration, locking and output verbosity.
 public struct CommonOptions: ParsableArguments {
-  @Option(name: .long, help: ArgumentHelp("The SQLite database file (created if missing).", valueName: "file"))
+  @Option(name: .long, help: ArgumentHelp("The SQLite database file (ingest creates it if missing; aggregate and report need it to exist).", valueName: "file"))
   public var db: String
 
   @Option(
@@ -66,7 +66,26 @@ public struct CommonOptions: ParsableArguments {
 }
 
 /// Runs a stage body and turns its errors into a message and the contract's exit status.
+///
+/// SIGINT and SIGTERM end the run with one line on standard error and the shell's status for
+/// the signal (130, 143): the run's transaction is not committed, so nothing of it is kept
+/// (SQLite rolls the journal back at the next open).
 public func runStage(logger: Logger, _ body: () throws -> Int32) -> Never {
+  _ = (interruptedBySIGINT.count, interruptedBySIGTERM.count)  // initialised before any signal
+  // A parent may have blocked them (the mask is inherited across exec): unblock them here,
+  // before any thread starts, so that every thread inherits the unblocked mask.
+  var unblock = sigset_t()
+  sigemptyset(&unblock)
+  sigaddset(&unblock, SIGINT)
+  sigaddset(&unblock, SIGTERM)
+  pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
+  for sig in [SIGINT, SIGTERM] {
+    signal(sig) { sig in
+      let text = sig == SIGINT ? interruptedBySIGINT : interruptedBySIGTERM
+      _ = text.withUnsafeBufferPointer { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+      _exit(128 + sig)
+    }
+  }
   do {
     exit(try body())
   } catch let error as PipelineError {
@@ -78,6 +97,9 @@ public func runStage(logger: Logger, _ body: () throws -> Int32) -> Never {
   }
 }
 
+private let interruptedBySIGINT = Array("interrupted (SIGINT); nothing of this run was kept\n".utf8)
+private let interruptedBySIGTERM = Array("interrupted (SIGTERM); nothing of this run was kept\n".utf8)
+
 /// Formats counts with thousands separators: 1234567 → "1,234,567".
 public func grouped(_ value: Int) -> String {
   let digits = String(value.magnitude)
@@ -87,4 +109,22 @@ public func grouped(_ value: Int) -> String {
     out.append(c)
   }
   return value < 0 ? "-" + out : out
+}
+
+extension ParsableCommand {
+  /// `main()` with the contract's exit statuses: a usage error (unknown option, bad value,
+  /// failed validation) prints the parser's message and usage and exits 1, not
+  /// swift-argument-parser's 64; `--help` and `--version` exit 0.
+  public static func mainWithContractExitStatus() -> Never {
+    do {
+      var command = try parseAsRoot()
+      try command.run()
+      Glibc.exit(0)
+    } catch {
+      let code = exitCode(for: error)
+      guard code != .success else { exit(withError: error) }
+      FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+      Glibc.exit(1)
+    }
+  }
 }

@@ -29,10 +29,13 @@ struct IngestCommand: ParsableCommand {
         1   nothing was changed: bad arguments, configuration or database
         2   finished, but some input files could not be read (they are retried next run)
         75  another run holds the database (use --wait SECONDS to wait for it)
+        130, 143  interrupted by SIGINT or SIGTERM; nothing of the run was kept
       """,
     version: BuildInfo.versionText(command: "ingest"))
 
   @OptionGroup var common: CommonOptions
+
+  static func main() { mainWithContractExitStatus() }
 
   @Option(help: ArgumentHelp("Files parsed in parallel (default: the number of cores).", valueName: "n"))
   var workers: Int?

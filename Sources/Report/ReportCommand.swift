@@ -26,10 +26,13 @@ struct ReportCommand: ParsableCommand {
         0   success
         1   nothing was written: bad arguments, configuration, database or output folder
         75  another run holds the database (use --wait SECONDS to wait for it)
+        130, 143  interrupted by SIGINT or SIGTERM; nothing of the run was kept
       """,
     version: BuildInfo.versionText(command: "report"))
 
   @OptionGroup var common: CommonOptions
+
+  static func main() { mainWithContractExitStatus() }
 
   @Option(help: ArgumentHelp("Folder for summary.md, creators/ and creator_earnings.csv (created if missing).", valueName: "dir"))
   var out: String

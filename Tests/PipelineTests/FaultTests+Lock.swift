@@ -116,6 +116,8 @@ extension FaultTests {
       let dir = try TemporaryDirectory()
       let db = dir.file("db.sqlite")
       let input = try dir.writeGzip("a.ndjson.gz", lines: Self.holderLines)
+      let first = try dir.writeGzip("first.ndjson.gz", lines: [Self.holderLines[0].replacingOccurrences(of: "holder-", with: "first-")])
+      #expect(try Stage.run("ingest", ["--db", db, first]).exitStatus == 0)
       let fd = open(db + ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
       #expect(fd >= 0)
       defer { close(fd) }

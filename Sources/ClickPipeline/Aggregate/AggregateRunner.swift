@@ -56,6 +56,7 @@ public struct AggregateRunner {
     let startedAt = Clock.isoNow()
     let configuration = options.configuration
     let catalog = try ProductCatalog.load(path: configuration.catalogPath)
+    try Schema.requireExisting(path: options.databasePath)
     let lock = try RunLock(databasePath: options.databasePath, command: "aggregate", wait: options.lockWait) { [logger] in logger.info("\($0)") }
     defer { withExtendedLifetime(lock) {} }
     let db = try Schema.open(path: options.databasePath)
@@ -102,11 +103,15 @@ public struct AggregateRunner {
         "INSERT INTO meta(key, value) VALUES ('aggregate_fingerprint', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         [.text(fingerprint)])
       result.runID = (try db.scalarInt("SELECT max(run_id) FROM runs") ?? 0) + 1
+      let leftOut = spool.leftOut.sorted()
+      for line in leftOut.prefix(10) { logger.warning("left out of daily_metrics: \(line)") }
+      if leftOut.count > 10 { logger.warning("left out of daily_metrics: \(leftOut.count - 10) more conversion(s)") }
       let message =
         (result.fullRebuild ? "full rebuild" : "incremental")
         + ": \(days.count) day(s) recomputed"
         + (result.passes > days.count ? " in \(result.passes) passes" : "")
         + ", \(result.rowsWritten) row(s) written"
+        + (leftOut.isEmpty ? "" : "; \(leftOut.count) conversion(s) left out: their sums would pass 2^63-1 cents (first: \(leftOut[0]))")
       try db.run(
         """
         INSERT INTO runs(run_id, command, arguments, started_at, ended_at, exit_status, host, pid, message)

@@ -29,6 +29,10 @@ final class DayComputer {
   private var pass = (index: 0, of: 1)
   /// Rows stored in an hour of views and clicks, for ``passes(day:trafficPerPass:)``.
   private let rowCounts: [Statement]
+  /// Conversions left out because their money does not fit in a 64-bit sum, one line each
+  /// (day, order, event, product); the runner reports them.
+  private(set) var leftOut: [String] = []
+  private var currentDay = 0
 
   init(db: SQLiteDatabase, calendar: DayCalendar, money: MoneyRules, attribution: Attribution) throws(DatabaseError) {
     self.db = db
@@ -81,6 +85,7 @@ final class DayComputer {
     let start = calendar.start(ofDay: day)
     let end = calendar.start(ofDay: day + 1)
     var written = 0
+    currentDay = day
     for index in 0..<max(1, passes) {
       pass = (index, max(1, passes))
       dimensions.removeAll()
@@ -225,6 +230,9 @@ final class DayComputer {
         let cents = money.revenueCents(amount: amount, currency: s.text(10))
       else {
         // A currency dropped from the FX table since ingest: the row cannot be priced.
+        if money.configuration.fxUSDPerUnit[s.text(10)] != nil {
+          leftOut.append("\(calendar.text(ofDay: currentDay)) order \(orderID) (event \(eventID)): its revenue does not fit in 64-bit cents")
+        }
         continue
       }
       let commission = money.commissionCents(
@@ -232,9 +240,12 @@ final class DayComputer {
       if refunded {
         let who = try attribution.attributionOfOrder(platform: platform, orderID: orderID) ?? .none
         guard let index = rowIndex(of: who, platform: platform, store: store, productID: productID) else { continue }
-        rows[index].refunds += 1
-        rows[index].refundedCents += cents
-        rows[index].reversedCommissionCents += commission
+        var row = rows[index]
+        guard row.add(refundedCents: cents, reversedCommissionCents: commission) else {
+          leftOut.append("\(calendar.text(ofDay: currentDay)) refund of order \(orderID) (event \(eventID)), product \(productID): its row's refunded sum would pass 2^63-1 cents")
+          continue
+        }
+        rows[index] = row
       } else {
         // Only the canonical copy of a retried order counts.
         guard let canonical = try attribution.canonicalOrder(platform: platform, orderID: orderID),
@@ -242,10 +253,12 @@ final class DayComputer {
           let who = try attribution.attributionOfOrder(platform: platform, orderID: orderID),
           let index = rowIndex(of: who, platform: platform, store: store, productID: productID)
         else { continue }
-        rows[index].orders += 1
-        rows[index].units += s.int(8)
-        rows[index].revenueCents += cents
-        rows[index].commissionCents += commission
+        var row = rows[index]
+        guard row.add(units: s.int(8), revenueCents: cents, commissionCents: commission) else {
+          leftOut.append("\(calendar.text(ofDay: currentDay)) order \(orderID) (event \(eventID)), product \(productID): its row's revenue sum would pass 2^63-1 cents")
+          continue
+        }
+        rows[index] = row
       }
     }
   }

@@ -36,6 +36,8 @@ final class DaySpool: @unchecked Sendable {
   private var nextDay = 0
   /// Passes over days so far (more than the days when some were computed in shares).
   private(set) var passes = 0
+  /// Conversions the days left out because their sums would overflow (``DayComputer/leftOut``).
+  private(set) var leftOut: Set<String> = []
   private var failure: PipelineError?
 
   init(_ setup: Setup) {
@@ -118,6 +120,7 @@ final class DaySpool: @unchecked Sendable {
           return entries.count
         }
         StopPoint.reached(.aggregateDayComputed)
+        if !computer.leftOut.isEmpty { lock.withLock { leftOut.formUnion(computer.leftOut) } }
         progress?(done)
       }
     } catch {

@@ -18,6 +18,27 @@ public struct MetricsRow: Sendable, Equatable {
 
   public var isZero: Bool { self == MetricsRow() }
 
+  /// Counts one ordered conversion; `false`, changing nothing, if a sum would overflow.
+  mutating func add(units: Int64, revenueCents: Int64, commissionCents: Int64) -> Bool {
+    let o = orders.addingReportingOverflow(1)
+    let u = self.units.addingReportingOverflow(units)
+    let r = self.revenueCents.addingReportingOverflow(revenueCents)
+    let c = self.commissionCents.addingReportingOverflow(commissionCents)
+    guard !(o.overflow || u.overflow || r.overflow || c.overflow) else { return false }
+    (orders, self.units, self.revenueCents, self.commissionCents) = (o.partialValue, u.partialValue, r.partialValue, c.partialValue)
+    return true
+  }
+
+  /// Counts one refund; `false`, changing nothing, if a sum would overflow.
+  mutating func add(refundedCents: Int64, reversedCommissionCents: Int64) -> Bool {
+    let n = refunds.addingReportingOverflow(1)
+    let r = self.refundedCents.addingReportingOverflow(refundedCents)
+    let c = self.reversedCommissionCents.addingReportingOverflow(reversedCommissionCents)
+    guard !(n.overflow || r.overflow || c.overflow) else { return false }
+    (refunds, self.refundedCents, self.reversedCommissionCents) = (n.partialValue, r.partialValue, c.partialValue)
+    return true
+  }
+
   /// The values in `daily_metrics` column order.
   public var values: [Int64] {
     [

@@ -67,8 +67,9 @@ public struct IngestRunner {
 
   public func run() throws(PipelineError) -> IngestResult {
     let startedAt = Clock.isoNow()
-    let (files, warnings) = try InputDiscovery.files(for: options.inputPaths)
-    for warning in warnings { logger.warning("\(warning)") }
+    let found = try InputDiscovery.files(for: options.inputPaths)
+    let files = found.files
+    for warning in found.warnings { logger.warning("\(warning)") }
     let lock = try RunLock(databasePath: options.databasePath, command: "ingest", wait: options.lockWait) { [logger] in logger.info("\($0)") }
     defer { withExtendedLifetime(lock) {} }
     let db = try Schema.open(path: options.databasePath, cacheMiB: IngestRunner.cacheMiB(databasePath: options.databasePath))
@@ -77,7 +78,7 @@ public struct IngestRunner {
     var failedLate: [String: InputError] = [:]
     while true {
       do {
-        return try attempt(db: db, files: files, failedLate: failedLate, startedAt: startedAt)
+        return try attempt(db: db, files: files, refused: found.refused, failedLate: failedLate, startedAt: startedAt)
       } catch let restart as RestartWithout {
         try? db.execute("ROLLBACK")
         logger.warning("\(restart.error.description); starting the run again without it")
@@ -106,7 +107,7 @@ public struct IngestRunner {
 
   /// One transaction over all files; throws ``RestartWithout`` if a verified file fails later.
   private func attempt(
-    db: SQLiteDatabase, files: [String], failedLate: [String: InputError], startedAt: String
+    db: SQLiteDatabase, files: [String], refused: [String], failedLate: [String: InputError], startedAt: String
   ) throws -> IngestResult {
     let started = Clock.monotonic()
     let sizes = files.map { (try? FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int) ?? 0 }
@@ -127,6 +128,11 @@ public struct IngestRunner {
     var fileID = (try db.scalarInt("SELECT max(file_id) FROM files") ?? 0) + 1
     var result = IngestResult()
     result.runID = runID
+    for message in refused {
+      result.filesFailed += 1
+      result.failures.append(message)
+      logger.error("\(message)")
+    }
     let recordFile = try db.prepare(
       """
       INSERT INTO files(file_id, run_id, path, content_hash, size, status, format, error, lines,

@@ -14,7 +14,7 @@ private func sysRead(_ fd: Int32, _ p: UnsafeMutableRawPointer, _ n: Int) -> Int
 /// and is retried by the next run).
 public struct InputError: Error, CustomStringConvertible, Equatable {
   public enum Kind: String, Sendable {
-    case notFound, permissionDenied, isDirectory, io, truncatedGzip, corruptGzip, trailingGarbage
+    case notFound, permissionDenied, isDirectory, io, truncatedGzip, corruptGzip, trailingGarbage, unsupportedCompression
   }
   public var kind: Kind
   public var path: String
@@ -172,16 +172,27 @@ public final class FileByteStream {
 
   // MARK: - Private
 
-  /// Reads until there are 2 bytes (or EOF) and looks for the gzip magic.
+  /// Other compressed formats, by their magic bytes: named as unsupported rather than read as
+  /// one long malformed line.
+  static let unsupportedFormats: [(name: String, magic: [UInt8])] = [
+    ("bzip2", Array("BZh".utf8)), ("xz", [0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00]),
+    ("zstd", [0x28, 0xB5, 0x2F, 0xFD]), ("zip", [0x50, 0x4B, 0x03, 0x04]), ("lz4", [0x04, 0x22, 0x4D, 0x18]),
+  ]
+
+  /// Reads until there are 6 bytes (or EOF) and looks for the gzip magic (and the magic of
+  /// compressed formats that are not supported).
   private func detect() throws(InputError) {
-    while inputLength < 2 && !sawEOF {
-      let n = try readRaw(into: inputBuffer + inputLength, count: min(readSize, inputCapacity - inputLength))
-      if n == 0 { sawEOF = true }
-      inputLength += n
-    }
+    try fill(upTo: 2)
     detected = true
     let bytes = inputBuffer.assumingMemoryBound(to: UInt8.self)
     isGzip = inputLength >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b
+    if !isGzip { try fill(upTo: 6) }
+    let head = UnsafeBufferPointer(start: bytes, count: inputLength)
+    if let format = Self.unsupportedFormats.first(where: { head.starts(with: $0.magic) }) {
+      throw InputError(
+        kind: .unsupportedCompression, path: path,
+        message: "unsupported compression: \(format.name); decompress it, or recompress it with gzip")
+    }
     guard isGzip else { return }
     guard let d = cg_gunzip_new_backend(backend) else {
       throw InputError(kind: .io, path: path, message: "cannot create the gzip decoder (out of memory or backend unavailable)")
@@ -189,6 +200,15 @@ public final class FileByteStream {
     decoder = d
     cg_gunzip_input(d, bytes, inputLength, sawEOF ? 1 : 0)
     inputLength = 0
+  }
+
+  /// Reads until the input buffer holds `count` bytes or the file ends.
+  private func fill(upTo count: Int) throws(InputError) {
+    while inputLength < min(count, inputCapacity) && !sawEOF {
+      let n = try readRaw(into: inputBuffer + inputLength, count: min(readSize, inputCapacity - inputLength))
+      if n == 0 { sawEOF = true }
+      inputLength += n
+    }
   }
 
   private func readPlain(_ out: UnsafeMutableRawPointer, _ count: Int) throws(InputError) -> Int {

@@ -50,6 +50,7 @@ public struct ReportRunner {
       }
     }
     let catalog = try ProductCatalog.load(path: options.configuration.catalogPath)
+    try Schema.requireExisting(path: options.databasePath)
     let lock = try RunLock(databasePath: options.databasePath, command: "report", wait: options.lockWait) { [logger] in logger.info("\($0)") }
     defer { withExtendedLifetime(lock) {} }
     let db = try Schema.open(path: options.databasePath)
@@ -62,6 +63,7 @@ public struct ReportRunner {
       let to = options.to ?? span?.1 ?? "0000-01-01"
       result.from = from
       result.to = to
+      try Self.checkSumsFit(db, from: from, to: to, databasePath: options.databasePath)
       let data = ReportData(db: db, from: from, to: to)
       // The summary is read and rendered on a third thread, from its own read connection (the
       // run lock keeps writers out, so both connections see the same data).
@@ -117,6 +119,21 @@ public struct ReportRunner {
       throw PipelineError.output(path: options.outputDirectory, reason: "\(error)")
     }
     return result
+  }
+
+  /// Every metric is non-negative, so when the period's grand totals fit in 64 bits, every
+  /// group's total does too. SQLite's `sum()` reports an overflow instead of wrapping; that is
+  /// turned into a message that says what to do, before anything is written.
+  static func checkSumsFit(_ db: SQLiteDatabase, from: String, to: String, databasePath: String) throws(PipelineError) {
+    let sums = MetricsRow.columnNames.map { "sum(\($0))" }.joined(separator: ", ")
+    do {
+      _ = try db.rows("SELECT \(sums) FROM daily_metrics WHERE day BETWEEN ? AND ?", [.text(from), .text(to)])
+    } catch {
+      guard error.message.contains("integer overflow") else { throw PipelineError(error, databasePath: databasePath) }
+      throw PipelineError.input(
+        path: "\(from) to \(to)",
+        reason: "the period's figures add up to more than 9,223,372,036,854,775,807 cents (the largest integer); report shorter periods with --from and --to — nothing was written")
+    }
   }
 
   /// Renders statements and the CSV's rows on its own thread, writing each statement into the
@@ -181,8 +198,17 @@ public struct ReportRunner {
     return cleaned + "-" + String(repeating: "0", count: 8 - hash.count) + hash
   }
 
+  ///
+  /// A text cell that a spreadsheet would run as a formula (it begins with `=`, `+`, `-`, `@`,
+  /// a tab or a carriage return) gets a leading `'`, as OWASP recommends for CSV injection:
+  /// finance opens this file in Excel. Only text cells pass through here; money columns are
+  /// written as plain integers and stay numbers.
   static func csvCell(_ text: String) -> String {
-    guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+    var text = text
+    if let first = text.utf8.first, [UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 0x09, 0x0D].contains(first) {
+      text = "'" + text
+    }
+    guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) else { return text }
     return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
   }
 }

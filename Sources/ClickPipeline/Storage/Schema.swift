@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 /// The database schema, its version, and the connection settings every stage uses.
 ///
 /// `meta.schema_version` records the version. A database from an older version is migrated
@@ -190,6 +196,20 @@ public enum Schema {
   /// Opens the database for a stage: sets the connection up and brings the schema to ``version``.
   /// `cacheMiB`: SQLite's page cache. Ingest passes more for a large database: each new event
   /// id is looked up in the event-key index, at random.
+  /// Refuses a `--db` that is not an existing database file, before anything is created
+  /// (`aggregate` and `report` never create one: a mistyped path must not look like an empty
+  /// database).
+  public static func requireExisting(path: String) throws(PipelineError) {
+    var st = stat()
+    guard stat(path, &st) == 0 else {
+      throw PipelineError.unusableDatabase(
+        path: path, reason: "no such database; check the --db path (ingest creates a new database)")
+    }
+    if (st.st_mode & S_IFMT) == S_IFDIR {
+      throw PipelineError.unusableDatabase(path: path, reason: "it is a directory; --db names the database file")
+    }
+  }
+
   public static func open(path: String, cacheMiB: Int = 64) throws(PipelineError) -> SQLiteDatabase {
     let db: SQLiteDatabase
     do {

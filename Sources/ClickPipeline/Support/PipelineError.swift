@@ -36,6 +36,9 @@ public enum PipelineError: Error, CustomStringConvertible {
       if primary == 13 {  // SQLITE_FULL
         return "database \(path): the disk is full (\(error.message)); free space and run again — nothing was changed"
       }
+      if primary == 26 {  // SQLITE_NOTADB
+        return "database \(path) is not a SQLite database (or is encrypted or damaged); check the --db path — nothing was changed"
+      }
       if primary == 8 || primary == 14 || primary == 3 {  // READONLY, CANTOPEN, PERM
         return "database \(path): cannot write (\(error.message)); check the file and folder permissions and free space — nothing was changed"
       }
