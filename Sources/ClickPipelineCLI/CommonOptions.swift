@@ -56,7 +56,10 @@ public struct CommonOptions: ParsableArguments {
     return logger
   }
 
-  public func loadConfiguration() throws -> PipelineConfiguration {
+  /// The configuration given with `--config`; `nil` without it (the run then uses the settings
+  /// the database remembers, or the defaults).
+  public func loadConfiguration() throws -> PipelineConfiguration? {
+    guard let config else { return nil }
     do {
       return try PipelineConfiguration.load(path: config)
     } catch {

@@ -224,8 +224,9 @@ import Testing
   @Test func fingerprintTracksAggregateSettingsOnly() throws {
     let base = try parse(Self.example, path: "/etc/cp/cp.toml")
     #expect(base.fingerprint == (try parse(Self.example, path: "/etc/cp/cp.toml")).fingerprint)
-    #expect(base.fingerprint.hasPrefix("clickpipeline-config-v1\ntimezone \"Asia/Jakarta\"\ncatalog \"/etc/cp/sample-data/products.csv\"\n"))
-    #expect(base.fingerprint.contains("\ncommission.amazon_categories \"books\" 0.045\n"))
+    #expect(base.fingerprint.hasPrefix("clickpipeline-config-v2\ntimezone \"Asia/Jakarta\"\nattribution.amazon_window_hours 24\n"))
+    #expect(base.fingerprint.contains("\ncommission.amazon_categories.\"books\" 0.045\n"))
+    #expect(!base.fingerprint.contains("catalog"), "the catalog's content counts, not its path")
     var reordered = base
     reordered.botPatterns = ["spider", "bot", "crawler", "bot"]
     reordered.payoutThresholdCents = 5
@@ -238,7 +239,31 @@ import Testing
     var fx = base
     fx.fxUSDPerUnit["EUR"] = decimal(109, 2)
     #expect(fx.fingerprint != base.fingerprint)
-    #expect(PipelineConfiguration.default.fingerprint.contains("\ncatalog none\n"))
+    var moved = base
+    moved.catalogPath = "/elsewhere/products.csv"
+    #expect(moved.fingerprint == base.fingerprint)
+  }
+
+  /// The settings stored in a database read back to the same configuration.
+  @Test func settingsRoundTripThroughTheirTOMLText() throws {
+    var base = try parse(Self.example, path: "/etc/cp/cp.toml")
+    base.catalogPath = nil
+    let again = try parse(base.tomlText, path: "stored")
+    #expect(again.settings == base.settings)
+    #expect(again == base || again.botPatterns.sorted() == base.botPatterns.sorted())
+  }
+
+  @Test func changesNameEveryKeyThatDiffers() throws {
+    let old = try parse(Self.example)
+    var new = old
+    new.amazonRate = decimal(5, 2)
+    new.amazonCategoryRates["books"] = nil
+    new.brandStoreRates["oak"] = decimal(12, 2)
+    #expect(
+      PipelineConfiguration.changes(from: old.settings, to: new.settings) == [
+        "commission.amazon 0.04 → 0.05", "commission.amazon_categories.\"books\" 0.045 → (unset)",
+        "commission.brand_stores.\"oak\" (unset) → 0.12",
+      ])
   }
 
   // MARK: TOML subset

@@ -4,7 +4,8 @@ import Logging
 /// Settings of one `aggregate` run.
 public struct AggregateOptions: Sendable {
   public var databasePath: String
-  public var configuration: PipelineConfiguration
+  /// The configuration given with `--config`; `nil`: the database's stored settings.
+  public var configuration: PipelineConfiguration?
   /// Recompute every day from the staged events, not only the days new events can change.
   public var rebuild = false
   public var lockWait: Double = 0
@@ -17,7 +18,7 @@ public struct AggregateOptions: Sendable {
   /// in one pass), so 1.5M keeps two workers inside 512 MiB.
   public var trafficPerPass = 1_500_000
 
-  public init(databasePath: String, configuration: PipelineConfiguration) {
+  public init(databasePath: String, configuration: PipelineConfiguration?) {
     self.databasePath = databasePath
     self.configuration = configuration
   }
@@ -54,15 +55,18 @@ public struct AggregateRunner {
 
   public func run() throws(PipelineError) -> AggregateResult {
     let startedAt = Clock.isoNow()
-    let configuration = options.configuration
-    let catalog = try ProductCatalog.load(path: configuration.catalogPath)
+    let given = try options.configuration.map { configuration throws(PipelineError) in try EffectiveSettings.given(configuration) }
     try Schema.requireExisting(path: options.databasePath)
     let lock = try RunLock(databasePath: options.databasePath, command: "aggregate", wait: options.lockWait) { [logger] in logger.info("\($0)") }
     defer { withExtendedLifetime(lock) {} }
     let db = try Schema.open(path: options.databasePath)
-    let fingerprint = configuration.fingerprint + "\ncatalog-categories=" + catalog.categoryDigest
     var result = AggregateResult()
     do {
+      let (settings, needsStoring) = try EffectiveSettings.resolve(
+        given: given, db: db, path: options.databasePath, logger: logger)
+      let configuration = settings.configuration
+      let catalog = settings.catalog
+      let fingerprint = settings.fingerprint
       // 1. What to recompute. The run lock keeps other runs out until this one ends, so what
       //    is read here still holds when the results are written.
       let calendar = DayCalendar(identifier: configuration.timeZoneIdentifier)
@@ -99,6 +103,7 @@ public struct AggregateRunner {
       result.daysRecomputed = days.count
       result.passes = spool.passes
       try db.execute("DELETE FROM dirty_hours")
+      if needsStoring { try settings.store(in: db) }
       try db.run(
         "INSERT INTO meta(key, value) VALUES ('aggregate_fingerprint', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         [.text(fingerprint)])

@@ -83,35 +83,6 @@ public struct PipelineConfiguration: Sendable, Equatable {
     return reader.configuration
   }
 
-  /// Canonical, deterministic text of every setting that changes aggregate output (time zone,
-  /// windows, bot patterns, rates, FX, catalog path); two configurations with equal
-  /// fingerprints produce the same `daily_metrics`. Bot patterns are sorted and deduplicated
-  /// (their order does not matter); the payout threshold is left out (reports only).
-  public var fingerprint: String {
-    func sorted(_ table: [String: ExactDecimal]) -> [(String, ExactDecimal)] {
-      table.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }.map { ($0.key, $0.value) }
-    }
-    var lines = [
-      "clickpipeline-config-v1",
-      "timezone \(TOMLDocument.quoted(timeZoneIdentifier))",
-      "catalog " + (catalogPath.map(TOMLDocument.quoted) ?? "none"),
-      "attribution.amazon_window_hours \(amazonWindowHours)",
-      "attribution.brand_store_window_hours \(brandStoreWindowHours)",
-    ]
-    let patterns = Set(botPatterns).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-    lines.append((["bots.user_agent_patterns"] + patterns.map(TOMLDocument.quoted)).joined(separator: " "))
-    lines.append("commission.amazon \(amazonRate)")
-    lines.append("commission.brand_store \(brandStoreRate)")
-    for (name, rate) in sorted(amazonCategoryRates) {
-      lines.append("commission.amazon_categories \(TOMLDocument.quoted(name)) \(rate)")
-    }
-    for (name, rate) in sorted(brandStoreRates) {
-      lines.append("commission.brand_stores \(TOMLDocument.quoted(name)) \(rate)")
-    }
-    for (code, rate) in sorted(fxUSDPerUnit) { lines.append("fx_usd_per_unit \(code) \(rate)") }
-    return lines.joined(separator: "\n") + "\n"
-  }
-
   /// The file's text: at most ``maxFileBytes``, valid UTF-8.
   /// The file's text: a UTF-8 byte-order mark is skipped; LF and CRLF lines are both TOML.
   static func readText(_ path: String) throws(ConfigurationError) -> String {

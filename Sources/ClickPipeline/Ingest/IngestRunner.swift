@@ -5,14 +5,15 @@ import Logging
 public struct IngestOptions: Sendable {
   public var databasePath: String
   public var inputPaths: [String]
-  public var configuration: PipelineConfiguration
+  /// The configuration given with `--config`; `nil`: the database's stored settings.
+  public var configuration: PipelineConfiguration?
   /// Files parsed at once; defaults to the number of cores.
   public var workers: Int = ProcessInfo.processInfo.activeProcessorCount
   /// Seconds to wait for another run's lock (0: fail at once with exit status 75).
   public var lockWait: Double = 0
   public var commandLine: String = ""
 
-  public init(databasePath: String, inputPaths: [String], configuration: PipelineConfiguration) {
+  public init(databasePath: String, inputPaths: [String], configuration: PipelineConfiguration?) {
     self.databasePath = databasePath
     self.inputPaths = inputPaths
     self.configuration = configuration
@@ -72,13 +73,21 @@ public struct IngestRunner {
     for warning in found.warnings { logger.warning("\(warning)") }
     let lock = try RunLock(databasePath: options.databasePath, command: "ingest", wait: options.lockWait) { [logger] in logger.info("\($0)") }
     defer { withExtendedLifetime(lock) {} }
+    let given = try options.configuration.map { configuration throws(PipelineError) in try EffectiveSettings.given(configuration) }
     let db = try Schema.open(path: options.databasePath, cacheMiB: IngestRunner.cacheMiB(databasePath: options.databasePath))
+    let settings: (settings: EffectiveSettings, needsStoring: Bool)
+    do {
+      settings = try EffectiveSettings.resolve(given: given, db: db, path: options.databasePath, logger: logger)
+    } catch {
+      throw PipelineError(error, databasePath: options.databasePath)
+    }
     // A file that passes verification but then fails while it is staged (an I/O error, or it
     // changed in between) cannot be taken back alone: the run starts over without it.
     var failedLate: [String: InputError] = [:]
     while true {
       do {
-        return try attempt(db: db, files: files, refused: found.refused, failedLate: failedLate, startedAt: startedAt)
+        return try attempt(
+          db: db, settings: settings, files: files, refused: found.refused, failedLate: failedLate, startedAt: startedAt)
       } catch let restart as RestartWithout {
         try? db.execute("ROLLBACK")
         logger.warning("\(restart.error.description); starting the run again without it")
@@ -107,7 +116,8 @@ public struct IngestRunner {
 
   /// One transaction over all files; throws ``RestartWithout`` if a verified file fails later.
   private func attempt(
-    db: SQLiteDatabase, files: [String], refused: [String], failedLate: [String: InputError], startedAt: String
+    db: SQLiteDatabase, settings: (settings: EffectiveSettings, needsStoring: Bool), files: [String], refused: [String],
+    failedLate: [String: InputError], startedAt: String
   ) throws -> IngestResult {
     let started = Clock.monotonic()
     let sizes = files.map { (try? FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int) ?? 0 }
@@ -117,7 +127,7 @@ public struct IngestRunner {
     var knownContent = Set(
       try db.rows("SELECT content_hash FROM files WHERE status = 'ingested'").map(\.[0].textValue))
     let readable = files.filter { failedLate[$0] == nil }
-    let parser = FileParser(currencies: Set(options.configuration.fxUSDPerUnit.keys))
+    let parser = FileParser(currencies: Set(settings.settings.configuration.fxUSDPerUnit.keys))
     let pipeline = ParallelParse(
       files: readable, parser: parser, workers: max(1, options.workers), knownContent: knownContent)
     pipeline.start()
@@ -233,6 +243,7 @@ public struct IngestRunner {
     }
     try store.finish()
     StopPoint.reached(.ingestKeysWritten)
+    if settings.needsStoring { try settings.settings.store(in: db) }
     try db.run(
       """
       INSERT INTO runs(run_id, command, arguments, started_at, ended_at, exit_status, host, pid,

@@ -5,15 +5,17 @@ import Logging
 public struct ReportOptions: Sendable {
   public var databasePath: String
   public var outputDirectory: String
-  public var configuration: PipelineConfiguration
+  /// The configuration given with `--config`; `nil`: the database's stored settings.
+  public var configuration: PipelineConfiguration?
   /// First and last day (`YYYY-MM-DD`, inclusive); default: the whole of `daily_metrics`.
   public var from: String?
   public var to: String?
-  /// Only this creator's statement (the summary still covers everyone).
+  /// Only this creator's statement: `summary.md` and `creator_earnings.csv`, which cover
+  /// everyone, are left as they are.
   public var creator: String?
   public var lockWait: Double = 0
 
-  public init(databasePath: String, outputDirectory: String, configuration: PipelineConfiguration) {
+  public init(databasePath: String, outputDirectory: String, configuration: PipelineConfiguration?) {
     self.databasePath = databasePath
     self.outputDirectory = outputDirectory
     self.configuration = configuration
@@ -49,7 +51,7 @@ public struct ReportRunner {
         throw PipelineError.input(path: name, reason: "'\(value)' is not a day; write it as YYYY-MM-DD")
       }
     }
-    let catalog = try ProductCatalog.load(path: options.configuration.catalogPath)
+    let given = try options.configuration.map { configuration throws(PipelineError) in try EffectiveSettings.given(configuration) }
     try Schema.requireExisting(path: options.databasePath)
     let lock = try RunLock(databasePath: options.databasePath, command: "report", wait: options.lockWait) { [logger] in logger.info("\($0)") }
     defer { withExtendedLifetime(lock) {} }
@@ -58,12 +60,14 @@ public struct ReportRunner {
     do {
       try db.execute("BEGIN")
       defer { try? db.execute("COMMIT") }
+      let settings = try EffectiveSettings.resolve(given: given, db: db, path: options.databasePath, logger: logger).settings
+      let catalog = settings.catalog
       let span = try ReportData.span(db)
       let from = options.from ?? span?.0 ?? "0000-01-01"
       let to = options.to ?? span?.1 ?? "0000-01-01"
       result.from = from
       result.to = to
-      try Self.checkSumsFit(db, from: from, to: to, databasePath: options.databasePath)
+      let periodRows = try Self.checkSumsFit(db, from: from, to: to, databasePath: options.databasePath)
       let data = ReportData(db: db, from: from, to: to)
       // The summary is read and rendered on a third thread, from its own read connection (the
       // run lock keeps writers out, so both connections see the same data).
@@ -79,7 +83,7 @@ public struct ReportRunner {
       let statements = StatementWriter(
         staging: try StagingDirectory(finalPath: options.outputDirectory + "/creators"),
         renderer: StatementRenderer(
-          from: from, to: to, catalog: catalog, thresholdCents: options.configuration.payoutThresholdCents))
+          from: from, to: to, catalog: catalog, thresholdCents: settings.configuration.payoutThresholdCents))
       let summary: String
       let names: [String]
       let csv: String
@@ -103,8 +107,15 @@ public struct ReportRunner {
         throw error
       }
       var outputs: [(String, String)] = []
-      outputs.append(("summary.md", summary))
-      outputs.append(("creator_earnings.csv", csv))
+      if let creator = options.creator {
+        if names.isEmpty { logger.warning("creator \(creator) has no figures from \(from) to \(to); no statement written") }
+      } else {
+        if periodRows == 0 {
+          logger.warning("daily_metrics has no rows from \(from) to \(to); the report is empty")
+        }
+        outputs.append(("summary.md", summary))
+        outputs.append(("creator_earnings.csv", csv))
+      }
       result.statements = names.count
       StopPoint.reached(.reportBeforePublish)
       try statements.staging.commit(replacing: options.creator == nil)
@@ -124,10 +135,12 @@ public struct ReportRunner {
   /// Every metric is non-negative, so when the period's grand totals fit in 64 bits, every
   /// group's total does too. SQLite's `sum()` reports an overflow instead of wrapping; that is
   /// turned into a message that says what to do, before anything is written.
-  static func checkSumsFit(_ db: SQLiteDatabase, from: String, to: String, databasePath: String) throws(PipelineError) {
+  /// Returns the number of `daily_metrics` rows in the period.
+  static func checkSumsFit(_ db: SQLiteDatabase, from: String, to: String, databasePath: String) throws(PipelineError) -> Int {
     let sums = MetricsRow.columnNames.map { "sum(\($0))" }.joined(separator: ", ")
     do {
-      _ = try db.rows("SELECT \(sums) FROM daily_metrics WHERE day BETWEEN ? AND ?", [.text(from), .text(to)])
+      let row = try db.rows("SELECT count(*), \(sums) FROM daily_metrics WHERE day BETWEEN ? AND ?", [.text(from), .text(to)])
+      return Int(row.first?.first?.intValue ?? 0)
     } catch {
       guard error.message.contains("integer overflow") else { throw PipelineError(error, databasePath: databasePath) }
       throw PipelineError.input(
