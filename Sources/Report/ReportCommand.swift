@@ -43,8 +43,11 @@ struct ReportCommand: ParsableCommand {
   @Option(help: ArgumentHelp("Last day of the period, YYYY-MM-DD, inclusive (default: the last day with data).", valueName: "day"))
   var to: String?
 
-  @Option(help: ArgumentHelp("Write only this creator's statement.", valueName: "id"))
+  @Option(help: ArgumentHelp("Write only this creator's statement (summary.md and the CSV are left as they are).", valueName: "id"))
   var creator: String?
+
+  @Flag(help: "Report even when new data waits for aggregate; the summary says so at the top.")
+  var allowPending = false
 
   func validate() throws {
     if let from, let to, from > to { throw ValidationError("--from \(from) is after --to \(to).") }
@@ -62,6 +65,7 @@ struct ReportCommand: ParsableCommand {
     options.from = from
     options.to = to
     options.creator = creator
+    options.allowPending = allowPending
     options.lockWait = common.wait
     let result = try ReportRunner(options: options, logger: logger).run()
     if interactive {

@@ -14,6 +14,8 @@ public struct ReportOptions: Sendable {
   /// everyone, are left as they are.
   public var creator: String?
   public var lockWait: Double = 0
+  /// Report even when new data waits for `aggregate` (the summary then says so at the top).
+  public var allowPending = false
 
   public init(databasePath: String, outputDirectory: String, configuration: PipelineConfiguration?) {
     self.databasePath = databasePath
@@ -53,15 +55,32 @@ public struct ReportRunner {
     }
     let given = try options.configuration.map { configuration throws(PipelineError) in try EffectiveSettings.given(configuration) }
     try Schema.requireExisting(path: options.databasePath)
-    let lock = try RunLock(databasePath: options.databasePath, command: "report", wait: options.lockWait) { [logger] in logger.info("\($0)") }
+    // The lock keeps writers out while the report reads; a user who may only read the
+    // database's folder cannot create the lock file, and reports without it.
+    let folder = (RunLock.realPath(of: options.databasePath) as NSString).deletingLastPathComponent
+    let lock: RunLock?
+    if access(folder.isEmpty ? "." : folder, W_OK) == 0 {
+      lock = try RunLock(databasePath: options.databasePath, command: "report", wait: options.lockWait) { [logger] in logger.info("\($0)") }
+    } else {
+      logger.info("the database's folder is not writable for this user: reporting without the run lock")
+      lock = nil
+    }
     defer { withExtendedLifetime(lock) {} }
-    let db = try Schema.open(path: options.databasePath)
+    let db = try Schema.openForReading(path: options.databasePath)
     var result = ReportResult()
     do {
       try db.execute("BEGIN")
       defer { try? db.execute("COMMIT") }
       let settings = try EffectiveSettings.resolve(given: given, db: db, path: options.databasePath, logger: logger).settings
       let catalog = settings.catalog
+      let pending = try Self.pendingWork(db, settings: settings)
+      if let pending {
+        guard options.allowPending else {
+          throw PipelineError.unusableDatabase(
+            path: options.databasePath, reason: "\(pending); run aggregate first, or pass --allow-pending to report without it")
+        }
+        logger.warning("\(pending); reporting without it (--allow-pending)")
+      }
       let span = try ReportData.span(db)
       let from = options.from ?? span?.0 ?? "0000-01-01"
       let to = options.to ?? span?.1 ?? "0000-01-01"
@@ -73,10 +92,14 @@ public struct ReportRunner {
       // run lock keeps writers out, so both connections see the same data).
       let databasePath = options.databasePath
       let summaryTask = BackgroundTask(name: "summary") { () throws -> String in
-        let own = try Schema.open(path: databasePath, cacheMiB: 16)
+        let own = try Schema.openForReading(path: databasePath, cacheMiB: 16)
         try own.execute("BEGIN")
         defer { try? own.execute("COMMIT") }
-        return try SummaryRenderer(data: ReportData(db: own, from: from, to: to), catalog: catalog).render()
+        let text = try SummaryRenderer(data: ReportData(db: own, from: from, to: to), catalog: catalog).render()
+        guard let pending else { return text }
+        // Right under the title, so nobody takes these figures for complete ones.
+        let title = text.prefix { $0 != "\n" }
+        return title + "\n\n> **Not up to date:** \(pending); run `aggregate`, then report again.\n" + text.dropFirst(title.count)
       }
       // Statements are rendered and written on a second thread while this one reads the
       // database: creating 50k files is mostly kernel time, reading them mostly SQLite's.
@@ -130,6 +153,19 @@ public struct ReportRunner {
       throw PipelineError.output(path: options.outputDirectory, reason: "\(error)")
     }
     return result
+  }
+
+  /// What `aggregate` has still to do, in words, or `nil` when `daily_metrics` is up to date:
+  /// hours of new (or forgotten) data, or settings changed since the last aggregate.
+  static func pendingWork(_ db: SQLiteDatabase, settings: EffectiveSettings) throws -> String? {
+    let hours = try db.scalarInt("SELECT count(*) FROM dirty_hours") ?? 0
+    if hours > 0 { return "\(hours) hour(s) of new or forgotten data are waiting for aggregate" }
+    let last = try db.scalarText("SELECT value FROM meta WHERE key = 'aggregate_fingerprint'")
+    let staged = try db.scalarInt("SELECT count(*) FROM files WHERE status = 'ingested'") ?? 0
+    if staged > 0 && last != settings.fingerprint {
+      return last == nil ? "aggregate has not run on this database yet" : "the settings changed since the last aggregate"
+    }
+    return nil
   }
 
   /// Every metric is non-negative, so when the period's grand totals fit in 64 bits, every

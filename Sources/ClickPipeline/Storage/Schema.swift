@@ -193,9 +193,6 @@ public enum Schema {
         ua_id INTEGER NOT NULL, file_id INTEGER NOT NULL, line INTEGER NOT NULL
     """
 
-  /// Opens the database for a stage: sets the connection up and brings the schema to ``version``.
-  /// `cacheMiB`: SQLite's page cache. Ingest passes more for a large database: each new event
-  /// id is looked up in the event-key index, at random.
   /// Refuses a `--db` that is not an existing database file, before anything is created
   /// (`aggregate` and `report` never create one: a mistyped path must not look like an empty
   /// database).
@@ -210,6 +207,9 @@ public enum Schema {
     }
   }
 
+  /// Opens the database for a stage: sets the connection up and brings the schema to ``version``.
+  /// `cacheMiB`: SQLite's page cache. Ingest passes more for a large database: each new event
+  /// id is looked up in the event-key index, at random.
   public static func open(path: String, cacheMiB: Int = 64) throws(PipelineError) -> SQLiteDatabase {
     let db: SQLiteDatabase
     do {
@@ -230,6 +230,42 @@ public enum Schema {
     return db
   }
 
+  /// Opens the database read-only, for `report`: a user who may only read the file can report.
+  /// The schema must be this version already (a read-only connection cannot migrate it).
+  public static func openForReading(path: String, cacheMiB: Int = 64) throws(PipelineError) -> SQLiteDatabase {
+    let db: SQLiteDatabase
+    do {
+      db = try SQLiteDatabase(path: path, readOnly: true)
+      try db.execute("PRAGMA cache_size = -\(cacheMiB * 1024); PRAGMA temp_store = MEMORY;")
+      let found = try db.scalarText("SELECT value FROM meta WHERE key = 'schema_version'")
+      guard let found else { throw notOurs(path) }
+      guard found == String(version) else {
+        let number = Int(found) ?? 0
+        throw PipelineError.unusableDatabase(
+          path: path,
+          reason: number > version
+            ? "it has schema version \(found), newer than this ClickPipeline (version \(version)); upgrade ClickPipeline"
+            : migrations[number] == nil
+              ? "schema version \(found) cannot be migrated; rebuild it by ingesting the logs into a new database"
+              : "it has schema version \(found), older than this ClickPipeline (version \(version)); run aggregate once to upgrade it, then report")
+      }
+    } catch let error as PipelineError {
+      throw error
+    } catch let error as DatabaseError {
+      if error.message.contains("no such table: meta") { throw notOurs(path) }
+      throw PipelineError.database(path: path, error)
+    } catch {
+      throw PipelineError.database(path: path, DatabaseError(code: 1, message: "\(error)"))
+    }
+    return db
+  }
+
+  private static func notOurs(_ path: String) -> PipelineError {
+    .unusableDatabase(
+      path: path,
+      reason: "it is not a ClickPipeline database (no schema version); point --db at a new file or at a database ClickPipeline created")
+  }
+
   static func migrate(_ db: SQLiteDatabase) throws(PipelineError) {
     do {
       let tables = try db.scalarInt("SELECT count(*) FROM sqlite_master WHERE type = 'table'") ?? 0
@@ -248,11 +284,7 @@ public enum Schema {
       guard hasMeta == 1,
         let text = try db.scalarText("SELECT value FROM meta WHERE key = 'schema_version'"),
         let found = Int(text)
-      else {
-        throw PipelineError.unusableDatabase(
-          path: db.path,
-          reason: "it is not a ClickPipeline database (no schema version); point --db at a new file or at a database ClickPipeline created")
-      }
+      else { throw notOurs(db.path) }
       if found > version {
         throw PipelineError.unusableDatabase(
           path: db.path,

@@ -1,0 +1,84 @@
+import Foundation
+import Testing
+
+@testable import ClickPipeline
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// `report` reports only what is true (issue 14): never a database of its own making, never
+/// stale figures without a word, never the full report's files replaced by one creator's.
+@Suite struct ReportTruthTests {
+  static func click(_ id: String, creator: String, day: String = "2026-11-01") -> String {
+    #"{"type":"click","event_id":"\#(id)","ts":"\#(day)T10:00:00Z","creator_id":"\#(creator)","viewer_id":"u-\#(id)","product_id":"p1","platform":"amazon"}"#
+  }
+
+  static func order(_ id: String, clickID: String, day: String = "2026-11-01") -> String {
+    #"{"type":"conversion","event_id":"\#(id)","ts":"\#(day)T11:00:00Z","viewer_id":"u","product_id":"p1","platform":"amazon","order_id":"O-\#(id)","amount":"100.00","click_id":"\#(clickID)"}"#
+  }
+
+  /// Two creators, ingested and aggregated.
+  static func database(_ dir: TemporaryDirectory) throws -> String {
+    let db = dir.file("db.sqlite")
+    let lines = [click("k1", creator: "alice"), order("o1", clickID: "k1"), click("k2", creator: "bob"), order("o2", clickID: "k2")]
+    _ = try runPipeline(db: db, inputs: [try dir.writeGzip("a.ndjson.gz", lines: lines)])
+    return db
+  }
+
+  @Test func creatorOptionWritesThatStatementOnly() throws {
+    let dir = try TemporaryDirectory()
+    let db = try Self.database(dir)
+    let out = dir.file("out")
+    #expect(try Stage.run("report", ["--db", db, "--out", out]).exitStatus == 0)
+    let full = folderContents(out)
+    #expect(full.keys.sorted() == ["creator_earnings.csv", "creators/alice.md", "creators/bob.md", "summary.md"])
+    try FileManager.default.removeItem(atPath: out + "/creators/alice.md")
+    let one = try Stage.run("report", ["--db", db, "--out", out, "--creator", "alice"])
+    #expect(one.exitStatus == 0, "\(one.stderr)")
+    #expect(folderContents(out) == full, "only creators/alice.md is written, and the rest is left as it was")
+    let unknown = try Stage.run("report", ["--db", db, "--out", out, "--creator", "carol"])
+    #expect(unknown.exitStatus == 0)
+    #expect(unknown.stderr == "report: warning: creator carol has no figures from 2026-11-01 to 2026-11-01; no statement written\n")
+    #expect(folderContents(out) == full)
+  }
+
+  /// New data not yet aggregated: `report` refuses (exit 1) and says why; with
+  /// `--allow-pending` it reports and says so under the summary's title.
+  @Test func pendingDaysAreRefusedOrAnnounced() throws {
+    let dir = try TemporaryDirectory()
+    let db = try Self.database(dir)
+    let more = try dir.writeGzip("b.ndjson.gz", lines: [Self.click("k3", creator: "alice", day: "2026-11-02")])
+    #expect(try Stage.run("ingest", ["--db", db, more]).exitStatus == 0)
+    let out = dir.file("out")
+    let refused = try Stage.run("report", ["--db", db, "--out", out])
+    #expect(refused.termination == .exited(1))
+    #expect(
+      refused.stderr
+        == "report: error: database \(db) cannot be used: 1 hour(s) of new or forgotten data are waiting for aggregate; run aggregate first, or pass --allow-pending to report without it\n")
+    #expect(!FileManager.default.fileExists(atPath: out))
+    let anyway = try Stage.run("report", ["--db", db, "--out", out, "--allow-pending"])
+    #expect(anyway.exitStatus == 0, "\(anyway.stderr)")
+    let summary = try String(contentsOfFile: out + "/summary.md", encoding: .utf8)
+    let lines = summary.split(separator: "\n", omittingEmptySubsequences: false)
+    #expect(lines[2] == "> **Not up to date:** 1 hour(s) of new or forgotten data are waiting for aggregate; run `aggregate`, then report again.")
+    #expect(try Stage.run("aggregate", ["--db", db]).exitStatus == 0)
+    #expect(try Stage.run("report", ["--db", db, "--out", out]).exitStatus == 0)
+    #expect(!(try String(contentsOfFile: out + "/summary.md", encoding: .utf8)).contains("Not up to date"))
+  }
+
+  /// A user who may only read the database (and not write its folder) can still report.
+  @Test(.enabled(if: FaultEnvironment.canDropPrivileges, "needs root and setpriv to run report as nobody"))
+  func aReadOnlyUserCanReport() throws {
+    let dir = try TemporaryDirectory()
+    let db = try Self.database(dir)
+    let out = dir.file("out")
+    try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+    #expect(chmod(out, 0o777) == 0 && chmod(dir.path, 0o755) == 0 && chmod(db, 0o644) == 0)
+    let before = try DatabaseDump(db)
+    let r = try Stage.run("report", ["--db", db, "--out", out], asNobody: true)
+    #expect(r.exitStatus == 0, "\(r.termination) \(r.stderr)")
+    #expect(FileManager.default.fileExists(atPath: out + "/creators/bob.md"))
+    #expect(try DatabaseDump(db) == before)
+  }
+}
