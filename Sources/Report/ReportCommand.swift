@@ -21,6 +21,7 @@ struct ReportCommand: ParsableCommand {
         report --db clicks.sqlite --out reports/
         report --db clicks.sqlite --out reports/2026-11 --from 2026-11-01 --to 2026-11-30
         report --db clicks.sqlite --out statements/ --creator c_1042 --config clickpipeline.toml
+        report --db clicks.sqlite --status
 
       EXIT STATUS
         0   success
@@ -35,7 +36,10 @@ struct ReportCommand: ParsableCommand {
   static func main() { mainWithContractExitStatus() }
 
   @Option(help: ArgumentHelp("Folder for summary.md, creators/ and creator_earnings.csv (created if missing).", valueName: "dir"))
-  var out: String
+  var out: String?
+
+  @Flag(help: "Print the operator's view instead of writing reports: last runs, failed files, days waiting for aggregate, settings in force, database size.")
+  var status = false
 
   @Option(help: ArgumentHelp("First day of the period, YYYY-MM-DD (default: the first day with data).", valueName: "day"))
   var from: String?
@@ -50,6 +54,8 @@ struct ReportCommand: ParsableCommand {
   var allowPending = false
 
   func validate() throws {
+    if status && out != nil { throw ValidationError("--status prints to standard output; leave out --out.") }
+    if !status && out == nil { throw ValidationError("Missing expected argument '--out <dir>' (or pass --status).") }
     if let from, let to, from > to { throw ValidationError("--from \(from) is after --to \(to).") }
   }
 
@@ -60,6 +66,11 @@ struct ReportCommand: ParsableCommand {
   }
 
   private func execute(logger: Logger, interactive: Bool) throws -> Int32 {
+    if status {
+      FileHandle.standardOutput.write(Data(try StatusReport.render(databasePath: common.db).utf8))
+      return 0
+    }
+    guard let out else { return 1 }
     let configuration = try common.loadConfiguration()
     var options = ReportOptions(databasePath: common.db, outputDirectory: out, configuration: configuration)
     options.from = from

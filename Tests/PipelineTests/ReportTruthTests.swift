@@ -81,4 +81,31 @@ import Testing
     #expect(FileManager.default.fileExists(atPath: out + "/creators/bob.md"))
     #expect(try DatabaseDump(db) == before)
   }
+
+  /// `report --status`: the operator's view, on standard output, changing nothing.
+  @Test func statusShowsRunsFailuresPendingWorkAndSettings() throws {
+    let dir = try TemporaryDirectory()
+    let db = try Self.database(dir)
+    let broken = try dir.write("broken.ndjson.gz", Data([0x1f, 0x8b, 0x08, 0x00]))
+    let more = try dir.writeGzip("b.ndjson.gz", lines: [Self.click("k3", creator: "alice", day: "2026-11-02")])
+    #expect(try Stage.run("ingest", ["--db", db, more, broken]).exitStatus == 2)
+    let before = try DatabaseDump(db)
+    let r = try Stage.run("report", ["--db", db, "--status"])
+    #expect(r.exitStatus == 0, "\(r.stderr)")
+    let lines = r.stdout.split(separator: "\n").map(String.init)
+    #expect(lines.first == "database \(db)")
+    let failedRun = lines.first { $0.hasPrefix("  #3 ingest, ended ") } ?? ""
+    #expect(
+      failedRun.hasSuffix(
+        "Z, exit 2: \(broken): truncated gzip stream (ended inside the header of member 1 after 4 compressed bytes); the file may still be being written — it will be retried next run"),
+      "\(r.stdout)")
+    #expect(lines.contains("files that failed and are retried when given again: 1"), "\(r.stdout)")
+    #expect(lines.contains("waiting for aggregate: 1 hour(s) of new or forgotten data are waiting for aggregate"), "\(r.stdout)")
+    #expect(lines.contains("daily_metrics: 2 row(s), 2026-11-01 to 2026-11-01"), "\(r.stdout)")
+    #expect(lines.contains("  commission.amazon = 0.04") && lines.contains("  catalog = (none)"), "\(r.stdout)")
+    #expect(try DatabaseDump(db) == before)
+    let usage = try Stage.run("report", ["--db", db, "--status", "--out", dir.file("out")])
+    #expect(usage.termination == .exited(1))
+    #expect(usage.stderr.hasPrefix("Error: --status prints to standard output; leave out --out."))
+  }
 }
