@@ -109,3 +109,79 @@ import Testing
     #expect(usage.stderr.hasPrefix("Error: --status prints to standard output; leave out --out."))
   }
 }
+
+/// Monthly payout balances (issue 14): carried balances carry, clawbacks carry, and a month
+/// that crosses the threshold pays everything carried.
+@Suite struct PayoutTests {
+  static func click(_ id: String, creator: String, day: String) -> String {
+    #"{"type":"click","event_id":"\#(id)","ts":"\#(day)T10:00:00Z","creator_id":"\#(creator)","viewer_id":"u-\#(id)","product_id":"p1","platform":"amazon"}"#
+  }
+
+  static func order(_ id: String, click: String, day: String, amount: String, status: String = "ordered", orderID: String? = nil) -> String {
+    #"{"type":"conversion","event_id":"\#(id)","ts":"\#(day)T11:00:00Z","product_id":"p1","platform":"amazon","order_id":"\#(orderID ?? "O-" + id)","amount":"\#(amount)","click_id":"\#(click)","status":"\#(status)"}"#
+  }
+
+  /// alice earns $4 a month (4 % of $100): below $10 twice, then $12 payable. bob earns $12 in
+  /// September (payable), has it clawed back by an October refund, and is still $4 short in
+  /// November. carol earned $4 in September only.
+  static func database(_ dir: TemporaryDirectory) throws -> String {
+    var lines: [String] = []
+    for (n, month) in ["09", "10", "11"].enumerated() {
+      lines.append(click("a\(n)", creator: "alice", day: "2026-\(month)-05"))
+      lines.append(order("ao\(n)", click: "a\(n)", day: "2026-\(month)-05", amount: "100.00"))
+    }
+    lines += [
+      click("b0", creator: "bob", day: "2026-09-10"), order("bo0", click: "b0", day: "2026-09-10", amount: "300.00"),
+      order("br0", click: "", day: "2026-10-02", amount: "300.00", status: "refunded", orderID: "O-bo0"),
+      click("b2", creator: "bob", day: "2026-11-10"), order("bo2", click: "b2", day: "2026-11-10", amount: "200.00"),
+      click("c0", creator: "carol", day: "2026-09-20"), order("co0", click: "c0", day: "2026-09-20", amount: "100.00"),
+    ]
+    let db = dir.file("db.sqlite")
+    _ = try runPipeline(db: db, inputs: [try dir.writeGzip("a.ndjson.gz", lines: lines)])
+    return db
+  }
+
+  @Test func balancesCarryAcrossMonthsAndPayWhenTheyCrossTheThreshold() throws {
+    let dir = try TemporaryDirectory()
+    let db = try Self.database(dir)
+    let out = dir.file("all")
+    #expect(try Stage.run("report", ["--db", db, "--out", out]).exitStatus == 0)
+    #expect(
+      try String(contentsOfFile: out + "/payouts.csv", encoding: .utf8) == """
+        creator_id,month,opening_cents,net_cents,payable_cents,closing_cents,currency
+        alice,2026-09,0,400,0,400,USD
+        alice,2026-10,400,400,0,800,USD
+        alice,2026-11,800,400,1200,0,USD
+        bob,2026-09,0,1200,1200,0,USD
+        bob,2026-10,0,-1200,0,-1200,USD
+        bob,2026-11,-1200,800,0,-400,USD
+        carol,2026-09,0,400,0,400,USD
+        carol,2026-10,400,0,0,400,USD
+        carol,2026-11,400,0,0,400,USD
+
+        """)
+    let bob = try String(contentsOfFile: out + "/creators/bob.md", encoding: .utf8)
+    #expect(bob.contains("| 2026-10 | $0.00 | -$12.00 | $0.00 | -$12.00 |"), "\(bob)")
+    #expect(bob.contains("**2026-11: below the payout threshold; -$4.00 is carried to next month** ($14.00 more is needed)."))
+  }
+
+  /// The same ledger whatever the period: November alone opens with what earlier months
+  /// carried, and carol, with no activity in November, still gets her statement.
+  @Test func aLaterPeriodOpensWithTheCarriedBalance() throws {
+    let dir = try TemporaryDirectory()
+    let db = try Self.database(dir)
+    let out = dir.file("nov")
+    #expect(try Stage.run("report", ["--db", db, "--out", out, "--from", "2026-11-01", "--to", "2026-11-30"]).exitStatus == 0)
+    #expect(
+      try String(contentsOfFile: out + "/payouts.csv", encoding: .utf8) == """
+        creator_id,month,opening_cents,net_cents,payable_cents,closing_cents,currency
+        alice,2026-11,800,400,1200,0,USD
+        bob,2026-11,-1200,800,0,-400,USD
+        carol,2026-11,400,0,0,400,USD
+
+        """)
+    let alice = try String(contentsOfFile: out + "/creators/alice.md", encoding: .utf8)
+    #expect(alice.contains("| 2026-11 | $8.00 | $4.00 | $12.00 | $0.00 |") && alice.contains("**2026-11: payable $12.00.**"), "\(alice)")
+    #expect(FileManager.default.fileExists(atPath: out + "/creators/carol.md"))
+  }
+}

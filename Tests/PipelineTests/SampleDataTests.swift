@@ -104,7 +104,7 @@ import Testing
     let dir = try TemporaryDirectory()
     let (_, out) = try SampleDataTests.runSample(dir)
     let expected = SampleDataTests.expectedReports
-    let names = ["summary.md", "creator_earnings.csv"]
+    let names = ["summary.md", "creator_earnings.csv", "payouts.csv"]
       + (try FileManager.default.contentsOfDirectory(atPath: expected + "/creators")).sorted().map { "creators/" + $0 }
     #expect(try FileManager.default.contentsOfDirectory(atPath: out + "/creators").sorted()
       == (try FileManager.default.contentsOfDirectory(atPath: expected + "/creators")).sorted())

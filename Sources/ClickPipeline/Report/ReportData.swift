@@ -60,10 +60,13 @@ struct ReportData {
     return (lo, hi)
   }
 
-  /// Calls `body` with each creator's figures, in creator-id byte order, from one query sorted
-  /// by creator: one pass over the period, whatever the number of creators, and only one
-  /// creator's rows in memory at a time.
-  func forEachCreator(only: String?, _ body: (StatementRenderer.CreatorFigures) throws -> Void) throws {
+  /// Calls `body` with each creator's figures, in creator-id byte order: every creator with
+  /// activity in the period or a payout balance carried into it. Two queries sorted by creator
+  /// (the period's rows, and each creator's net earnings per month up to the period's end) are
+  /// merged, so only one creator's rows are in memory at a time, whatever their number.
+  func forEachCreator(
+    only: String?, ledger: PayoutLedger, _ body: (StatementRenderer.CreatorFigures) throws -> Void
+  ) throws {
     let filter = only == nil ? "" : " AND creator_id = ?3"
     let s = try db.prepare(
       """
@@ -75,18 +78,74 @@ struct ReportData {
     s.bind(1, from)
     s.bind(2, to)
     if let only { s.bind(3, only) }
+    let months = try db.prepare(
+      """
+      SELECT creator_id, substr(day, 1, 7), sum(commission_cents) - sum(reversed_commission_cents)
+      FROM daily_metrics WHERE day <= ?2 AND creator_id <> ''\(filter)
+      GROUP BY creator_id, substr(day, 1, 7) ORDER BY creator_id
+      """)
+    months.bind(2, to)
+    if let only { months.bind(3, only) }
+    let firstMonth = String(from.prefix(7))
+    let lastMonth = String(to.prefix(7))
+
+    // The monthly stream, one creator at a time.
+    var pendingMonth: (creator: String, month: String, cents: Int64)?
+    func nextMonthRow() throws -> (creator: String, month: String, cents: Int64)? {
+      guard try months.step() else { return nil }
+      return (months.text(0), months.text(1), months.int(2))
+    }
+    pendingMonth = try nextMonthRow()
+    /// The next creator of the monthly stream and their months (nil at its end).
+    func nextLedgerCreator() throws -> (creator: String, net: [(month: String, cents: Int64)])? {
+      guard let first = pendingMonth else { return nil }
+      var net = [(first.month, first.cents)]
+      while let row = try nextMonthRow() {
+        if row.creator != first.creator {
+          pendingMonth = row
+          return (first.creator, net)
+        }
+        net.append((row.month, row.cents))
+      }
+      pendingMonth = nil
+      return (first.creator, net)
+    }
+    var ledgerCreator = try nextLedgerCreator()
+    func precedes(_ a: String, _ b: String) -> Bool { a.utf8.lexicographicallyPrecedes(b.utf8) }
+
+    /// Statements of creators with a balance carried into the period but no activity in it,
+    /// up to (not including) `creator` (nil: all that are left).
+    func emitBalancesOnly(before creator: String?) throws {
+      while let entry = ledgerCreator, creator.map({ precedes(entry.creator, $0) }) ?? true {
+        let ledgerMonths = ledger.months(net: entry.net, firstMonth: firstMonth, lastMonth: lastMonth)
+        if ledgerMonths.contains(where: { $0.openingCents != 0 || $0.netCents != 0 }) {
+          var figures = StatementRenderer.CreatorFigures(creatorID: entry.creator)
+          figures.months = ledgerMonths
+          try body(figures)
+        }
+        ledgerCreator = try nextLedgerCreator()
+      }
+    }
+
     var current: String?
     var totals = Totals()
     var days: [String: Totals] = [:]
     var products: [[String]: Totals] = [:]
     func flush() throws {
       guard let creator = current else { return }
+      try emitBalancesOnly(before: creator)
       var figures = StatementRenderer.CreatorFigures(creatorID: creator)
       figures.totals = totals
       figures.days = SummaryGroups.ordered(days, { $0 }).map { ($0.0, $0.1) }
       figures.products = SummaryGroups.ordered(products, { $0.joined(separator: "\u{0}") }).map {
         ($0.0[0], $0.0[1], $0.0[2], $0.1)
       }
+      var net: [(month: String, cents: Int64)] = []
+      if let entry = ledgerCreator, entry.creator == creator {
+        net = entry.net
+        ledgerCreator = try nextLedgerCreator()
+      }
+      figures.months = ledger.months(net: net, firstMonth: firstMonth, lastMonth: lastMonth)
       try body(figures)
     }
     while try s.step() {
@@ -105,6 +164,7 @@ struct ReportData {
       if !product.isEmpty { products[[s.text(2), s.text(3), product], default: Totals()].add(t) }
     }
     try flush()
+    try emitBalancesOnly(before: nil)
   }
 
   /// Every group the summary shows, from one scan of the period in primary-key order (no sort).

@@ -110,9 +110,11 @@ public struct ReportRunner {
       let summary: String
       let names: [String]
       let csv: String
+      let payouts: String
       do {
         var batch: [StatementRenderer.CreatorFigures] = []
-        try data.forEachCreator(only: options.creator) { figures in
+        let ledger = PayoutLedger(thresholdCents: settings.configuration.payoutThresholdCents)
+        try data.forEachCreator(only: options.creator, ledger: ledger) { figures in
           batch.append(figures)
           if batch.count == 256 {
             guard statements.handoff.send(batch) else { throw StatementWriter.Stopped() }
@@ -121,7 +123,7 @@ public struct ReportRunner {
         }
         if !batch.isEmpty { statements.handoff.send(batch) }
         summary = try summaryTask.value()
-        (names, csv) = try statements.handoff.finish()
+        (names, csv, payouts) = try statements.handoff.finish()
       } catch {
         _ = try? summaryTask.value()
         defer { statements.staging.discard() }
@@ -138,6 +140,7 @@ public struct ReportRunner {
         }
         outputs.append(("summary.md", summary))
         outputs.append(("creator_earnings.csv", csv))
+        outputs.append(("payouts.csv", payouts))
       }
       result.statements = names.count
       StopPoint.reached(.reportBeforePublish)
@@ -176,6 +179,8 @@ public struct ReportRunner {
     let sums = MetricsRow.columnNames.map { "sum(\($0))" }.joined(separator: ", ")
     do {
       let row = try db.rows("SELECT count(*), \(sums) FROM daily_metrics WHERE day BETWEEN ? AND ?", [.text(from), .text(to)])
+      // The payout ledger adds each creator's commission from the first day on.
+      _ = try db.rows("SELECT sum(commission_cents), sum(reversed_commission_cents) FROM daily_metrics WHERE day <= ?", [.text(to)])
       return Int(row.first?.first?.intValue ?? 0)
     } catch {
       guard error.message.contains("integer overflow") else { throw PipelineError(error, databasePath: databasePath) }
@@ -192,7 +197,8 @@ public struct ReportRunner {
     struct Stopped: Error {}
 
     let staging: StagingDirectory
-    let handoff: Handoff<[StatementRenderer.CreatorFigures], ([String], String)>
+    /// Results: the statement file names, `creator_earnings.csv` and `payouts.csv`.
+    let handoff: Handoff<[StatementRenderer.CreatorFigures], ([String], String, String)>
 
     init(staging: StagingDirectory, renderer: StatementRenderer) {
       self.staging = staging
@@ -200,21 +206,28 @@ public struct ReportRunner {
       handoff = Handoff(name: "statements") { [staging] next in
         var names: [String] = []
         var csv = "creator_id,orders,units,revenue_cents,commission_cents,refunds,refunded_cents,reversed_commission_cents,net_commission_cents,payout_status,missing_to_threshold_cents\n"
+        var payouts = "creator_id,month,opening_cents,net_cents,payable_cents,closing_cents,currency\n"
         while let batch = next() {
           for figures in batch {
             let name = ReportRunner.fileName(for: figures.creatorID) + ".md"
             try staging.write(name, renderer.render(figures))
             names.append(name)
             let t = figures.totals
-            let status = StatementRenderer.payoutStatus(net: t.netCommissionCents, threshold: threshold)
+            let status = StatementRenderer.payoutStatus(figures.months, threshold: threshold)
             csv += [
               ReportRunner.csvCell(figures.creatorID), String(t.orders), String(t.units), String(t.revenueCents),
               String(t.commissionCents), String(t.refunds), String(t.refundedCents), String(t.reversedCommissionCents),
               String(t.netCommissionCents), status.payable ? "payable" : "carried_over", String(status.missing),
             ].joined(separator: ",") + "\n"
+            for m in figures.months {
+              payouts += [
+                ReportRunner.csvCell(figures.creatorID), m.month, String(m.openingCents), String(m.netCents),
+                String(m.payableCents), String(m.closingCents), "USD",
+              ].joined(separator: ",") + "\n"
+            }
           }
         }
-        return (names, csv)
+        return (names, csv, payouts)
       }
     }
   }

@@ -5,9 +5,11 @@ struct StatementRenderer: Sendable {
   let catalog: ProductCatalog
   let thresholdCents: Int64
 
-  /// The payout status: payable at or above the threshold, else carried over.
-  static func payoutStatus(net: Int64, threshold: Int64) -> (payable: Bool, missing: Int64) {
-    net >= threshold ? (true, 0) : (false, threshold - net)
+  /// The payout status of a creator's last month: payable, or carried over with the amount
+  /// still missing to reach the threshold.
+  static func payoutStatus(_ months: [PayoutLedger.Month], threshold: Int64) -> (payable: Bool, missing: Int64) {
+    guard let last = months.last else { return (false, threshold) }
+    return last.payableCents > 0 ? (true, 0) : (false, threshold - last.closingCents)
   }
 
   /// One creator's figures for the period, as read by ``ReportData/forEachCreator(_:)``.
@@ -16,6 +18,8 @@ struct StatementRenderer: Sendable {
     var totals = Totals()
     var days: [(day: String, totals: Totals)] = []
     var products: [(platform: String, store: String, productID: String, totals: Totals)] = []
+    /// The payout ledger's months of the period (``PayoutLedger``).
+    var months: [PayoutLedger.Month] = []
   }
 
   func render(_ figures: CreatorFigures) -> String {
@@ -33,11 +37,18 @@ struct StatementRenderer: Sendable {
       ]], alignRight: Set(0..<8))
 
     out += "\n## Payout\n\n"
-    let status = StatementRenderer.payoutStatus(net: t.netCommissionCents, threshold: thresholdCents)
-    if status.payable {
-      out += "**Payable: \(Markdown.usd(t.netCommissionCents)).** Net earnings reach the payout threshold of \(Markdown.usd(thresholdCents)).\n"
-    } else {
-      out += "**Carried over: \(Markdown.usd(t.netCommissionCents)).** \(Markdown.usd(status.missing)) more is needed to reach the payout threshold of \(Markdown.usd(thresholdCents)).\n"
+    out += "Payouts are worked out per calendar month: each month's net earnings are added to the balance carried from earlier months. At or above the payout threshold of \(Markdown.usd(thresholdCents)) the whole balance is payable; below it, the balance is carried to the next month.\n\n"
+    out += Markdown.table(
+      ["Month", "Opening balance", "Net earnings", "Payable", "Carried to next month"],
+      figures.months.map { m in
+        [m.month, Markdown.usd(m.openingCents), Markdown.usd(m.netCents), Markdown.usd(m.payableCents), Markdown.usd(m.closingCents)]
+      }, alignRight: Set(1..<5))
+    if let last = figures.months.last {
+      if last.payableCents > 0 {
+        out += "\n**\(last.month): payable \(Markdown.usd(last.payableCents)).**\n"
+      } else {
+        out += "\n**\(last.month): below the payout threshold; \(Markdown.usd(last.closingCents)) is carried to next month** (\(Markdown.usd(thresholdCents - last.closingCents)) more is needed).\n"
+      }
     }
 
     out += "\n## By day\n\n"
