@@ -9,7 +9,7 @@
 /// `meta.schema_version` records the version. A database from an older version is migrated
 /// in one transaction; one from a newer version is refused (see docs/OPERATIONS.md).
 public enum Schema {
-  public static let version = 3
+  public static let version = 4
 
   /// Statements that create version 1 from an empty database.
   static let createV1 = """
@@ -164,6 +164,12 @@ public enum Schema {
       UPDATE event_keys_recent SET ref = (SELECT new FROM renumbered r WHERE r.kind = event_keys_recent.kind AND r.old = event_keys_recent.ref)
         WHERE kind IN (0, 1);
       DROP TABLE temp.renumbered;
+      """,
+    // 4: a plain file whose last line has no newline yet is ingested without that line, which
+    // is taken once the file is complete or unchanged at a later run (docs/OPERATIONS.md,
+    // "Files still being written"). `held_back_line` is that line's number, 0 when none.
+    3: """
+      ALTER TABLE files ADD COLUMN held_back_line INTEGER NOT NULL DEFAULT 0;
       """,
   ]
 
