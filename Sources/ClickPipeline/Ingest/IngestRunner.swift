@@ -112,7 +112,7 @@ public struct IngestRunner {
     let started = Clock.monotonic()
     let sizes = files.map { (try? FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int) ?? 0 }
     let totalBytes = sizes.reduce(0, +)
-    try db.execute("BEGIN IMMEDIATE")
+    try db.beginWrite()
     StopPoint.reached(.ingestStarted)
     var knownContent = Set(
       try db.rows("SELECT content_hash FROM files WHERE status = 'ingested'").map(\.[0].textValue))

@@ -18,7 +18,7 @@ public struct BackupResult: Sendable, Equatable {
 /// Input: the database and a target file. Output: the target, replaced atomically by a copy
 /// that passed `PRAGMA quick_check`. The run lock is held throughout, so no stage writes while
 /// the copy is made; the copy goes through SQLite's online backup API (a hot journal left by a
-/// killed run is rolled back first) into a hidden temporary file next to
+/// killed run is rolled back first, see ``StaleJournal``) into a hidden temporary file next to
 /// the target, which is checked, synced and renamed into place. If anything fails, the target
 /// is as it was and the temporary file is removed.
 public struct DatabaseBackup {
@@ -57,6 +57,7 @@ public struct DatabaseBackup {
     guard stat(folder.isEmpty ? "/" : folder, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
       throw PipelineError.output(path: targetPath, reason: "its folder \(folder) does not exist; create it first")
     }
+    try StaleJournal.check(databasePath: databasePath)
     let source: SQLiteDatabase
     do {
       source = try SQLiteDatabase(path: databasePath)

@@ -217,6 +217,7 @@ public enum Schema {
   }
 
   public static func open(path: String, cacheMiB: Int = 64) throws(PipelineError) -> SQLiteDatabase {
+    try StaleJournal.check(databasePath: path)
     let db: SQLiteDatabase
     do {
       db = try SQLiteDatabase(path: path)
