@@ -19,6 +19,7 @@ let package = Package(
     .executable(name: "ingest", targets: ["Ingest"]),
     .executable(name: "aggregate", targets: ["Aggregate"]),
     .executable(name: "report", targets: ["Report"]),
+    .executable(name: "backup", targets: ["Backup"]),
     .library(name: "ClickPipeline", targets: ["ClickPipeline"]),
   ],
   dependencies: [
@@ -64,12 +65,17 @@ let package = Package(
       dependencies: ["ClickPipelineCLI", .product(name: "Logging", package: "swift-log"), .product(name: "ArgumentParser", package: "swift-argument-parser")],
       swiftSettings: swiftSettings
     ),
+    .executableTarget(
+      name: "Backup",
+      dependencies: ["ClickPipelineCLI", .product(name: "Logging", package: "swift-log"), .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      swiftSettings: swiftSettings
+    ),
     .testTarget(
       name: "PipelineTests",
       // The executables are dependencies so that `swift test` builds them: the end-to-end
       // tests run the real processes.
       dependencies: [
-        "ClickPipeline", "ClickPipelineCLI", "Ingest", "Aggregate", "Report",
+        "ClickPipeline", "ClickPipelineCLI", "Ingest", "Aggregate", "Report", "Backup",
         .product(name: "Logging", package: "swift-log"),
       ],
       resources: [.copy("Fixtures")],

@@ -78,6 +78,7 @@ extension FaultTests {
       Contender(stage: "ingest", extra: ["--forget", "INPUT"]),
       Contender(stage: "aggregate", extra: []),
       Contender(stage: "report", extra: ["--out", "OUT"]),
+      Contender(stage: "backup", extra: ["--out", "OUT"]),
     ]
 
     /// While the holder runs, each stage exits with 75 (without --wait it does not wait) and
@@ -102,7 +103,7 @@ extension FaultTests {
         #expect(started.map { $0 >= holderStartsAfter && $0 <= holderStartedBefore } == true, "not the holder's start time in: \(second.stderr)")
         #expect(second.stderr.contains("--wait"), "the message should say how to wait: \(second.stderr)")
       }
-      #expect(!FileManager.default.fileExists(atPath: dir.file("out/summary.md")))
+      #expect(!FileManager.default.fileExists(atPath: dir.file("out")), "neither a report nor a backup")
       #expect(try DatabaseDump(db) == before, "a refused run changed the database")
 
       let first = holder.finish(with: Self.holderLines)

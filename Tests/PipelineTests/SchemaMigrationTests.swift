@@ -42,7 +42,8 @@ import Testing
     #expect(before.count == 39 && recentBefore > 0)
 
     let db = try Schema.open(path: path)
-    #expect(try db.scalarText("SELECT value FROM meta WHERE key = 'schema_version'") == "3")
+    #expect(try db.scalarText("SELECT value FROM meta WHERE key = 'schema_version'") == "4")
+    #expect(try db.scalarInt("SELECT count(*) FROM files WHERE held_back_line <> 0") == 0)
     #expect(try db.rows(Self.traffic).map { $0.map(\.textValue) } == before)
 
     for (table, rowid) in [("views", "view_id"), ("clicks", "click_row")] {

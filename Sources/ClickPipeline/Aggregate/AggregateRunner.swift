@@ -91,7 +91,7 @@ public struct AggregateRunner {
 
       // 3. Write them, with the run's other changes, in one transaction.
       logger.debug("days computed", metadata: ["aggregate.days": "\(days.count)", "aggregate.seconds": "\(Clock.monotonic() - started)"])
-      try db.execute("BEGIN IMMEDIATE")
+      try db.beginWrite()
       if result.fullRebuild { try db.execute("DELETE FROM daily_metrics") }
       let writer = try DayWriter(db: db)
       for day in days {

@@ -31,7 +31,7 @@ public struct FileForgetter {
     var result = Result()
     let startedAt = Clock.isoNow()
     do {
-      try db.execute("BEGIN IMMEDIATE")
+      try db.beginWrite()
       var fileIDs: [Int64] = []
       for selector in selectors {
         let ids = try db.rows(

@@ -122,14 +122,22 @@ public struct IngestRunner {
     let started = Clock.monotonic()
     let sizes = files.map { (try? FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int) ?? 0 }
     let totalBytes = sizes.reduce(0, +)
-    try db.execute("BEGIN IMMEDIATE")
+    try db.beginWrite()
     StopPoint.reached(.ingestStarted)
     var knownContent = Set(
       try db.rows("SELECT content_hash FROM files WHERE status = 'ingested'").map(\.[0].textValue))
+    // Files ingested without their last line (no newline yet): content hash → file and line.
+    var heldBack: [String: (fileID: Int64, line: Int)] = [:]
+    for row in try db.rows(
+      "SELECT content_hash, file_id, held_back_line FROM files WHERE status = 'ingested' AND held_back_line > 0")
+    {
+      heldBack[row[0].textValue] = (row[1].intValue, Int(row[2].intValue))
+    }
     let readable = files.filter { failedLate[$0] == nil }
     let parser = FileParser(currencies: Set(settings.settings.configuration.fxUSDPerUnit.keys))
     let pipeline = ParallelParse(
-      files: readable, parser: parser, workers: max(1, options.workers), knownContent: knownContent)
+      files: readable, parser: parser, workers: max(1, options.workers), knownContent: knownContent,
+      heldBack: heldBack.mapValues(\.line))
     pipeline.start()
     defer { pipeline.cancel() }
 
@@ -146,13 +154,19 @@ public struct IngestRunner {
     let recordFile = try db.prepare(
       """
       INSERT INTO files(file_id, run_id, path, content_hash, size, status, format, error, lines,
-        events, rejected, duplicates, recorded_at)
-      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
+        events, rejected, duplicates, recorded_at, held_back_line)
+      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+      """)
+    let completeFile = try db.prepare(
+      """
+      UPDATE files SET held_back_line = 0, format = ?, lines = lines + ?, events = events + ?,
+        rejected = rejected + ?, duplicates = duplicates + ?
+      WHERE file_id = ?
       """)
     func recordFailure(_ path: String, size: Int, _ error: InputError) throws {
       try recordFile.run([
         .int(fileID), .int(runID), .text(path), .text(""), .int(Int64(size)), .text("failed"),
-        .text(""), .text(error.description), .int(0), .int(0), .int(0), .int(0), .text(Clock.isoNow()),
+        .text(""), .text(error.description), .int(0), .int(0), .int(0), .int(0), .text(Clock.isoNow()), .int(0),
       ])
       result.filesFailed += 1
       result.failures.append(error.description)
@@ -185,13 +199,15 @@ public struct IngestRunner {
       case .success(let verifiedHash):
         hash = verifiedHash
       }
-      if knownContent.contains(hash) {
+      // Unchanged since a run that held its last line back: the file is complete, take that line.
+      let completing = heldBack.removeValue(forKey: hash)
+      if knownContent.contains(hash) && completing == nil {
         pipeline.skip(slot)
         result.filesSkipped += 1
         logger.info("skipped: same content already ingested", metadata: ["ingest.file": "\(path)"])
         continue
       }
-      store.beginFile(id: fileID)
+      store.beginFile(id: completing?.fileID ?? fileID)
       var kept = 0
       var duplicates = 0
       let outcome = try pipeline.consume(slot) { chunk throws(DatabaseError) in
@@ -221,12 +237,28 @@ public struct IngestRunner {
         continue
       }
       try store.commitFile()
-      knownContent.insert(summary.contentHash)
-      try recordFile.run([
-        .int(fileID), .int(runID), .text(path), .text(summary.contentHash), .int(Int64(summary.fileSize)),
-        .text("ingested"), .text(summary.format.rawValue), .text(""), .int(Int64(summary.lines)),
-        .int(Int64(kept)), .int(Int64(summary.rejected)), .int(Int64(duplicates)), .text(Clock.isoNow()),
-      ])
+      if let completing {
+        try completeFile.run([
+          .text(summary.format.rawValue), .int(Int64(summary.lines)), .int(Int64(kept)),
+          .int(Int64(summary.rejected)), .int(Int64(duplicates)), .int(completing.fileID),
+        ])
+        logger.info(
+          "took the held-back last line \(completing.line): the file is unchanged since the last run",
+          metadata: ["ingest.file": "\(path)"])
+      } else {
+        knownContent.insert(summary.contentHash)
+        try recordFile.run([
+          .int(fileID), .int(runID), .text(path), .text(summary.contentHash), .int(Int64(summary.fileSize)),
+          .text("ingested"), .text(summary.format.rawValue), .text(""), .int(Int64(summary.lines)),
+          .int(Int64(kept)), .int(Int64(summary.rejected)), .int(Int64(duplicates)), .text(Clock.isoNow()),
+          .int(Int64(summary.heldBackLine)),
+        ])
+        if summary.heldBackLine > 0 {
+          logger.info(
+            "held back: last line \(summary.heldBackLine) has no newline; it is taken when the file is complete or unchanged by the next run",
+            metadata: ["ingest.file": "\(path)"])
+        }
+      }
       StopPoint.reached(.ingestFileStaged)
       result.filesIngested += 1
       result.linesRead += summary.lines

@@ -21,6 +21,7 @@ final class ParallelParse: @unchecked Sendable {
   private let parser: FileParser
   private let workers: Int
   private let knownContent: Set<String>
+  private let heldBack: [String: Int]
   private let condition = NSCondition()
   private var slots: [Slot]
   private var nextFile = 0
@@ -28,12 +29,16 @@ final class ParallelParse: @unchecked Sendable {
   private let maxQueuedChunks = 4
   private let group = DispatchGroup()
 
-  /// `knownContent`: hashes already ingested; such files are verified but not parsed.
-  init(files: [String], parser: FileParser, workers: Int, knownContent: Set<String>) {
+  /// `knownContent`: hashes already ingested; such files are verified but not parsed, except
+  /// those in `heldBack` (hash → the line held back when it was ingested), which are parsed
+  /// from that line on: unchanged since, the file is complete, and that line is taken now.
+  /// Other regular files are parsed holding back a last line without a newline.
+  init(files: [String], parser: FileParser, workers: Int, knownContent: Set<String>, heldBack: [String: Int] = [:]) {
     self.files = files
     self.parser = parser
     self.workers = min(workers, max(1, files.count))
     self.knownContent = knownContent
+    self.heldBack = heldBack
     slots = files.map { _ in Slot() }
   }
 
@@ -90,7 +95,8 @@ final class ParallelParse: @unchecked Sendable {
         if case .failure(let error) = verdict { publish { slot.outcome = .failure(error) } }
         continue
       }
-      if knownContent.contains(hash) {
+      let heldLine = heldBack[hash]
+      if knownContent.contains(hash) && heldLine == nil {
         var summary = ParsedFileSummary()
         summary.contentHash = hash
         publish { slot.outcome = .success(summary) }
@@ -98,7 +104,10 @@ final class ParallelParse: @unchecked Sendable {
       }
       let outcome: Result<ParsedFileSummary, InputError>
       do {
-        let summary = try parser.parse(path: files[index]) { chunk in
+        // A pipe or device is read to its end, so its writer is done: nothing to hold back.
+        let summary = try parser.parse(
+          path: files[index], from: heldLine ?? 1, holdingUnterminated: heldLine == nil && !hash.isEmpty
+        ) { chunk in
           condition.lock()
           while slot.chunks.count >= maxQueuedChunks && !cancelled && !slot.skip { condition.wait() }
           if !slot.skip { slot.chunks.append(chunk) }

@@ -25,6 +25,9 @@ public struct ParsedFileSummary: Sendable, Equatable {
   public var fileSize = 0
   public var uncompressedBytes = 0
   public var isGzip = false
+  /// The number of the last line if it was held back (no newline yet, see
+  /// ``FileParser/parse(path:from:holdingUnterminated:sink:)``), else 0.
+  public var heldBackLine = 0
 }
 
 /// Parses one input file into events and rejected lines (CONTRACT §1-§2).
@@ -40,7 +43,17 @@ public struct FileParser {
     self.currencies = currencies
   }
 
-  public func parse(path: String, sink: (ParsedChunk) -> Void) throws(InputError) -> ParsedFileSummary {
+  /// Parses the file at `path`.
+  ///
+  /// - `firstLine`: lines before it are read only to learn the format (and a CSV header); they
+  ///   give no events, rejects or counts. Used to take a held-back last line later.
+  /// - `holdingUnterminated`: a plain file's last line that has no newline is not taken but
+  ///   reported in ``ParsedFileSummary/heldBackLine``: the file may still be being written, and
+  ///   a cut line can be a valid event (`…,129.99,1` of `…,129.99,12`). Gzip files are checked
+  ///   whole, so their last line is always taken.
+  public func parse(
+    path: String, from firstLine: Int = 1, holdingUnterminated: Bool = false, sink: (ParsedChunk) -> Void
+  ) throws(InputError) -> ParsedFileSummary {
     let stream = try FileByteStream(path: path)
     defer { stream.close() }
     let reader = LineReader(stream: stream)
@@ -62,64 +75,79 @@ public struct FileParser {
       }
     }
 
+    /// Takes one line: format detection, then (from `firstLine` on) an event or a reject.
+    func take(_ number: Int, _ line: UnsafeRawBufferPointer, terminatorBytes: Int) {
+      var bytes = line
+      let counted = number >= firstLine
+      if counted { uncompressed += bytes.count + terminatorBytes }
+      if number == 1, bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF {
+        bytes = UnsafeRawBufferPointer(rebasing: bytes[3...])  // a UTF-8 byte order mark
+      }
+      guard !FileParser.isBlank(bytes) else { return }
+      if counted { summary.lines += 1 }
+      guard UTF8Validation.isValid(bytes) else {
+        if !formatKnown {
+          formatKnown = true
+          summary.format = FileParser.firstNonSpace(bytes) == UInt8(ascii: "{") ? .ndjson : .csv
+          if summary.format == .csv { csv = CSVLineScanner(columns: []) }
+        }
+        if counted { reject(number, .malformed, bytes) }
+        return
+      }
+      if !formatKnown {
+        formatKnown = true
+        if FileParser.firstNonSpace(bytes) == UInt8(ascii: "{") {
+          summary.format = .ndjson
+        } else {
+          summary.format = .csv
+          guard let header = CSVLineScanner(header: bytes) else {
+            csv = CSVLineScanner(columns: [])
+            if counted { reject(number, .malformed, bytes) }
+            return
+          }
+          csv = header
+          return
+        }
+      }
+      guard counted else { return }
+      let ok =
+        if let csv { csv.scan(bytes, into: slots) } else { JSONLineScanner.scan(bytes, into: slots) }
+      guard ok else {
+        reject(number, .malformed, bytes)
+        return
+      }
+      switch validator.validate(slots, line: number) {
+      case .success(let event):
+        chunk.events.append(event)
+        summary.events += 1
+        if chunk.events.count >= chunkSize {
+          sink(chunk)
+          chunk = ParsedChunk()
+        }
+      case .failure(let reason):
+        reject(number, reason, bytes)
+      }
+    }
+
     try reader.forEachLine { line in
       switch line {
       case .tooLong(let number, let prefix):
-        uncompressed += LineReader.maxLineBytes
-        summary.lines += 1
         if !formatKnown {
           // The first non-blank line decides the format; too long to tell, take NDJSON.
           formatKnown = true
           summary.format = .ndjson
         }
-        reject(number, .lineTooLong, prefix)
-      case .text(let number, var bytes):
-        uncompressed += bytes.count + 1
-        if number == 1, bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF {
-          bytes = UnsafeRawBufferPointer(rebasing: bytes[3...])  // a UTF-8 byte order mark
-        }
-        guard !FileParser.isBlank(bytes) else { return }
+        guard number >= firstLine else { return }
+        uncompressed += LineReader.maxLineBytes
         summary.lines += 1
-        guard UTF8Validation.isValid(bytes) else {
-          if !formatKnown {
-            formatKnown = true
-            summary.format = FileParser.firstNonSpace(bytes) == UInt8(ascii: "{") ? .ndjson : .csv
-            if summary.format == .csv { csv = CSVLineScanner(columns: []) }
-          }
-          reject(number, .malformed, bytes)
-          return
-        }
-        if !formatKnown {
-          formatKnown = true
-          if FileParser.firstNonSpace(bytes) == UInt8(ascii: "{") {
-            summary.format = .ndjson
-          } else {
-            summary.format = .csv
-            guard let header = CSVLineScanner(header: bytes) else {
-              csv = CSVLineScanner(columns: [])
-              reject(number, .malformed, bytes)
-              return
-            }
-            csv = header
-            return
-          }
-        }
-        let ok =
-          if let csv { csv.scan(bytes, into: slots) } else { JSONLineScanner.scan(bytes, into: slots) }
-        guard ok else {
-          reject(number, .malformed, bytes)
-          return
-        }
-        switch validator.validate(slots, line: number) {
-        case .success(let event):
-          chunk.events.append(event)
-          summary.events += 1
-          if chunk.events.count >= chunkSize {
-            sink(chunk)
-            chunk = ParsedChunk()
-          }
-        case .failure(let reason):
-          reject(number, reason, bytes)
+        reject(number, .lineTooLong, prefix)
+      case .text(let number, let bytes):
+        take(number, bytes, terminatorBytes: 1)
+      case .unterminated(let number, let bytes):
+        if holdingUnterminated && !stream.isGzip && !FileParser.isBlank(bytes) {
+          summary.heldBackLine = number
+        } else {
+          take(number, bytes, terminatorBytes: 0)
         }
       }
     }

@@ -16,6 +16,9 @@ final class LineReader {
   enum Line {
     /// A complete line without its terminator; the bytes are valid only during the callback.
     case text(number: Int, bytes: UnsafeRawBufferPointer)
+    /// The stream's last line, which has no terminating newline: complete (some exporters omit
+    /// the final newline) or cut short by a writer that is not done yet. The reader cannot tell.
+    case unterminated(number: Int, bytes: UnsafeRawBufferPointer)
     /// A line over the limit, with its first ``rawPrefixBytes`` bytes.
     case tooLong(number: Int, prefix: UnsafeRawBufferPointer)
   }
@@ -54,7 +57,7 @@ final class LineReader {
           skipping = false
         } else {
           number += 1
-          emit(number: number, from: start, to: p, body)
+          emit(number: number, from: start, to: p, terminated: true, body)
         }
         start = p + 1
         scanned = start
@@ -62,7 +65,7 @@ final class LineReader {
       if eof {
         if start < filled && !skipping {
           number += 1
-          emit(number: number, from: start, to: filled, body)
+          emit(number: number, from: start, to: filled, terminated: false, body)
         }
         return
       }
@@ -90,7 +93,7 @@ final class LineReader {
     }
   }
 
-  private func emit(number: Int, from: Int, to: Int, _ body: (Line) -> Void) {
+  private func emit(number: Int, from: Int, to: Int, terminated: Bool, _ body: (Line) -> Void) {
     guard let base = buffer.baseAddress else { return }
     var end = to
     if end > from && base.load(fromByteOffset: end - 1, as: UInt8.self) == 0x0D { end -= 1 }
@@ -98,7 +101,8 @@ final class LineReader {
     if length > LineReader.maxLineBytes {
       body(.tooLong(number: number, prefix: UnsafeRawBufferPointer(start: base + from, count: LineReader.rawPrefixBytes)))
     } else {
-      body(.text(number: number, bytes: UnsafeRawBufferPointer(start: base + from, count: length)))
+      let bytes = UnsafeRawBufferPointer(start: base + from, count: length)
+      body(terminated ? .text(number: number, bytes: bytes) : .unterminated(number: number, bytes: bytes))
     }
   }
 }

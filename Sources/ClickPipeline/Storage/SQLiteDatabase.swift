@@ -58,9 +58,10 @@ public final class SQLiteDatabase {
     try Statement(database: self, sql: sql)
   }
 
-  /// Runs `body` in a transaction: committed if it returns, rolled back if it throws.
+  /// Runs `body` in a write transaction (``beginWrite()``): committed if it returns, rolled
+  /// back if it throws.
   public func transaction<T>(_ body: () throws -> T) throws -> T {
-    try execute("BEGIN IMMEDIATE")
+    try beginWrite()
     do {
       let result = try body()
       try execute("COMMIT")

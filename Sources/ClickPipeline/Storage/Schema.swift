@@ -9,7 +9,7 @@
 /// `meta.schema_version` records the version. A database from an older version is migrated
 /// in one transaction; one from a newer version is refused (see docs/OPERATIONS.md).
 public enum Schema {
-  public static let version = 3
+  public static let version = 4
 
   /// Statements that create version 1 from an empty database.
   static let createV1 = """
@@ -165,6 +165,12 @@ public enum Schema {
         WHERE kind IN (0, 1);
       DROP TABLE temp.renumbered;
       """,
+    // 4: a plain file whose last line has no newline yet is ingested without that line, which
+    // is taken once the file is complete or unchanged at a later run (docs/OPERATIONS.md,
+    // "Files still being written"). `held_back_line` is that line's number, 0 when none.
+    3: """
+      ALTER TABLE files ADD COLUMN held_back_line INTEGER NOT NULL DEFAULT 0;
+      """,
   ]
 
   /// Migration 3's step for `views` or `clicks` (event kind 0 or 1): each row's new rowid, by
@@ -211,6 +217,7 @@ public enum Schema {
   /// `cacheMiB`: SQLite's page cache. Ingest passes more for a large database: each new event
   /// id is looked up in the event-key index, at random.
   public static func open(path: String, cacheMiB: Int = 64) throws(PipelineError) -> SQLiteDatabase {
+    try StaleJournal.check(databasePath: path)
     let db: SQLiteDatabase
     do {
       db = try SQLiteDatabase(path: path)
