@@ -240,6 +240,7 @@ public enum Schema {
   /// Opens the database read-only, for `report`: a user who may only read the file can report.
   /// The schema must be this version already (a read-only connection cannot migrate it).
   public static func openForReading(path: String, cacheMiB: Int = 64) throws(PipelineError) -> SQLiteDatabase {
+    try StaleJournal.check(databasePath: path)
     let db: SQLiteDatabase
     do {
       db = try SQLiteDatabase(path: path, readOnly: true)
@@ -260,6 +261,10 @@ public enum Schema {
       throw error
     } catch let error as DatabaseError {
       if error.message.contains("no such table: meta") { throw notOurs(path) }
+      if error.code == 776 {  // SQLITE_READONLY_ROLLBACK: a killed run's journal, not yet rolled back
+        throw PipelineError.unusableDatabase(
+          path: path, reason: "a killed run left its rollback journal, which a read-only report cannot apply; run aggregate once, then report")
+      }
       throw PipelineError.database(path: path, error)
     } catch {
       throw PipelineError.database(path: path, DatabaseError(code: 1, message: "\(error)"))
