@@ -222,3 +222,44 @@ import Testing
     #expect(csv.split(separator: "\n").dropFirst().first == "'=1+1,1,1,10000,400,0,0,0,400,carried_over,600")
   }
 }
+
+/// Messages for people (issue 14): no Foundation error dumps, no SQL; what is wrong, with the
+/// path, and what to do.
+@Suite struct MessageTests {
+  @Test(arguments: ["ingest", "aggregate", "report"])
+  func aDirectoryAsDatabase(stage: String) throws {
+    let dir = try TemporaryDirectory()
+    let folder = dir.file("folder")
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    let log = try dir.writeGzip("a.ndjson.gz", lines: [HostileConditionsTests.view("v1")])
+    let extra = stage == "ingest" ? [log] : stage == "report" ? ["--out", dir.file("out")] : []
+    let r = try Stage.run(stage, ["--db", folder] + extra)
+    #expect(r.termination == .exited(1))
+    #expect(r.stderr == "\(stage): error: database \(folder) cannot be used: it is a directory; --db names the database file\n")
+    #expect(!FileManager.default.fileExists(atPath: folder + ".lock"))
+  }
+
+  @Test func aFileThatIsNotSQLite() throws {
+    let dir = try TemporaryDirectory()
+    let db = try dir.write("notes.sqlite", "just some notes\n")
+    let r = try Stage.run("aggregate", ["--db", db])
+    #expect(r.termination == .exited(1))
+    #expect(
+      r.stderr == "aggregate: error: database \(db) is not a SQLite database (or is encrypted or damaged); check the --db path — nothing was changed\n")
+  }
+
+  @Test(.enabled(if: FaultEnvironment.canDropPrivileges, "needs root and setpriv to run report as nobody"))
+  func aReportFolderThatCannotBeWritten() throws {
+    let dir = try TemporaryDirectory()
+    let db = dir.file("db.sqlite")
+    _ = try runPipeline(db: db, inputs: [try dir.writeGzip("a.ndjson.gz", lines: [HostileConditionsTests.view("v1")])])
+    try dir.openToEveryone()
+    #expect(chmod(db, 0o666) == 0)
+    let locked = dir.file("locked")
+    try FileManager.default.createDirectory(atPath: locked, withIntermediateDirectories: true)
+    #expect(chmod(locked, 0o555) == 0)
+    let r = try Stage.run("report", ["--db", db, "--out", locked + "/out"], asNobody: true)
+    #expect(r.termination == .exited(1))
+    #expect(r.stderr == "report: error: cannot write \(locked)/out: permission denied; check that the folder is writable and has free space\n")
+  }
+}

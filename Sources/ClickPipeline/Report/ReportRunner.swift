@@ -57,12 +57,13 @@ public struct ReportRunner {
     try Schema.requireExisting(path: options.databasePath)
     // The lock keeps writers out while the report reads; a user who may only read the
     // database's folder cannot create the lock file, and reports without it.
-    let folder = (RunLock.realPath(of: options.databasePath) as NSString).deletingLastPathComponent
+    let lockPath = RunLock.realPath(of: options.databasePath) + ".lock"
+    let folder = (lockPath as NSString).deletingLastPathComponent
     let lock: RunLock?
-    if access(folder.isEmpty ? "." : folder, W_OK) == 0 {
+    if access(lockPath, F_OK) == 0 ? access(lockPath, W_OK) == 0 : access(folder.isEmpty ? "." : folder, W_OK) == 0 {
       lock = try RunLock(databasePath: options.databasePath, command: "report", wait: options.lockWait) { [logger] in logger.info("\($0)") }
     } else {
-      logger.info("the database's folder is not writable for this user: reporting without the run lock")
+      logger.info("the run lock is not writable for this user: reporting without it")
       lock = nil
     }
     defer { withExtendedLifetime(lock) {} }
@@ -153,7 +154,8 @@ public struct ReportRunner {
     } catch let error as DatabaseError {
       throw PipelineError.database(path: options.databasePath, error)
     } catch {
-      throw PipelineError.output(path: options.outputDirectory, reason: "\(error)")
+      throw PipelineError.output(
+        path: options.outputDirectory, reason: "\(PipelineError.systemReason(error)); check that the folder is writable and has free space")
     }
     return result
   }
@@ -241,7 +243,8 @@ public struct ReportRunner {
         try StagingDirectory.writeAtomically(text, to: out + "/" + name)
       }
     } catch {
-      throw PipelineError.output(path: out, reason: "\(error.localizedDescription); check that the folder is writable")
+      throw PipelineError.output(
+        path: out, reason: "\(PipelineError.systemReason(error)); check that the folder is writable and has free space")
     }
   }
 

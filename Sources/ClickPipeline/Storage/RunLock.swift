@@ -23,6 +23,10 @@ public final class RunLock {
   public init(
     databasePath: String, command: String, wait: Double = 0, waiting: ((String) -> Void)? = nil
   ) throws(PipelineError) {
+    var st = stat()
+    if stat(databasePath, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR {
+      throw PipelineError.unusableDatabase(path: databasePath, reason: "it is a directory; --db names the database file")
+    }
     path = RunLock.realPath(of: databasePath) + ".lock"
     let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0o644)
     guard fd >= 0 else {
@@ -39,8 +43,8 @@ public final class RunLock {
       throw PipelineError.unusableDatabase(
         path: databasePath, reason: "cannot create lock file \(path): \(String(cString: strerror(code)))")
     }
-    var st = stat()
-    guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_nlink == 1 else {
+    var lockStat = stat()
+    guard fstat(fd, &lockStat) == 0, (lockStat.st_mode & S_IFMT) == S_IFREG, lockStat.st_nlink == 1 else {
       close(fd)
       throw PipelineError.unusableDatabase(
         path: databasePath,

@@ -217,6 +217,10 @@ public enum Schema {
   /// `cacheMiB`: SQLite's page cache. Ingest passes more for a large database: each new event
   /// id is looked up in the event-key index, at random.
   public static func open(path: String, cacheMiB: Int = 64) throws(PipelineError) -> SQLiteDatabase {
+    var st = stat()
+    if stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR {
+      throw PipelineError.unusableDatabase(path: path, reason: "it is a directory; --db names the database file")
+    }
     try StaleJournal.check(databasePath: path)
     let db: SQLiteDatabase
     do {

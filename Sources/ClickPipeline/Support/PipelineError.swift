@@ -1,3 +1,5 @@
+import Foundation
+
 /// An error that ends a stage, with the exit status cron sees (CONTRACT §10).
 ///
 /// Each message names what went wrong and what to do about it.
@@ -17,6 +19,27 @@ public enum PipelineError: Error, CustomStringConvertible {
     case let error as DatabaseError: self = .database(path: path, error)
     default: self = .database(path: path, DatabaseError(code: 1, message: "\(error)"))
     }
+  }
+
+  /// A system error in words for people: `permission denied`, `no space left on device`;
+  /// never Foundation's `Error Domain=… UserInfo={…}` dump.
+  public static func systemReason(_ error: any Error) -> String {
+    if let posix = error as? POSIXError { return String(cString: strerror(posix.code.rawValue)).lowercased() }
+    let ns = error as NSError
+    if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))).lowercased() }
+    if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+      return String(cString: strerror(Int32(underlying.code))).lowercased()
+    }
+    if ns.domain == NSCocoaErrorDomain {
+      switch ns.code {
+      case NSFileWriteNoPermissionError, NSFileReadNoPermissionError: return "permission denied"
+      case NSFileWriteOutOfSpaceError: return "no space left on device"
+      case NSFileWriteVolumeReadOnlyError: return "read-only file system"
+      case NSFileNoSuchFileError, NSFileReadNoSuchFileError: return "no such file or directory"
+      default: break
+      }
+    }
+    return ns.localizedDescription
   }
 
   /// 1: nothing was changed; 75: another run holds the database (EX_TEMPFAIL).
