@@ -32,7 +32,7 @@ import Testing
     let out = dir.file("out")
     #expect(try Stage.run("report", ["--db", db, "--out", out]).exitStatus == 0)
     let full = folderContents(out)
-    #expect(full.keys.sorted() == ["creator_earnings.csv", "creators/alice.md", "creators/bob.md", "payouts.csv", "summary.md"])
+    #expect(full.keys.sorted() == ["creator_earnings.csv", "creators/alice.md", "creators/bob.md", "orders.csv", "payouts.csv", "summary.md"])
     try FileManager.default.removeItem(atPath: out + "/creators/alice.md")
     let one = try Stage.run("report", ["--db", db, "--out", out, "--creator", "alice"])
     #expect(one.exitStatus == 0, "\(one.stderr)")

@@ -349,7 +349,7 @@ import Testing
       #expect(report.status == 0, "report: \(report.stderr)")
     }
     let first = try E2E.outputFiles(out1)
-    #expect(first.keys.sorted() == ["creator_earnings.csv", "creators/c1.md", "creators/c2.md", "creators/c3.md", "payouts.csv", "summary.md"])
+    #expect(first.keys.sorted() == ["creator_earnings.csv", "creators/c1.md", "creators/c2.md", "creators/c3.md", "orders.csv", "payouts.csv", "summary.md"])
     #expect(try E2E.outputFiles(out2) == first)
 
     // The same inputs into another database give the same bytes.

@@ -74,6 +74,28 @@ import Testing
     #expect(summary.contains("Data Pipelines"), "catalog titles should reach the report")
   }
 
+  /// `orders`: one row per counted order and refund, with the click and the rule that decided;
+  /// the sample has one of each rule.
+  @Test func ordersRecordTheirAttributionRule() throws {
+    let dir = try TemporaryDirectory()
+    let (db, _) = try SampleDataTests.runSample(dir)
+    let rows = try TestDatabase(db).rows(
+      "SELECT event_id, kind, creator_id, placement, click_event_id, rule FROM orders WHERE event_id IN ('ev-c-0001', 'ev-c-0003', 'ev-c-0401', 'ev-c-0601', 'ev-r-0001') ORDER BY event_id")
+    #expect(
+      rows.map { $0.joined(separator: "|") } == [
+        "ev-c-0001|ordered|maya_glow|post|ev-k-0001|click_id",
+        "ev-c-0003|ordered|kenji_reads|bio|ev-k-0003|viewer window",
+        "ev-c-0401|ordered|||ev-k-0007|bot click",
+        "ev-c-0601|ordered||||none",
+        "ev-r-0001|refund|kenji_reads|bio|ev-k-0003|viewer window",
+      ])
+    // The table adds up to daily_metrics.
+    let t = try TestDatabase(db)
+    #expect(
+      try t.rows("SELECT sum(revenue_cents), sum(commission_cents), sum(refunded_cents), sum(reversed_commission_cents) FROM orders")
+        == t.rows("SELECT sum(revenue_cents), sum(commission_cents), sum(refunded_cents), sum(reversed_commission_cents) FROM daily_metrics"))
+  }
+
   @Test func filesRejectsAndRunsAreRecorded() throws {
     let dir = try TemporaryDirectory()
     let (path, _) = try SampleDataTests.runSample(dir)
@@ -104,7 +126,7 @@ import Testing
     let dir = try TemporaryDirectory()
     let (_, out) = try SampleDataTests.runSample(dir)
     let expected = SampleDataTests.expectedReports
-    let names = ["summary.md", "creator_earnings.csv", "payouts.csv"]
+    let names = ["summary.md", "creator_earnings.csv", "payouts.csv", "orders.csv"]
       + (try FileManager.default.contentsOfDirectory(atPath: expected + "/creators")).sorted().map { "creators/" + $0 }
     #expect(try FileManager.default.contentsOfDirectory(atPath: out + "/creators").sorted()
       == (try FileManager.default.contentsOfDirectory(atPath: expected + "/creators")).sorted())

@@ -42,7 +42,10 @@ import Testing
     #expect(before.count == 39 && recentBefore > 0)
 
     let db = try Schema.open(path: path)
-    #expect(try db.scalarText("SELECT value FROM meta WHERE key = 'schema_version'") == "4")
+    #expect(try db.scalarText("SELECT value FROM meta WHERE key = 'schema_version'") == "5")
+    // Version 5's orders table starts empty, and the next aggregate is a full rebuild that fills it.
+    #expect(try db.scalarInt("SELECT count(*) FROM orders") == 0)
+    #expect(try db.scalarText("SELECT value FROM meta WHERE key = 'aggregate_fingerprint'") == nil)
     #expect(try db.scalarInt("SELECT count(*) FROM files WHERE held_back_line <> 0") == 0)
     #expect(try db.rows(Self.traffic).map { $0.map(\.textValue) } == before)
 

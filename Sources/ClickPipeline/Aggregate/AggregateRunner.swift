@@ -92,11 +92,12 @@ public struct AggregateRunner {
       // 3. Write them, with the run's other changes, in one transaction.
       logger.debug("days computed", metadata: ["aggregate.days": "\(days.count)", "aggregate.seconds": "\(Clock.monotonic() - started)"])
       try db.beginWrite()
-      if result.fullRebuild { try db.execute("DELETE FROM daily_metrics") }
+      if result.fullRebuild { try db.execute("DELETE FROM daily_metrics; DELETE FROM orders;") }
       let writer = try DayWriter(db: db)
       for day in days {
         let (bytes, rows) = try spool.rows(of: day)
         try writer.replace(dayText: calendar.text(ofDay: day), rows: bytes)
+        try writer.replaceOrders(dayText: calendar.text(ofDay: day), orders: try spool.orders(of: day))
         StopPoint.reached(.aggregateDayWritten)
         result.rowsWritten += rows
       }

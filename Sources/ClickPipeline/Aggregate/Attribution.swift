@@ -17,10 +17,13 @@ final class Attribution {
     var clickID: String
   }
 
-  /// `creator_id` and `placement`, or `("", "")` when unattributed.
+  /// `creator_id` and `placement` (`""` when unattributed), the click's event id and the rule
+  /// that decided.
   struct Result: Equatable {
     var creatorID: String
     var placement: String
+    var clickEventID = ""
+    var rule = AttributionRule.none
     static let none = Result(creatorID: "", placement: "")
   }
 
@@ -40,7 +43,7 @@ final class Attribution {
     // One UTC day of the window at a time (?7), latest day first: see `clicks_by_day_viewer`.
     latestClicks = try db.prepare(
       """
-      SELECT creator_id, placement, ua_id FROM clicks INDEXED BY clicks_by_day_viewer
+      SELECT creator_id, placement, ua_id, event_id FROM clicks INDEXED BY clicks_by_day_viewer
       WHERE ts / 86400000 = ?7 AND viewer_id = ?1 AND viewer_id <> '' AND platform = ?2 AND store = ?3
         AND product_id = ?4 AND ts >= ?5 AND ts <= ?6
       ORDER BY ts DESC, event_id DESC
@@ -89,7 +92,10 @@ final class Attribution {
 
   func attribute(_ order: Order) throws(DatabaseError) -> Result {
     if !order.clickID.isEmpty, let click = try click(eventID: order.clickID) {
-      return botAgents.contains(click.userAgent) ? .none : click.result
+      guard !botAgents.contains(click.userAgent) else {
+        return Result(creatorID: "", placement: "", clickEventID: click.result.clickEventID, rule: .botClick)
+      }
+      return click.result
     }
     guard !order.viewerID.isEmpty, let window = windows[order.platform] else { return .none }
     let s = latestClicks
@@ -107,7 +113,9 @@ final class Attribution {
       s.reset()
       s.bind(7, day)
       while try s.step() {
-        if !botAgents.contains(s.int(2)) { return Result(creatorID: s.text(0), placement: s.text(1)) }
+        if !botAgents.contains(s.int(2)) {
+          return Result(creatorID: s.text(0), placement: s.text(1), clickEventID: s.text(3), rule: .viewerWindow)
+        }
       }
       day -= 1
     }
@@ -121,6 +129,9 @@ final class Attribution {
     defer { clickRow.reset() }
     clickRow.bind(1, found.ref)
     guard try clickRow.step() else { return nil }
-    return (Result(creatorID: clickRow.text(1), placement: clickRow.text(2)), clickRow.int(3))
+    return (
+      Result(creatorID: clickRow.text(1), placement: clickRow.text(2), clickEventID: clickRow.text(0), rule: .clickID),
+      clickRow.int(3)
+    )
   }
 }

@@ -32,6 +32,9 @@ final class DayComputer {
   /// Conversions left out because their money does not fit in a 64-bit sum, one line each
   /// (day, order, event, product); the runner reports them.
   private(set) var leftOut: [String] = []
+  /// The `orders` rows of the day last computed (``OrderRow`` encoding) and their number.
+  private(set) var orderBytes: [UInt8] = []
+  private(set) var orderCount = 0
   private var currentDay = 0
 
   init(db: SQLiteDatabase, calendar: DayCalendar, money: MoneyRules, attribution: Attribution) throws(DatabaseError) {
@@ -86,6 +89,8 @@ final class DayComputer {
     let end = calendar.start(ofDay: day + 1)
     var written = 0
     currentDay = day
+    orderBytes.removeAll(keepingCapacity: true)
+    orderCount = 0
     for index in 0..<max(1, passes) {
       pass = (index, max(1, passes))
       dimensions.removeAll()
@@ -246,6 +251,12 @@ final class DayComputer {
           continue
         }
         rows[index] = row
+        OrderRow(
+          eventID: eventID, refund: true, platform: platform, store: store, orderID: orderID, productID: productID,
+          quantity: s.int(8), revenueCents: 0, commissionCents: 0, refundedCents: cents, reversedCommissionCents: commission,
+          attribution: who
+        ).encode(into: &orderBytes)
+        orderCount += 1
       } else {
         // Only the canonical copy of a retried order counts.
         guard let canonical = try attribution.canonicalOrder(platform: platform, orderID: orderID),
@@ -259,17 +270,29 @@ final class DayComputer {
           continue
         }
         rows[index] = row
+        OrderRow(
+          eventID: eventID, refund: false, platform: platform, store: store, orderID: orderID, productID: productID,
+          quantity: s.int(8), revenueCents: cents, commissionCents: commission, refundedCents: 0, reversedCommissionCents: 0,
+          attribution: who
+        ).encode(into: &orderBytes)
+        orderCount += 1
       }
     }
   }
 }
 
-/// Writes the rows ``DayComputer/compute(day:into:)`` produced for a day into `daily_metrics`.
+/// Writes the rows ``DayComputer/compute(day:into:)`` produced for a day into `daily_metrics`,
+/// and its orders into `orders`.
 final class DayWriter {
   private let deleteDay: Statement
   private let insertRow: Statement
+  private let deleteOrders: Statement
+  private let insertOrder: Statement
 
   init(db: SQLiteDatabase) throws(DatabaseError) {
+    deleteOrders = try db.prepare("DELETE FROM orders WHERE day = ?")
+    insertOrder = try db.prepare(
+      "INSERT INTO orders(day, \(OrderRow.columns.joined(separator: ", "))) VALUES (?\(String(repeating: ",?", count: OrderRow.columns.count)))")
     deleteDay = try db.prepare("DELETE FROM daily_metrics WHERE day = ?")
     insertRow = try db.prepare(
       """
@@ -308,5 +331,29 @@ final class DayWriter {
     }
     s.reset()
     guard rc == SQLITE_DONE else { throw s.database.error(rc, sql: s.sql) }
+  }
+
+  /// Replaces the orders of the day `dayText` by the serialized `orders` (``OrderRow``).
+  func replaceOrders(dayText: String, orders: [UInt8]) throws(DatabaseError) {
+    try deleteOrders.run([.text(dayText)])
+    let s = insertOrder
+    var failure: Int32 = SQLITE_DONE
+    orders.withUnsafeBytes { bytes in
+      OrderRow.decode(
+        bytes,
+        text: { column, part in
+          if column == 0 { s.reset(); s.bind(1, dayText) }
+          s.bindText(column + 2, part)
+        },
+        integer: { column, value in s.bind(column + 2, value) },
+        rowDone: {
+          if failure == SQLITE_DONE {
+            let rc = s.stepCode()
+            if rc != SQLITE_DONE { failure = rc }
+          }
+        })
+    }
+    s.reset()
+    guard failure == SQLITE_DONE else { throw s.database.error(failure, sql: s.sql) }
   }
 }

@@ -17,6 +17,9 @@ final class DaySpool: @unchecked Sendable {
     var offset: Int
     var length: Int
     var rows: Int
+    /// Where the day's ``OrderRow``s follow its rows in the worker's file.
+    var ordersLength = 0
+    var orders = 0
   }
 
   struct Setup: Sendable {
@@ -61,14 +64,24 @@ final class DaySpool: @unchecked Sendable {
   /// The rows computed for `day` and how many they are.
   func rows(of day: Int) throws(PipelineError) -> (bytes: [UInt8], rows: Int) {
     guard let entry = entries[day] else { return ([], 0) }
-    var bytes = [UInt8](repeating: 0, count: entry.length)
+    return (try read(worker: entry.worker, at: entry.offset, count: entry.length), entry.rows)
+  }
+
+  /// The orders computed for `day` (``OrderRow`` encoding).
+  func orders(of day: Int) throws(PipelineError) -> [UInt8] {
+    guard let entry = entries[day] else { return [] }
+    return try read(worker: entry.worker, at: entry.offset + entry.length, count: entry.ordersLength)
+  }
+
+  private func read(worker: Int, at offset: Int, count: Int) throws(PipelineError) -> [UInt8] {
+    var bytes = [UInt8](repeating: 0, count: count)
     var done = 0
-    while done < entry.length {
-      let n = bytes.withUnsafeMutableBytes { pread(files[entry.worker], $0.baseAddress! + done, entry.length - done, off_t(entry.offset + done)) }
+    while done < count {
+      let n = bytes.withUnsafeMutableBytes { pread(files[worker], $0.baseAddress! + done, count - done, off_t(offset + done)) }
       guard n > 0 else { throw fileError("cannot read back aggregate's temporary file", n < 0 ? errno : EIO) }
       done += n
     }
-    return (bytes, entry.rows)
+    return bytes
   }
 
   /// One worker's loop; returns why it stopped early, if it did.
@@ -114,7 +127,11 @@ final class DaySpool: @unchecked Sendable {
         try write(buffer, to: files[worker], at: offset)
         offset += buffer.count
         buffer.removeAll(keepingCapacity: true)
-        let entry = Entry(worker: worker, offset: start, length: offset - start, rows: rows)
+        try write(computer.orderBytes, to: files[worker], at: offset)
+        offset += computer.orderBytes.count
+        let entry = Entry(
+          worker: worker, offset: start, length: offset - start - computer.orderBytes.count, rows: rows,
+          ordersLength: computer.orderBytes.count, orders: computer.orderCount)
         let done = lock.withLock {
           entries[days[index]] = entry
           return entries.count

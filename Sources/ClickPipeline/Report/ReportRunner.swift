@@ -142,6 +142,7 @@ public struct ReportRunner {
         outputs.append(("summary.md", summary))
         outputs.append(("creator_earnings.csv", csv))
         outputs.append(("payouts.csv", payouts))
+        outputs.append(("orders.csv", try Self.ordersCSV(db, from: from, to: to, catalog: catalog)))
       }
       result.statements = names.count
       StopPoint.reached(.reportBeforePublish)
@@ -158,6 +159,29 @@ public struct ReportRunner {
         path: options.outputDirectory, reason: "\(PipelineError.systemReason(error)); check that the folder is writable and has free space")
     }
     return result
+  }
+
+  /// `orders.csv`: every ordered conversion and refund counted in the period, with its money
+  /// and the click and rule that attributed it, in (day, platform, order, event) order.
+  static func ordersCSV(_ db: SQLiteDatabase, from: String, to: String, catalog: ProductCatalog) throws -> String {
+    var csv = "day,platform,order_id,event_id,kind,store,product_id,title,quantity,revenue_cents,commission_cents,refunded_cents,reversed_commission_cents,creator_id,placement,click_event_id,rule\n"
+    let s = try db.prepare(
+      """
+      SELECT day, platform, order_id, event_id, kind, store, product_id, quantity, revenue_cents, commission_cents,
+        refunded_cents, reversed_commission_cents, creator_id, placement, click_event_id, rule
+      FROM orders WHERE day >= ? AND day <= ? ORDER BY day, platform, order_id, event_id
+      """)
+    s.bind(1, from)
+    s.bind(2, to)
+    while try s.step() {
+      let title = catalog.product(platform: s.text(1), store: s.text(5), productID: s.text(6))?.title ?? ""
+      var cells = (0..<7).map { csvCell(s.text(Int32($0))) }
+      cells.append(csvCell(title))
+      cells += (7..<12).map { String(s.int(Int32($0))) }
+      cells += (12..<16).map { csvCell(s.text(Int32($0))) }
+      csv += cells.joined(separator: ",") + "\n"
+    }
+    return csv
   }
 
   /// What `aggregate` has still to do, in words, or `nil` when `daily_metrics` is up to date:

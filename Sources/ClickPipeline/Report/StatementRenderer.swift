@@ -76,6 +76,9 @@ struct StatementRenderer: Sendable {
     if t.refunds > 0 {
       out += "\nRefunds reverse the commission of the refunded amount; the net column is commission minus reversed commission.\n"
     }
+    if t.orders + t.refunds > 0 {
+      out += "\nEach order and refund, with the click and rule that credited it, is a row of `orders.csv` with creator\\_id \(Markdown.code(creatorID)).\n"
+    }
     return out
   }
 }

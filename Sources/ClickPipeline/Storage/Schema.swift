@@ -9,7 +9,7 @@
 /// `meta.schema_version` records the version. A database from an older version is migrated
 /// in one transaction; one from a newer version is refused (see docs/OPERATIONS.md).
 public enum Schema {
-  public static let version = 4
+  public static let version = 5
 
   /// Statements that create version 1 from an empty database.
   static let createV1 = """
@@ -170,6 +170,22 @@ public enum Schema {
     // "Files still being written"). `held_back_line` is that line's number, 0 when none.
     3: """
       ALTER TABLE files ADD COLUMN held_back_line INTEGER NOT NULL DEFAULT 0;
+      """,
+    // 5: one row per counted ordered conversion and refund, with its money and the click and
+    // rule that attributed it (computed by aggregate with `daily_metrics`). Forgetting the
+    // aggregate fingerprint makes the next aggregate a full rebuild, which fills it.
+    4: """
+      CREATE TABLE orders(
+        day TEXT NOT NULL, event_id TEXT NOT NULL, kind TEXT NOT NULL CHECK (kind IN ('ordered', 'refund')),
+        platform TEXT NOT NULL, store TEXT NOT NULL, order_id TEXT NOT NULL, product_id TEXT NOT NULL,
+        quantity INTEGER NOT NULL, revenue_cents INTEGER NOT NULL, commission_cents INTEGER NOT NULL,
+        refunded_cents INTEGER NOT NULL, reversed_commission_cents INTEGER NOT NULL,
+        creator_id TEXT NOT NULL, placement TEXT NOT NULL, click_event_id TEXT NOT NULL,
+        rule TEXT NOT NULL CHECK (rule IN ('click_id', 'viewer window', 'bot click', 'none')),
+        PRIMARY KEY (day, event_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX orders_by_creator ON orders(creator_id, day) WHERE creator_id <> '';
+      DELETE FROM meta WHERE key = 'aggregate_fingerprint';
       """,
   ]
 

@@ -1,0 +1,63 @@
+/// One row of `orders`: a counted ordered conversion or refund, its money, and the click and
+/// rule that attributed it. Aggregate computes them with the day's `daily_metrics` rows and
+/// spools them in this byte form (each text as a 32-bit length and its bytes, then the
+/// integers), so a day's orders are never all in memory twice.
+struct OrderRow {
+  var eventID: String
+  var refund: Bool
+  var platform: String
+  var store: String
+  var orderID: String
+  var productID: String
+  var quantity: Int64
+  var revenueCents: Int64
+  var commissionCents: Int64
+  var refundedCents: Int64
+  var reversedCommissionCents: Int64
+  var attribution: Attribution.Result
+
+  /// The columns of `orders` after `day`, in the order ``encode(into:)`` writes them.
+  static let columns = [
+    "event_id", "kind", "platform", "store", "order_id", "product_id", "creator_id", "placement", "click_event_id", "rule",
+    "quantity", "revenue_cents", "commission_cents", "refunded_cents", "reversed_commission_cents",
+  ]
+  static let textColumns = 10
+
+  func encode(into buffer: inout [UInt8]) {
+    let texts = [
+      eventID, refund ? "refund" : "ordered", platform, store, orderID, productID, attribution.creatorID,
+      attribution.placement, attribution.clickEventID, attribution.rule.rawValue,
+    ]
+    for text in texts {
+      var length = UInt32(text.utf8.count).littleEndian
+      withUnsafeBytes(of: &length) { buffer.append(contentsOf: $0) }
+      buffer.append(contentsOf: text.utf8)
+    }
+    for value in [quantity, revenueCents, commissionCents, refundedCents, reversedCommissionCents] {
+      var v = value.littleEndian
+      withUnsafeBytes(of: &v) { buffer.append(contentsOf: $0) }
+    }
+  }
+
+  /// Calls `text(column, bytes)` for the ten texts and `integer(column, value)` for the five
+  /// integers of each row in `bytes`, then `rowDone()`.
+  static func decode(
+    _ bytes: UnsafeRawBufferPointer, text: (Int32, UnsafeRawBufferPointer) -> Void, integer: (Int32, Int64) -> Void,
+    rowDone: () throws -> Void
+  ) rethrows {
+    var offset = 0
+    while offset < bytes.count {
+      for column in 0..<textColumns {
+        let n = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
+        offset += 4
+        text(Int32(column), UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + n]))
+        offset += n
+      }
+      for column in textColumns..<columns.count {
+        integer(Int32(column), Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Int64.self)))
+        offset += 8
+      }
+      try rowDone()
+    }
+  }
+}
