@@ -174,8 +174,6 @@ struct ReportData {
     var byPlatform: [String: Totals] = [:]
     var byStore: [String: Totals] = [:]
     var byPlacement: [String: Totals] = [:]
-    var byCreator: [String: Totals] = [:]
-    var byProduct: [[String]: Totals] = [:]
     var byDay: [String: Totals] = [:]
 
     /// Groups in byte order of their keys, as SQL's `ORDER BY` would give them.
@@ -199,20 +197,56 @@ struct ReportData {
     var g = SummaryGroups()
     while try s.step() {
       let t = Totals(s, from: 6)
-      let (day, creator, placement, platform, store, product) = (s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5))
+      let (day, creator, placement, platform, store) = (s.text(0), s.text(1), s.text(2), s.text(3), s.text(4))
       g.total.add(t)
       g.byDay[day, default: Totals()].add(t)
       g.byPlatform[platform, default: Totals()].add(t)
       g.byPlacement[placement, default: Totals()].add(t)
       if platform == "brand_store" { g.byStore[store, default: Totals()].add(t) }
-      if creator.isEmpty {
-        if t.orders > 0 || t.refunds > 0 { g.unattributed.add(t) }
-      } else {
-        g.byCreator[creator, default: Totals()].add(t)
-      }
-      if !product.isEmpty { g.byProduct[[platform, store, product], default: Totals()].add(t) }
+      if creator.isEmpty && (t.orders > 0 || t.refunds > 0) { g.unattributed.add(t) }
     }
     return g
+  }
+
+  /// The sums of the eleven ``Totals`` columns, in the order `Totals(_:from:)` reads them.
+  private static let totalsSums = """
+    sum(views), sum(bot_views), sum(clicks), sum(bot_clicks), sum(orders), sum(units), sum(revenue_cents),
+    sum(commission_cents), sum(refunds), sum(refunded_cents), sum(reversed_commission_cents)
+    """
+
+  /// The `limit` creators with the highest net commission in the period (ties: creator id in
+  /// byte order). Grouped by SQLite, whose sorter spills to disk: memory does not grow with
+  /// the number of creators.
+  func topCreators(limit: Int) throws(DatabaseError) -> [(String, Totals)] {
+    let s = try db.prepare(
+      """
+      SELECT creator_id, \(Self.totalsSums) FROM daily_metrics
+      WHERE day >= ? AND day <= ? AND creator_id <> ''
+      GROUP BY creator_id ORDER BY sum(commission_cents) - sum(reversed_commission_cents) DESC, creator_id LIMIT ?
+      """)
+    s.bind(1, from)
+    s.bind(2, to)
+    s.bind(3, Int64(limit))
+    var result: [(String, Totals)] = []
+    while try s.step() { result.append((s.text(0), Totals(s, from: 1))) }
+    return result
+  }
+
+  /// The `limit` products (platform, store, product id) with the highest revenue in the period
+  /// (ties: the key in byte order).
+  func topProducts(limit: Int) throws(DatabaseError) -> [([String], Totals)] {
+    let s = try db.prepare(
+      """
+      SELECT platform, store, product_id, \(Self.totalsSums) FROM daily_metrics
+      WHERE day >= ? AND day <= ? AND product_id <> ''
+      GROUP BY platform, store, product_id ORDER BY sum(revenue_cents) DESC, platform, store, product_id LIMIT ?
+      """)
+    s.bind(1, from)
+    s.bind(2, to)
+    s.bind(3, Int64(limit))
+    var result: [([String], Totals)] = []
+    while try s.step() { result.append(([s.text(0), s.text(1), s.text(2)], Totals(s, from: 3))) }
+    return result
   }
 
   /// Files, failures, rejects by reason, duplicates: over everything ingested (not per period).

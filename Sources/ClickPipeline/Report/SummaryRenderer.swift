@@ -66,9 +66,7 @@ struct SummaryRenderer {
       }, alignRight: Set(1..<8))
 
     out += "\n## Top creators by net commission\n\n"
-    let creators = ReportData.SummaryGroups.ordered(g.byCreator, { $0 }).map { ([$0.0], $0.1) }
-      .sorted { ($0.1.netCommissionCents, $1.0[0]) > ($1.1.netCommissionCents, $0.0[0]) }
-      .prefix(topCount)
+    let creators = try data.topCreators(limit: topCount).map { ([$0.0], $0.1) }
     out += Markdown.table(
       ["Creator", "Views", "Clicks", "Orders", "Revenue", "Net commission"],
       creators.map { key, v in
@@ -79,9 +77,7 @@ struct SummaryRenderer {
       }, alignRight: Set(1..<6))
 
     out += "\n## Top products by revenue\n\n"
-    let products = ReportData.SummaryGroups.ordered(g.byProduct, { $0.joined(separator: "\u{0}") })
-      .sorted { ($0.1.revenueCents, $1.0.joined(separator: "\u{1F}")) > ($1.1.revenueCents, $0.0.joined(separator: "\u{1F}")) }
-      .prefix(topCount)
+    let products = try data.topProducts(limit: topCount)
     out += Markdown.table(
       ["Product", "Title", "Platform", "Store", "Clicks", "Orders", "Units", "Revenue", "Commission"],
       products.map { key, v in

@@ -264,7 +264,7 @@ public enum Schema {
     let db: SQLiteDatabase
     do {
       db = try SQLiteDatabase(path: path, readOnly: true)
-      try db.execute("PRAGMA cache_size = -\(cacheMiB * 1024); PRAGMA temp_store = MEMORY;")
+      try db.execute("PRAGMA cache_size = -\(cacheMiB * 1024); PRAGMA temp_store = FILE;")
       let found = try db.scalarText("SELECT value FROM meta WHERE key = 'schema_version'")
       guard let found else { throw notOurs(path) }
       guard found == String(version) else {
