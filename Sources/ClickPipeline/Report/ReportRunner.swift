@@ -104,14 +104,20 @@ public struct ReportRunner {
       }
       // Statements are rendered and written on a second thread while this one reads the
       // database: creating 50k files is mostly kernel time, reading them mostly SQLite's.
+      let staging = try StagingDirectory(finalPath: options.outputDirectory + "/creators")
+      let out = options.outputDirectory
+      // With --creator, only that statement is written: the CSVs cover everyone.
+      let csvFiles = options.creator == nil
+        ? (try StagedFile(finalPath: out + "/creator_earnings.csv"), try StagedFile(finalPath: out + "/payouts.csv"),
+          try StagedFile(finalPath: out + "/orders.csv"))
+        : nil
       let statements = StatementWriter(
-        staging: try StagingDirectory(finalPath: options.outputDirectory + "/creators"),
+        staging: staging,
         renderer: StatementRenderer(
-          from: from, to: to, catalog: catalog, thresholdCents: settings.configuration.payoutThresholdCents))
+          from: from, to: to, catalog: catalog, thresholdCents: settings.configuration.payoutThresholdCents),
+        earnings: csvFiles?.0, payouts: csvFiles?.1)
       let summary: String
-      let names: [String]
-      let csv: String
-      let payouts: String
+      let count: Int
       do {
         var batch: [StatementRenderer.CreatorFigures] = []
         let ledger = PayoutLedger(thresholdCents: settings.configuration.payoutThresholdCents)
@@ -124,7 +130,8 @@ public struct ReportRunner {
         }
         if !batch.isEmpty { statements.handoff.send(batch) }
         summary = try summaryTask.value()
-        (names, csv, payouts) = try statements.handoff.finish()
+        count = try statements.handoff.finish()
+        if let orders = csvFiles?.2 { try Self.writeOrdersCSV(db, from: from, to: to, catalog: catalog, into: orders) }
       } catch {
         _ = try? summaryTask.value()
         defer { statements.staging.discard() }
@@ -134,22 +141,22 @@ public struct ReportRunner {
       }
       var outputs: [(String, String)] = []
       if let creator = options.creator {
-        if names.isEmpty { logger.warning("creator \(creator) has no figures from \(from) to \(to); no statement written") }
+        if count == 0 { logger.warning("creator \(creator) has no figures from \(from) to \(to); no statement written") }
       } else {
         if periodRows == 0 {
           logger.warning("daily_metrics has no rows from \(from) to \(to); the report is empty")
         }
         outputs.append(("summary.md", summary))
-        outputs.append(("creator_earnings.csv", csv))
-        outputs.append(("payouts.csv", payouts))
-        outputs.append(("orders.csv", try Self.ordersCSV(db, from: from, to: to, catalog: catalog)))
       }
-      result.statements = names.count
+      result.statements = count
       StopPoint.reached(.reportBeforePublish)
       try statements.staging.commit(replacing: options.creator == nil)
       StopPoint.reached(.reportStatementsPublished)
       try write(outputs)
-      result.files = outputs.map(\.0) + names.map { "creators/" + $0 }
+      if let (earnings, payouts, orders) = csvFiles {
+        for file in [earnings, payouts, orders] { try file.commit() }
+      }
+      result.files = outputs.map(\.0) + (csvFiles == nil ? [] : ["creator_earnings.csv", "payouts.csv", "orders.csv"])
     } catch let error as PipelineError {
       throw error
     } catch let error as DatabaseError {
@@ -163,8 +170,8 @@ public struct ReportRunner {
 
   /// `orders.csv`: every ordered conversion and refund counted in the period, with its money
   /// and the click and rule that attributed it, in (day, platform, order, event) order.
-  static func ordersCSV(_ db: SQLiteDatabase, from: String, to: String, catalog: ProductCatalog) throws -> String {
-    var csv = "day,platform,order_id,event_id,kind,store,product_id,title,quantity,revenue_cents,commission_cents,refunded_cents,reversed_commission_cents,creator_id,placement,click_event_id,rule\n"
+  static func writeOrdersCSV(_ db: SQLiteDatabase, from: String, to: String, catalog: ProductCatalog, into file: StagedFile) throws {
+    try file.append("day,platform,order_id,event_id,kind,store,product_id,title,quantity,revenue_cents,commission_cents,refunded_cents,reversed_commission_cents,creator_id,placement,click_event_id,rule\n")
     let s = try db.prepare(
       """
       SELECT day, platform, order_id, event_id, kind, store, product_id, quantity, revenue_cents, commission_cents,
@@ -179,9 +186,8 @@ public struct ReportRunner {
       cells.append(csvCell(title))
       cells += (7..<12).map { String(s.int(Int32($0))) }
       cells += (12..<16).map { csvCell(s.text(Int32($0))) }
-      csv += cells.joined(separator: ",") + "\n"
+      try file.append(cells.joined(separator: ",") + "\n")
     }
-    return csv
   }
 
   /// What `aggregate` has still to do, in words, or `nil` when `daily_metrics` is up to date:
@@ -216,44 +222,49 @@ public struct ReportRunner {
     }
   }
 
-  /// Renders statements and the CSV's rows on its own thread, writing each statement into the
-  /// staging folder; its result is the statement file names and the CSV text.
+  /// Renders statements on its own thread, writing each into the staging folder, and appends
+  /// each creator's rows to `creator_earnings.csv` and `payouts.csv` (staged files; none with
+  /// `--creator`). Its result is the number of statements.
   struct StatementWriter {
     /// Thrown to stop reading when the statement thread has failed.
     struct Stopped: Error {}
 
     let staging: StagingDirectory
-    /// Results: the statement file names, `creator_earnings.csv` and `payouts.csv`.
-    let handoff: Handoff<[StatementRenderer.CreatorFigures], ([String], String, String)>
+    let handoff: Handoff<[StatementRenderer.CreatorFigures], Int>
 
-    init(staging: StagingDirectory, renderer: StatementRenderer) {
+    init(staging: StagingDirectory, renderer: StatementRenderer, earnings: StagedFile?, payouts: StagedFile?) {
       self.staging = staging
       let threshold = renderer.thresholdCents
+      nonisolated(unsafe) let earnings = earnings
+      nonisolated(unsafe) let payouts = payouts
       handoff = Handoff(name: "statements") { [staging] next in
-        var names: [String] = []
-        var csv = "creator_id,orders,units,revenue_cents,commission_cents,refunds,refunded_cents,reversed_commission_cents,net_commission_cents,payout_status,missing_to_threshold_cents\n"
-        var payouts = "creator_id,month,opening_cents,net_cents,payable_cents,closing_cents,currency\n"
+        var count = 0
+        try earnings?.append(
+          "creator_id,orders,units,revenue_cents,commission_cents,refunds,refunded_cents,reversed_commission_cents,net_commission_cents,payout_status,missing_to_threshold_cents\n")
+        try payouts?.append("creator_id,month,opening_cents,net_cents,payable_cents,closing_cents,currency\n")
         while let batch = next() {
           for figures in batch {
             let name = ReportRunner.fileName(for: figures.creatorID) + ".md"
             try staging.write(name, renderer.render(figures))
-            names.append(name)
+            count += 1
             let t = figures.totals
             let status = StatementRenderer.payoutStatus(figures.months, threshold: threshold)
-            csv += [
-              ReportRunner.csvCell(figures.creatorID), String(t.orders), String(t.units), String(t.revenueCents),
-              String(t.commissionCents), String(t.refunds), String(t.refundedCents), String(t.reversedCommissionCents),
-              String(t.netCommissionCents), status.payable ? "payable" : "carried_over", String(status.missing),
-            ].joined(separator: ",") + "\n"
+            try earnings?.append(
+              [
+                ReportRunner.csvCell(figures.creatorID), String(t.orders), String(t.units), String(t.revenueCents),
+                String(t.commissionCents), String(t.refunds), String(t.refundedCents), String(t.reversedCommissionCents),
+                String(t.netCommissionCents), status.payable ? "payable" : "carried_over", String(status.missing),
+              ].joined(separator: ",") + "\n")
             for m in figures.months {
-              payouts += [
-                ReportRunner.csvCell(figures.creatorID), m.month, String(m.openingCents), String(m.netCents),
-                String(m.payableCents), String(m.closingCents), "USD",
-              ].joined(separator: ",") + "\n"
+              try payouts?.append(
+                [
+                  ReportRunner.csvCell(figures.creatorID), m.month, String(m.openingCents), String(m.netCents),
+                  String(m.payableCents), String(m.closingCents), "USD",
+                ].joined(separator: ",") + "\n")
             }
           }
         }
-        return (names, csv, payouts)
+        return count
       }
     }
   }
