@@ -85,6 +85,9 @@ def parse_arguments(argv):
     parser.add_argument("--binary", metavar="PATH", required=True,
                         help="the `ingest` executable built for the executors' Linux (shipped to them)")
     parser.add_argument("--out", metavar="DIR", required=True, help="output directory (any Hadoop URI); replaced")
+    parser.add_argument("--read-through-spark", action="store_true",
+                        help="read local files too as other file systems are read (binaryFiles + standard input); "
+                             "to exercise that path without HDFS or S3")
     return parser.parse_args(argv)
 
 
@@ -159,6 +162,10 @@ def plain_name(uri):
     return uri
 
 
+def uri(name):
+    return "file://" + name if is_local(name) else name
+
+
 def is_local(name):
     return "://" not in name
 
@@ -205,12 +212,12 @@ def executable(name):
     return path
 
 
-def parse_files(spark, files, binary_name, config_name):
+def parse_files(spark, files, binary_name, config_name, through_spark=False):
     """One task per local file; other file systems are read through Spark (binaryFiles)."""
     sc = spark.sparkContext
     indexed = list(enumerate(files))
-    local = [(i, f) for i, f in indexed if is_local(f)]
-    remote = {f: i for i, f in indexed if not is_local(f)}
+    local = [(i, f) for i, f in indexed if is_local(f) and not through_spark]
+    remote = {f: i for i, f in indexed if not is_local(f) or through_spark}
 
     def run_local(item):
         index, name = item
@@ -218,16 +225,16 @@ def parse_files(spark, files, binary_name, config_name):
         return emit_rows(executable(binary_name), config, name, index)
 
     def run_remote(item):
-        uri, data = item
+        location, data = item
         config = SparkFiles.get(config_name) if config_name else None
-        name = plain_name(uri)
+        name = plain_name(location)
         return emit_rows(executable(binary_name), config, name, remote[name], data=data)
 
     parts = []
     if local:
         parts.append(sc.parallelize(local, len(local)).flatMap(run_local))
     if remote:
-        parts.append(sc.binaryFiles(",".join(remote), minPartitions=len(remote)).flatMap(run_remote))
+        parts.append(sc.binaryFiles(",".join(uri(f) for f in remote), minPartitions=len(remote)).flatMap(run_remote))
     rdd = parts[0] if len(parts) == 1 else sc.union(parts)
     return spark.createDataFrame(rdd, ROW_SCHEMA)
 
@@ -374,7 +381,7 @@ def main(argv):
             if catalog:
                 sc.addFile(catalog)
 
-        rows = parse_files(spark, files, binary_name, config_name).persist()
+        rows = parse_files(spark, files, binary_name, config_name, args.read_through_spark).persist()
         kept = kept_rows(rows).persist()
         metrics = daily_metrics(kept, windows)
         out = args.out.rstrip("/")

@@ -7,7 +7,8 @@ Builds logs with the contract's edge cases, runs `ingest` + `aggregate` (.build/
 $CLICKPIPELINE_BIN) into a temporary SQLite database, runs the Spark job with
 `spark-submit --master local-cluster[2,1,1024]` (two executor processes), and checks that
 `daily_metrics`, the rejects and the failed files are equal, for the default configuration and
-for a custom one (Asia/Jakarta, catalog categories, store rates, longer windows). Then the loader
+for a custom one (Asia/Jakarta, catalog categories, store rates, longer windows; its files are
+read the way HDFS and S3 files are, through binaryFiles and standard input). Then the loader
 puts Spark's rows into a database and `report` runs on it. Prints `N passed, M failed` last.
 """
 import gzip
@@ -151,14 +152,14 @@ def single_machine(logs, config, db):
     return metrics, rejects, failed
 
 
-def on_spark(logs, config, out):
+def on_spark(logs, config, out, extra):
     import pyarrow.parquet as pq
     config_args = ["--config", config] if config else []
     started = time.monotonic()
     run(["spark-submit", "--master", MASTER, "--conf", "spark.ui.enabled=false",
          "--conf", "spark.log.level=WARN", "--conf", "spark.sql.shuffle.partitions=2",
          os.path.join(HERE, "clickpipeline_job.py"), "--binary", os.path.join(BIN, "ingest"),
-         *config_args, "--out", out, logs], expect={2})
+         *config_args, *extra, "--out", out, logs], expect={2})
     seconds = time.monotonic() - started
     metrics = sorted(load_daily_metrics.read_rows(os.path.join(out, "daily_metrics")))
     rejects = sorted((r["file"], r["line"], r["reason"]) for r in pq.read_table(os.path.join(out, "rejects")).to_pylist())
@@ -170,6 +171,9 @@ class Scenario:
     """One configuration: the logs, both pipelines' results (computed once, on first use)."""
 
     def __init__(self, name, custom):
+        # The custom scenario also reads its files as HDFS or S3 files are read (binaryFiles,
+        # bytes on standard input), so both ways into `ingest --emit` are compared.
+        self.extra = ["--read-through-spark"] if custom else []
         self.name = name
         self.dir = tempfile.mkdtemp(prefix=f"clickpipeline-spark-{name}-")
         self.logs = os.path.join(self.dir, "logs")
@@ -181,7 +185,7 @@ class Scenario:
     def results(self):
         if self._results is None:
             swift = single_machine(self.logs, self.config, os.path.join(self.dir, "single.sqlite"))
-            spark = on_spark(self.logs, self.config, os.path.join(self.dir, "spark-out"))
+            spark = on_spark(self.logs, self.config, os.path.join(self.dir, "spark-out"), self.extra)
             print(f"  [{self.name}] spark-submit took {spark[3]:.0f} s", file=sys.stderr)
             self._results = (swift, spark)
         return self._results
@@ -278,6 +282,10 @@ def test_custom_expected_rows():
 
 def test_custom_rejects_equal():
     check_rejects_equal("custom")
+
+
+def test_custom_failed_files_equal():
+    check_failed_equal("custom")
 
 
 def test_loader_then_report():
