@@ -122,6 +122,19 @@ def read_configuration(path):
     return windows, text, catalog
 
 
+def check_configuration(binary, config_path):
+    """Lets `ingest` judge the configuration and catalog on the driver, so that a bad file stops
+    the job with ingest's own message (exit 1) before any task starts, not as failing tasks.
+    A binary that cannot run here (built for another platform) is left to the executors."""
+    args = [binary, "--emit", "ndjson", "--quiet", "--config", config_path, "-"]
+    try:
+        result = subprocess.run(args, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    except OSError:
+        return
+    if result.returncode == 1:
+        raise JobError(result.stderr.strip().removeprefix("ingest: error: "))
+
+
 def list_input_files(spark, inputs):
     """Every input file, in ingest's order: byte order of the path, without repeats.
 
@@ -353,6 +366,10 @@ def main(argv):
     try:
         args = parse_arguments(argv)
         windows, config_text, catalog = read_configuration(args.config)
+        if not os.access(args.binary, os.X_OK):
+            raise JobError(f"--binary {args.binary}: not an executable file; build it with `swift build -c release --static-swift-stdlib`")
+        if args.config:
+            check_configuration(args.binary, args.config)
     except JobError as error:
         print(f"clickpipeline: {error}", file=sys.stderr)
         return 1
