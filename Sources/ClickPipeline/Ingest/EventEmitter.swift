@@ -26,7 +26,7 @@ import Foundation
 /// $ ingest --emit ndjson logs/part-0001.ndjson.gz
 /// {"kind":"event","type":"click","event_id":"c1","ts_ms":1761991200000,"day":"2025-11-01",...}
 /// ```
-public struct EventEmitter {
+public final class EventEmitter {
   /// What the emitter found, for the exit status.
   public enum Outcome: Sendable, Equatable {
     case emitted(events: Int, rejected: Int)
@@ -37,6 +37,11 @@ public struct EventEmitter {
   private let money: MoneyRules
   private let calendar: DayCalendar
   private let botPatterns: [String]
+  /// Verdicts by user agent: a dump has few distinct agents, and matching nine patterns
+  /// against each line's agent cost more than parsing it.
+  private var botVerdicts: [String: Bool] = [:]
+  /// The last day looked up: its text and its span `start..<end` in epoch milliseconds.
+  private var lastDay: (start: Int64, end: Int64, text: String) = (0, 0, "")
 
   public init(configuration: PipelineConfiguration, catalog: ProductCatalog) {
     self.configuration = configuration
@@ -98,11 +103,30 @@ public struct EventEmitter {
     return .emitted(events: summary.events, rejected: summary.rejected)
   }
 
-  /// Whether a view's or click's user agent matches a configured bot pattern (CONTRACT §3).
+  /// Whether a view's or click's user agent matches a configured bot pattern (CONTRACT §3), as
+  /// `aggregate` decides it.
   func isBot(_ event: Event) -> Bool {
     guard event.kind != .conversion, !event.userAgent.isEmpty else { return false }
+    if let verdict = botVerdicts[event.userAgent] { return verdict }
     let agent = event.userAgent.lowercased()
-    return botPatterns.contains { agent.contains($0) }
+    let verdict = botPatterns.contains { agent.contains($0) }
+    if botVerdicts.count >= 100_000 { botVerdicts.removeAll(keepingCapacity: true) }
+    botVerdicts[event.userAgent] = verdict
+    return verdict
+  }
+
+  /// `YYYY-MM-DD` of the local day holding `ts`. Days are the spans
+  /// `start(day)..<start(day + 1)` that `aggregate` selects conversions by; the last one is
+  /// kept, since a file's events mostly fall on a few days.
+  func dayText(_ ts: Int64) -> String {
+    if ts >= lastDay.start && ts < lastDay.end { return lastDay.text }
+    let day = calendar.day(ofMilliseconds: ts)
+    let start = calendar.start(ofDay: day)
+    let end = calendar.start(ofDay: day + 1)
+    let text = calendar.text(ofDay: day)
+    guard ts >= start && ts < end else { return text }  // not a plain span (never seen): no cache
+    lastDay = (start, end, text)
+    return text
   }
 
   private func write(_ event: Event, file: String, to w: NDJSONWriter) {
@@ -110,7 +134,7 @@ public struct EventEmitter {
     w.field("type", event.kind.name)
     w.field("event_id", event.eventID)
     w.field("ts_ms", event.ts)
-    w.field("day", calendar.text(ofDay: calendar.day(ofMilliseconds: event.ts)))
+    w.field("day", dayText(event.ts))
     w.field("creator_id", event.creatorID)
     w.field("placement", event.placement)
     w.field("viewer_id", event.viewerID)
