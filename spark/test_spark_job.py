@@ -11,6 +11,7 @@ for a custom one (Asia/Jakarta, catalog categories, store rates, longer windows;
 read the way HDFS and S3 files are, through binaryFiles and standard input). Then the loader
 puts Spark's rows into a database and `report` runs on it. Prints `N passed, M failed` last.
 """
+import atexit
 import gzip
 import json
 import os
@@ -192,6 +193,8 @@ class Scenario:
 
 
 SCENARIOS = {"default": Scenario("default", custom=False), "custom": Scenario("custom", custom=True)}
+# Removed at exit however the tests were run (this script or pytest).
+atexit.register(lambda: [shutil.rmtree(s.dir, ignore_errors=True) for s in SCENARIOS.values()])
 
 
 def check_metrics_equal(name):
@@ -318,8 +321,6 @@ def main():
         except Exception as error:  # noqa: BLE001 - report every failure, go on
             failed += 1
             print(f"FAIL {name}: {type(error).__name__}: {error}")
-    for scenario in SCENARIOS.values():
-        shutil.rmtree(scenario.dir, ignore_errors=True)
     print(f"({time.monotonic() - started:.0f} s)")
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
