@@ -153,19 +153,38 @@ def single_machine(logs, config, db):
     return metrics, rejects, failed
 
 
+def local_cluster_work_dir():
+    """Where local-cluster's workers keep each application's files (a copy of --binary among
+    them): $SPARK_HOME/work, which for a pip install is inside the pyspark package."""
+    import pyspark
+    home = os.environ.get("SPARK_HOME") or os.path.dirname(pyspark.__file__)
+    return os.path.join(home, "work")
+
+
 def on_spark(logs, config, out, extra):
     import pyarrow.parquet as pq
     config_args = ["--config", config] if config else []
+    work = local_cluster_work_dir()
+    before = set(os.listdir(work)) if os.path.isdir(work) else set()
     started = time.monotonic()
-    run(["spark-submit", "--master", MASTER, "--conf", "spark.ui.enabled=false",
-         "--conf", "spark.log.level=WARN", "--conf", "spark.sql.shuffle.partitions=2",
-         os.path.join(HERE, "clickpipeline_job.py"), "--binary", os.path.join(BIN, "ingest"),
-         *config_args, *extra, "--out", out, logs], expect={2})
+    try:
+        submit(config_args, extra, out, logs)
+    finally:
+        if MASTER.startswith("local-cluster") and os.path.isdir(work):
+            for name in set(os.listdir(work)) - before:
+                shutil.rmtree(os.path.join(work, name), ignore_errors=True)
     seconds = time.monotonic() - started
     metrics = sorted(load_daily_metrics.read_rows(os.path.join(out, "daily_metrics")))
     rejects = sorted((r["file"], r["line"], r["reason"]) for r in pq.read_table(os.path.join(out, "rejects")).to_pylist())
     failed = sorted((r["file"], r["error"]) for r in pq.read_table(os.path.join(out, "failed_files")).to_pylist())
     return metrics, rejects, failed, seconds
+
+
+def submit(config_args, extra, out, logs):
+    run(["spark-submit", "--master", MASTER, "--conf", "spark.ui.enabled=false",
+         "--conf", "spark.log.level=WARN", "--conf", "spark.sql.shuffle.partitions=2",
+         os.path.join(HERE, "clickpipeline_job.py"), "--binary", os.path.join(BIN, "ingest"),
+         *config_args, *extra, "--out", out, logs], expect={2})
 
 
 class Scenario:
