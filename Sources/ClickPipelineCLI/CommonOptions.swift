@@ -13,6 +13,22 @@ public struct CommonOptions: ParsableArguments {
   @Option(name: .long, help: ArgumentHelp("The SQLite database file (ingest creates it if missing; aggregate and report need it to exist).", valueName: "file"))
   public var db: String
 
+  @OptionGroup public var stage: StageOptions
+
+  public init() {}
+
+  public var config: String? { stage.config }
+  public var wait: Double { stage.wait }
+  public var interactive: Bool { stage.interactive }
+  public func makeLogger(label: String) -> Logger { stage.makeLogger(label: label) }
+  public func loadConfiguration() throws -> PipelineConfiguration { try stage.loadConfiguration() }
+}
+
+/// The shared options other than `--db`: configuration, locking and output verbosity.
+///
+/// Separate from ``CommonOptions`` so that a mode that needs no database (`ingest --emit`) can
+/// make `--db` optional while keeping every other shared option as it is.
+public struct StageOptions: ParsableArguments {
   @Option(
     name: .long,
     help: ArgumentHelp(

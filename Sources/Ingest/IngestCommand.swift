@@ -4,6 +4,11 @@ import ClickPipelineCLI
 import Foundation
 import Logging
 
+/// The formats `ingest --emit` writes.
+enum EmitFormat: String, ExpressibleByArgument, CaseIterable {
+  case ndjson
+}
+
 @main
 struct IngestCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -23,6 +28,17 @@ struct IngestCommand: ParsableCommand {
         ingest --db clicks.sqlite logs/2026-11-01/
         ingest --db clicks.sqlite --config clickpipeline.toml logs/*.ndjson.gz
         ingest --db clicks.sqlite --forget logs/2026-11-01/part-0003.ndjson.gz
+        ingest --emit ndjson logs/2026-11-01/part-0003.ndjson.gz > part-0003.events.ndjson
+
+      EMIT MODE
+        --emit ndjson parses ONE file (or - for standard input) exactly as ingest does and writes \
+      to standard output one JSON object per line instead of staging anything: each valid event \
+      ("kind":"event", with its local "day", "is_bot", and for conversions "revenue_cents" and \
+      "commission_cents" in exact integer cents), each rejected line ("kind":"reject", with \
+      "file", "line", "reason", "raw"), then a "kind":"file" line with the content hash. A file \
+      that cannot be read whole writes only {"kind":"failed","file":...,"error":...} and exits 2. \
+      No database, no lock: this is how the Spark job (docs/SPARK.md) runs the parser on its \
+      executors.
 
       EXIT STATUS
         0   success (rejected lines are not a failure)
@@ -33,7 +49,13 @@ struct IngestCommand: ParsableCommand {
       """,
     version: BuildInfo.versionText(command: "ingest"))
 
-  @OptionGroup var common: CommonOptions
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "The SQLite database file (created if missing). Required, except with --emit.", valueName: "file"))
+  var db: String?
+
+  @OptionGroup var common: StageOptions
 
   static func main() { mainWithContractExitStatus() }
 
@@ -46,10 +68,26 @@ struct IngestCommand: ParsableCommand {
       valueName: "path-or-hash"))
   var forget: [String] = []
 
+  @Option(
+    help: ArgumentHelp(
+      "Parse one file (or - for standard input) and write its events and rejects to standard output as NDJSON, without a database. The only format is ndjson.",
+      valueName: "format"))
+  var emit: EmitFormat?
+
   @Argument(help: ArgumentHelp("Log files or directories to ingest.", valueName: "path"))
   var paths: [String] = []
 
   func validate() throws {
+    if emit != nil {
+      guard paths.count == 1 else {
+        throw ValidationError("--emit reads exactly one file (or - for standard input), got \(paths.count).")
+      }
+      if !forget.isEmpty { throw ValidationError("--emit and --forget cannot be used together.") }
+      if db != nil { throw ValidationError("--emit writes to standard output and uses no database: drop --db.") }
+      if workers != nil { throw ValidationError("--emit reads one file on one thread: drop --workers.") }
+      return
+    }
+    if db == nil { throw ValidationError("Missing expected argument '--db <file>'") }
     if paths.isEmpty && forget.isEmpty {
       throw ValidationError("Give at least one log file or directory to ingest (or --forget FILE).")
     }
@@ -67,15 +105,24 @@ struct IngestCommand: ParsableCommand {
 
   private func execute(logger: Logger, interactive: Bool) throws -> Int32 {
     let configuration = try common.loadConfiguration()
+    if emit != nil {
+      let catalog = try ProductCatalog.load(path: configuration.catalogPath)
+      let outcome = try EventEmitter(configuration: configuration, catalog: catalog)
+        .emit(path: paths[0], to: STDOUT_FILENO)
+      guard case .failed(let error) = outcome else { return 0 }
+      logger.error("\(error.description)", metadata: ["ingest.file": "\(paths[0])"])
+      return 2
+    }
+    let db = self.db ?? ""
     if !forget.isEmpty {
-      let forgotten = try FileForgetter(databasePath: common.db, lockWait: common.wait, logger: logger)
+      let forgotten = try FileForgetter(databasePath: db, lockWait: common.wait, logger: logger)
         .forget(forget, commandLine: CommandLine.arguments.joined(separator: " "))
       if interactive {
         logger.warning("forgot \(forgotten.files) file(s): \(grouped(forgotten.events)) events, \(grouped(forgotten.rejects)) rejects; run aggregate next")
       }
       return 0
     }
-    var options = IngestOptions(databasePath: common.db, inputPaths: paths, configuration: configuration)
+    var options = IngestOptions(databasePath: db, inputPaths: paths, configuration: configuration)
     if let workers { options.workers = workers }
     options.lockWait = common.wait
     options.commandLine = CommandLine.arguments.joined(separator: " ")
