@@ -48,7 +48,18 @@ def load(folder, database):
         connection.execute("PRAGMA busy_timeout = 10000")
         connection.execute("BEGIN IMMEDIATE")
         try:
+            # The first change steps the write generation, as every stage's write transaction
+            # does (SQLiteDatabase.beginWrite), so a journal left by a killed load is recognised
+            # as this database's own (StaleJournal).
+            (generation,) = connection.execute("PRAGMA user_version").fetchone()
+            generation = generation + 1 if 1 <= generation < 2**31 - 1 else 1
+            connection.execute(f"PRAGMA user_version = {generation}")
             connection.execute("DELETE FROM daily_metrics")
+            # report then takes daily_metrics as complete: it was computed elsewhere, not by
+            # aggregate from this database's (empty) staged events.
+            connection.execute(
+                "INSERT INTO meta(key, value) VALUES ('daily_metrics_loaded_from', ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (os.path.abspath(folder),))
             placeholders = ",".join("?" * len(COLUMNS))
             connection.executemany(
                 f"INSERT INTO daily_metrics({', '.join(COLUMNS)}) VALUES ({placeholders})", sorted(rows))

@@ -21,7 +21,7 @@ public struct CommonOptions: ParsableArguments {
   public var wait: Double { stage.wait }
   public var interactive: Bool { stage.interactive }
   public func makeLogger(label: String) -> Logger { stage.makeLogger(label: label) }
-  public func loadConfiguration() throws -> PipelineConfiguration { try stage.loadConfiguration() }
+  public func loadConfiguration() throws -> PipelineConfiguration? { try stage.loadConfiguration() }
 }
 
 /// The shared options other than `--db`: configuration, locking and output verbosity.
@@ -32,7 +32,7 @@ public struct StageOptions: ParsableArguments {
   @Option(
     name: .long,
     help: ArgumentHelp(
-      "A TOML configuration file (time zone, windows, bots, rates, FX, catalog). Defaults apply without it.",
+      "A TOML configuration file (time zone, windows, bots, rates, FX, catalog). Without it, the settings the database remembers from its last run with one (or the defaults) apply.",
       valueName: "file"))
   public var config: String?
 

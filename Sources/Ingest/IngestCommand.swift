@@ -52,7 +52,7 @@ struct IngestCommand: ParsableCommand {
   @Option(
     name: .long,
     help: ArgumentHelp(
-      "The SQLite database file (created if missing). Required, except with --emit.", valueName: "file"))
+      "The SQLite database file (created if missing). Required, except with --emit, which uses none.", valueName: "file"))
   var db: String?
 
   @OptionGroup var common: StageOptions
@@ -106,8 +106,9 @@ struct IngestCommand: ParsableCommand {
   private func execute(logger: Logger, interactive: Bool) throws -> Int32 {
     let configuration = try common.loadConfiguration()
     if emit != nil {
-      let catalog = try ProductCatalog.load(path: configuration.catalogPath)
-      let outcome = try EventEmitter(configuration: configuration, catalog: catalog)
+      // No database, so no stored settings: --config, or the defaults.
+      let settings = try EffectiveSettings.given(configuration ?? .default)
+      let outcome = try EventEmitter(configuration: settings.configuration, catalog: settings.catalog)
         .emit(path: paths[0], to: STDOUT_FILENO)
       guard case .failed(let error) = outcome else { return 0 }
       logger.error("\(error.description)", metadata: ["ingest.file": "\(paths[0])"])

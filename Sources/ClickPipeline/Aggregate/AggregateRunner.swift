@@ -105,6 +105,8 @@ public struct AggregateRunner {
       result.passes = spool.passes
       try db.execute("DELETE FROM dirty_hours")
       if needsStoring { try settings.store(in: db) }
+      // daily_metrics is aggregate's own again (not what spark/load_daily_metrics.py loaded).
+      try db.execute("DELETE FROM meta WHERE key = 'daily_metrics_loaded_from'")
       try db.run(
         "INSERT INTO meta(key, value) VALUES ('aggregate_fingerprint', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         [.text(fingerprint)])

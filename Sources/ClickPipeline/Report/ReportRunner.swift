@@ -195,6 +195,8 @@ public struct ReportRunner {
   static func pendingWork(_ db: SQLiteDatabase, settings: EffectiveSettings) throws -> String? {
     let hours = try db.scalarInt("SELECT count(*) FROM dirty_hours") ?? 0
     if hours > 0 { return "\(hours) hour(s) of new or forgotten data are waiting for aggregate" }
+    // daily_metrics loaded from the Spark job (spark/load_daily_metrics.py) is complete as it is.
+    if try db.scalarText("SELECT value FROM meta WHERE key = 'daily_metrics_loaded_from'") != nil { return nil }
     let last = try db.scalarText("SELECT value FROM meta WHERE key = 'aggregate_fingerprint'")
     let staged = try db.scalarInt("SELECT count(*) FROM files WHERE status = 'ingested'") ?? 0
     if staged > 0 && last != settings.fingerprint {
