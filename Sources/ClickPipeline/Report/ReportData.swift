@@ -188,7 +188,7 @@ struct ReportData {
   func summaryGroups() throws(DatabaseError) -> SummaryGroups {
     let s = try db.prepare(
       """
-      SELECT day, creator_id, placement, platform, store, product_id, views, bot_views, clicks, bot_clicks,
+      SELECT day, creator_id, placement, platform, store, views, bot_views, clicks, bot_clicks,
         orders, units, revenue_cents, commission_cents, refunds, refunded_cents, reversed_commission_cents
       FROM daily_metrics WHERE day >= ? AND day <= ?
       """)
@@ -196,7 +196,7 @@ struct ReportData {
     s.bind(2, to)
     var g = SummaryGroups()
     while try s.step() {
-      let t = Totals(s, from: 6)
+      let t = Totals(s, from: 5)
       let (day, creator, placement, platform, store) = (s.text(0), s.text(1), s.text(2), s.text(3), s.text(4))
       g.total.add(t)
       g.byDay[day, default: Totals()].add(t)

@@ -50,10 +50,10 @@ public final class RunLock {
         path: databasePath,
         reason: "the lock file \(path) is not a plain file of its own (a directory, device or hard link); remove it")
     }
-    let deadline = RunLock.now() + max(0, wait)
+    let deadline = Clock.monotonic() + max(0, wait)
     var announced = false
     while flock(fd, LOCK_EX | LOCK_NB) != 0 {
-      guard errno == EWOULDBLOCK || errno == EINTR, RunLock.now() < deadline else {
+      guard errno == EWOULDBLOCK || errno == EINTR, Clock.monotonic() < deadline else {
         let holder = RunLock.readHolder(fd)
         close(fd)
         throw PipelineError.locked(
@@ -106,12 +106,6 @@ public final class RunLock {
     let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 511, 0) }
     guard n > 0 else { return "" }
     return "held by " + String(decoding: buffer[0..<n], as: UTF8.self)
-  }
-
-  private static func now() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
   }
 }
 
