@@ -28,6 +28,8 @@ let package = Package(
   ],
   targets: [
     .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
+    // Staged event segments are zstd frames (Debian: libzstd-dev); see docs/DESIGN.md.
+    .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
     .target(
       name: "CGzip",
       path: "Sources/CGzip",
@@ -36,7 +38,7 @@ let package = Package(
     .target(
       name: "ClickPipeline",
       dependencies: [
-        "CSQLite", "CGzip",
+        "CSQLite", "CGzip", "CZstd",
         .product(name: "Logging", package: "swift-log"),
       ],
       swiftSettings: swiftSettings

@@ -93,7 +93,7 @@ import Testing
     try writer.execute(
       """
       WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
-      INSERT INTO user_agents(user_agent) SELECT printf('spill-%d-%s', i, hex(randomblob(200))) FROM n
+      INSERT INTO rejects(file_id, run_id, path, line, reason, raw) SELECT 0, 0, 'spill', i, 'spill', hex(randomblob(200)) FROM n
       """)
     try FileManager.default.copyItem(atPath: db, toPath: copy)
     try FileManager.default.copyItem(atPath: db + "-journal", toPath: copy + "-journal")

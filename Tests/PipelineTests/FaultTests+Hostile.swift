@@ -40,9 +40,8 @@ extension FaultTests {
       let id = file[0][0]
       #expect(file[0][1] == "ingested", sourceLocation: sourceLocation)
       var eventLines: [Int] = []
-      for table in ["views", "clicks", "conversions"] {
-        eventLines += try t.rows("SELECT line FROM \(table) WHERE file_id = \(id)").map { Int($0[0])! }
-      }
+      eventLines += try stagedTraffic(db).filter { $0[10] == id }.map { Int($0[11])! }
+      eventLines += try t.rows("SELECT line FROM conversions WHERE file_id = \(id)").map { Int($0[0])! }
       let rejects = try t.rows("SELECT line, reason FROM rejects WHERE file_id = \(id) ORDER BY line")
       var found: [Int: Expected] = [:]
       for line in eventLines { found[line] = .event }
@@ -283,7 +282,7 @@ extension FaultTests {
       #expect(r.termination == .exited(0), "\(r.stderr)")
       try Self.checkOutcome(
         db: db, path: path, expected: cases.enumerated().map { ($0.offset + 2, $0.element.outcome) }, header: true)
-      let ids = try TestDatabase(db).rows("SELECT event_id FROM views ORDER BY line").map(\.[0])
+      let ids = try stagedTraffic(db, kind: .view).sorted { Int($0[11])! < Int($1[11])! }.map(\.[1])
       #expect(ids == ["q1", "q2\"x", "q3", "\"", "q12,with,commas", "q13\"\"", "q14\"", "q16", "q18"])
       #expect(try Stage.run("aggregate", ["--db", db]).exitStatus == 0)
     }

@@ -92,7 +92,7 @@ import Testing
     #expect(
       r.stderr.contains("\(dir.file("in/bad"))\\xFF.ndjson.gz: the name is not valid UTF-8, so it cannot be recorded; rename it to ingest it"),
       "\(r.stderr)")
-    #expect(try TestDatabase(db).int("SELECT count(*) FROM views") == 1)
+    #expect(try stagedTraffic(db, kind: .view).count == 1)
   }
 
   /// The lock belongs to the database's real file: through a symbolic link to it, a second

@@ -249,7 +249,7 @@ import Testing
     #expect(ingest.stderr.contains("starting the run again without it"))
     let files = try TestDatabase(db).rows("SELECT path, status FROM files ORDER BY file_id")
     #expect(files == [[good, "ingested"], [fifo, "failed"]])
-    #expect(try TestDatabase(db).int("SELECT count(*) FROM views") == 1)
+    #expect(try stagedTraffic(db, kind: .view).count == 1)
     #expect(try TestDatabase(db).int("SELECT count(*) FROM runs") == 1)
   }
 }

@@ -7,8 +7,9 @@ import Testing
 ///
 /// The fixture `Fixtures/schema-v2-sample.sql` is `sqlite3 .dump` of a schema-version-2
 /// database: the sample logs ingested in two runs (`2026-11-01`, then all of `logs`) by commit
-/// a100ff9, whose views and clicks had `ts << 12 | n` rowids. Version 3 numbers them by hour
-/// (``HourRowID``) and repoints the event keys.
+/// a100ff9, whose views and clicks had `ts << 12 | n` rowids. Every step up to version 6 runs:
+/// the last moves views and clicks into ``EventSegment``s and every event id into the day
+/// partitions of ``EventKeys``.
 @Suite struct SchemaMigrationTests {
   static let fixture = SampleDataTests.root + "/Tests/PipelineTests/Fixtures/schema-v2-sample.sql"
 
@@ -27,48 +28,53 @@ import Testing
   }
 
   static let traffic = """
-    SELECT 'view', event_id, ts, creator_id, placement, viewer_id, product_id, platform, store, ua_id, file_id, line
-    FROM views UNION ALL
-    SELECT 'click', event_id, ts, creator_id, placement, viewer_id, product_id, platform, store, ua_id, file_id, line
-    FROM clicks ORDER BY 1, 2
+    SELECT 'view', event_id, ts, creator_id, placement, viewer_id, product_id, platform, store,
+      coalesce((SELECT user_agent FROM user_agents u WHERE u.ua_id = t.ua_id), ''), file_id, line
+    FROM views t UNION ALL
+    SELECT 'click', event_id, ts, creator_id, placement, viewer_id, product_id, platform, store,
+      coalesce((SELECT user_agent FROM user_agents u WHERE u.ua_id = t.ua_id), ''), file_id, line
+    FROM clicks t ORDER BY 1, 2
     """
 
-  @Test func rowsAreNumberedByHourAndTheKeysFollowThem() throws {
+  @Test func trafficMovesToSegmentsAndEveryKeyIsFound() throws {
     let dir = try TemporaryDirectory()
     let path = dir.file("v2.sqlite")
     try Self.loadVersion2(path)
     let before = try TestDatabase(path).rows(Self.traffic)
-    let recentBefore = try TestDatabase(path).int("SELECT count(*) FROM event_keys_recent WHERE kind IN (0, 1)")
-    #expect(before.count == 39 && recentBefore > 0)
+    #expect(before.count == 39)
 
     let db = try Schema.open(path: path)
-    #expect(try db.scalarText("SELECT value FROM meta WHERE key = 'schema_version'") == "5")
+    #expect(try db.scalarText("SELECT value FROM meta WHERE key = 'schema_version'") == "6")
     // Version 5's orders table starts empty, and the next aggregate is a full rebuild that fills it.
     #expect(try db.scalarInt("SELECT count(*) FROM orders") == 0)
     #expect(try db.scalarText("SELECT value FROM meta WHERE key = 'aggregate_fingerprint'") == nil)
     #expect(try db.scalarInt("SELECT count(*) FROM files WHERE held_back_line <> 0") == 0)
-    #expect(try db.rows(Self.traffic).map { $0.map(\.textValue) } == before)
+    #expect(try stagedTraffic(db) == before)
+    let gone = try db.rows(
+      "SELECT name FROM sqlite_master WHERE name IN ('views', 'clicks', 'user_agents', 'event_keys_recent', 'event_key_filter', 'event_keys_v5')")
+    #expect(gone.isEmpty)
 
-    for (table, rowid) in [("views", "view_id"), ("clicks", "click_row")] {
-      // Each hour's rows are numbered 0, 1, 2, … in their old order (the old rowids were in ts order).
-      var counts: [Int64: Int64] = [:]
-      for row in try db.rows("SELECT \(rowid), ts FROM \(table) ORDER BY \(rowid)") {
-        let (id, ts) = (row[0].intValue, row[1].intValue)
-        let hour = HourRowID.hour(ofMilliseconds: ts)
-        #expect(id == HourRowID.first(ofHour: hour) + counts[hour, default: 0], "\(table) \(id) at \(ts)")
-        counts[hour, default: 0] += 1
+    // Every staged event is found at its place in the store, and each click by its id.
+    let keys = try EventKeys(db: db)
+    let segments = try SegmentReader(db: db)
+    for info in try segments.segments(.view, days: Int64.min...Int64.max) + segments.segments(.click, days: Int64.min...Int64.max) {
+      let segment = try segments.load(info.segmentID)
+      for row in 0..<segment.count {
+        let id = segment.eventID(row)
+        let expected = EventRef(kind: info.kind, segmentID: info.segmentID, row: row)
+        let found = try keys.find(hash: UInt64(bitPattern: EventKeyHash.key(id)), day: info.day) { $0 == expected }
+        #expect(found == expected, "\(id)")
+        if info.kind == .click {
+          #expect(try keys.findClick(hash: UInt64(bitPattern: EventKeyHash.key(id))) { $0 == expected } == expected)
+        }
       }
     }
-    let indexes = try db.rows("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'clicks'")
-    #expect(indexes.map(\.[0].textValue) == ["clicks_by_day_viewer"])
-
-    // Every staged event is found at its new row, from either key table.
-    let keys = try EventKeyIndex(db: db, readFilter: false)
-    for (kind, table, rowid) in [(0, "views", "view_id"), (1, "clicks", "click_row"), (2, "conversions", "conversion_row")] {
-      for row in try db.rows("SELECT \(rowid), event_id FROM \(table)") {
-        let found = try keys.find(row[1].textValue)
-        #expect(found?.kind == kind && found?.ref == row[0].intValue, "\(table) \(row[1].textValue)")
-      }
+    for row in try db.rows("SELECT conversion_row, event_id, ts FROM conversions") {
+      let expected = EventRef(conversionRow: row[0].intValue)
+      let found = try keys.find(
+        hash: UInt64(bitPattern: EventKeyHash.key(row[1].textValue)), day: utcDay(ofMilliseconds: row[2].intValue)
+      ) { $0 == expected }
+      #expect(found == expected, "\(row[1].textValue)")
     }
   }
 
@@ -93,15 +99,14 @@ import Testing
     #expect(file.count == 1 && file.first?[0] == "0" && Int(file.first?[1] ?? "") ?? 0 > 20, "\(file)")
     #expect(try database.dailyMetrics() == SampleDataTests.expectedDailyMetrics())
 
-    // 2026-11-01T08:00:05.120Z's hour already has rows: a new view goes after them.
-    let hour = HourRowID.hour(ofMilliseconds: 1_793_520_005_120)
-    let last = try database.int("SELECT max(view_id) FROM views WHERE view_id >> 32 = \(hour)")
-    #expect(last > HourRowID.first(ofHour: hour))
+    // A new view is staged next to the migrated ones and counted.
     let view = try dir.write(
       "new/view.ndjson",
       #"{"type":"view","event_id":"ev-v-new","ts":"2026-11-01T08:59:59.999Z","creator_id":"maya_glow","placement":"post","viewer_id":"v-9999","product_id":"B0AMZBEAU1","platform":"amazon"}"#
         + "\n")
+    let views = try database.int("SELECT sum(views) FROM daily_metrics")
     try runPipeline(db: db, config: config, inputs: [view])
-    #expect(try database.int("SELECT view_id FROM views WHERE event_id = 'ev-v-new'") == last + 1)
+    #expect(try database.int("SELECT sum(views) FROM daily_metrics") == views + 1)
+    #expect(try stagedTraffic(Schema.open(path: db)).filter { $0[1] == "ev-v-new" }.count == 1)
   }
 }

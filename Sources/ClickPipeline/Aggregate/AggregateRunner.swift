@@ -74,7 +74,6 @@ public struct AggregateRunner {
       let previous = try db.scalarText("SELECT value FROM meta WHERE key = 'aggregate_fingerprint'")
       result.fullRebuild = options.rebuild || previous != fingerprint
       let days = result.fullRebuild ? try allDays(db, calendar) : try dirtyDays(db, calendar, configuration)
-      let bots = try botAgents(db, configuration)
       try db.execute("COMMIT")
 
       // 2. Compute the days in parallel, each worker on its own read connection.
@@ -82,7 +81,7 @@ public struct AggregateRunner {
         DaySpool.Setup(
           databasePath: options.databasePath, calendar: calendar,
           money: MoneyRules(configuration: configuration, catalog: catalog), configuration: configuration,
-          botAgents: bots, trafficPerPass: options.trafficPerPass))
+          trafficPerPass: options.trafficPerPass))
       let started = Clock.monotonic()
       let progress = self.progress
       try spool.compute(days, workers: options.workers) { done in
@@ -140,32 +139,30 @@ public struct AggregateRunner {
     return result
   }
 
-  /// Every local day that has a staged event, found by seeking from one day with data to the
-  /// next (so a stray timestamp years away costs one seek, not one step per empty day).
+  /// Every local day that has a staged event: the local days of the UTC days that hold
+  /// segments or conversions (a UTC day can touch two local days; a local day without
+  /// events is computed to nothing).
   private func allDays(_ db: SQLiteDatabase, _ calendar: DayCalendar) throws(DatabaseError) -> [Int] {
-    let next = try db.prepare(
-      """
-      SELECT min(t) FROM (
-        SELECT max(?1, (min(view_id) >> 32) * 3600000) AS t FROM views WHERE view_id >= ?2
-        UNION ALL SELECT max(?1, (min(click_row) >> 32) * 3600000) FROM clicks WHERE click_row >= ?2
-        UNION ALL SELECT min(ts) FROM conversions WHERE ts >= ?1)
-      """)
-    var days: [Int] = []
-    var from: Int64 = 0
+    var utcDays = Set(try db.rows("SELECT DISTINCT day FROM segments").map(\.[0].intValue))
+    // Conversions: found by seeking from one UTC day with data to the next, on the ts index.
+    let next = try db.prepare("SELECT min(ts) FROM conversions WHERE ts >= ?")
+    var from = Int64.min
     while true {
       next.reset()
       next.bind(1, from)
-      // Views and clicks: the first hour with rows at or after `from`'s hour (HourRowID), as a
-      // time no earlier than `from`. In a time zone with a half-hour offset that hour's rows
-      // may all fall before `from`: `from`'s day is then computed even if it has no events.
-      next.bind(2, HourRowID.first(ofHour: HourRowID.hour(ofMilliseconds: from)))
       guard try next.step(), !next.isNull(0) else { break }
-      let day = calendar.day(ofMilliseconds: next.int(0))
-      days.append(day)
-      from = calendar.start(ofDay: day + 1)
+      let day = utcDay(ofMilliseconds: next.int(0))
+      utcDays.insert(day)
+      guard day < Int64.max / 86_400_000 - 1 else { break }
+      from = (day + 1) * 86_400_000
     }
     next.reset()
-    return days
+    var days = Set<Int>()
+    for day in utcDays {
+      days.insert(calendar.day(ofMilliseconds: day * 86_400_000))
+      days.insert(calendar.day(ofMilliseconds: day * 86_400_000 + 86_399_999))
+    }
+    return days.sorted()
   }
 
   /// The local days that the hours marked by `ingest` can change.
@@ -202,17 +199,5 @@ public struct AggregateRunner {
       days.formUnion(extra)
     }
     return days.sorted()
-  }
-
-  /// User agents that match a bot pattern, case-insensitively (CONTRACT §3).
-  private func botAgents(_ db: SQLiteDatabase, _ configuration: PipelineConfiguration) throws(DatabaseError) -> Set<Int64> {
-    var bots = Set<Int64>()
-    let patterns = configuration.botPatterns.map { $0.lowercased() }
-    let s = try db.prepare("SELECT ua_id, user_agent FROM user_agents")
-    while try s.step() {
-      let ua = s.text(1).lowercased()
-      if patterns.contains(where: { ua.contains($0) }) { bots.insert(s.int(0)) }
-    }
-    return bots
   }
 }

@@ -27,34 +27,25 @@ final class Attribution {
     static let none = Result(creatorID: "", placement: "")
   }
 
-  private let keys: EventKeyIndex
-  private let clickRow: Statement
-  private let latestClicks: Statement
+  private let keys: EventKeys
+  private let segments: SegmentReader
   private let canonicalOrder: Statement
-  private let botAgents: Set<Int64>
-  var botAgentIDs: Set<Int64> { botAgents }
+  let bots: BotMatcher
   private let windows: [String: Int64]
   private var cache: [String: Result?] = [:]
+  /// Rule 2's clicks of the UTC days searched lately, by day (see ``ClickDayIndex``).
+  private var clickDays: [Int64: ClickDayIndex] = [:]
 
-  init(db: SQLiteDatabase, configuration: PipelineConfiguration, botAgents: Set<Int64>) throws(DatabaseError) {
-    keys = try EventKeyIndex(db: db, readFilter: false)
-    clickRow = try db.prepare(
-      "SELECT event_id, creator_id, placement, ua_id FROM clicks WHERE click_row = ?")
-    // One UTC day of the window at a time (?7), latest day first: see `clicks_by_day_viewer`.
-    latestClicks = try db.prepare(
-      """
-      SELECT creator_id, placement, ua_id, event_id FROM clicks INDEXED BY clicks_by_day_viewer
-      WHERE ts / 86400000 = ?7 AND viewer_id = ?1 AND viewer_id <> '' AND platform = ?2 AND store = ?3
-        AND product_id = ?4 AND ts >= ?5 AND ts <= ?6
-      ORDER BY ts DESC, event_id DESC
-      """)
+  init(db: SQLiteDatabase, configuration: PipelineConfiguration, segments: SegmentReader) throws(DatabaseError) {
+    keys = try EventKeys(db: db)
+    self.segments = segments
     canonicalOrder = try db.prepare(
       """
       SELECT event_id, ts, viewer_id, product_id, platform, store, click_id FROM conversions
       WHERE platform = ? AND order_id = ? AND refunded = 0
       ORDER BY ts, event_id LIMIT 1
       """)
-    self.botAgents = botAgents
+    bots = BotMatcher(patterns: configuration.botPatterns)
     windows = [
       "amazon": Int64(configuration.amazonWindowHours) * 3_600_000,
       "brand_store": Int64(configuration.brandStoreWindowHours) * 3_600_000,
@@ -92,46 +83,52 @@ final class Attribution {
 
   func attribute(_ order: Order) throws(DatabaseError) -> Result {
     if !order.clickID.isEmpty, let click = try click(eventID: order.clickID) {
-      guard !botAgents.contains(click.userAgent) else {
+      guard !click.isBot else {
         return Result(creatorID: "", placement: "", clickEventID: click.result.clickEventID, rule: .botClick)
       }
       return click.result
     }
     guard !order.viewerID.isEmpty, let window = windows[order.platform] else { return .none }
-    let s = latestClicks
-    s.reset()
-    defer { s.reset() }
-    s.bind(1, order.viewerID)
-    s.bind(2, order.platform)
-    s.bind(3, order.store)
-    s.bind(4, order.productID)
-    s.bind(5, order.ts - window)
-    s.bind(6, order.ts)
-    // Days are disjoint in time: the first non-bot click of the latest day that has one wins.
-    var day = order.ts / 86_400_000
-    while day >= (order.ts - window) / 86_400_000 {
-      s.reset()
-      s.bind(7, day)
-      while try s.step() {
-        if !botAgents.contains(s.int(2)) {
-          return Result(creatorID: s.text(0), placement: s.text(1), clickEventID: s.text(3), rule: .viewerWindow)
-        }
+    // Days are disjoint in time: the latest click of the latest day that has one wins.
+    var day = utcDay(ofMilliseconds: order.ts)
+    while day >= utcDay(ofMilliseconds: order.ts - window) {
+      if let found = try clicks(ofDay: day).latest(
+        viewer: order.viewerID, platform: order.platform, store: order.store, product: order.productID,
+        from: order.ts - window, to: order.ts)
+      {
+        return found
       }
       day -= 1
     }
     return .none
   }
 
+  /// Rule 2's index of the clicks of UTC day `day`; the last 10 days searched are kept
+  /// (a 168-hour window spans 8).
+  private func clicks(ofDay day: Int64) throws(DatabaseError) -> ClickDayIndex {
+    if let index = clickDays[day] { return index }
+    if clickDays.count >= 10, let oldest = clickDays.keys.min() { clickDays[oldest] = nil }
+    let index = try ClickDayIndex(day: day, reader: segments, bots: bots)
+    clickDays[day] = index
+    return index
+  }
+
   /// The staged click with this event id (nil if none, or if the id belongs to a view or conversion).
-  private func click(eventID: String) throws(DatabaseError) -> (result: Result, userAgent: Int64)? {
-    guard let found = try keys.find(eventID), found.kind == EventKind.click.rawValue else { return nil }
-    clickRow.reset()
-    defer { clickRow.reset() }
-    clickRow.bind(1, found.ref)
-    guard try clickRow.step() else { return nil }
+  private func click(eventID: String) throws(DatabaseError) -> (result: Result, isBot: Bool)? {
+    var found: (segment: EventSegment, row: Int)?
+    let hash = UInt64(bitPattern: EventKeyHash.key(eventID))
+    _ = try keys.findClick(hash: hash) { ref throws(DatabaseError) in
+      let segment = try segments.load(ref.segmentID)
+      guard ref.row < segment.count, segment.ids.withValue(ref.row, { EventStore.sameBytes($0, eventID) }) else {
+        return false
+      }
+      found = (segment, ref.row)
+      return true
+    }
+    guard let (s, r) = found else { return nil }
     return (
-      Result(creatorID: clickRow.text(1), placement: clickRow.text(2), clickEventID: clickRow.text(0), rule: .clickID),
-      clickRow.int(3)
+      Result(creatorID: s.string(.creator, r), placement: s.string(.placement, r), clickEventID: s.eventID(r), rule: .clickID),
+      s.withValue(.userAgent, r) { bots.isBot($0) }
     )
   }
 }

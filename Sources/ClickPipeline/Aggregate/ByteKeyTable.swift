@@ -45,6 +45,23 @@ struct ByteKeyTable {
     return (index, true)
   }
 
+  /// The key's number, or `nil` if it is not in the table.
+  func find(_ key: UnsafeRawBufferPointer) -> Int? {
+    guard !slots.isEmpty else { return nil }
+    let hash = ByteKeyTable.hash(key)
+    let tag = hash & 0xFFFF_FFFF_0000_0000
+    var i = Int(truncatingIfNeeded: hash) & mask
+    while slots[i] != 0 {
+      let slot = slots[i]
+      if slot & 0xFFFF_FFFF_0000_0000 == tag {
+        let index = Int(slot & 0xFFFF_FFFF) - 1
+        if hashes[index] == hash && equals(index, key) { return index }
+      }
+      i = (i + 1) & mask
+    }
+    return nil
+  }
+
   /// Calls `body` with the bytes of key `index`.
   func withKey<R>(_ index: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
     let start = index == 0 ? 0 : ends[index - 1]

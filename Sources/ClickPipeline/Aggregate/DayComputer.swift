@@ -6,16 +6,15 @@ import CSQLite
 
 /// Recomputes the `daily_metrics` rows of one local day from the staged events.
 ///
-/// Rows are numbered by a ``ByteKeyTable`` over their five dimensions, read as bytes from
-/// SQLite; distinct viewers per row are a second table over (row number, viewer id).
+/// Rows are numbered by a ``ByteKeyTable`` over their five dimensions, read as bytes from the
+/// day's ``EventSegment``s; distinct viewers per row are a second table over (row number,
+/// viewer id).
 final class DayComputer {
   private let db: SQLiteDatabase
   private let calendar: DayCalendar
   private let money: MoneyRules
   private let attribution: Attribution
-  private let botAgents: Set<Int64>
-  private let viewsOfDay: Statement
-  private let clicksOfDay: Statement
+  private let segments: SegmentReader
   private let conversionsOfDay: Statement
   /// One day's rows: dimensions → row number, the numbered rows, and the (row, viewer) pairs
   /// already counted for unique viewers and unique clickers. Reused from day to day.
@@ -27,8 +26,6 @@ final class DayComputer {
   /// The share of the day's rows being computed: those whose dimensions hash to `index`
   /// modulo `of` (see ``compute(day:passes:emit:)``).
   private var pass = (index: 0, of: 1)
-  /// Rows stored in an hour of views and clicks, for ``passes(day:trafficPerPass:)``.
-  private let rowCounts: [Statement]
   /// Conversions left out because their money does not fit in a 64-bit sum, one line each
   /// (day, order, event, product); the runner reports them.
   private(set) var leftOut: [String] = []
@@ -37,40 +34,31 @@ final class DayComputer {
   private(set) var orderCount = 0
   private var currentDay = 0
 
-  init(db: SQLiteDatabase, calendar: DayCalendar, money: MoneyRules, attribution: Attribution) throws(DatabaseError) {
+  init(
+    db: SQLiteDatabase, calendar: DayCalendar, money: MoneyRules, attribution: Attribution, segments: SegmentReader
+  ) throws(DatabaseError) {
     self.db = db
     self.calendar = calendar
     self.money = money
     self.attribution = attribution
-    self.botAgents = attribution.botAgentIDs
-    let dims = "creator_id, placement, platform, store, product_id, viewer_id, ua_id"
-    // A day is a range of hours (HourRowID), and so of rowids; `ts` trims the edge hours of
-    // time zones whose offset is not whole hours.
-    viewsOfDay = try db.prepare(
-      "SELECT \(dims) FROM views WHERE view_id >= ?1 AND view_id < ?2 AND ts >= ?3 AND ts < ?4")
-    clicksOfDay = try db.prepare(
-      "SELECT \(dims) FROM clicks WHERE click_row >= ?1 AND click_row < ?2 AND ts >= ?3 AND ts < ?4")
+    self.segments = segments
     conversionsOfDay = try db.prepare(
       """
       SELECT event_id, ts, viewer_id, product_id, platform, store, order_id, click_id, quantity,
         amount, currency, refunded
       FROM conversions WHERE ts >= ? AND ts < ?
       """)
-    rowCounts = try HourRowID.prepareRowCounts(db)
   }
 
-  /// How many passes keep each pass of `day` near `trafficPerPass` views and clicks. Their
-  /// number is read off the hour-numbered rowids (``HourRowID``: the last row of each hour),
-  /// not counted; rows of a forgotten file still count, which errs on the safe side.
+  /// The UTC days that hold local day `day`'s events.
+  private func utcDays(of day: Int) -> ClosedRange<Int64> {
+    utcDay(ofMilliseconds: calendar.start(ofDay: day))...utcDay(ofMilliseconds: calendar.start(ofDay: day + 1) - 1)
+  }
+
+  /// How many passes keep each pass of `day` near `trafficPerPass` views and clicks, counted
+  /// from the segments' row counts of the UTC days it overlaps (which errs on the safe side).
   func passes(day: Int, trafficPerPass: Int) throws(DatabaseError) -> Int {
-    let start = calendar.start(ofDay: day)
-    let end = calendar.start(ofDay: day + 1)
-    var traffic: Int64 = 0
-    for s in rowCounts {
-      for hour in HourRowID.hour(ofMilliseconds: start)...HourRowID.hour(ofMilliseconds: end - 1) {
-        traffic += try HourRowID.rowsStored(in: hour, s)
-      }
-    }
+    let traffic = try segments.rows(days: utcDays(of: day))
     let perPass = Int64(max(1, trafficPerPass))
     return Int(max(1, (traffic + perPass - 1) / perPass))
   }
@@ -97,8 +85,11 @@ final class DayComputer {
       viewers.removeAll()
       clickers.removeAll()
       rows.removeAll(keepingCapacity: true)
-      try countTraffic(viewsOfDay, start, end, isView: true)
-      try countTraffic(clicksOfDay, start, end, isView: false)
+      for kind in [EventKind.view, .click] {
+        for info in try segments.segments(kind, days: utcDays(of: day)) {
+          try countTraffic(segments.load(info.segmentID), start, end, isView: kind == .view)
+        }
+      }
       try countConversions(start, end)
       written += try emitRows(emit)
     }
@@ -161,11 +152,13 @@ final class DayComputer {
     return positions.map { order[$0] }
   }
 
-  /// The number of the row with these dimensions (read from columns 0-4 of `s`), made if new;
-  /// `nil` if the row belongs to another pass.
-  private func rowIndex(of s: Statement) -> Int? {
+  /// The number of the row with the dimensions of row `r` of `s`, made if new; `nil` if the
+  /// row belongs to another pass.
+  private func rowIndex(of s: EventSegment, _ r: Int) -> Int? {
     key.reset()
-    for column: Int32 in 0..<5 { key.append(s.bytes(column)) }
+    for dimension in [EventSegment.Dimension.creator, .placement, .platform, .store, .product] {
+      s.withValue(dimension, r) { key.append($0) }
+    }
     return rowIndexOfKey()
   }
 
@@ -187,29 +180,28 @@ final class DayComputer {
     return index
   }
 
-  private func countTraffic(_ s: Statement, _ start: Int64, _ end: Int64, isView: Bool) throws(DatabaseError) {
-    s.reset()
-    defer { s.reset() }
-    let span = HourRowID.range(from: start, to: end)
-    s.bind(1, span.low)
-    s.bind(2, span.high)
-    s.bind(3, start)
-    s.bind(4, end)
-    while try s.step() {
-      guard let index = rowIndex(of: s) else { continue }
-      let isBot = botAgents.contains(s.int(6))
-      switch (isView, isBot) {
+  private func countTraffic(_ s: EventSegment, _ start: Int64, _ end: Int64, isView: Bool) {
+    let agents = s.dictionaries[EventSegment.Dimension.userAgent.rawValue]
+    let isBot = (0..<agents.count).map { code in agents.withValue(code) { attribution.bots.isBot($0) } }
+    let agentCodes = s.codes[EventSegment.Dimension.userAgent.rawValue]
+    for r in 0..<s.count where s.ts[r] >= start && s.ts[r] < end {
+      guard let index = rowIndex(of: s, r) else { continue }
+      let bot = isBot[Int(agentCodes[r])]
+      switch (isView, bot) {
       case (true, true): rows[index].botViews += 1
       case (true, false): rows[index].views += 1
       case (false, true): rows[index].botClicks += 1
       case (false, false): rows[index].clicks += 1
       }
-      guard !isBot else { continue }
-      let viewer = s.bytes(5)
-      guard viewer.count > 0 else { continue }
-      key.reset()
-      key.append(Int32(index))
-      key.append(viewer)
+      guard !bot else { continue }
+      let hasViewer = s.withValue(.viewer, r) { viewer in
+        guard !viewer.isEmpty else { return false }
+        key.reset()
+        key.append(Int32(index))
+        key.append(viewer)
+        return true
+      }
+      guard hasViewer else { continue }
       if isView {
         if key.withKey({ viewers.insert($0) }).inserted { rows[index].uniqueViewers += 1 }
       } else {

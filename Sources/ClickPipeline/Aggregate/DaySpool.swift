@@ -27,7 +27,6 @@ final class DaySpool: @unchecked Sendable {
     var calendar: DayCalendar
     var money: MoneyRules
     var configuration: PipelineConfiguration
-    var botAgents: Set<Int64>
     /// Views and clicks a worker counts in one pass over a day (``DayComputer/passes(day:trafficPerPass:)``).
     var trafficPerPass: Int
   }
@@ -99,8 +98,10 @@ final class DaySpool: @unchecked Sendable {
     do {
       try db.execute("BEGIN")
       defer { try? db.execute("COMMIT") }
-      let attribution = try Attribution(db: db, configuration: setup.configuration, botAgents: setup.botAgents)
-      let computer = try DayComputer(db: db, calendar: setup.calendar, money: setup.money, attribution: attribution)
+      let segments = try SegmentReader(db: db)
+      let attribution = try Attribution(db: db, configuration: setup.configuration, segments: segments)
+      let computer = try DayComputer(
+        db: db, calendar: setup.calendar, money: setup.money, attribution: attribution, segments: segments)
       while true {
         let index: Int? = lock.withLock {
           guard failure == nil, nextDay < days.count else { return nil }

@@ -36,10 +36,7 @@ public final class EventEmitter {
   public let configuration: PipelineConfiguration
   private let money: MoneyRules
   private let calendar: DayCalendar
-  private let botPatterns: [String]
-  /// Verdicts by user agent: a dump has few distinct agents, and matching nine patterns
-  /// against each line's agent cost more than parsing it.
-  private var botVerdicts: [String: Bool] = [:]
+  private let bots: BotMatcher
   /// The last day looked up: its text and its span `start..<end` in epoch milliseconds.
   private var lastDay: (start: Int64, end: Int64, text: String) = (0, 0, "")
 
@@ -47,7 +44,7 @@ public final class EventEmitter {
     self.configuration = configuration
     money = MoneyRules(configuration: configuration, catalog: catalog)
     calendar = DayCalendar(identifier: configuration.timeZoneIdentifier)
-    botPatterns = configuration.botPatterns.map { $0.lowercased() }
+    bots = BotMatcher(patterns: configuration.botPatterns)
   }
 
   /// Emits the file at `path` (`-`: standard input) to the file descriptor `output`.
@@ -106,13 +103,7 @@ public final class EventEmitter {
   /// Whether a view's or click's user agent matches a configured bot pattern (CONTRACT §3), as
   /// `aggregate` decides it.
   func isBot(_ event: Event) -> Bool {
-    guard event.kind != .conversion, !event.userAgent.isEmpty else { return false }
-    if let verdict = botVerdicts[event.userAgent] { return verdict }
-    let agent = event.userAgent.lowercased()
-    let verdict = botPatterns.contains { agent.contains($0) }
-    if botVerdicts.count >= 100_000 { botVerdicts.removeAll(keepingCapacity: true) }
-    botVerdicts[event.userAgent] = verdict
-    return verdict
+    event.kind != .conversion && bots.isBot(event.userAgent)
   }
 
   /// `YYYY-MM-DD` of the local day holding `ts`. Days are the spans

@@ -1,19 +1,24 @@
 import CSQLite
 
-/// Stages validated events in SQLite, one file at a time inside the run's transaction.
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Stages validated events, one file at a time inside the run's transaction.
 ///
 /// Input: ``Event``s and ``RejectedLine``s of one file between ``beginFile(id:)`` and
-/// ``commitFile()``. Output: rows in `views`, `clicks`, `conversions`,
-/// `event_keys` (global deduplication by event id, CONTRACT §3), `rejects`, and the hours that
-/// `aggregate` must recompute in `dirty_hours` (see docs/DESIGN.md, "Incremental aggregation").
+/// ``commitFile()``. Output: views and clicks as columnar ``EventSegment``s (one per kind and
+/// UTC day of the file, up to ``EventSegment/maxRows`` rows each), conversions as rows of
+/// `conversions`, every event id in ``EventKeys`` (deduplication, CONTRACT §3), `rejects`,
+/// and the hours that `aggregate` must recompute in `dirty_hours` (see docs/DESIGN.md,
+/// "Incremental aggregation").
 final class EventStore {
   private let db: SQLiteDatabase
-  private let keys: EventKeyIndex
-  private let insertView: Statement
-  private let insertClick: Statement
+  private let keys: EventKeys
+  private let segments: SegmentReader
+  private let insertSegment: Statement
   private let insertConversion: Statement
-  private let findUserAgent: Statement
-  private let insertUserAgent: Statement
+  private let conversionID: Statement
   private let conversionsOfOrder: Statement
   private let conversionsOfClick: Statement
   private let insertPending: Statement
@@ -21,15 +26,12 @@ final class EventStore {
   private let markDirty: Statement
   private let insertReject: Statement
 
-  private var nextRow: [Int64]
-  private let arena = BindArena()
-  /// Views [0] and clicks [1]: the hour written last and its next free rowid (``HourRowID``).
-  private var hourRows: [(hour: Int64, next: Int64)] = [(.min, 0), (.min, 0)]
-  /// Views [0] and clicks [1]: the next free rowid of other hours this run wrote to.
-  private var nextInHour: [[Int64: Int64]] = [[:], [:]]
-  /// Rows stored so far in an hour of views [0] and clicks [1] (``HourRowID``).
-  private let rowCounts: [Statement]
-  private var userAgents: [String: Int64] = [:]
+  private var nextConversionRow: Int64
+  private var nextSegmentID: Int64
+  /// The file's open segments: views [0] and clicks [1], by UTC day.
+  private var open: [[Int64: EventSegmentBuilder]] = [[:], [:]]
+  /// Segment id → (kind, day) of the open segments, to read back a row's id.
+  private var openIDs: [Int64: (kind: Int, day: Int64)] = [:]
   /// The keys (``EventKeyHash``) of the click ids in `pending_click_refs`, named by staged
   /// conversions whose click has not arrived yet: most clicks are ruled out without a query,
   /// at 4 bytes per pending id instead of the id itself (the table grows with the history).
@@ -39,22 +41,22 @@ final class EventStore {
   /// The last hour marked and its bits, to skip the dictionary for the next event.
   private var lastMarked: (hour: Int64, bits: Int64) = (-1, 0)
   private var fileID: Int64 = 0
+  /// Segments written so far by this run.
+  private(set) var segmentsWritten = 0
 
   init(db: SQLiteDatabase) throws(DatabaseError) {
     self.db = db
-    keys = try EventKeyIndex(db: db)
-    let columns = "event_id, ts, creator_id, placement, viewer_id, product_id, platform, store, ua_id, file_id, line"
-    insertView = try db.prepare("INSERT INTO views(view_id, \(columns)) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)")
-    insertClick = try db.prepare("INSERT INTO clicks(click_row, \(columns)) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)")
+    keys = try EventKeys(db: db)
+    segments = try SegmentReader(db: db, cacheSize: 4)
+    insertSegment = try db.prepare(
+      "INSERT INTO segments(segment_id, kind, day, file_id, rows, min_ts, max_ts, data) VALUES (?,?,?,?,?,?,?,?)")
     insertConversion = try db.prepare(
       """
       INSERT INTO conversions(conversion_row, event_id, ts, viewer_id, product_id, platform, store,
         order_id, click_id, quantity, amount, currency, refunded, file_id, line)
       VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
       """)
-    rowCounts = try HourRowID.prepareRowCounts(db)
-    findUserAgent = try db.prepare("SELECT ua_id FROM user_agents WHERE user_agent = ?")
-    insertUserAgent = try db.prepare("INSERT INTO user_agents(user_agent) VALUES (?)")
+    conversionID = try db.prepare("SELECT event_id FROM conversions WHERE conversion_row = ?")
     conversionsOfOrder = try db.prepare("SELECT ts FROM conversions WHERE platform = ? AND order_id = ?")
     conversionsOfClick = try db.prepare("SELECT ts FROM conversions WHERE click_id = ?")
     insertPending = try db.prepare("INSERT OR IGNORE INTO pending_click_refs(click_id) VALUES (?)")
@@ -66,11 +68,8 @@ final class EventStore {
       """)
     insertReject = try db.prepare(
       "INSERT INTO rejects(file_id, run_id, path, line, reason, raw) VALUES (?,?,?,?,?,?)")
-    nextRow = [
-      (try db.scalarInt("SELECT max(view_id) FROM views") ?? 0) + 1,
-      (try db.scalarInt("SELECT max(click_row) FROM clicks") ?? 0) + 1,
-      (try db.scalarInt("SELECT max(conversion_row) FROM conversions") ?? 0) + 1,
-    ]
+    nextConversionRow = (try db.scalarInt("SELECT max(conversion_row) FROM conversions") ?? 0) + 1
+    nextSegmentID = (try db.scalarInt("SELECT max(segment_id) FROM segments") ?? 0) + 1
     let pending = try db.scalarInt("SELECT count(*) FROM pending_click_refs") ?? 0
     pendingClicks = KeyFilter(capacity: Int(pending) * 2 + 4096)
     let refs = try db.prepare("SELECT click_id FROM pending_click_refs")
@@ -88,8 +87,11 @@ final class EventStore {
     lastMarked = (-1, 0)
   }
 
-  /// Records the hours the file's events touched, for `aggregate`.
+  /// Writes the file's open segments and records the hours its events touched, for `aggregate`.
   func commitFile() throws(DatabaseError) {
+    for kind in open.indices {
+      for day in open[kind].keys.sorted() { try flush(kind: kind, day: day) }
+    }
     for (hour, platforms) in dirtyHours {
       markDirty.reset()
       markDirty.bind(1, hour)
@@ -101,11 +103,9 @@ final class EventStore {
     lastMarked = (-1, 0)
   }
 
-  /// Writes what is still held in memory; call before committing the run.
+  /// Writes the run's event keys; call before committing the run.
   func finish() throws(DatabaseError) {
-    try keys.flush()
-    try keys.settle()
-    try keys.persistFilter()
+    try keys.write()
   }
 
   // MARK: - Rows
@@ -128,41 +128,28 @@ final class EventStore {
 
   /// Stages `event` unless its id was seen before; returns `false` for a duplicate.
   func write(_ event: Event) throws(DatabaseError) -> Bool {
-    let kind = event.kind.rawValue
+    let hash = UInt64(bitPattern: event.eventKey)
+    let day = utcDay(ofMilliseconds: event.ts)
+    guard try keys.find(hash: hash, day: day, verify: { ref throws(DatabaseError) in try isEvent(ref, event.eventID) }) == nil
+    else { return false }
     if event.kind == .conversion {
-      let row = nextRow[kind]
-      guard try keys.claim(event.eventID, key: event.eventKey, kind: kind, row: row) != nil else { return false }
-      nextRow[kind] += 1
+      let row = nextConversionRow
+      nextConversionRow += 1
+      keys.add(hash: hash, day: day, ref: EventRef(conversionRow: row))
       markHour(event.ts, clickPlatform: nil)
       try writeConversion(event, row: row)
       return true
     }
-    // Views and clicks: rowid = hour << 32 | arrival order within the hour (HourRowID).
-    let row = try nextRowInHour(of: event.ts, kind: kind)
-    guard try keys.claim(event.eventID, key: event.eventKey, kind: kind, row: row) != nil else { return false }
-    hourRows[kind].next += 1
+    let kind = event.kind.rawValue
+    if open[kind][day] == nil {
+      open[kind][day] = EventSegmentBuilder(kind: event.kind, day: day, segmentID: nextSegmentID)
+      openIDs[nextSegmentID] = (kind, day)
+      nextSegmentID += 1
+    }
+    let row = open[kind][day]!.append(event)
+    keys.add(hash: hash, day: day, ref: EventRef(kind: event.kind, segmentID: open[kind][day]!.segmentID, row: row))
+    if open[kind][day]!.isFull { try flush(kind: kind, day: day) }
     markHour(event.ts, clickPlatform: event.kind == .click ? event.platform : nil)
-    let s = event.kind == .view ? insertView : insertClick
-    let userAgent = try userAgentID(event.userAgent)
-    s.reset()
-    arena.startRow(
-      reserving: event.eventID.utf8.count + event.creatorID.utf8.count + event.placement.utf8.count
-        + event.viewerID.utf8.count + event.productID.utf8.count + event.platform.utf8.count
-        + event.store.utf8.count)
-    s.bind(1, row)
-    arena.bind(s, 2, event.eventID)
-    s.bind(3, event.ts)
-    arena.bind(s, 4, event.creatorID)
-    arena.bind(s, 5, event.placement)
-    arena.bind(s, 6, event.viewerID)
-    arena.bind(s, 7, event.productID)
-    arena.bind(s, 8, event.platform)
-    arena.bind(s, 9, event.store)
-    s.bind(10, userAgent)
-    s.bind(11, fileID)
-    s.bind(12, event.line)
-    try s.step()
-    s.reset()
     if event.kind == .click, pendingClicks.mayContain(event.eventKey) {
       try deletePending.run([.text(event.eventID)])
       if sqlite3_changes(db.handle) > 0 { try markConversions(conversionsOfClick, [.text(event.eventID)]) }
@@ -199,31 +186,51 @@ final class EventStore {
 
   // MARK: - Helpers
 
-  /// Whether a click with this event id is staged.
-  private func isStagedClick(_ id: String) throws(DatabaseError) -> Bool {
-    try keys.find(id)?.kind == EventKind.click.rawValue
+  /// Writes the open segment of `kind` (0 views, 1 clicks) on `day`.
+  private func flush(kind: Int, day: Int64) throws(DatabaseError) {
+    guard let builder = open[kind].removeValue(forKey: day) else { return }
+    openIDs[builder.segmentID] = nil
+    let s = insertSegment
+    s.reset()
+    s.bind(1, builder.segmentID)
+    s.bind(2, Int64(kind))
+    s.bind(3, day)
+    s.bind(4, fileID)
+    s.bind(5, Int64(builder.count))
+    s.bind(6, builder.ts.min() ?? 0)
+    s.bind(7, builder.ts.max() ?? 0)
+    s.bindBlob(8, builder.encoded())
+    try s.step()
+    s.reset()
+    segmentsWritten += 1
+    StopPoint.reached(.ingestSegmentWritten)
   }
 
-  /// The rowid for the next view (`kind` 0) or click (1) at `ts`: after the last row of its hour.
-  private func nextRowInHour(of ts: Int64, kind: Int) throws(DatabaseError) -> Int64 {
-    let hour = HourRowID.hour(ofMilliseconds: ts)
-    if hourRows[kind].hour != hour {
-      if hourRows[kind].hour != .min { nextInHour[kind][hourRows[kind].hour] = hourRows[kind].next }
-      var next = HourRowID.first(ofHour: hour)
-      if let known = nextInHour[kind][hour] {
-        next = known
-      } else {
-        next += try HourRowID.rowsStored(in: hour, rowCounts[kind])
-      }
-      hourRows[kind] = (hour, next)
+  /// Whether the staged event at `ref` has the id `id`.
+  private func isEvent(_ ref: EventRef, _ id: String) throws(DatabaseError) -> Bool {
+    if ref.kind == .conversion {
+      conversionID.reset()
+      defer { conversionID.reset() }
+      conversionID.bind(1, ref.conversionRow)
+      guard try conversionID.step() else { return false }
+      return Self.sameBytes(conversionID.bytes(0), id)
     }
-    let row = hourRows[kind].next
-    guard row < HourRowID.first(ofHour: hour + 1) else {
-      throw DatabaseError(
-        code: SQLITE_FULL,
-        message: "more than \(HourRowID.rowsPerHour) \(kind == 0 ? "views" : "clicks") in the hour at \(hour * HourRowID.millisecondsPerHour) ms; no database can take them")
+    if let (kind, day) = openIDs[ref.segmentID], let builder = open[kind][day] {
+      return builder.ids.withValue(ref.row) { Self.sameBytes($0, id) }
     }
-    return row
+    let segment = try segments.load(ref.segmentID)
+    guard ref.row < segment.count else { return false }
+    return segment.ids.withValue(ref.row) { Self.sameBytes($0, id) }
+  }
+
+  static func sameBytes(_ bytes: UnsafeRawBufferPointer, _ id: String) -> Bool {
+    var id = id
+    return id.withUTF8 { $0.count == bytes.count && (bytes.isEmpty || memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0) }
+  }
+
+  /// Whether a click with this event id is staged.
+  private func isStagedClick(_ id: String) throws(DatabaseError) -> Bool {
+    try keys.findClick(hash: UInt64(bitPattern: EventKeyHash.key(id))) { ref throws(DatabaseError) in try isEvent(ref, id) } != nil
   }
 
   private func markConversions(_ statement: Statement, _ arguments: [SQLValue]) throws(DatabaseError) {
@@ -241,24 +248,5 @@ final class EventStore {
     if hour == lastMarked.hour && bits & ~lastMarked.bits == 0 { return }
     dirtyHours[hour, default: 0] |= bits
     lastMarked = (hour, dirtyHours[hour] ?? bits)
-  }
-
-  private func userAgentID(_ ua: String) throws(DatabaseError) -> Int64 {
-    if ua.isEmpty { return 0 }
-    if let id = userAgents[ua] { return id }
-    findUserAgent.reset()
-    findUserAgent.bind(1, ua)
-    let id: Int64
-    if try findUserAgent.step() {
-      id = findUserAgent.int(0)
-    } else {
-      findUserAgent.reset()
-      try insertUserAgent.run([.text(ua)])
-      id = db.lastInsertRowID
-    }
-    findUserAgent.reset()
-    if userAgents.count > 100_000 { userAgents.removeAll() }
-    userAgents[ua] = id
-    return id
   }
 }

@@ -45,7 +45,8 @@ public struct FileForgetter {
         }
         fileIDs += ids
       }
-      let keys = try EventKeyIndex(db: db, readFilter: false)
+      let keys = try EventKeys(db: db)
+      let segments = try SegmentReader(db: db)
       let markDirty = try db.prepare(
         """
         INSERT INTO dirty_hours(hour, click_platforms) VALUES (?, ?)
@@ -55,23 +56,17 @@ public struct FileForgetter {
         try markDirty.run([.int(ts / 3_600_000), .int(platforms)])
       }
       for fileID in Set(fileIDs).sorted() {
-        for (table, isClick) in [("views", false), ("clicks", true), ("conversions", false)] {
-          let rows = try db.rows(
-            "SELECT event_id, ts, platform\(table == "conversions" ? ", order_id" : ", ''") FROM \(table) WHERE file_id = ?",
-            [.int(fileID)])
-          for row in rows {
-            let eventID = row[0].textValue
-            try keys.forget(eventID)
-            try mark(row[1].intValue, isClick ? (row[2].textValue == "amazon" ? 1 : 2) : 0)
-            if table == "conversions" {
-              // Other conversions of the order may become the kept copy, or lose their order.
-              for other in try db.rows(
-                "SELECT ts FROM conversions WHERE platform = ? AND order_id = ?", [row[2], row[3]])
-              {
-                try mark(other[0].intValue, 0)
-              }
-            }
-            if isClick {
+        for info in try segments.segments(ofFile: fileID) {
+          let segment = try segments.load(info.segmentID)
+          for row in 0..<segment.count {
+            let eventID = segment.eventID(row)
+            try keys.remove(
+              hash: UInt64(bitPattern: EventKeyHash.key(eventID)), day: info.day,
+              ref: EventRef(kind: info.kind, segmentID: info.segmentID, row: row))
+            let platforms: Int64 =
+              info.kind == .click ? (segment.withValue(.platform, row) { $0.elementsEqual("amazon".utf8) } ? 1 : 2) : 0
+            try mark(segment.ts[row], platforms)
+            if info.kind == .click {
               // Conversions that named this click by click_id fall back to other rules.
               let named = try db.rows("SELECT ts FROM conversions WHERE click_id = ?", [.text(eventID)])
               for other in named { try mark(other[0].intValue, 0) }
@@ -80,14 +75,31 @@ public struct FileForgetter {
               }
             }
           }
-          result.events += rows.count
-          try db.run("DELETE FROM \(table) WHERE file_id = ?", [.int(fileID)])
+          result.events += segment.count
         }
+        try db.run("DELETE FROM segments WHERE file_id = ?", [.int(fileID)])
+        let rows = try db.rows(
+          "SELECT conversion_row, event_id, ts, platform, order_id FROM conversions WHERE file_id = ?", [.int(fileID)])
+        for row in rows {
+          try keys.remove(
+            hash: UInt64(bitPattern: EventKeyHash.key(row[1].textValue)), day: utcDay(ofMilliseconds: row[2].intValue),
+            ref: EventRef(conversionRow: row[0].intValue))
+          try mark(row[2].intValue, 0)
+          // Other conversions of the order may become the kept copy, or lose their order.
+          for other in try db.rows(
+            "SELECT ts FROM conversions WHERE platform = ? AND order_id = ?", [row[3], row[4]])
+          {
+            try mark(other[0].intValue, 0)
+          }
+        }
+        result.events += rows.count
+        try db.run("DELETE FROM conversions WHERE file_id = ?", [.int(fileID)])
         result.rejects += Int(try db.scalarInt("SELECT count(*) FROM rejects WHERE file_id = ?", [.int(fileID)]) ?? 0)
         try db.run("DELETE FROM rejects WHERE file_id = ?", [.int(fileID)])
         try db.run("UPDATE files SET status = 'forgotten' WHERE file_id = ?", [.int(fileID)])
         result.files += 1
       }
+      try keys.write()
       let runID = (try db.scalarInt("SELECT max(run_id) FROM runs") ?? 0) + 1
       try db.run(
         """

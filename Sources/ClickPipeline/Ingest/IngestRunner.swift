@@ -74,7 +74,7 @@ public struct IngestRunner {
     let lock = try RunLock(databasePath: options.databasePath, command: "ingest", wait: options.lockWait) { [logger] in logger.info("\($0)") }
     defer { withExtendedLifetime(lock) {} }
     let given = try options.configuration.map { configuration throws(PipelineError) in try EffectiveSettings.given(configuration) }
-    let db = try Schema.open(path: options.databasePath, cacheMiB: IngestRunner.cacheMiB(databasePath: options.databasePath))
+    let db = try Schema.open(path: options.databasePath, cacheMiB: 32)
     let settings: (settings: EffectiveSettings, needsStoring: Bool)
     do {
       settings = try EffectiveSettings.resolve(given: given, db: db, path: options.databasePath, logger: logger)
@@ -97,16 +97,6 @@ public struct IngestRunner {
         throw PipelineError(error, databasePath: options.databasePath)
       }
     }
-  }
-
-  /// SQLite's page cache for ingest: an eighth of the database, from 64 to 160 MiB. New ids are
-  /// looked up at random in the event-key index; on a 30-day database (1.2 GB) a 64 MiB cache
-  /// re-read 5 GB of pages for one night's 200k events. A new database needs no more than 64.
-  /// (192 MiB, with the 64 MiB key filter, took a 5M-event run on a 20M-event database to
-  /// 484 MiB; 160 keeps it at 439 MiB, in the same time.)
-  static func cacheMiB(databasePath: String) -> Int {
-    let bytes = (try? FileManager.default.attributesOfItem(atPath: databasePath)[.size] as? Int) ?? 0
-    return min(160, max(64, bytes >> 23))
   }
 
   private struct RestartWithout: Error {

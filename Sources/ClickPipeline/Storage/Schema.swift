@@ -9,7 +9,7 @@
 /// `meta.schema_version` records the version. A database from an older version is migrated
 /// in one transaction; one from a newer version is refused (see docs/OPERATIONS.md).
 public enum Schema {
-  public static let version = 5
+  public static let version = 6
 
   /// Statements that create version 1 from an empty database.
   static let createV1 = """
@@ -61,7 +61,7 @@ public enum Schema {
     CREATE TABLE event_keys(key INTEGER PRIMARY KEY, kind INTEGER NOT NULL, ref INTEGER NOT NULL);
     -- views and clicks are clustered by time: rowid = ts << 12 | n (n < 4096 tells apart
     -- events of the same millisecond), so a day is a rowid range and needs no ts index.
-    -- (Version 3 numbers them by hour instead: see HourRowID.)
+    -- (Version 3 numbers them by hour; version 6 moves them to `segments`.)
     CREATE TABLE views(
       view_id INTEGER PRIMARY KEY, event_id TEXT NOT NULL, ts INTEGER NOT NULL,
       creator_id TEXT NOT NULL, placement TEXT NOT NULL, viewer_id TEXT NOT NULL,
@@ -135,8 +135,8 @@ public enum Schema {
   /// brought up through every step, so each migration runs in every test.
   static let migrations: [Int: String] = [
     // 2: recent event keys go to a small second table until it grows to a quarter of
-    // `event_keys` (see EventKeyIndex), so a nightly run does not rewrite the whole index;
-    // a Bloom filter of all stored keys spares most new ids their B-tree lookups (KeyFilter).
+    // `event_keys` (version 6 replaces both by day partitions), so a nightly run does not rewrite the whole index;
+    // a Bloom filter of all stored keys spares most new ids their B-tree lookups (`event_key_filter`).
     //
     // The click index for attribution leads with the click's UTC day, so a night's clicks
     // land at the end of the index instead of all over it (attribution probes each day of
@@ -148,7 +148,7 @@ public enum Schema {
       CREATE INDEX clicks_by_day_viewer ON clicks(ts / 86400000, viewer_id, platform, store, product_id, ts)
         WHERE viewer_id <> '';
       """,
-    // 3: views and clicks are numbered by hour (HourRowID): rowid = hour << 32 | arrival order in
+    // 3: views and clicks are numbered by hour: rowid = hour << 32 | arrival order in
     // the hour, instead of ts << 12 | n. Rows are renumbered in (hour, old rowid) order and the
     // event keys that point at them follow.
     2: """
@@ -187,6 +187,38 @@ public enum Schema {
       CREATE INDEX orders_by_creator ON orders(creator_id, day) WHERE creator_id <> '';
       DELETE FROM meta WHERE key = 'aggregate_fingerprint';
       """,
+    // 6: views and clicks are staged as columnar segments (EventSegment) and event ids in
+    // partitions by UTC day (EventKeys); `EventStoreMigration` moves the rows over between
+    // this step's creation of the new tables and `migrationCleanup[5]`'s removal of the old.
+    5: createEventStore,
+  ]
+
+  /// The tables of the event store (schema version 6).
+  static let createEventStore = """
+    CREATE TABLE segments(
+      segment_id INTEGER PRIMARY KEY, kind INTEGER NOT NULL CHECK (kind IN (0, 1)), day INTEGER NOT NULL,
+      file_id INTEGER NOT NULL, rows INTEGER NOT NULL, min_ts INTEGER NOT NULL, max_ts INTEGER NOT NULL,
+      data BLOB NOT NULL
+    );
+    CREATE INDEX segments_by_day ON segments(day, kind);
+    CREATE INDEX segments_by_file ON segments(file_id);
+    ALTER TABLE event_keys RENAME TO event_keys_v5;
+    CREATE TABLE event_keys(day INTEGER PRIMARY KEY, keys INTEGER NOT NULL, data BLOB NOT NULL);
+    CREATE TABLE click_index(key INTEGER NOT NULL, day INTEGER NOT NULL, PRIMARY KEY (key, day)) WITHOUT ROWID;
+    """
+
+  /// Code that runs after migration step N's SQL, and SQL after that code.
+  static let migrationCode: [Int: @Sendable (SQLiteDatabase) throws -> Void] = [5: EventStoreMigration.run]
+  static let migrationCleanup: [Int: String] = [
+    5: """
+      DROP TABLE views;
+      DROP TABLE clicks;
+      DROP TABLE user_agents;
+      DROP TABLE event_keys_v5;
+      DROP TABLE event_keys_recent;
+      DROP TABLE event_key_filter;
+      DELETE FROM meta WHERE key = 'event_keys_slice';
+      """
   ]
 
   /// Migration 3's step for `views` or `clicks` (event kind 0 or 1): each row's new rowid, by
@@ -197,7 +229,7 @@ public enum Schema {
     return """
       INSERT INTO renumbered
         SELECT \(kind), \(rowid), hour * 4294967296 + row_number() OVER (PARTITION BY hour ORDER BY \(rowid)) - 1
-        FROM (SELECT \(rowid), \(HourRowID.sqlHour("ts")) AS hour FROM \(table));
+        FROM (SELECT \(rowid), (CASE WHEN ts >= 0 THEN ts / 3600000 ELSE (ts + 1) / 3600000 - 1 END) AS hour FROM \(table));
       CREATE TABLE \(table)_v3(\(rowid) INTEGER PRIMARY KEY, \(trafficColumns));
       INSERT INTO \(table)_v3(\(rowid), \(columns))
         SELECT r.new, \(columns.split(separator: ", ").map { "t." + $0 }.joined(separator: ", "))
@@ -298,6 +330,12 @@ public enum Schema {
       reason: "it is not a ClickPipeline database (no schema version); point --db at a new file or at a database ClickPipeline created")
   }
 
+  private static func runMigration(_ step: Int, _ sql: String, _ db: SQLiteDatabase) throws {
+    try db.execute(sql)
+    if let code = migrationCode[step] { try code(db) }
+    if let cleanup = migrationCleanup[step] { try db.execute(cleanup) }
+  }
+
   static func migrate(_ db: SQLiteDatabase) throws(PipelineError) {
     do {
       let tables = try db.scalarInt("SELECT count(*) FROM sqlite_master WHERE type = 'table'") ?? 0
@@ -306,7 +344,7 @@ public enum Schema {
           try db.execute(createV1)
           for step in 1..<version {
             guard let sql = migrations[step] else { preconditionFailure("no migration from schema version \(step)") }
-            try db.execute(sql)
+            try runMigration(step, sql, db)
           }
           try db.run("INSERT INTO meta(key, value) VALUES ('schema_version', ?)", [.text(String(version))])
         }
@@ -330,7 +368,7 @@ public enum Schema {
                 path: db.path,
                 reason: "schema version \(step) cannot be migrated; rebuild it by ingesting the logs into a new database")
             }
-            try db.execute(sql)
+            try runMigration(step, sql, db)
           }
           try db.run("UPDATE meta SET value = ? WHERE key = 'schema_version'", [.text(String(version))])
         }

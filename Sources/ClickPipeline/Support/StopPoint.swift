@@ -13,9 +13,11 @@ public enum StopPoint {
     case ingestStarted = "ingest.started"
     /// `ingest` has staged one chunk of parsed events (many per file).
     case ingestChunkStaged = "ingest.chunk-staged"
+    /// `ingest` has written one view or click segment into `segments` (see ``EventSegment``).
+    case ingestSegmentWritten = "ingest.segment-written"
     /// `ingest` has staged a whole file and recorded it in `files`.
     case ingestFileStaged = "ingest.file-staged"
-    /// `ingest` has written the run's event keys and the key filter.
+    /// `ingest` has written the run's event key partitions and click index (``EventKeys``).
     case ingestKeysWritten = "ingest.keys-written"
     /// `ingest` has written everything, including its `runs` row, and is about to commit.
     case ingestBeforeCommit = "ingest.before-commit"

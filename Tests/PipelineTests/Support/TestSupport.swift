@@ -155,3 +155,31 @@ func runPipeline(
   #expect(aggregate.status == 0, "aggregate: \(aggregate.stderr)", sourceLocation: sourceLocation)
   return (ingest, aggregate)
 }
+
+/// Every staged view and click, read back from the event store, one row of strings each:
+/// kind, event id, ts, creator, placement, viewer, product, platform, store, user agent, file
+/// id, line; sorted by kind and event id (the order of ``SchemaMigrationTests/traffic``).
+func stagedTraffic(_ db: SQLiteDatabase) throws -> [[String]] {
+  let reader = try SegmentReader(db: db)
+  var rows: [[String]] = []
+  for kind in [EventKind.view, .click] {
+    for info in try reader.segments(kind, days: Int64.min...Int64.max) {
+      let s = try reader.load(info.segmentID)
+      let fileID = try db.scalarInt("SELECT file_id FROM segments WHERE segment_id = ?", [.int(info.segmentID)]) ?? -1
+      for r in 0..<s.count {
+        rows.append(
+          [kind.name, s.eventID(r), String(s.ts[r])]
+            + [EventSegment.Dimension.creator, .placement, .viewer, .product, .platform, .store, .userAgent].map {
+              s.string($0, r)
+            }
+            + [String(fileID), String(s.lines[r])])
+      }
+    }
+  }
+  return rows.sorted { a, b in a[0] != b[0] ? a[0] < b[0] : a[1].utf8.lexicographicallyPrecedes(b[1].utf8) }
+}
+
+/// The staged views or clicks (or both) of the database at `path`.
+func stagedTraffic(_ path: String, kind: EventKind? = nil) throws -> [[String]] {
+  try stagedTraffic(Schema.open(path: path)).filter { kind == nil || $0[0] == kind!.name }
+}

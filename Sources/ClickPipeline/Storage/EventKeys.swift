@@ -1,0 +1,254 @@
+import CSQLite
+
+/// Every staged event id, for deduplication (CONTRACT §3) and for finding a click by its id
+/// (attribution rule 1), partitioned by the UTC day of the event's timestamp.
+///
+/// `event_keys` holds one row per UTC day: the day's events as (id hash, ``EventRef``) pairs
+/// sorted by hash, varint-coded. A run reads only the partitions of the days its events fall
+/// on and rewrites only those, so a night's cost follows the night's days, not the history.
+/// `click_index(key, day)` says on which days a click id hash occurs, so a conversion's
+/// `click_id` is found without knowing the click's day.
+///
+/// Hashes only narrow the search: a match is confirmed by comparing the stored id itself
+/// (`verify`), so two different ids are never taken as one, whatever their hashes.
+///
+/// The run's own new keys wait in memory (20 bytes each plus a 4-byte slot) and are written
+/// with ``write()`` before the run commits.
+final class EventKeys {
+  /// One day's stored keys, sorted by hash.
+  private struct Partition {
+    var hashes: [UInt64] = []
+    var refs: [UInt64] = []
+    var removed: Set<UInt64> = []
+    var changed = false
+  }
+
+  private let db: SQLiteDatabase
+  private let loadDay: Statement
+  private let saveDay: Statement
+  private let deleteDay: Statement
+  private let clickDays: Statement
+  private let insertClick: Statement
+  private let deleteClick: Statement
+  private var partitions: [Int64: Partition] = [:]
+  /// The run's new keys: hash, ref and day, and an open-addressing table over the hash (slot
+  /// = index + 1, 0 free).
+  private var addedHash: [UInt64] = []
+  private var addedRef: [UInt64] = []
+  private var addedDay: [Int64] = []
+  private var table: [UInt32] = [UInt32](repeating: 0, count: 1 << 12)
+  private var removedClicks: [(hash: UInt64, day: Int64)] = []
+
+  /// Day partitions read so far: the work a run did, for tests that guard against cost that
+  /// grows with the history.
+  private(set) var partitionsRead = 0
+
+  init(db: SQLiteDatabase) throws(DatabaseError) {
+    self.db = db
+    loadDay = try db.prepare("SELECT data FROM event_keys WHERE day = ?")
+    saveDay = try db.prepare("INSERT OR REPLACE INTO event_keys(day, keys, data) VALUES (?, ?, ?)")
+    deleteDay = try db.prepare("DELETE FROM event_keys WHERE day = ?")
+    clickDays = try db.prepare("SELECT day FROM click_index WHERE key = ?")
+    insertClick = try db.prepare("INSERT OR IGNORE INTO click_index(key, day) VALUES (?, ?)")
+    deleteClick = try db.prepare("DELETE FROM click_index WHERE key = ? AND day = ?")
+  }
+
+  // MARK: - Lookups
+
+  /// The staged event on `day` whose id hashes to `hash` and which `verify` confirms.
+  func find(
+    hash: UInt64, day: Int64, verify: (EventRef) throws(DatabaseError) -> Bool
+  ) throws(DatabaseError) -> EventRef? {
+    try ensureLoaded(day)
+    if let ref = try findStored(hash: hash, day: day, kind: nil, verify: verify) { return ref }
+    return try findAdded(hash: hash, day: day, kind: nil, verify: verify)
+  }
+
+  /// The staged click, on any day, whose id hashes to `hash` and which `verify` confirms.
+  func findClick(hash: UInt64, verify: (EventRef) throws(DatabaseError) -> Bool) throws(DatabaseError) -> EventRef? {
+    if let ref = try findAdded(hash: hash, day: nil, kind: .click, verify: verify) { return ref }
+    let s = clickDays
+    s.reset()
+    s.bind(1, Int64(bitPattern: hash))
+    var days: [Int64] = []
+    while try s.step() { days.append(s.int(0)) }
+    s.reset()
+    for day in days {
+      try ensureLoaded(day)
+      if let ref = try findStored(hash: hash, day: day, kind: .click, verify: verify) { return ref }
+    }
+    return nil
+  }
+
+  private func findStored(
+    hash: UInt64, day: Int64, kind: EventKind?, verify: (EventRef) throws(DatabaseError) -> Bool
+  ) throws(DatabaseError) -> EventRef? {
+    guard let p = partitions[day], !p.hashes.isEmpty else { return nil }
+    var low = 0
+    var high = p.hashes.count
+    while low < high {
+      let mid = (low + high) / 2
+      if p.hashes[mid] < hash { low = mid + 1 } else { high = mid }
+    }
+    while low < p.hashes.count && p.hashes[low] == hash {
+      let ref = EventRef(raw: p.refs[low])
+      low += 1
+      if p.removed.contains(ref.raw) || (kind != nil && ref.kind != kind) { continue }
+      if try verify(ref) { return ref }
+    }
+    return nil
+  }
+
+  private func findAdded(
+    hash: UInt64, day: Int64?, kind: EventKind?, verify: (EventRef) throws(DatabaseError) -> Bool
+  ) throws(DatabaseError) -> EventRef? {
+    let mask = table.count - 1
+    var i = Int(truncatingIfNeeded: hash) & mask
+    while table[i] != 0 {
+      let index = Int(table[i]) - 1
+      i = (i + 1) & mask
+      guard addedHash[index] == hash, day == nil || addedDay[index] == day else { continue }
+      let ref = EventRef(raw: addedRef[index])
+      if kind != nil && ref.kind != kind { continue }
+      if try verify(ref) { return ref }
+    }
+    return nil
+  }
+
+  // MARK: - Changes
+
+  /// Records a newly staged event.
+  func add(hash: UInt64, day: Int64, ref: EventRef) {
+    if (addedHash.count + 1) * 2 > table.count { grow() }
+    let mask = table.count - 1
+    var i = Int(truncatingIfNeeded: hash) & mask
+    while table[i] != 0 { i = (i + 1) & mask }
+    addedHash.append(hash)
+    addedRef.append(ref.raw)
+    addedDay.append(day)
+    table[i] = UInt32(addedHash.count)
+  }
+
+  /// Forgets a stored event (``FileForgetter``).
+  func remove(hash: UInt64, day: Int64, ref: EventRef) throws(DatabaseError) {
+    try ensureLoaded(day)
+    partitions[day, default: Partition()].removed.insert(ref.raw)
+    partitions[day]!.changed = true
+    if ref.kind == .click { removedClicks.append((hash, day)) }
+  }
+
+  /// Writes the changed partitions and the click index; call before the run commits.
+  func write() throws(DatabaseError) {
+    var order = Array(0..<addedHash.count)
+    order.sort { addedDay[$0] != addedDay[$1] ? addedDay[$0] < addedDay[$1] : addedHash[$0] < addedHash[$1] }
+    var start = 0
+    while start < order.count {
+      let day = addedDay[order[start]]
+      var end = start
+      while end < order.count && addedDay[order[end]] == day { end += 1 }
+      try ensureLoaded(day)
+      try save(day: day, partitions[day]!, adding: order[start..<end])
+      partitions[day]!.changed = false
+      start = end
+    }
+    for (day, p) in partitions where p.changed { try save(day: day, p, adding: []) }
+    // Clicks: the new ones sorted by key (appended to the index's B-tree), then the removed ones
+    // whose hash no other click of that day still has.
+    for index in order where EventRef(raw: addedRef[index]).kind == .click {
+      insertClick.reset()
+      insertClick.bind(1, Int64(bitPattern: addedHash[index]))
+      insertClick.bind(2, addedDay[index])
+      try insertClick.step()
+    }
+    insertClick.reset()
+    for (hash, day) in removedClicks {
+      let remaining = try findStored(hash: hash, day: day, kind: .click) { _ in true }
+      guard remaining == nil else { continue }
+      try deleteClick.run([.int(Int64(bitPattern: hash)), .int(day)])
+    }
+    removedClicks.removeAll()
+  }
+
+  // MARK: - Storage
+
+  private func ensureLoaded(_ day: Int64) throws(DatabaseError) {
+    guard partitions[day] == nil else { return }
+    var p = Partition()
+    let s = loadDay
+    s.reset()
+    defer { s.reset() }
+    s.bind(1, day)
+    if try s.step() {
+      var r = ColumnReader(s.blob(0))
+      do throws(ColumnReader.Corrupt) {
+        let n = try r.count(limit: Int(Int32.max))
+        p.hashes.reserveCapacity(n)
+        p.refs.reserveCapacity(n)
+        var hash: UInt64 = 0
+        for _ in 0..<n {
+          hash &+= try r.varint()
+          p.hashes.append(hash)
+        }
+        for _ in 0..<n { p.refs.append(try r.varint()) }
+      } catch {
+        throw DatabaseError(
+          code: SQLITE_CORRUPT,
+          message: "the event keys of UTC day \(day) are damaged; restore the database from a backup")
+      }
+      partitionsRead += 1
+    }
+    partitions[day] = p
+  }
+
+  private func save(day: Int64, _ p: Partition, adding new: ArraySlice<Int>) throws(DatabaseError) {
+    var hashes: [UInt64] = []
+    var refs: [UInt64] = []
+    hashes.reserveCapacity(p.hashes.count + new.count)
+    refs.reserveCapacity(p.hashes.count + new.count)
+    var i = 0
+    var j = new.startIndex
+    while i < p.hashes.count || j < new.endIndex {
+      if j == new.endIndex || (i < p.hashes.count && p.hashes[i] <= addedHash[new[j]]) {
+        if !p.removed.contains(p.refs[i]) {
+          hashes.append(p.hashes[i])
+          refs.append(p.refs[i])
+        }
+        i += 1
+      } else {
+        hashes.append(addedHash[new[j]])
+        refs.append(addedRef[new[j]])
+        j += 1
+      }
+    }
+    guard !hashes.isEmpty else {
+      try deleteDay.run([.int(day)])
+      return
+    }
+    var w = ColumnWriter(reserving: hashes.count * 12)
+    w.varint(UInt64(hashes.count))
+    var previous: UInt64 = 0
+    for hash in hashes {
+      w.varint(hash &- previous)
+      previous = hash
+    }
+    for ref in refs { w.varint(ref) }
+    let s = saveDay
+    s.reset()
+    s.bind(1, day)
+    s.bind(2, Int64(hashes.count))
+    s.bindBlob(3, w.bytes)
+    try s.step()
+    s.reset()
+  }
+
+  private func grow() {
+    var bigger = [UInt32](repeating: 0, count: table.count * 2)
+    let mask = bigger.count - 1
+    for index in addedHash.indices {
+      var i = Int(truncatingIfNeeded: addedHash[index]) & mask
+      while bigger[i] != 0 { i = (i + 1) & mask }
+      bigger[i] = UInt32(index + 1)
+    }
+    table = bigger
+  }
+}
