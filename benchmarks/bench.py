@@ -5,6 +5,7 @@
     python3 benchmarks/bench.py --data /tmp/bench-data/5m --repeat 5
     python3 benchmarks/bench.py --events 500000 --scaling              # N vs 10N
     python3 benchmarks/bench.py --nightly --events-per-day 200000      # day 31 on a 30-day DB
+    python3 benchmarks/bench.py --creators 5000 --products 20000       # the 5,000-creator set
 
 Each repetition runs our three stages into a fresh database and the DuckDB reference
 (../shared/peers/duckdb_pipeline.py, run with the venv's python) on the same files, and
@@ -166,10 +167,13 @@ class Runner:
 # ---------------------------------------------------------------------------------------
 # Data sets
 
+DEFAULT_CREATORS, DEFAULT_PRODUCTS = 50_000, 20_000   # generate.py's defaults
+
+
 def generate(a, out, events, files, days, start, seed):
     argv = [sys.executable, os.path.join(HERE, "generate.py"), "--events", str(events),
             "--files", str(files), "--days", str(days), "--start", start, "--seed", str(seed),
-            "--out", out]
+            "--creators", str(a.creators), "--products", str(a.products), "--out", out]
     print("generating: " + " ".join(argv), flush=True)
     subprocess.run(argv, check=True)
 
@@ -179,9 +183,12 @@ def ensure_data(a, path, events, files, days, start, seed):
     if os.path.exists(meta_path):
         with open(meta_path) as f:
             meta = json.load(f)
-        want = dict(events=events, files=files, days=days, start=start, seed=seed)
-        have = dict((k, meta.get(k)) for k in want)
-        if a.explicit_shape and have != want:
+        want = dict(events=events, files=files, days=days, start=start, seed=seed,
+                    creators=a.creators, products=a.products)
+        # Sets generated before --creators/--products existed used the defaults.
+        defaults = dict(creators=DEFAULT_CREATORS, products=DEFAULT_PRODUCTS)
+        have = dict((k, meta.get(k, defaults.get(k))) for k in want)
+        if (a.explicit_shape or not a.default_world) and have != want:
             print("note: %s was generated with %s; using it as it is" % (path, have), file=sys.stderr)
         return path
     if os.path.isdir(path) and any(n.endswith(".ndjson.gz") for n in os.listdir(path)):
@@ -452,8 +459,13 @@ def as_json(res):
 # ---------------------------------------------------------------------------------------
 # Modes
 
+def world_suffix(a):
+    """'' for the default world (so existing data sets keep their names), else -c<N>-p<M>."""
+    return "" if a.default_world else "-c%d-p%d" % (a.creators, a.products)
+
+
 def data_path(a, events, days, start, seed, files):
-    return os.path.join(a.base, "e%d-f%d-d%d-%s-s%d" % (events, files, days, start, seed))
+    return os.path.join(a.base, "e%d-f%d-d%d-%s-s%d%s" % (events, files, days, start, seed, world_suffix(a)))
 
 
 def mode_compare(a, runner):
@@ -487,7 +499,8 @@ def mode_nightly(a, runner):
     if a.only == "duckdb":
         sys.exit("bench: --nightly measures ours only")
     start = datetime.date.fromisoformat(a.start)
-    base = os.path.join(a.base, "nightly-e%d-f%d-s%d" % (a.events_per_day, a.files_per_day, a.seed))
+    base = os.path.join(a.base, "nightly-e%d-f%d-s%d%s" % (a.events_per_day, a.files_per_day, a.seed,
+                                                             world_suffix(a)))
     days = []
     for k in range(a.nightly_days + 1):
         day = (start + datetime.timedelta(days=k)).isoformat()
@@ -495,7 +508,7 @@ def mode_nightly(a, runner):
         ensure_data(a, path, a.events_per_day, a.files_per_day, 1, day, a.seed * 1000 + k)
         days.append(path)
     history, today = days[:-1], days[-1]
-    snap = os.path.join(a.work, "nightly-%d-days.sqlite" % a.nightly_days)
+    snap = os.path.join(a.work, "nightly-%d-days%s.sqlite" % (a.nightly_days, world_suffix(a)))
     t0 = time.time()
     if a.rebuild or not os.path.exists(snap):
         print("\nbuilding %d days, one ingest + aggregate run per day, into %s" % (len(history), snap), flush=True)
@@ -556,6 +569,12 @@ def parse_args(argv):
     p.add_argument("--days", type=int, help="days to generate (default 7)")
     p.add_argument("--start", help="first day (default 2026-10-01)")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--creators", type=int, default=DEFAULT_CREATORS,
+                   help="creators in generated data (default %d); a set with other --creators or --products "
+                        "gets its own directory, e.g. e5000000-f16-d7-2026-10-01-s1-c5000-p20000"
+                        % DEFAULT_CREATORS)
+    p.add_argument("--products", type=int, default=DEFAULT_PRODUCTS,
+                   help="products in generated data (default %d)" % DEFAULT_PRODUCTS)
     p.add_argument("--repeat", type=int, default=3, help="repetitions per system (default 3)")
     p.add_argument("--only", choices=("ours", "duckdb"), help="run one system only")
     p.add_argument("--bin", default=DEFAULT_BIN, help="folder with ingest, aggregate, report (default .build/release)")
@@ -579,6 +598,7 @@ def parse_args(argv):
     if a.scaling and a.nightly:
         p.error("--scaling and --nightly are separate runs")
     a.explicit_shape = any(x is not None for x in (a.events, a.files, a.days, a.start))
+    a.default_world = (a.creators, a.products) == (DEFAULT_CREATORS, DEFAULT_PRODUCTS)
     if a.events is None:
         a.events = 500_000 if a.scaling else 5_000_000
     a.files = a.files or 16
