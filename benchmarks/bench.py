@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Side-by-side benchmark: ClickPipeline (ingest + aggregate + report) vs the DuckDB reference.
+"""Side-by-side benchmark: ClickPipeline (ingest + aggregate + report) vs the DuckDB and chDB references.
 
     python3 benchmarks/bench.py --events 5000000 --files 16            # generate if missing, 3 reps
     python3 benchmarks/bench.py --data /tmp/bench-data/5m --repeat 5
@@ -7,11 +7,13 @@
     python3 benchmarks/bench.py --nightly --events-per-day 200000      # day 31 on a 30-day DB
     python3 benchmarks/bench.py --creators 5000 --products 20000       # the 5,000-creator set
 
-Each repetition runs our three stages into a fresh database and the DuckDB reference
-(../shared/peers/duckdb_pipeline.py, run with the venv's python) on the same files, and
-measures per stage: wall time, user+sys CPU time and peak RSS (os.wait4 on the child).
-Afterwards it checks that both produced the same daily_metrics (as multisets of rows,
-values normalised as text). Standard library only; DuckDB runs in a subprocess.
+Each repetition runs our three stages into a fresh database and the two reference pipelines
+of ../shared/peers/ on the same files: DuckDB (duckdb_pipeline.py) and ClickHouse's engine
+in-process (chdb_pipeline.py), each run with the venv's python; and measures per stage: wall
+time, user+sys CPU time and peak RSS (os.wait4 on the child). Afterwards it checks that each
+peer produced the same daily_metrics as ours (as multisets of rows, values normalised as
+text). Standard library only; the peers run in subprocesses. If the venv cannot import chdb,
+the chDB peer is skipped with a message (install: /tmp/peers/bin/pip install chdb).
 
 Exit status: 0 all stages ran and the outputs agree; 1 the outputs differ; 2 a stage
 failed (its log is printed). A stage exiting 2 ("some input files could not be read")
@@ -39,6 +41,12 @@ REPO = os.path.dirname(HERE)
 DEFAULT_BIN = os.path.join(REPO, ".build", "release")
 DEFAULT_DUCKDB_PY = "/tmp/peers/bin/python"
 DEFAULT_DUCKDB_SCRIPT = os.path.normpath(os.path.join(REPO, "..", "shared", "peers", "duckdb_pipeline.py"))
+DEFAULT_CHDB_PY = "/tmp/peers/bin/python"
+DEFAULT_CHDB_SCRIPT = os.path.normpath(os.path.join(REPO, "..", "shared", "peers", "chdb_pipeline.py"))
+SYSTEMS = ("ours", "duckdb", "chdb")             # the names --only takes, in running order
+PEERS = ("duckdb", "chdb")
+PEER_NAME = {"ours": "ours", "duckdb": "DuckDB", "chdb": "chDB"}
+PEER_LABEL = {"duckdb": "DuckDB reference", "chdb": "chDB (ClickHouse) reference"}
 DEFAULT_BASE = "/tmp/bench-data"
 DEFAULT_WORK = "/tmp/bench-work"
 
@@ -128,7 +136,7 @@ class Runner:
         missing = [n for n in ("ingest", "aggregate", "report") if not os.access(self.exe(n), os.X_OK)]
         if missing:
             sys.exit("bench: %s not found in %s; build first: swift build -c release "
-                     "(or pass --bin DIR, or --only duckdb)" % (", ".join(missing), self.bin))
+                     "(or pass --bin DIR, or --only duckdb,chdb)" % (", ".join(missing), self.bin))
 
     def check_duckdb(self):
         if not os.access(self.a.duckdb_python, os.X_OK):
@@ -136,6 +144,23 @@ class Runner:
                      % self.a.duckdb_python)
         if not os.path.exists(self.a.duckdb_script):
             sys.exit("bench: %s not found (pass --duckdb-script)" % self.a.duckdb_script)
+
+    def check_chdb(self):
+        """True if the chDB peer can run; otherwise say why on one line and return False."""
+        py, why = self.a.chdb_python, None
+        if not os.access(py, os.X_OK):
+            why = "%s not found" % py
+        elif not os.path.exists(self.a.chdb_script):
+            why = "%s not found (pass --chdb-script)" % self.a.chdb_script
+        else:
+            r = subprocess.run([py, "-c", "import chdb"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            if r.returncode:
+                last = (r.stderr.decode(errors="replace").strip().splitlines() or ["?"])[-1]
+                why = "%s cannot import chdb (%s)" % (py, last)
+        if why:
+            print("chDB peer skipped: %s. To run it: python3 -m venv /tmp/peers && "
+                  "/tmp/peers/bin/pip install chdb (or pass --chdb-python)" % why, flush=True)
+        return why is None
 
     def ours(self, paths, db, out_dir, tag, stages=("ingest", "aggregate", "report"), fresh=True):
         if fresh:
@@ -155,13 +180,16 @@ class Runner:
                                     os.path.join(logs, "%s-report.log" % tag)))
         return result
 
-    def duckdb(self, data_dir, out_csv, tag):
+    def peer(self, which, data_dir, out_csv, tag):
+        """One run of a reference pipeline ('duckdb' or 'chdb'): PY SCRIPT 'DIR/*.ndjson.gz' OUT [THREADS]."""
         if os.path.exists(out_csv):
             os.remove(out_csv)
-        argv = [self.a.duckdb_python, self.a.duckdb_script, os.path.join(data_dir, "*.ndjson.gz"), out_csv]
+        py, script = ((self.a.duckdb_python, self.a.duckdb_script) if which == "duckdb"
+                      else (self.a.chdb_python, self.a.chdb_script))
+        argv = [py, script, os.path.join(data_dir, "*.ndjson.gz"), out_csv]
         if self.a.threads:
             argv.append(str(self.a.threads))
-        return [run_stage("duckdb", argv, os.path.join(self.a.work, "logs", "%s-duckdb.log" % tag))]
+        return [run_stage(which, argv, os.path.join(self.a.work, "logs", "%s-%s.log" % (tag, which)))]
 
 
 # ---------------------------------------------------------------------------------------
@@ -282,12 +310,13 @@ def ours_rows(db):
         con.close()
 
 
-def duck_rows(path):
+def peer_rows(path, peer="duckdb"):
+    """Rows of a peer's CSV (DuckDB: plain header; chDB: CSVWithNames, quoted; csv reads both)."""
     with open(path, newline="") as f:
         r = csv.reader(f)
         header = next(r)
         if header != COLUMNS:
-            raise SystemExit("bench: unexpected DuckDB CSV header: %s" % header)
+            raise SystemExit("bench: unexpected %s CSV header: %s" % (PEER_NAME[peer], header))
         for row in r:
             yield row
 
@@ -305,47 +334,50 @@ def ours_type_problems(db):
     return [(n, v) for n, v in zip(names, got) if v]
 
 
-def compare(db, duck_csv, show=5):
-    """Print the comparison; return the number of differing rows (both directions)."""
-    ours_c, duck_c = collections.Counter(), collections.Counter()
+def compare(a_name, a_rows, b_name, b_rows, show=5, db=None):
+    """Compare two daily_metrics, each given as a function returning an iterator of rows; print the
+    comparison and return the number of differing rows (both directions). db: ours, to check types."""
+    a_c, b_c = collections.Counter(), collections.Counter()
     zero = tuple(["0"] * (len(COLUMNS) - N_DIMS))
     zeros = [0, 0]
-    for row in ours_rows(db):
+    for row in a_rows():
         n = norm_row(row)
-        ours_c[digest(n)] += 1
+        a_c[digest(n)] += 1
         zeros[0] += n[N_DIMS:] == zero
-    for row in duck_rows(duck_csv):
+    for row in b_rows():
         n = norm_row(row)
-        duck_c[digest(n)] += 1
+        b_c[digest(n)] += 1
         zeros[1] += n[N_DIMS:] == zero
-    only_ours, only_duck = ours_c - duck_c, duck_c - ours_c
-    n_ours, n_duck = sum(ours_c.values()), sum(duck_c.values())
-    diff = sum(only_ours.values()) + sum(only_duck.values())
-    print("\ndaily_metrics: ours %d rows, DuckDB %d rows; rows only in ours %d, only in DuckDB %d"
-          % (n_ours, n_duck, sum(only_ours.values()), sum(only_duck.values())))
+    only_a, only_b = a_c - b_c, b_c - a_c
+    n_a, n_b = sum(a_c.values()), sum(b_c.values())
+    diff = sum(only_a.values()) + sum(only_b.values())
+    print("\ndaily_metrics: %s %d rows, %s %d rows; rows only in %s %d, only in %s %d"
+          % (a_name, n_a, b_name, n_b, a_name, sum(only_a.values()), b_name, sum(only_b.values())))
     if any(zeros):
-        print("  all-zero rows (the contract wants none): ours %d, DuckDB %d" % tuple(zeros))
-    for name, count in ours_type_problems(db):
-        print("  ours: %d rows with %s" % (count, name))
+        print("  all-zero rows (the contract wants none): %s %d, %s %d" % (a_name, zeros[0], b_name, zeros[1]))
+    if db:
+        for name, count in ours_type_problems(db):
+            print("  ours: %d rows with %s" % (count, name))
     if not diff:
         print("  identical (as multisets of normalised rows)")
         return 0
     # Second pass: fetch a few differing rows and pair them by key.
-    ex_ours, ex_duck = {}, {}
-    for source, wanted, into in ((ours_rows(db), only_ours, ex_ours), (duck_rows(duck_csv), only_duck, ex_duck)):
+    ex_a, ex_b = {}, {}
+    for source, wanted, into in ((a_rows(), only_a, ex_a), (b_rows(), only_b, ex_b)):
         for row in source:
             n = norm_row(row)
             if digest(n) in wanted:
                 into.setdefault(n[:N_DIMS], []).append(n)
     shown = 0
-    for key in sorted(set(ex_ours) & set(ex_duck)):
+    for key in sorted(set(ex_a) & set(ex_b)):
         if shown >= show:
             break
-        o, d = ex_ours[key][0], ex_duck[key][0]
-        cols = ["%s ours=%s duckdb=%s" % (COLUMNS[i], o[i], d[i]) for i in range(N_DIMS, len(COLUMNS)) if o[i] != d[i]]
+        o, d = ex_a[key][0], ex_b[key][0]
+        cols = ["%s %s=%s %s=%s" % (COLUMNS[i], a_name, o[i], b_name.lower(), d[i])
+                for i in range(N_DIMS, len(COLUMNS)) if o[i] != d[i]]
         print("  %s: %s" % ("|".join(key), "; ".join(cols)))
         shown += 1
-    for label, ex, other in (("only in ours", ex_ours, ex_duck), ("only in DuckDB", ex_duck, ex_ours)):
+    for label, ex, other in (("only in " + a_name, ex_a, ex_b), ("only in " + b_name, ex_b, ex_a)):
         keys = [k for k in sorted(ex) if k not in other][:show]
         for k in keys:
             print("  %s: %s" % (label, ",".join(ex[k][0])))
@@ -386,23 +418,27 @@ def print_results(lines, raw, results):
                     name, w, med([s.cpu for s in ss]), "", "", max(s.rss for s in ss) / 2**20))
         print("%-28s %9.2f %9.2f %12s %9.1f %10.0f" % (
             r["label"], r["wall"], r["cpu"], fmt_rate(lines / r["wall"]), raw / 1e6 / r["wall"], r["rss"] / 2**20))
-    if len(results) == 2:
-        o, d = results
-        print("%-28s %9.2f %9.2f %12s %9s %10.2f" % (
-            "ratio DuckDB/ours", d["wall"] / o["wall"], d["cpu"] / o["cpu"], "", "", d["rss"] / o["rss"]))
+    o = next((r for r in results if r["key"] == "ours"), None)
+    peers = [r for r in results if r["key"] != "ours"]
+    if o and peers:
+        for d in peers:
+            print("%-28s %9.2f %9.2f %12s %9s %10.2f" % (
+                "ratio %s/ours" % PEER_NAME[d["key"]], d["wall"] / o["wall"], d["cpu"] / o["cpu"], "", "",
+                d["rss"] / o["rss"]))
         ia = [sum(s.wall for s in rep if s.name in ("ingest", "aggregate")) for rep in o["reps"]]
         if len(o["stages"]) == 3:
-            print("(ours without the report stage: %.2f s wall; DuckDB/ours %.2f)" % (med(ia), d["wall"] / med(ia)))
+            print("(ours without the report stage: %.2f s wall; %s)" % (med(ia), "; ".join(
+                "%s/ours %.2f" % (PEER_NAME[d["key"]], d["wall"] / med(ia)) for d in peers)))
     print("wall = median over repetitions of the summed stages; cpu = user+sys; peak = max RSS over stages\n"
           "and repetitions; events = input lines; MB = uncompressed NDJSON; ratio > 1: ours is faster/smaller")
 
 
 def run_compare_set(a, runner, data_dir, tag, repeat):
-    """Run both systems `repeat` times on data_dir; return (results, differing rows or None)."""
+    """Run the systems `repeat` times on data_dir; return (results, differing rows or None)."""
     n_files, lines, raw, gz = measure_input(data_dir)
     print("\ndata: %s: %d files, %s lines, %.1f MB NDJSON, %.1f MB gzip"
           % (data_dir, n_files, fmt_rate(lines), raw / 1e6, gz / 1e6), flush=True)
-    ours_reps, duck_reps = [], []
+    reps = dict((k, []) for k in a.systems)
     work = a.work
     db = os.path.join(work, "%s.sqlite" % tag)
     # One report folder per repetition, removed only at the end: deleting 50k statement files
@@ -412,33 +448,44 @@ def run_compare_set(a, runner, data_dir, tag, repeat):
     for d in out_dirs:
         if os.path.isdir(d):
             shutil.rmtree(d)
-    duck_csv = os.path.join(work, "%s-duckdb.csv" % tag)
+    peer_csv = dict((k, os.path.join(work, "%s-%s.csv" % (tag, k))) for k in PEERS)
     for i in range(repeat):
-        if a.only != "duckdb":
-            stages = runner.ours([data_dir], db, out_dirs[i], "%s-rep%d" % (tag, i + 1),
+        rtag = "%s-rep%d" % (tag, i + 1)
+        if "ours" in a.systems:
+            stages = runner.ours([data_dir], db, out_dirs[i], rtag,
                                  stages=("ingest", "aggregate") if a.no_report else ("ingest", "aggregate", "report"))
-            ours_reps.append(stages)
+            reps["ours"].append(stages)
             print("  rep %d ours:   %s" % (i + 1, ", ".join("%s %.2fs" % (s.name, s.wall) for s in stages)), flush=True)
-        if a.only != "ours":
-            stages = runner.duckdb(data_dir, duck_csv, "%s-rep%d" % (tag, i + 1))
-            duck_reps.append(stages)
-            print("  rep %d duckdb: %.2fs" % (i + 1, stages[0].wall), flush=True)
+        for k in PEERS:
+            if k in a.systems:
+                stages = runner.peer(k, data_dir, peer_csv[k], rtag)
+                reps[k].append(stages)
+                print("  rep %d %-7s %.2fs" % (i + 1, k + ":", stages[0].wall), flush=True)
     results = []
-    if ours_reps:
-        r = summarize("ClickPipeline (%d stages)" % len(ours_reps[0]), ours_reps)
-        r["reps"] = ours_reps
-        results.append(r)
-    if duck_reps:
-        r = summarize("DuckDB reference", duck_reps)
-        r["reps"] = duck_reps
+    for k in a.systems:
+        r = summarize("ClickPipeline (%d stages)" % len(reps[k][0]) if k == "ours" else PEER_LABEL[k], reps[k])
+        r["key"], r["reps"] = k, reps[k]
         results.append(r)
     print_results(lines, raw, results)
+    # Each peer against ours; without ours, the two peers against each other.
     diff = None
-    if ours_reps and duck_reps:
-        diff = compare(db, duck_csv, a.show)
-    elif duck_reps:
-        rows = sum(1 for _ in duck_rows(duck_csv))
-        print("\nDuckDB wrote %d daily_metrics rows to %s" % (rows, duck_csv))
+    ran_peers = [k for k in PEERS if k in a.systems]
+    if "ours" in a.systems:
+        pairs = [("ours", k) for k in ran_peers]
+    else:
+        pairs = [tuple(ran_peers)] if len(ran_peers) == 2 else []
+
+    def rows_of(k):
+        if k == "ours":
+            return lambda: ours_rows(db)
+        return lambda: peer_rows(peer_csv[k], k)
+    for x, y in pairs:
+        d = compare(PEER_NAME[x], rows_of(x), PEER_NAME[y], rows_of(y), a.show, db if x == "ours" else None)
+        diff = (diff or 0) + d
+    if not pairs:
+        for k in ran_peers:
+            rows = sum(1 for _ in peer_rows(peer_csv[k], k))
+            print("\n%s wrote %d daily_metrics rows to %s" % (PEER_NAME[k], rows, peer_csv[k]))
     for d in out_dirs:
         if os.path.isdir(d):
             shutil.rmtree(d)
@@ -450,7 +497,7 @@ def as_json(res):
     out["systems"] = []
     for r in res["results"]:
         out["systems"].append(dict(
-            label=r["label"], wall_median=r["wall"], cpu_median=r["cpu"], peak_rss=r["rss"], walls=r["walls"],
+            system=r.get("key"), label=r["label"], wall_median=r["wall"], cpu_median=r["cpu"], peak_rss=r["rss"], walls=r["walls"],
             stages=dict((n, dict(walls=[s.wall for s in ss], cpus=[s.cpu for s in ss], rss=[s.rss for s in ss]))
                         for n, ss in r["stages"].items())))
     return out
@@ -496,7 +543,7 @@ def mode_scaling(a, runner):
 
 
 def mode_nightly(a, runner):
-    if a.only == "duckdb":
+    if "ours" not in a.systems:
         sys.exit("bench: --nightly measures ours only")
     start = datetime.date.fromisoformat(a.start)
     base = os.path.join(a.base, "nightly-e%d-f%d-s%d%s" % (a.events_per_day, a.files_per_day, a.seed,
@@ -576,11 +623,18 @@ def parse_args(argv):
     p.add_argument("--products", type=int, default=DEFAULT_PRODUCTS,
                    help="products in generated data (default %d)" % DEFAULT_PRODUCTS)
     p.add_argument("--repeat", type=int, default=3, help="repetitions per system (default 3)")
-    p.add_argument("--only", choices=("ours", "duckdb"), help="run one system only")
+    p.add_argument("--only", metavar="SYSTEMS",
+                   help="comma-separated subset of ours,duckdb,chdb to run (default: all three); "
+                        "e.g. --only chdb, --only ours,chdb")
     p.add_argument("--bin", default=DEFAULT_BIN, help="folder with ingest, aggregate, report (default .build/release)")
     p.add_argument("--duckdb-python", default=DEFAULT_DUCKDB_PY)
     p.add_argument("--duckdb-script", default=DEFAULT_DUCKDB_SCRIPT)
-    p.add_argument("--threads", type=int, help="DuckDB threads (default: DuckDB's own, all cores)")
+    p.add_argument("--chdb-python", default=DEFAULT_CHDB_PY,
+                   help="python that can import chdb (default %s; the chDB peer is skipped with a "
+                        "message if it cannot)" % DEFAULT_CHDB_PY)
+    p.add_argument("--chdb-script", default=DEFAULT_CHDB_SCRIPT,
+                   help="the chDB peer (default ../shared/peers/chdb_pipeline.py)")
+    p.add_argument("--threads", type=int, help="threads for both peers (default: each engine's own, all cores)")
     p.add_argument("--base", default=DEFAULT_BASE, help="where generated data sets go (default /tmp/bench-data)")
     p.add_argument("--work", default=DEFAULT_WORK, help="databases, CSVs and logs (default /tmp/bench-work)")
     p.add_argument("--show", type=int, default=5, help="differing rows to show")
@@ -606,6 +660,11 @@ def parse_args(argv):
     a.start = a.start or "2026-10-01"
     if a.repeat < 1:
         p.error("--repeat must be >= 1")
+    wanted = [x.strip() for x in (a.only or ",".join(SYSTEMS)).split(",") if x.strip()]
+    bad = [x for x in wanted if x not in SYSTEMS]
+    if bad or not wanted:
+        p.error("--only takes a comma-separated subset of %s (got %r)" % (",".join(SYSTEMS), a.only))
+    a.systems = [x for x in SYSTEMS if x in wanted]
     return a
 
 
@@ -613,10 +672,17 @@ def main(argv=None):
     a = parse_args(argv)
     TIMEOUT[0] = a.timeout
     runner = Runner(a)
-    if a.only != "duckdb":
+    if a.nightly:
+        a.systems = [x for x in a.systems if x == "ours"]
+    if "ours" in a.systems:
         runner.check_ours()
-    if a.only != "ours" and not a.nightly:
+    if "duckdb" in a.systems:
         runner.check_duckdb()
+    if "chdb" in a.systems and not runner.check_chdb():
+        a.systems.remove("chdb")
+        if not a.systems:
+            print("bench: nothing left to run", file=sys.stderr)
+            return 2
     print("bench: %d CPUs, python %s, bin %s" % (os.cpu_count(), sys.version.split()[0], a.bin))
     try:
         if a.nightly:
