@@ -12,7 +12,10 @@ of ../shared/peers/ on the same files: DuckDB (duckdb_pipeline.py) and ClickHous
 in-process (chdb_pipeline.py), each run with the venv's python; and measures per stage: wall
 time, user+sys CPU time and peak RSS (os.wait4 on the child). Afterwards it checks that each
 peer produced the same daily_metrics as ours (as multisets of rows, values normalised as
-text). Standard library only; the peers run in subprocesses. If the venv cannot import chdb,
+text). Each repetition also times the floor of just reading the input: ISA-L's `igzip -dc`
+(gzip -dc if igzip is missing) on the same files, as many at a time as there are cores, each
+piped into `wc -l`; and the run ends with the targets: ingest <= 2x that floor, and
+ingest + aggregate at >= 5x each peer's throughput (peer wall / our wall), PASS or MISS. Standard library only; the peers run in subprocesses. If the venv cannot import chdb,
 the chDB peer is skipped with a message (install: /tmp/peers/bin/pip install chdb).
 
 Exit status: 0 all stages ran and the outputs agree; 1 the outputs differ; 2 a stage
@@ -47,6 +50,8 @@ SYSTEMS = ("ours", "duckdb", "chdb")             # the names --only takes, in ru
 PEERS = ("duckdb", "chdb")
 PEER_NAME = {"ours": "ours", "duckdb": "DuckDB", "chdb": "chDB"}
 PEER_LABEL = {"duckdb": "DuckDB reference", "chdb": "chDB (ClickHouse) reference"}
+TARGET_INGEST_FLOOR = 2.0     # ingest wall <= 2x the read floor
+TARGET_THROUGHPUT = 5.0       # peer wall / our ingest+aggregate wall >= 5
 DEFAULT_BASE = "/tmp/bench-data"
 DEFAULT_WORK = "/tmp/bench-work"
 
@@ -128,6 +133,8 @@ class Runner:
         self.a = a
         self.bin = a.bin
         os.makedirs(a.work, exist_ok=True)
+        self.floor_tool = "igzip" if shutil.which("igzip") else "gzip"
+        self.floor_workers = os.cpu_count() or 1
 
     def exe(self, name):
         return os.path.join(self.bin, name)
@@ -179,6 +186,21 @@ class Runner:
             result.append(run_stage("report", [self.exe("report"), "--db", db, "--out", out_dir],
                                     os.path.join(logs, "%s-report.log" % tag)))
         return result
+
+    def read_floor(self, files, tag):
+        """The floor of reading the input: `igzip -dc FILE | wc -l` for every file, floor_workers at a
+        time (xargs -P). Returns ([Stage], lines counted)."""
+        script = ('printf "%%s\\0" "$@" | xargs -0 -n 1 -P %d sh -c \'%s -dc "$1" | wc -l\' sh'
+                  % (self.floor_workers, self.floor_tool))
+        log = os.path.join(self.a.work, "logs", "%s-read-floor.log" % tag)
+        st = run_stage("read floor", ["sh", "-c", script, "sh"] + list(files), log)
+        counted = 0
+        with open(log, errors="replace") as f:
+            next(f)   # the command line
+            for line in f:
+                if line.strip().isdigit():
+                    counted += int(line)
+        return [st], counted
 
     def peer(self, which, data_dir, out_csv, tag):
         """One run of a reference pipeline ('duckdb' or 'chdb'): PY SCRIPT 'DIR/*.ndjson.gz' OUT [THREADS]."""
@@ -433,12 +455,51 @@ def print_results(lines, raw, results):
           "and repetitions; events = input lines; MB = uncompressed NDJSON; ratio > 1: ours is faster/smaller")
 
 
+def print_targets(a, results, floor):
+    """The targets, on medians: ingest <= 2x the read floor; ingest + aggregate >= 5x each peer's
+    throughput (peer wall / ours). Prints PASS/MISS per line; returns them for --json."""
+    print("\nread floor: %s -dc FILE | wc -l, %d files at a time: %.2f s median, %.2f s CPU, peak %.0f MB"
+          % (floor["tool"], floor["workers"], floor["wall"], floor["cpu"], floor["rss"] / 2**20))
+    if floor["tool"] != "igzip":
+        print("  (igzip is not installed, so this is gzip -dc: slower than ISA-L's floor, which makes\n"
+              "  ingest / read floor look better than it is; apt-get install isal)")
+    o = next((r for r in results if r["key"] == "ours"), None)
+    if o is None:
+        print("targets: not judged (ours was not run)")
+        return []
+    ingest = med([s.wall for s in o["stages"]["ingest"]])
+    ia = med([sum(s.wall for s in rep if s.name in ("ingest", "aggregate")) for rep in o["reps"]])
+    rows = [("ingest / read floor", "ingest", ingest, floor["wall"], ingest / floor["wall"],
+             "<= %gx" % TARGET_INGEST_FLOOR, ingest / floor["wall"] <= TARGET_INGEST_FLOOR)]
+    for k in PEERS:
+        r = next((r for r in results if r["key"] == k), None)
+        name = "throughput ratio vs %s (%s / ours)" % (PEER_NAME[k], PEER_NAME[k])
+        if r is None:
+            rows.append((name, "ingest+aggregate", ia, None, None, ">= %gx" % TARGET_THROUGHPUT, None))
+        else:
+            rows.append((name, "ingest+aggregate", ia, r["wall"], r["wall"] / ia,
+                         ">= %gx" % TARGET_THROUGHPUT, r["wall"] / ia >= TARGET_THROUGHPUT))
+    print("%-46s %-17s %8s %8s %8s %8s" % ("targets (medians)", "ours is", "ours s", "other s", "ratio", "target"))
+    out = []
+    for name, what, ours_s, other_s, ratio, target, ok in rows:
+        if ratio is None:
+            print("  %-44s %-17s %8.2f %8s %8s %8s   not measured (peer not run)"
+                  % (name, what, ours_s, "-", "-", target))
+        else:
+            print("  %-44s %-17s %8.2f %8.2f %7.2fx %8s   %s"
+                  % (name, what, ours_s, other_s, ratio, target, "PASS" if ok else "MISS"))
+        out.append(dict(target=name, ours=what, ours_wall=ours_s, other_wall=other_s, ratio=ratio,
+                        goal=target, passed=ok))
+    return out
+
+
 def run_compare_set(a, runner, data_dir, tag, repeat):
     """Run the systems `repeat` times on data_dir; return (results, differing rows or None)."""
     n_files, lines, raw, gz = measure_input(data_dir)
     print("\ndata: %s: %d files, %s lines, %.1f MB NDJSON, %.1f MB gzip"
           % (data_dir, n_files, fmt_rate(lines), raw / 1e6, gz / 1e6), flush=True)
     reps = dict((k, []) for k in a.systems)
+    floor_reps = []
     work = a.work
     db = os.path.join(work, "%s.sqlite" % tag)
     # One report folder per repetition, removed only at the end: deleting 50k statement files
@@ -461,12 +522,22 @@ def run_compare_set(a, runner, data_dir, tag, repeat):
                 stages = runner.peer(k, data_dir, peer_csv[k], rtag)
                 reps[k].append(stages)
                 print("  rep %d %-7s %.2fs" % (i + 1, k + ":", stages[0].wall), flush=True)
+        stages, counted = runner.read_floor(data_files(data_dir), rtag)
+        floor_reps.append(stages)
+        print("  rep %d floor:  %.2fs (%s -dc | wc -l, %d at a time)"
+              % (i + 1, stages[0].wall, runner.floor_tool, runner.floor_workers), flush=True)
+        if counted != lines:
+            print("  warning: the read floor counted %d lines, expected %d (log: %s)"
+                  % (counted, lines, os.path.join(a.work, "logs", "%s-read-floor.log" % rtag)), file=sys.stderr)
     results = []
     for k in a.systems:
         r = summarize("ClickPipeline (%d stages)" % len(reps[k][0]) if k == "ours" else PEER_LABEL[k], reps[k])
         r["key"], r["reps"] = k, reps[k]
         results.append(r)
     print_results(lines, raw, results)
+    floor = summarize("read floor", floor_reps)
+    floor.update(tool=runner.floor_tool, workers=runner.floor_workers)
+    targets = print_targets(a, results, floor)
     # Each peer against ours; without ours, the two peers against each other.
     diff = None
     ran_peers = [k for k in PEERS if k in a.systems]
@@ -489,7 +560,10 @@ def run_compare_set(a, runner, data_dir, tag, repeat):
     for d in out_dirs:
         if os.path.isdir(d):
             shutil.rmtree(d)
-    return dict(data=data_dir, lines=lines, bytes=raw, gzip_bytes=gz, results=results, diff=diff)
+    return dict(data=data_dir, lines=lines, bytes=raw, gzip_bytes=gz, results=results, diff=diff,
+                read_floor=dict(tool=floor["tool"], workers=floor["workers"], wall_median=floor["wall"],
+                                walls=floor["walls"], cpu_median=floor["cpu"], peak_rss=floor["rss"]),
+                targets=targets)
 
 
 def as_json(res):
@@ -538,6 +612,9 @@ def mode_scaling(a, runner):
         print("  %-26s wall %.2f s -> %.2f s: x%.2f   cpu x%.2f   peak memory x%.2f"
               % (r["label"], r["wall"], r10["wall"], r10["wall"] / r["wall"], r10["cpu"] / r["cpu"],
                  r10["rss"] / r["rss"]))
+    f0, f1 = out[0]["read_floor"], out[1]["read_floor"]
+    print("  %-26s wall %.2f s -> %.2f s: x%.2f" % ("read floor (%s -dc)" % f0["tool"], f0["wall_median"],
+                                                  f1["wall_median"], f1["wall_median"] / f0["wall_median"]))
     print("  (x10.0 is linear; more is super-linear)")
     return dict(scaling=[as_json(r) for r in out]), worst
 
