@@ -987,11 +987,11 @@ def mode_scaling(a, runner):
                                                 out[1]["lines"] / out[0]["lines"]))
     for i, r in enumerate(out[0]["results"]):
         r10 = out[1]["results"][i]
-        print("  %-26s wall %.2f s -> %.2f s: x%.2f   cpu x%.2f   peak memory x%.2f"
+        print("  %-28s wall %.2f s -> %.2f s: x%.2f   cpu x%.2f   peak memory x%.2f"
               % (r["label"], r["wall"], r10["wall"], r10["wall"] / r["wall"], r10["cpu"] / r["cpu"],
                  r10["rss"] / r["rss"]))
     f0, f1 = out[0]["read_floor"], out[1]["read_floor"]
-    print("  %-26s wall %.2f s -> %.2f s: x%.2f" % ("read floor (%s -dc)" % f0["tool"], f0["wall_median"],
+    print("  %-28s wall %.2f s -> %.2f s: x%.2f" % ("read floor (%s -dc)" % f0["tool"], f0["wall_median"],
                                                   f1["wall_median"], f1["wall_median"] / f0["wall_median"]))
     print("  (x10.0 is linear; more is super-linear)")
     return dict(scaling=[as_json(r) for r in out]), worst
