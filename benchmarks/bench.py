@@ -1,20 +1,41 @@
 #!/usr/bin/env python3
-"""Side-by-side benchmark: ClickPipeline (ingest + aggregate + report) vs the DuckDB reference.
+"""Side-by-side benchmark: ClickPipeline (ingest + aggregate + report) vs the DuckDB and chDB references.
 
     python3 benchmarks/bench.py --events 5000000 --files 16            # generate if missing, 3 reps
     python3 benchmarks/bench.py --data /tmp/bench-data/5m --repeat 5
     python3 benchmarks/bench.py --events 500000 --scaling              # N vs 10N
     python3 benchmarks/bench.py --nightly --events-per-day 200000      # day 31 on a 30-day DB
+    python3 benchmarks/bench.py --creators 5000 --products 20000       # the 5,000-creator set
+    python3 benchmarks/bench.py --shapes                               # adversarial inputs, N = 10k, 100k, 1M
+    python3 benchmarks/bench.py --shapes --shapes-n 1000,10000 --shape late-clicks
 
-Each repetition runs our three stages into a fresh database and the DuckDB reference
-(../shared/peers/duckdb_pipeline.py, run with the venv's python) on the same files, and
-measures per stage: wall time, user+sys CPU time and peak RSS (os.wait4 on the child).
-Afterwards it checks that both produced the same daily_metrics (as multisets of rows,
-values normalised as text). Standard library only; DuckDB runs in a subprocess.
+Each repetition runs our three stages into a fresh database and the two reference pipelines
+of ../shared/peers/ on the same files: DuckDB (duckdb_pipeline.py) and ClickHouse's engine
+in-process (chdb_pipeline.py), each run with the venv's python; and measures per stage: wall
+time, user+sys CPU time and peak RSS (os.wait4 on the child). Afterwards it checks that each
+peer produced the same daily_metrics as ours (as multisets of rows, values normalised as
+text). Standard library only; the peers run in subprocesses. If the venv cannot import
+chdb, the chDB peer is skipped with a message (install: /tmp/peers/bin/pip install chdb).
 
-Exit status: 0 all stages ran and the outputs agree; 1 the outputs differ; 2 a stage
-failed (its log is printed). A stage exiting 2 ("some input files could not be read")
-is reported as a warning and the run goes on.
+Read floor and targets: each repetition also times the floor of just reading the input,
+ISA-L's `igzip -dc FILE | wc -l` on the same files, as many at a time as there are cores
+(gzip -dc, said so in the output, if igzip is missing: apt-get install isal). The run ends
+with the targets, on medians, each marked PASS or MISS: ingest <= 2x the read floor, and a
+throughput ratio (peer wall / our ingest + aggregate wall) >= 5x for DuckDB and for chDB.
+
+--shapes: hand-made adversarial inputs, written once under BASE/shapes/ (valid per the
+contract, default configuration, one day), for N in --shapes-n. Per shape and N: ingest
+and aggregate into a fresh database (late-clicks: two runs, the figure is the second);
+time, peak RSS, and a check of the expected daily_metrics figures and of no rejected line.
+A shape PASSes if between successive N its time grows at most 1.2x as fast as N
+(time ratio <= 1.2 x N ratio) and its peak stays bounded (peak <= 2 x the previous N's
+peak + 64 MiB). A process past --timeout (default 600 s with --shapes) is killed and
+reported as a timeout, and that shape's larger N are skipped. The shapes:
+SHAPES_HELP
+
+Exit status: 0 all stages ran and the outputs agree; 1 the outputs differ (--shapes: a
+shape MISSed or a check failed); 2 a stage failed (its log is printed). A stage exiting 2
+("some input files could not be read") is reported as a warning and the run goes on.
 """
 import argparse
 import collections
@@ -22,12 +43,15 @@ import csv
 import datetime
 import hashlib
 import json
+import math
 import os
+import random
 import shutil
 import sqlite3
 import statistics
 import subprocess
 import sys
+import textwrap
 import threading
 import time
 import zlib
@@ -38,6 +62,14 @@ REPO = os.path.dirname(HERE)
 DEFAULT_BIN = os.path.join(REPO, ".build", "release")
 DEFAULT_DUCKDB_PY = "/tmp/peers/bin/python"
 DEFAULT_DUCKDB_SCRIPT = os.path.normpath(os.path.join(REPO, "..", "shared", "peers", "duckdb_pipeline.py"))
+DEFAULT_CHDB_PY = "/tmp/peers/bin/python"
+DEFAULT_CHDB_SCRIPT = os.path.normpath(os.path.join(REPO, "..", "shared", "peers", "chdb_pipeline.py"))
+SYSTEMS = ("ours", "duckdb", "chdb")             # the names --only takes, in running order
+PEERS = ("duckdb", "chdb")
+PEER_NAME = {"ours": "ours", "duckdb": "DuckDB", "chdb": "chDB"}
+PEER_LABEL = {"duckdb": "DuckDB reference", "chdb": "chDB (ClickHouse) reference"}
+TARGET_INGEST_FLOOR = 2.0     # ingest wall <= 2x the read floor
+TARGET_THROUGHPUT = 5.0       # peer wall / our ingest+aggregate wall >= 5
 DEFAULT_BASE = "/tmp/bench-data"
 DEFAULT_WORK = "/tmp/bench-work"
 
@@ -50,6 +82,10 @@ EXPORT_SQL = ("SELECT " + ",".join(COLUMNS) + " FROM daily_metrics ORDER BY 1,2,
 
 
 class StageFailed(Exception):
+    pass
+
+
+class StageTimeout(StageFailed):
     pass
 
 
@@ -90,7 +126,7 @@ def run_stage(name, argv, log_path):
     rc = os.waitstatus_to_exitcode(status)
     proc.returncode = rc   # already reaped: keep Popen from waiting again
     if timed_out:
-        raise StageFailed("%s did not finish within %s s and was killed (log: %s)" % (name, TIMEOUT[0], log_path))
+        raise StageTimeout("%s did not finish within %s s and was killed (log: %s)" % (name, TIMEOUT[0], log_path))
     if rc not in (0, 2):
         with open(log_path, "rb") as f:
             tail = f.read()[-3000:].decode(errors="replace")
@@ -119,6 +155,8 @@ class Runner:
         self.a = a
         self.bin = a.bin
         os.makedirs(a.work, exist_ok=True)
+        self.floor_tool = "igzip" if shutil.which("igzip") else "gzip"
+        self.floor_workers = os.cpu_count() or 1
 
     def exe(self, name):
         return os.path.join(self.bin, name)
@@ -127,7 +165,7 @@ class Runner:
         missing = [n for n in ("ingest", "aggregate", "report") if not os.access(self.exe(n), os.X_OK)]
         if missing:
             sys.exit("bench: %s not found in %s; build first: swift build -c release "
-                     "(or pass --bin DIR, or --only duckdb)" % (", ".join(missing), self.bin))
+                     "(or pass --bin DIR, or --only duckdb,chdb)" % (", ".join(missing), self.bin))
 
     def check_duckdb(self):
         if not os.access(self.a.duckdb_python, os.X_OK):
@@ -135,6 +173,23 @@ class Runner:
                      % self.a.duckdb_python)
         if not os.path.exists(self.a.duckdb_script):
             sys.exit("bench: %s not found (pass --duckdb-script)" % self.a.duckdb_script)
+
+    def check_chdb(self):
+        """True if the chDB peer can run; otherwise say why on one line and return False."""
+        py, why = self.a.chdb_python, None
+        if not os.access(py, os.X_OK):
+            why = "%s not found" % py
+        elif not os.path.exists(self.a.chdb_script):
+            why = "%s not found (pass --chdb-script)" % self.a.chdb_script
+        else:
+            r = subprocess.run([py, "-c", "import chdb"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            if r.returncode:
+                last = (r.stderr.decode(errors="replace").strip().splitlines() or ["?"])[-1]
+                why = "%s cannot import chdb (%s)" % (py, last)
+        if why:
+            print("chDB peer skipped: %s. To run it: python3 -m venv /tmp/peers && "
+                  "/tmp/peers/bin/pip install chdb (or pass --chdb-python)" % why, flush=True)
+        return why is None
 
     def ours(self, paths, db, out_dir, tag, stages=("ingest", "aggregate", "report"), fresh=True):
         if fresh:
@@ -154,22 +209,43 @@ class Runner:
                                     os.path.join(logs, "%s-report.log" % tag)))
         return result
 
-    def duckdb(self, data_dir, out_csv, tag):
+    def read_floor(self, files, tag):
+        """The floor of reading the input: `igzip -dc FILE | wc -l` for every file, floor_workers at a
+        time (xargs -P). Returns ([Stage], lines counted)."""
+        script = ('printf "%%s\\0" "$@" | xargs -0 -n 1 -P %d sh -c \'%s -dc "$1" | wc -l\' sh'
+                  % (self.floor_workers, self.floor_tool))
+        log = os.path.join(self.a.work, "logs", "%s-read-floor.log" % tag)
+        st = run_stage("read floor", ["sh", "-c", script, "sh"] + list(files), log)
+        counted = 0
+        with open(log, errors="replace") as f:
+            next(f)   # the command line
+            for line in f:
+                if line.strip().isdigit():
+                    counted += int(line)
+        return [st], counted
+
+    def peer(self, which, data_dir, out_csv, tag):
+        """One run of a reference pipeline ('duckdb' or 'chdb'): PY SCRIPT 'DIR/*.ndjson.gz' OUT [THREADS]."""
         if os.path.exists(out_csv):
             os.remove(out_csv)
-        argv = [self.a.duckdb_python, self.a.duckdb_script, os.path.join(data_dir, "*.ndjson.gz"), out_csv]
+        py, script = ((self.a.duckdb_python, self.a.duckdb_script) if which == "duckdb"
+                      else (self.a.chdb_python, self.a.chdb_script))
+        argv = [py, script, os.path.join(data_dir, "*.ndjson.gz"), out_csv]
         if self.a.threads:
             argv.append(str(self.a.threads))
-        return [run_stage("duckdb", argv, os.path.join(self.a.work, "logs", "%s-duckdb.log" % tag))]
+        return [run_stage(which, argv, os.path.join(self.a.work, "logs", "%s-%s.log" % (tag, which)))]
 
 
 # ---------------------------------------------------------------------------------------
 # Data sets
 
+DEFAULT_CREATORS, DEFAULT_PRODUCTS = 50_000, 20_000   # generate.py's defaults
+
+
 def generate(a, out, events, files, days, start, seed):
     argv = [sys.executable, os.path.join(HERE, "generate.py"), "--events", str(events),
             "--files", str(files), "--days", str(days), "--start", start, "--seed", str(seed),
-            "--out", out]
+            "--creators", str(a.creators), "--products", str(a.products), "--out", out]
     print("generating: " + " ".join(argv), flush=True)
     subprocess.run(argv, check=True)
 
@@ -179,9 +255,12 @@ def ensure_data(a, path, events, files, days, start, seed):
     if os.path.exists(meta_path):
         with open(meta_path) as f:
             meta = json.load(f)
-        want = dict(events=events, files=files, days=days, start=start, seed=seed)
-        have = dict((k, meta.get(k)) for k in want)
-        if a.explicit_shape and have != want:
+        want = dict(events=events, files=files, days=days, start=start, seed=seed,
+                    creators=a.creators, products=a.products)
+        # Sets generated before --creators/--products existed used the defaults.
+        defaults = dict(creators=DEFAULT_CREATORS, products=DEFAULT_PRODUCTS)
+        have = dict((k, meta.get(k, defaults.get(k))) for k in want)
+        if (a.explicit_shape or not a.default_world) and have != want:
             print("note: %s was generated with %s; using it as it is" % (path, have), file=sys.stderr)
         return path
     if os.path.isdir(path) and any(n.endswith(".ndjson.gz") for n in os.listdir(path)):
@@ -275,12 +354,13 @@ def ours_rows(db):
         con.close()
 
 
-def duck_rows(path):
+def peer_rows(path, peer="duckdb"):
+    """Rows of a peer's CSV (DuckDB: plain header; chDB: CSVWithNames, quoted; csv reads both)."""
     with open(path, newline="") as f:
         r = csv.reader(f)
         header = next(r)
         if header != COLUMNS:
-            raise SystemExit("bench: unexpected DuckDB CSV header: %s" % header)
+            raise SystemExit("bench: unexpected %s CSV header: %s" % (PEER_NAME[peer], header))
         for row in r:
             yield row
 
@@ -298,47 +378,50 @@ def ours_type_problems(db):
     return [(n, v) for n, v in zip(names, got) if v]
 
 
-def compare(db, duck_csv, show=5):
-    """Print the comparison; return the number of differing rows (both directions)."""
-    ours_c, duck_c = collections.Counter(), collections.Counter()
+def compare(a_name, a_rows, b_name, b_rows, show=5, db=None):
+    """Compare two daily_metrics, each given as a function returning an iterator of rows; print the
+    comparison and return the number of differing rows (both directions). db: ours, to check types."""
+    a_c, b_c = collections.Counter(), collections.Counter()
     zero = tuple(["0"] * (len(COLUMNS) - N_DIMS))
     zeros = [0, 0]
-    for row in ours_rows(db):
+    for row in a_rows():
         n = norm_row(row)
-        ours_c[digest(n)] += 1
+        a_c[digest(n)] += 1
         zeros[0] += n[N_DIMS:] == zero
-    for row in duck_rows(duck_csv):
+    for row in b_rows():
         n = norm_row(row)
-        duck_c[digest(n)] += 1
+        b_c[digest(n)] += 1
         zeros[1] += n[N_DIMS:] == zero
-    only_ours, only_duck = ours_c - duck_c, duck_c - ours_c
-    n_ours, n_duck = sum(ours_c.values()), sum(duck_c.values())
-    diff = sum(only_ours.values()) + sum(only_duck.values())
-    print("\ndaily_metrics: ours %d rows, DuckDB %d rows; rows only in ours %d, only in DuckDB %d"
-          % (n_ours, n_duck, sum(only_ours.values()), sum(only_duck.values())))
+    only_a, only_b = a_c - b_c, b_c - a_c
+    n_a, n_b = sum(a_c.values()), sum(b_c.values())
+    diff = sum(only_a.values()) + sum(only_b.values())
+    print("\ndaily_metrics: %s %d rows, %s %d rows; rows only in %s %d, only in %s %d"
+          % (a_name, n_a, b_name, n_b, a_name, sum(only_a.values()), b_name, sum(only_b.values())))
     if any(zeros):
-        print("  all-zero rows (the contract wants none): ours %d, DuckDB %d" % tuple(zeros))
-    for name, count in ours_type_problems(db):
-        print("  ours: %d rows with %s" % (count, name))
+        print("  all-zero rows (the contract wants none): %s %d, %s %d" % (a_name, zeros[0], b_name, zeros[1]))
+    if db:
+        for name, count in ours_type_problems(db):
+            print("  ours: %d rows with %s" % (count, name))
     if not diff:
         print("  identical (as multisets of normalised rows)")
         return 0
     # Second pass: fetch a few differing rows and pair them by key.
-    ex_ours, ex_duck = {}, {}
-    for source, wanted, into in ((ours_rows(db), only_ours, ex_ours), (duck_rows(duck_csv), only_duck, ex_duck)):
+    ex_a, ex_b = {}, {}
+    for source, wanted, into in ((a_rows(), only_a, ex_a), (b_rows(), only_b, ex_b)):
         for row in source:
             n = norm_row(row)
             if digest(n) in wanted:
                 into.setdefault(n[:N_DIMS], []).append(n)
     shown = 0
-    for key in sorted(set(ex_ours) & set(ex_duck)):
+    for key in sorted(set(ex_a) & set(ex_b)):
         if shown >= show:
             break
-        o, d = ex_ours[key][0], ex_duck[key][0]
-        cols = ["%s ours=%s duckdb=%s" % (COLUMNS[i], o[i], d[i]) for i in range(N_DIMS, len(COLUMNS)) if o[i] != d[i]]
+        o, d = ex_a[key][0], ex_b[key][0]
+        cols = ["%s %s=%s %s=%s" % (COLUMNS[i], a_name, o[i], b_name.lower(), d[i])
+                for i in range(N_DIMS, len(COLUMNS)) if o[i] != d[i]]
         print("  %s: %s" % ("|".join(key), "; ".join(cols)))
         shown += 1
-    for label, ex, other in (("only in ours", ex_ours, ex_duck), ("only in DuckDB", ex_duck, ex_ours)):
+    for label, ex, other in (("only in " + a_name, ex_a, ex_b), ("only in " + b_name, ex_b, ex_a)):
         keys = [k for k in sorted(ex) if k not in other][:show]
         for k in keys:
             print("  %s: %s" % (label, ",".join(ex[k][0])))
@@ -379,23 +462,66 @@ def print_results(lines, raw, results):
                     name, w, med([s.cpu for s in ss]), "", "", max(s.rss for s in ss) / 2**20))
         print("%-28s %9.2f %9.2f %12s %9.1f %10.0f" % (
             r["label"], r["wall"], r["cpu"], fmt_rate(lines / r["wall"]), raw / 1e6 / r["wall"], r["rss"] / 2**20))
-    if len(results) == 2:
-        o, d = results
-        print("%-28s %9.2f %9.2f %12s %9s %10.2f" % (
-            "ratio DuckDB/ours", d["wall"] / o["wall"], d["cpu"] / o["cpu"], "", "", d["rss"] / o["rss"]))
+    o = next((r for r in results if r["key"] == "ours"), None)
+    peers = [r for r in results if r["key"] != "ours"]
+    if o and peers:
+        for d in peers:
+            print("%-28s %9.2f %9.2f %12s %9s %10.2f" % (
+                "ratio %s/ours" % PEER_NAME[d["key"]], d["wall"] / o["wall"], d["cpu"] / o["cpu"], "", "",
+                d["rss"] / o["rss"]))
         ia = [sum(s.wall for s in rep if s.name in ("ingest", "aggregate")) for rep in o["reps"]]
         if len(o["stages"]) == 3:
-            print("(ours without the report stage: %.2f s wall; DuckDB/ours %.2f)" % (med(ia), d["wall"] / med(ia)))
+            print("(ours without the report stage: %.2f s wall; %s)" % (med(ia), "; ".join(
+                "%s/ours %.2f" % (PEER_NAME[d["key"]], d["wall"] / med(ia)) for d in peers)))
     print("wall = median over repetitions of the summed stages; cpu = user+sys; peak = max RSS over stages\n"
           "and repetitions; events = input lines; MB = uncompressed NDJSON; ratio > 1: ours is faster/smaller")
 
 
+def print_targets(a, results, floor):
+    """The targets, on medians: ingest <= 2x the read floor; ingest + aggregate >= 5x each peer's
+    throughput (peer wall / ours). Prints PASS/MISS per line; returns them for --json."""
+    print("\nread floor: %s -dc FILE | wc -l, %d files at a time: %.2f s median, %.2f s CPU, peak %.0f MB"
+          % (floor["tool"], floor["workers"], floor["wall"], floor["cpu"], floor["rss"] / 2**20))
+    if floor["tool"] != "igzip":
+        print("  (igzip is not installed, so this is gzip -dc: slower than ISA-L's floor, which makes\n"
+              "  ingest / read floor look better than it is; apt-get install isal)")
+    o = next((r for r in results if r["key"] == "ours"), None)
+    if o is None:
+        print("targets: not judged (ours was not run)")
+        return []
+    ingest = med([s.wall for s in o["stages"]["ingest"]])
+    ia = med([sum(s.wall for s in rep if s.name in ("ingest", "aggregate")) for rep in o["reps"]])
+    rows = [("ingest / read floor", "ingest", ingest, floor["wall"], ingest / floor["wall"],
+             "<= %gx" % TARGET_INGEST_FLOOR, ingest / floor["wall"] <= TARGET_INGEST_FLOOR)]
+    for k in PEERS:
+        r = next((r for r in results if r["key"] == k), None)
+        name = "throughput ratio vs %s (%s / ours)" % (PEER_NAME[k], PEER_NAME[k])
+        if r is None:
+            rows.append((name, "ingest+aggregate", ia, None, None, ">= %gx" % TARGET_THROUGHPUT, None))
+        else:
+            rows.append((name, "ingest+aggregate", ia, r["wall"], r["wall"] / ia,
+                         ">= %gx" % TARGET_THROUGHPUT, r["wall"] / ia >= TARGET_THROUGHPUT))
+    print("%-46s %-17s %8s %8s %8s %8s" % ("targets (medians)", "ours is", "ours s", "other s", "ratio", "target"))
+    out = []
+    for name, what, ours_s, other_s, ratio, target, ok in rows:
+        if ratio is None:
+            print("  %-44s %-17s %8.2f %8s %8s %8s   not measured (peer not run)"
+                  % (name, what, ours_s, "-", "-", target))
+        else:
+            print("  %-44s %-17s %8.2f %8.2f %7.2fx %8s   %s"
+                  % (name, what, ours_s, other_s, ratio, target, "PASS" if ok else "MISS"))
+        out.append(dict(target=name, ours=what, ours_wall=ours_s, other_wall=other_s, ratio=ratio,
+                        goal=target, passed=ok))
+    return out
+
+
 def run_compare_set(a, runner, data_dir, tag, repeat):
-    """Run both systems `repeat` times on data_dir; return (results, differing rows or None)."""
+    """Run the systems `repeat` times on data_dir; return (results, differing rows or None)."""
     n_files, lines, raw, gz = measure_input(data_dir)
     print("\ndata: %s: %d files, %s lines, %.1f MB NDJSON, %.1f MB gzip"
           % (data_dir, n_files, fmt_rate(lines), raw / 1e6, gz / 1e6), flush=True)
-    ours_reps, duck_reps = [], []
+    reps = dict((k, []) for k in a.systems)
+    floor_reps = []
     work = a.work
     db = os.path.join(work, "%s.sqlite" % tag)
     # One report folder per repetition, removed only at the end: deleting 50k statement files
@@ -405,37 +531,61 @@ def run_compare_set(a, runner, data_dir, tag, repeat):
     for d in out_dirs:
         if os.path.isdir(d):
             shutil.rmtree(d)
-    duck_csv = os.path.join(work, "%s-duckdb.csv" % tag)
+    peer_csv = dict((k, os.path.join(work, "%s-%s.csv" % (tag, k))) for k in PEERS)
     for i in range(repeat):
-        if a.only != "duckdb":
-            stages = runner.ours([data_dir], db, out_dirs[i], "%s-rep%d" % (tag, i + 1),
+        rtag = "%s-rep%d" % (tag, i + 1)
+        if "ours" in a.systems:
+            stages = runner.ours([data_dir], db, out_dirs[i], rtag,
                                  stages=("ingest", "aggregate") if a.no_report else ("ingest", "aggregate", "report"))
-            ours_reps.append(stages)
+            reps["ours"].append(stages)
             print("  rep %d ours:   %s" % (i + 1, ", ".join("%s %.2fs" % (s.name, s.wall) for s in stages)), flush=True)
-        if a.only != "ours":
-            stages = runner.duckdb(data_dir, duck_csv, "%s-rep%d" % (tag, i + 1))
-            duck_reps.append(stages)
-            print("  rep %d duckdb: %.2fs" % (i + 1, stages[0].wall), flush=True)
+        for k in PEERS:
+            if k in a.systems:
+                stages = runner.peer(k, data_dir, peer_csv[k], rtag)
+                reps[k].append(stages)
+                print("  rep %d %-7s %.2fs" % (i + 1, k + ":", stages[0].wall), flush=True)
+        stages, counted = runner.read_floor(data_files(data_dir), rtag)
+        floor_reps.append(stages)
+        print("  rep %d floor:  %.2fs (%s -dc | wc -l, %d at a time)"
+              % (i + 1, stages[0].wall, runner.floor_tool, runner.floor_workers), flush=True)
+        if counted != lines:
+            print("  warning: the read floor counted %d lines, expected %d (log: %s)"
+                  % (counted, lines, os.path.join(a.work, "logs", "%s-read-floor.log" % rtag)), file=sys.stderr)
     results = []
-    if ours_reps:
-        r = summarize("ClickPipeline (%d stages)" % len(ours_reps[0]), ours_reps)
-        r["reps"] = ours_reps
-        results.append(r)
-    if duck_reps:
-        r = summarize("DuckDB reference", duck_reps)
-        r["reps"] = duck_reps
+    for k in a.systems:
+        r = summarize("ClickPipeline (%d stages)" % len(reps[k][0]) if k == "ours" else PEER_LABEL[k], reps[k])
+        r["key"], r["reps"] = k, reps[k]
         results.append(r)
     print_results(lines, raw, results)
+    floor = summarize("read floor", floor_reps)
+    floor.update(tool=runner.floor_tool, workers=runner.floor_workers)
+    targets = print_targets(a, results, floor)
+    # Each peer against ours; without ours, the two peers against each other.
     diff = None
-    if ours_reps and duck_reps:
-        diff = compare(db, duck_csv, a.show)
-    elif duck_reps:
-        rows = sum(1 for _ in duck_rows(duck_csv))
-        print("\nDuckDB wrote %d daily_metrics rows to %s" % (rows, duck_csv))
+    ran_peers = [k for k in PEERS if k in a.systems]
+    if "ours" in a.systems:
+        pairs = [("ours", k) for k in ran_peers]
+    else:
+        pairs = [tuple(ran_peers)] if len(ran_peers) == 2 else []
+
+    def rows_of(k):
+        if k == "ours":
+            return lambda: ours_rows(db)
+        return lambda: peer_rows(peer_csv[k], k)
+    for x, y in pairs:
+        d = compare(PEER_NAME[x], rows_of(x), PEER_NAME[y], rows_of(y), a.show, db if x == "ours" else None)
+        diff = (diff or 0) + d
+    if not pairs:
+        for k in ran_peers:
+            rows = sum(1 for _ in peer_rows(peer_csv[k], k))
+            print("\n%s wrote %d daily_metrics rows to %s" % (PEER_NAME[k], rows, peer_csv[k]))
     for d in out_dirs:
         if os.path.isdir(d):
             shutil.rmtree(d)
-    return dict(data=data_dir, lines=lines, bytes=raw, gzip_bytes=gz, results=results, diff=diff)
+    return dict(data=data_dir, lines=lines, bytes=raw, gzip_bytes=gz, results=results, diff=diff,
+                read_floor=dict(tool=floor["tool"], workers=floor["workers"], wall_median=floor["wall"],
+                                walls=floor["walls"], cpu_median=floor["cpu"], peak_rss=floor["rss"]),
+                targets=targets)
 
 
 def as_json(res):
@@ -443,17 +593,378 @@ def as_json(res):
     out["systems"] = []
     for r in res["results"]:
         out["systems"].append(dict(
-            label=r["label"], wall_median=r["wall"], cpu_median=r["cpu"], peak_rss=r["rss"], walls=r["walls"],
+            system=r.get("key"), label=r["label"], wall_median=r["wall"], cpu_median=r["cpu"], peak_rss=r["rss"], walls=r["walls"],
             stages=dict((n, dict(walls=[s.wall for s in ss], cpus=[s.cpu for s in ss], rss=[s.rss for s in ss]))
                         for n, ss in r["stages"].items())))
     return out
 
 
 # ---------------------------------------------------------------------------------------
+# Adversarial shapes (--shapes)
+
+DAY_MS, HOUR_MS = 86_400_000, 3_600_000
+SHAPE_VERSION = 1   # bump when what a shape writes changes: cached inputs are then rewritten
+SHAPE_UA = ("Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 "
+            "(KHTML, like Gecko) Mobile/15E148")
+SHAPES = collections.OrderedDict([
+    ("order-retries", "N ordered conversions of one (platform, order_id), same payload, fresh event ids "
+                      "(a postback stuck retrying)"),
+    ("refunds-one-order", "one order, then N refunds of it over the day"),
+    ("late-clicks", "run 1: N conversions naming clicks by click_id only; run 2: those N clicks "
+                    "(the figure is run 2's ingest + aggregate)"),
+    ("one-viewer", "one viewer, N clicks on one product over a day, and N/1000 orders that find "
+                   "them by the viewer fallback"),
+    ("distinct-creators", "N creators in one day, one view or click each (3 views : 1 click)"),
+    ("distinct-viewers", "N viewers of one product in one day, one view or click each (3 : 1)"),
+])
+SHAPE_RUNS = {"late-clicks": 2}
+SHAPE_TIME_GROWTH = 1.2      # pass: time ratio <= 1.2 x N ratio between successive N
+SHAPE_RSS_FACTOR, SHAPE_RSS_SLACK = 2.0, 64 * 2**20   # pass: peak <= 2 x the previous N's peak + 64 MiB
+
+
+def rand_uuid(rng):
+    h = "%032x" % rng.getrandbits(128)
+    return "%s-%s-4%s-a%s-%s" % (h[:8], h[8:12], h[13:16], h[17:20], h[20:])
+
+
+_EPOCH = datetime.date(1970, 1, 1)
+_DAY_TEXT = {}
+
+
+def ts_text(ms):
+    """RFC 3339 UTC with milliseconds, as generate.py writes it."""
+    d, r = divmod(ms, DAY_MS)
+    day = _DAY_TEXT.get(d)
+    if day is None:
+        day = _DAY_TEXT[d] = (_EPOCH + datetime.timedelta(days=d)).isoformat()
+    sec, milli = divmod(r, 1000)
+    return "%sT%02d:%02d:%02d.%03dZ" % (day, sec // 3600, sec // 60 % 60, sec % 60, milli)
+
+
+def shape_product(k):
+    return "B0SHAPE%03d" % (k % 1000)
+
+
+def ev_traffic(kind, eid, ms, creator, viewer, product):
+    """A view or click from a bio link, human user agent, Amazon product."""
+    return ('{"type":"%s","event_id":"%s","ts":"%s","creator_id":"%s","placement":"bio","viewer_id":"%s",'
+            '"product_id":"%s","platform":"amazon","user_agent":"%s"}\n'
+            % (kind, eid, ts_text(ms), creator, viewer, product, SHAPE_UA))
+
+
+def ev_conversion(eid, ms, order, product, amount, status="ordered", click_id=None, viewer=None):
+    parts = ['{"type":"conversion","event_id":"', eid, '","ts":"', ts_text(ms), '","order_id":"', order, '"']
+    if click_id:
+        parts += [',"click_id":"', click_id, '"']
+    if viewer:
+        parts += [',"viewer_id":"', viewer, '"']
+    parts += [',"product_id":"', product, '","platform":"amazon"']
+    if status == "ordered":
+        parts.append(',"quantity":1')
+    parts += [',"amount":"', amount, '","currency":"USD","status":"', status, '"}\n']
+    return "".join(parts)
+
+
+class ShapeFile:
+    """One gzip NDJSON file, written line by line (gzip level 6, like generate.py)."""
+
+    def __init__(self, path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        self.path = path
+        self.f = open(path + ".tmp", "wb")
+        self.comp = zlib.compressobj(6, zlib.DEFLATED, 31)
+        self.buf, self.lines = [], 0
+
+    def write(self, line):
+        self.buf.append(line)
+        self.lines += 1
+        if len(self.buf) >= 8192:
+            self.flush()
+
+    def flush(self):
+        self.f.write(self.comp.compress("".join(self.buf).encode()))
+        self.buf = []
+
+    def close(self):
+        self.flush()
+        self.f.write(self.comp.flush())
+        self.f.close()
+        os.replace(self.path + ".tmp", self.path)
+
+
+def write_shape(shape, n, runs, start_ms, seed):
+    """Write shape `shape` of size n into the run folders `runs` (one part-0000.ndjson.gz each)."""
+    rng = random.Random("shape:%s:%d:%d" % (shape, n, seed))
+    files = [ShapeFile(os.path.join(r, "part-0000.ndjson.gz")) for r in runs]
+    out = files[0]
+    uid = lambda: rand_uuid(rng)
+    spread = lambda i, span, first=0: start_ms + first + i * span // n   # i-th of n over span ms
+    creator, viewer, product = "cr0000001", "vw00000001", shape_product(0)
+    if shape == "order-retries":
+        click = uid()
+        out.write(ev_traffic("click", click, start_ms + 1000, creator, viewer, product))
+        ms = start_ms + 60_000   # same payload every time: only event_id changes
+        for _ in range(n):
+            out.write(ev_conversion(uid(), ms, "111-0000001-0000001", product, "19.99", click_id=click,
+                                    viewer=viewer))
+    elif shape == "refunds-one-order":
+        click = uid()
+        out.write(ev_traffic("click", click, start_ms + 1000, creator, viewer, product))
+        out.write(ev_conversion(uid(), start_ms + 60_000, "111-0000001-0000002", product, "99999.99",
+                                click_id=click, viewer=viewer))
+        for i in range(n):
+            out.write(ev_conversion(uid(), spread(i, DAY_MS - 3_600_000, 120_000), "111-0000001-0000002",
+                                    product, "0.01", status="refunded"))
+    elif shape == "late-clicks":
+        clicks = files[1]
+        for i in range(n):
+            ms = spread(i, DAY_MS - 2 * HOUR_MS, HOUR_MS)
+            click = uid()
+            out.write(ev_conversion(uid(), ms, "LC-%09d" % i, shape_product(i), "19.99", click_id=click))
+            clicks.write(ev_traffic("click", click, ms - HOUR_MS // 2, "cr%07d" % (i % 1000), "vw%08d" % i,
+                                    shape_product(i)))
+    elif shape == "one-viewer":
+        k = max(1, n // 1000)
+        conv = [start_ms + (j + 1) * DAY_MS // (k + 1) for j in range(k)]
+        j = 0
+        for i in range(n):
+            ms = spread(i, DAY_MS)
+            while j < k and conv[j] < ms:
+                out.write(ev_conversion(uid(), conv[j], "OV-%07d" % j, product, "19.99", viewer=viewer))
+                j += 1
+            out.write(ev_traffic("click", uid(), ms, creator, viewer, product))
+        for j in range(j, k):
+            out.write(ev_conversion(uid(), conv[j], "OV-%07d" % j, product, "19.99", viewer=viewer))
+    elif shape == "distinct-creators":
+        for i in range(n):
+            out.write(ev_traffic("click" if i % 4 == 3 else "view", uid(), spread(i, DAY_MS),
+                                 "cs%08d" % i, "vw%08d" % i, shape_product(i)))
+    elif shape == "distinct-viewers":
+        for i in range(n):
+            out.write(ev_traffic("click" if i % 4 == 3 else "view", uid(), spread(i, DAY_MS),
+                                 creator, "vw%08d" % i, product))
+    else:
+        raise ValueError(shape)
+    for f in files:
+        f.close()
+    return [f.lines for f in files]
+
+
+def ensure_shape(a, shape, n):
+    """The run folders of shape/n under --base, written unless an up-to-date copy is there."""
+    top = os.path.join(a.base, "shapes", "%s-n%d" % (shape, n))
+    runs = [os.path.join(top, "run%d" % (k + 1)) for k in range(SHAPE_RUNS.get(shape, 1))]
+    want = dict(version=SHAPE_VERSION, shape=shape, n=n, start=a.start, seed=a.seed)
+    meta_path = os.path.join(top, ".shape.json")
+    try:
+        with open(meta_path) as f:
+            meta = json.load(f)
+        if dict((k, meta.get(k)) for k in want) == want and all(
+                os.path.exists(os.path.join(r, "part-0000.ndjson.gz")) for r in runs):
+            return runs, meta["lines"]
+    except (OSError, ValueError, KeyError):
+        pass
+    t0 = time.time()
+    start_ms = (datetime.date.fromisoformat(a.start) - _EPOCH).days * DAY_MS
+    lines = write_shape(shape, n, runs, start_ms, a.seed)
+    with open(meta_path, "w") as f:
+        json.dump(dict(want, lines=lines), f)
+    if a.verbose:
+        print("    wrote %s lines in %.1f s under %s" % ("+".join(fmt_rate(x) for x in lines), time.time() - t0, top))
+    return runs, lines
+
+
+def shape_check(shape, n, run):
+    """(SQL over daily_metrics, the row it must return) after run `run` (1-based) of the shape."""
+    attributed = "coalesce(sum(CASE WHEN creator_id <> '' THEN %s END), 0)"
+    if shape == "order-retries":
+        return "SELECT sum(orders), %s FROM daily_metrics" % (attributed % "orders"), (1, 1)
+    if shape == "refunds-one-order":
+        return ("SELECT sum(orders), sum(refunds), %s, sum(refunded_cents) FROM daily_metrics"
+                % (attributed % "refunds"), (1, n, n, n))
+    if shape == "late-clicks":
+        return ("SELECT sum(orders), %s FROM daily_metrics" % (attributed % "orders"),
+                (n, 0) if run == 1 else (n, n))
+    if shape == "one-viewer":
+        return ("SELECT sum(clicks), sum(unique_clickers), %s FROM daily_metrics" % (attributed % "orders"),
+                (n, 1, max(1, n // 1000)))
+    if shape == "distinct-creators":
+        return "SELECT count(DISTINCT creator_id), sum(views) + sum(clicks) FROM daily_metrics", (n, n)
+    if shape == "distinct-viewers":
+        return "SELECT count(*), sum(unique_viewers) + sum(unique_clickers) FROM daily_metrics", (1, n)
+    raise ValueError(shape)
+
+
+def check_shape_db(db, shape, n, run):
+    """'ok', or what differs: the expected daily_metrics figures and no rejected lines."""
+    sql, want = shape_check(shape, n, run)
+    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
+    try:
+        got = tuple(con.execute(sql).fetchone())
+        try:
+            rejects = con.execute("SELECT count(*) FROM rejects").fetchone()[0]
+        except sqlite3.Error:
+            rejects = 0   # no such table in this build: nothing to check
+    finally:
+        con.close()
+    problems = []
+    if got != want:
+        problems.append("run %d: %s gave %s, expected %s" % (run, sql, got, want))
+    if rejects:
+        problems.append("run %d: %d rejected lines" % (run, rejects))
+    return "; ".join(problems) or "ok"
+
+
+def run_shape_once(a, runner, shape, n, runs):
+    """Fresh database, then ingest + aggregate per run. Returns ([[Stage] per run], check)."""
+    db = os.path.join(a.work, "shape-%s.sqlite" % shape)
+    per_run, checks = [], []
+    for k, path in enumerate(runs):
+        per_run.append(runner.ours([path], db, None, "shape-%s-n%d-run%d" % (shape, n, k + 1),
+                                   stages=("ingest", "aggregate"), fresh=(k == 0)))
+        checks.append(check_shape_db(db, shape, n, k + 1))
+    remove_db(db)
+    bad = [c for c in checks if c != "ok"]
+    return per_run, "; ".join(bad) or "ok"
+
+
+def measure_shape(a, runner, shape, n):
+    runs, lines = ensure_shape(a, shape, n)
+    out = dict(shape=shape, n=n, lines=lines, status="ok")
+    reps, checks = [], []
+    try:
+        for _ in range(a.repeat):
+            per_run, check = run_shape_once(a, runner, shape, n, runs)
+            reps.append(per_run)
+            if check not in checks:
+                checks.append(check)
+    except StageTimeout as e:
+        out.update(status="timeout", error=str(e))
+        return out
+    except StageFailed as e:
+        out.update(status="failed", error=str(e))
+        return out
+    figure = [r[-1] for r in reps]   # the last run: the one the shape is about
+    out.update(
+        check="; ".join(c for c in checks if c != "ok") or "ok",
+        ingest=med([st[0].wall for st in figure]), aggregate=med([st[1].wall for st in figure]),
+        time=med([st[0].wall + st[1].wall for st in figure]),
+        rss=max(s.rss for st in figure for s in st),
+        ingest_rss=max(st[0].rss for st in figure), aggregate_rss=max(st[1].rss for st in figure),
+        walls=[st[0].wall + st[1].wall for st in figure])
+    if len(runs) > 1:
+        first = [r[0] for r in reps]
+        out.update(run1_ingest=med([st[0].wall for st in first]), run1_aggregate=med([st[1].wall for st in first]),
+                   run1_time=med([st[0].wall + st[1].wall for st in first]),
+                   run1_rss=max(s.rss for st in first for s in st))
+    return out
+
+
+def judge_shape(rows):
+    """(verdict, explanation) from the rows of one shape in increasing N."""
+    for r in rows:
+        if r["status"] == "timeout":
+            return "MISS", "timed out at N=%s" % fmt_rate(r["n"])
+        if r["status"] == "failed":
+            return "FAILED", "a stage failed at N=%s" % fmt_rate(r["n"])
+    ok = [r for r in rows if r["status"] == "ok"]
+    if len(ok) < 2:
+        return "-", "one N only: no growth to judge"
+    worst, why = None, []
+    for p, q in zip(ok, ok[1:]):
+        rn, rt = q["n"] / p["n"], q["time"] / p["time"]
+        rss_cap = SHAPE_RSS_FACTOR * p["rss"] + SHAPE_RSS_SLACK
+        if rt > SHAPE_TIME_GROWTH * rn:
+            why.append("time x%.2f for x%g N (> x%.2f)" % (rt, rn, SHAPE_TIME_GROWTH * rn))
+        if q["rss"] > rss_cap:
+            why.append("peak %.0f MB at N=%s > %g x %.0f MB + %d MB"
+                       % (q["rss"] / 2**20, fmt_rate(q["n"]), SHAPE_RSS_FACTOR, p["rss"] / 2**20,
+                          SHAPE_RSS_SLACK // 2**20))
+        if worst is None or rt / rn > worst[0]:
+            worst = (rt / rn, rt, rn)
+    if why:
+        return "MISS", "; ".join(why)
+    return "PASS", ("time grew at most x%.2f for x%g N (limit %.1f x the N ratio); peak within %g x the "
+                    "previous N's + %d MB" % (worst[1], worst[2], SHAPE_TIME_GROWTH, SHAPE_RSS_FACTOR,
+                                              SHAPE_RSS_SLACK // 2**20))
+
+
+def mode_shapes(a, runner):
+    names = a.shape_names
+    print("shapes: N = %s; %d repetition(s), median; timeout %s s per process; inputs under %s"
+          % (", ".join(fmt_rate(n) for n in a.shapes_n), a.repeat, fmt_rate(TIMEOUT[0]),
+             os.path.join(a.base, "shapes")), flush=True)
+    print("time = ingest + aggregate into a fresh database (late-clicks: of run 2, after run 1's on the same DB);\n"
+          "peak = max RSS of those two processes; growth exponent = log(time ratio) / log(N ratio), 1.0 is linear.\n"
+          "A shape passes if, between successive N, time ratio <= %.1f x N ratio and peak <= %g x the previous\n"
+          "peak + %d MiB (bounded memory); check = the expected daily_metrics figures and no rejected lines."
+          % (SHAPE_TIME_GROWTH, SHAPE_RSS_FACTOR, SHAPE_RSS_SLACK // 2**20))
+    results, verdicts = collections.OrderedDict(), collections.OrderedDict()
+    for shape in names:
+        print("\n%s: %s" % (shape, SHAPES[shape]), flush=True)
+        rows = []
+        stop = None
+        for n in a.shapes_n:
+            if stop:
+                rows.append(dict(shape=shape, n=n, status="skipped", error=stop))
+                print("  N=%-10s skipped (%s)" % (fmt_rate(n), stop), flush=True)
+                continue
+            r = measure_shape(a, runner, shape, n)
+            rows.append(r)
+            if r["status"] != "ok":
+                print("  N=%-10s %s: %s" % (fmt_rate(n), r["status"], r["error"].splitlines()[0]), flush=True)
+                stop = "%s at N=%s" % (r["status"], fmt_rate(n))
+                continue
+            extra = ""
+            if "run1_time" in r:
+                extra = "; run 1: ingest %.2f s, aggregate %.2f s, peak %.0f MB" % (
+                    r["run1_ingest"], r["run1_aggregate"], r["run1_rss"] / 2**20)
+            print("  N=%-10s ingest %.2f s, aggregate %.2f s, time %.2f s, peak %.0f MB, check %s%s"
+                  % (fmt_rate(n), r["ingest"], r["aggregate"], r["time"], r["rss"] / 2**20, r["check"], extra),
+                  flush=True)
+        results[shape] = rows
+        verdicts[shape] = judge_shape(rows)
+    # Summary
+    print("\n%-18s %10s %9s %9s %9s %8s %7s %7s %6s  %s"
+          % ("shape", "N", "ingest s", "aggr. s", "time s", "peak MB", "N x", "time x", "exp.", "check"))
+    failed = missed = bad_check = False
+    for shape, rows in results.items():
+        prev = None
+        for r in rows:
+            label = shape if r is rows[0] else ""
+            if r["status"] != "ok":
+                print("%-18s %10s %s" % (label, fmt_rate(r["n"]), r["status"]))
+                prev = None
+                continue
+            growth = ("", "", "")
+            if prev:
+                rn, rt = r["n"] / prev["n"], r["time"] / prev["time"]
+                growth = ("%.1f" % rn, "%.2f" % rt, "%.2f" % (math.log(rt) / math.log(rn)) if rt > 0 else "-")
+            print("%-18s %10s %9.2f %9.2f %9.2f %8.0f %7s %7s %6s  %s"
+                  % (label, fmt_rate(r["n"]), r["ingest"], r["aggregate"], r["time"], r["rss"] / 2**20,
+                     growth[0], growth[1], growth[2], r["check"]))
+            bad_check = bad_check or r["check"] != "ok"
+            prev = r
+        verdict, why = verdicts[shape]
+        print("  -> %s: %s" % (verdict, why))
+        failed = failed or verdict == "FAILED"
+        missed = missed or verdict == "MISS"
+    print("\nshapes: %s" % ", ".join("%s %s" % (s, v[0]) for s, v in verdicts.items()))
+    status = 2 if failed else (1 if missed or bad_check else 0)
+    return dict(shapes=dict(n=a.shapes_n, repeat=a.repeat, timeout=TIMEOUT[0], results=results,
+                            verdicts=dict((s, dict(verdict=v[0], why=v[1])) for s, v in verdicts.items()))), status
+
+
+# ---------------------------------------------------------------------------------------
 # Modes
 
+def world_suffix(a):
+    """'' for the default world (so existing data sets keep their names), else -c<N>-p<M>."""
+    return "" if a.default_world else "-c%d-p%d" % (a.creators, a.products)
+
+
 def data_path(a, events, days, start, seed, files):
-    return os.path.join(a.base, "e%d-f%d-d%d-%s-s%d" % (events, files, days, start, seed))
+    return os.path.join(a.base, "e%d-f%d-d%d-%s-s%d%s" % (events, files, days, start, seed, world_suffix(a)))
 
 
 def mode_compare(a, runner):
@@ -476,18 +987,22 @@ def mode_scaling(a, runner):
                                                 out[1]["lines"] / out[0]["lines"]))
     for i, r in enumerate(out[0]["results"]):
         r10 = out[1]["results"][i]
-        print("  %-26s wall %.2f s -> %.2f s: x%.2f   cpu x%.2f   peak memory x%.2f"
+        print("  %-28s wall %.2f s -> %.2f s: x%.2f   cpu x%.2f   peak memory x%.2f"
               % (r["label"], r["wall"], r10["wall"], r10["wall"] / r["wall"], r10["cpu"] / r["cpu"],
                  r10["rss"] / r["rss"]))
+    f0, f1 = out[0]["read_floor"], out[1]["read_floor"]
+    print("  %-28s wall %.2f s -> %.2f s: x%.2f" % ("read floor (%s -dc)" % f0["tool"], f0["wall_median"],
+                                                  f1["wall_median"], f1["wall_median"] / f0["wall_median"]))
     print("  (x10.0 is linear; more is super-linear)")
     return dict(scaling=[as_json(r) for r in out]), worst
 
 
 def mode_nightly(a, runner):
-    if a.only == "duckdb":
+    if "ours" not in a.systems:
         sys.exit("bench: --nightly measures ours only")
     start = datetime.date.fromisoformat(a.start)
-    base = os.path.join(a.base, "nightly-e%d-f%d-s%d" % (a.events_per_day, a.files_per_day, a.seed))
+    base = os.path.join(a.base, "nightly-e%d-f%d-s%d%s" % (a.events_per_day, a.files_per_day, a.seed,
+                                                             world_suffix(a)))
     days = []
     for k in range(a.nightly_days + 1):
         day = (start + datetime.timedelta(days=k)).isoformat()
@@ -495,7 +1010,7 @@ def mode_nightly(a, runner):
         ensure_data(a, path, a.events_per_day, a.files_per_day, 1, day, a.seed * 1000 + k)
         days.append(path)
     history, today = days[:-1], days[-1]
-    snap = os.path.join(a.work, "nightly-%d-days.sqlite" % a.nightly_days)
+    snap = os.path.join(a.work, "nightly-%d-days%s.sqlite" % (a.nightly_days, world_suffix(a)))
     t0 = time.time()
     if a.rebuild or not os.path.exists(snap):
         print("\nbuilding %d days, one ingest + aggregate run per day, into %s" % (len(history), snap), flush=True)
@@ -547,21 +1062,44 @@ def mode_nightly(a, runner):
     return dict(nightly=dict(history=as_json(dict(results=[h])), empty=as_json(dict(results=[e])))), 0
 
 
+def parse_count(text):
+    """10000, 10k, 1M, 1e6 -> int."""
+    t = text.strip().lower().replace("_", "")
+    mult = {"k": 1000, "m": 1000_000}.get(t[-1:], 1)
+    return int(float(t[:-1] if mult > 1 else t) * mult)
+
+
 def parse_args(argv):
+    shapes_help = "\n".join("  %-18s %s" % (k, textwrap.fill(v, 70, subsequent_indent=" " * 21))
+                            for k, v in SHAPES.items())
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 1)[1])
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog=__doc__.split("\n\n", 1)[1].replace("SHAPES_HELP", shapes_help))
     p.add_argument("--data", help="directory of *.ndjson.gz (generated there if missing)")
     p.add_argument("--events", type=int, help="lines to generate (default 5000000; 500000 with --scaling)")
     p.add_argument("--files", type=int, help="files to generate (default 16)")
     p.add_argument("--days", type=int, help="days to generate (default 7)")
     p.add_argument("--start", help="first day (default 2026-10-01)")
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--repeat", type=int, default=3, help="repetitions per system (default 3)")
-    p.add_argument("--only", choices=("ours", "duckdb"), help="run one system only")
+    p.add_argument("--creators", type=int, default=DEFAULT_CREATORS,
+                   help="creators in generated data (default %d); a set with other --creators or --products "
+                        "gets its own directory, e.g. e5000000-f16-d7-2026-10-01-s1-c5000-p20000"
+                        % DEFAULT_CREATORS)
+    p.add_argument("--products", type=int, default=DEFAULT_PRODUCTS,
+                   help="products in generated data (default %d)" % DEFAULT_PRODUCTS)
+    p.add_argument("--repeat", type=int, help="repetitions per system (default 3; 1 with --shapes)")
+    p.add_argument("--only", metavar="SYSTEMS",
+                   help="comma-separated subset of ours,duckdb,chdb to run (default: all three); "
+                        "e.g. --only chdb, --only ours,chdb")
     p.add_argument("--bin", default=DEFAULT_BIN, help="folder with ingest, aggregate, report (default .build/release)")
     p.add_argument("--duckdb-python", default=DEFAULT_DUCKDB_PY)
     p.add_argument("--duckdb-script", default=DEFAULT_DUCKDB_SCRIPT)
-    p.add_argument("--threads", type=int, help="DuckDB threads (default: DuckDB's own, all cores)")
+    p.add_argument("--chdb-python", default=DEFAULT_CHDB_PY,
+                   help="python that can import chdb (default %s; the chDB peer is skipped with a "
+                        "message if it cannot)" % DEFAULT_CHDB_PY)
+    p.add_argument("--chdb-script", default=DEFAULT_CHDB_SCRIPT,
+                   help="the chDB peer (default ../shared/peers/chdb_pipeline.py)")
+    p.add_argument("--threads", type=int, help="threads for both peers (default: each engine's own, all cores)")
     p.add_argument("--base", default=DEFAULT_BASE, help="where generated data sets go (default /tmp/bench-data)")
     p.add_argument("--work", default=DEFAULT_WORK, help="databases, CSVs and logs (default /tmp/bench-work)")
     p.add_argument("--show", type=int, default=5, help="differing rows to show")
@@ -573,19 +1111,46 @@ def parse_args(argv):
     p.add_argument("--files-per-day", type=int, default=4)
     p.add_argument("--rebuild", action="store_true", help="--nightly: rebuild the 30-day DB")
     p.add_argument("--no-report", action="store_true", help="run ingest and aggregate only")
-    p.add_argument("--timeout", type=float, help="kill a stage that runs longer than this many seconds")
+    p.add_argument("--timeout", type=float,
+                   help="kill a process that runs longer than this many seconds (default: none; 600 with "
+                        "--shapes, where it is reported as 'timeout' and the shape's larger N are skipped)")
+    p.add_argument("--shapes", action="store_true",
+                   help="time ingest + aggregate (ours only) on hand-made adversarial inputs of growing size N "
+                        "and judge whether time and memory grow linearly (see below)")
+    p.add_argument("--shapes-n", default="10000,100000,1000000", metavar="N,N,...",
+                   help="--shapes: the sizes, increasing (default 10000,100000,1000000; 10k and 1M work too)")
+    p.add_argument("--shape", metavar="NAMES", help="--shapes: comma-separated subset of the shapes (default all)")
     p.add_argument("--verbose", action="store_true")
     a = p.parse_args(argv)
-    if a.scaling and a.nightly:
-        p.error("--scaling and --nightly are separate runs")
+    if a.scaling + a.nightly + a.shapes > 1:
+        p.error("--scaling, --nightly and --shapes are separate runs")
     a.explicit_shape = any(x is not None for x in (a.events, a.files, a.days, a.start))
+    a.default_world = (a.creators, a.products) == (DEFAULT_CREATORS, DEFAULT_PRODUCTS)
     if a.events is None:
         a.events = 500_000 if a.scaling else 5_000_000
     a.files = a.files or 16
     a.days = a.days or 7
     a.start = a.start or "2026-10-01"
+    if a.repeat is None:
+        a.repeat = 1 if a.shapes else 3
     if a.repeat < 1:
         p.error("--repeat must be >= 1")
+    if a.shapes and a.timeout is None:
+        a.timeout = 600.0
+    try:
+        a.shapes_n = [parse_count(x) for x in a.shapes_n.split(",") if x.strip()]
+    except ValueError:
+        p.error("--shapes-n takes comma-separated counts, e.g. 10000,100000 or 10k,100k,1M")
+    if not a.shapes_n or any(n < 1 for n in a.shapes_n) or a.shapes_n != sorted(set(a.shapes_n)):
+        p.error("--shapes-n: give increasing counts >= 1")
+    a.shape_names = [x.strip() for x in (a.shape or ",".join(SHAPES)).split(",") if x.strip()]
+    if not a.shape_names or any(x not in SHAPES for x in a.shape_names):
+        p.error("--shape takes a comma-separated subset of %s" % ",".join(SHAPES))
+    wanted = [x.strip() for x in (a.only or ",".join(SYSTEMS)).split(",") if x.strip()]
+    bad = [x for x in wanted if x not in SYSTEMS]
+    if bad or not wanted:
+        p.error("--only takes a comma-separated subset of %s (got %r)" % (",".join(SYSTEMS), a.only))
+    a.systems = [x for x in SYSTEMS if x in wanted]
     return a
 
 
@@ -593,12 +1158,27 @@ def main(argv=None):
     a = parse_args(argv)
     TIMEOUT[0] = a.timeout
     runner = Runner(a)
-    if a.only != "duckdb":
+    if a.nightly or a.shapes:
+        a.systems = [x for x in a.systems if x == "ours"]
+    if "ours" in a.systems:
         runner.check_ours()
-    if a.only != "ours" and not a.nightly:
+    if "duckdb" in a.systems:
         runner.check_duckdb()
+    if "chdb" in a.systems and not runner.check_chdb():
+        a.systems.remove("chdb")
+        if not a.systems:
+            print("bench: nothing left to run", file=sys.stderr)
+            return 2
     print("bench: %d CPUs, python %s, bin %s" % (os.cpu_count(), sys.version.split()[0], a.bin))
     try:
+        if a.shapes:
+            if "ours" not in a.systems:
+                sys.exit("bench: --shapes measures ours only")
+            res, status = mode_shapes(a, runner)
+            if a.json:
+                with open(a.json, "w") as f:
+                    json.dump(res, f, indent=2, default=str)
+            return status
         if a.nightly:
             res, diff = mode_nightly(a, runner)
         elif a.scaling:

@@ -2,12 +2,14 @@
 """Generate realistic, reproducible click/view/conversion logs for benchmarks.
 
     python3 benchmarks/generate.py --events 5000000 --files 16 --seed 1 --out /tmp/bench-data/5m
+    python3 benchmarks/generate.py --events 5000000 --creators 5000 --products 20000 --out DIR
 
 writes OUT/part-0000.ndjson.gz ... part-NNNN.ndjson.gz (standard gzip, one member each)
 and OUT/.generator.json (parameters and counts; the leading dot keeps it out of `ingest`).
 Same arguments -> byte-identical files, whatever --jobs is: every file has its own
 random stream seeded from (seed, file index), and the "world" (creators, products,
-stores) is derived from the seed alone. Standard library only.
+stores) is derived from the seed, --creators and --products alone (the defaults give the
+same files as before those options existed). Standard library only.
 
 The data is in the clean form the DuckDB reference accepts: NDJSON, RFC 3339 UTC
 timestamps with milliseconds ('Z'), string ids, amounts as strings with 2 decimals.
@@ -16,7 +18,8 @@ Shape (approximate shares of lines):
   views 80 %, clicks 17 %, ordered conversions 2.5 %, refunds 0.5 %,
   bot traffic ~2 % of views and clicks (user agents with bot/crawler/spider/headless...),
   duplicates ~1 % (the same line again later in the same file, or in the next file),
-  ~50k creators (skewed popularity), ~20k products (amazon + a few hundred brand stores),
+  50k creators (skewed popularity; --creators), 20k products (amazon + a few hundred brand
+  stores; --products),
   ~1M viewers, bio and post placements; each creator's post links one product and the
   bio links a few, so daily_metrics has realistic group sizes.
   Conversions follow a non-bot click by the same viewer on the same product: most within
@@ -37,8 +40,8 @@ import sys
 import time
 import zlib
 
-N_CREATORS = 50_000
-N_PRODUCTS = 20_000
+N_CREATORS = 50_000      # default of --creators
+N_PRODUCTS = 20_000      # default of --products
 N_STORES = 300
 N_VIEWERS = 1_000_000
 DAY_MS = 86_400_000
@@ -88,7 +91,7 @@ ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 class World:
     """Creators, products and stores: a pure function of the seed."""
 
-    def __init__(self, seed):
+    def __init__(self, seed, n_creators=N_CREATORS, n_products=N_PRODUCTS):
         rng = random.Random("world:%d" % seed)
         stores, seen = [], set()
         while len(stores) < N_STORES:
@@ -99,7 +102,7 @@ class World:
             stores.append(name)
         self.products = []  # (json fragment for platform/store/product, platform, store, product, price cents)
         seen = set()
-        for i in range(N_PRODUCTS):
+        for i in range(n_products):
             if rng.random() < 0.7:
                 while True:
                     pid = "B0" + "".join(rng.choice(ALNUM) for _ in range(8))
@@ -118,11 +121,12 @@ class World:
             price = price - price % 100 + 99 if rng.random() < 0.6 else price  # x.99 prices
             self.products.append((frag, platform, store, pid, price))
         # A skewed popularity table: creators' links point into it.
-        self.popular = [int(N_PRODUCTS * rng.random() ** 2) for _ in range(100_003)]
-        self.creators = ["cr%07d" % ((i * 7919 + 13) % 10_000_000) for i in range(N_CREATORS)]
+        self.popular = [int(n_products * rng.random() ** 2) for _ in range(100_003)]
+        # i -> i * 7919 mod 10^7 is one-to-one, so up to 10M creators get distinct ids.
+        self.creators = ["cr%07d" % ((i * 7919 + 13) % 10_000_000) for i in range(n_creators)]
         # Posts per creator (1..24) and bio links (1..5).
-        self.n_posts = [1 + (i * 37 + 11) % 24 for i in range(N_CREATORS)]
-        self.n_bio = [1 + (i * 13 + 5) % 5 for i in range(N_CREATORS)]
+        self.n_posts = [1 + (i * 37 + 11) % 24 for i in range(n_creators)]
+        self.n_bio = [1 + (i * 13 + 5) % 5 for i in range(n_creators)]
 
     def post_product(self, c, k):
         return self.popular[(c * 7919 + k * 104_729) % 100_003]
@@ -269,7 +273,7 @@ class FileGen:
             c["conv_organic"] += 1
             return line
         is_click = r < 0.0026 + 0.1775
-        cidx = int(N_CREATORS * rng.random() ** 3)
+        cidx = int(len(w.creators) * rng.random() ** 3)
         creator = w.creators[cidx]
         if rng.random() < 0.7:
             k = int(w.n_posts[cidx] * rng.random() ** 3)   # newest posts get most traffic
@@ -385,7 +389,7 @@ class FileGen:
 
 def worker(job):
     a, fi = job
-    world = World(a.seed)
+    world = World(a.seed, a.creators, a.products)
     path = os.path.join(a.out, "part-%04d.ndjson.gz" % fi)
     counts = FileGen(a, fi, world).run(path)
     counts["gzip_bytes"] = os.path.getsize(path)
@@ -400,6 +404,10 @@ def parse_args(argv):
     p.add_argument("--out", required=True, help="output directory (created)")
     p.add_argument("--days", type=int, default=7, help="days covered (default 7)")
     p.add_argument("--start", default="2026-10-01", help="first day, UTC (default 2026-10-01)")
+    p.add_argument("--creators", type=int, default=N_CREATORS,
+                   help="creators in the world (default %d; at most 10,000,000)" % N_CREATORS)
+    p.add_argument("--products", type=int, default=N_PRODUCTS,
+                   help="products in the world (default %d)" % N_PRODUCTS)
     p.add_argument("--level", type=int, default=6, help="gzip level (default 6)")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes")
     a = p.parse_args(argv)
@@ -408,6 +416,8 @@ def parse_args(argv):
     a.start_ms = (d - datetime.date(1970, 1, 1)).days * DAY_MS
     if a.events < a.files or a.files < 1 or a.days < 1:
         p.error("need --events >= --files >= 1 and --days >= 1")
+    if not 1 <= a.creators <= 10_000_000 or a.products < 1:
+        p.error("need 1 <= --creators <= 10000000 and --products >= 1")
     return a
 
 
@@ -431,6 +441,7 @@ def main(argv=None):
     elapsed = time.time() - t0
     meta = {"generator": "benchmarks/generate.py", "events": a.events, "files": a.files,
             "seed": a.seed, "days": a.days, "start": a.start, "level": a.level,
+            "creators": a.creators, "products": a.products,
             "lines": total["lines"], "uncompressed_bytes": total["bytes"],
             "gzip_bytes": total["gzip_bytes"], "counts": total, "seconds": round(elapsed, 1)}
     with open(os.path.join(a.out, ".generator.json"), "w") as f:
