@@ -27,29 +27,60 @@ final class Attribution {
     static let none = Result(creatorID: "", placement: "")
   }
 
-  private let keys: EventKeys
-  private let segments: SegmentReader
+  private let conversionsOfDay: Statement
   private let canonicalOrder: Statement
-  let bots: BotMatcher
-  private let windows: [String: Int64]
-  private var cache: [String: Result?] = [:]
-  /// Rule 2's clicks of the UTC days searched lately, by day (see ``ClickDayIndex``).
-  private var clickDays: [Int64: ClickDayIndex] = [:]
+  private let search: ClickSearch
+  var bots: BotMatcher { search.bots }
+  /// The attribution of each order of the day being computed, by (platform, order id); see
+  /// ``prepare(from:to:)``.
+  private var cache: [[UInt8]: Result?] = [:]
 
   init(db: SQLiteDatabase, configuration: PipelineConfiguration, segments: SegmentReader) throws(DatabaseError) {
-    keys = try EventKeys(db: db)
-    self.segments = segments
+    conversionsOfDay = try db.prepare("SELECT DISTINCT platform, order_id FROM conversions WHERE ts >= ? AND ts < ?")
     canonicalOrder = try db.prepare(
       """
       SELECT event_id, ts, viewer_id, product_id, platform, store, click_id FROM conversions
       WHERE platform = ? AND order_id = ? AND refunded = 0
       ORDER BY ts, event_id LIMIT 1
       """)
-    bots = BotMatcher(patterns: configuration.botPatterns)
-    windows = [
-      "amazon": Int64(configuration.amazonWindowHours) * 3_600_000,
-      "brand_store": Int64(configuration.brandStoreWindowHours) * 3_600_000,
-    ]
+    search = ClickSearch(
+      reader: segments, bots: BotMatcher(patterns: configuration.botPatterns),
+      clickDaysOfKey: try db.prepare("SELECT day FROM click_index WHERE key = ? ORDER BY day"),
+      windows: [
+        "amazon": Int64(configuration.amazonWindowHours) * 3_600_000,
+        "brand_store": Int64(configuration.brandStoreWindowHours) * 3_600_000,
+      ])
+  }
+
+  /// Attributes, in one batch, every order that a conversion or refund with `start <= ts < end`
+  /// belongs to, for ``attributionOfOrder(platform:orderID:)``.
+  func prepare(from start: Int64, to end: Int64) throws(DatabaseError) {
+    cache.removeAll(keepingCapacity: true)
+    let s = conversionsOfDay
+    s.reset()
+    s.bind(1, start)
+    s.bind(2, end)
+    var keys: [(platform: String, orderID: String)] = []
+    while try s.step() { keys.append((s.text(0), s.text(1))) }
+    s.reset()
+    var orders: [Order] = []
+    var ordered: [[UInt8]] = []
+    for (platform, orderID) in keys {
+      if let order = try canonicalOrder(platform: platform, orderID: orderID) {
+        orders.append(order)
+        ordered.append(Self.key(platform, orderID))
+      } else {
+        cache[Self.key(platform, orderID)] = .some(nil)
+      }
+    }
+    for (key, result) in zip(ordered, try search.attribute(orders)) { cache[key] = result }
+  }
+
+  private static func key(_ platform: String, _ orderID: String) -> [UInt8] {
+    var key = ByteKeyBuilder()
+    key.append(platform)
+    key.append(orderID)
+    return key.bytes
   }
 
   /// The ordered conversion kept for (platform, order_id): the earliest, ties to the smallest
@@ -66,69 +97,17 @@ final class Attribution {
       store: s.text(5), clickID: s.text(6))
   }
 
-  /// The attribution of the order (platform, order_id), or `nil` if there is no ordered conversion.
+  /// The attribution of the order (platform, order_id), or `nil` if there is no ordered
+  /// conversion: from ``prepare(from:to:)``'s batch, or attributed alone if the order was not
+  /// in it.
   func attributionOfOrder(platform: String, orderID: String) throws(DatabaseError) -> Result? {
-    let cacheKey = platform + "\u{1F}" + orderID
-    if let cached = cache[cacheKey] { return cached }
+    let key = Self.key(platform, orderID)
+    if let cached = cache[key] { return cached }
     var result: Result?
     if let order = try canonicalOrder(platform: platform, orderID: orderID) {
-      result = try attribute(order)
+      result = try search.attribute([order])[0]
     }
-    // Each worker has its own cache (an order key, a creator and a placement per entry):
-    // bounded so that two workers' caches stay a small part of the 512 MiB budget.
-    if cache.count >= 200_000 { cache.removeAll() }
-    cache[cacheKey] = result
+    cache[key] = result
     return result
-  }
-
-  func attribute(_ order: Order) throws(DatabaseError) -> Result {
-    if !order.clickID.isEmpty, let click = try click(eventID: order.clickID) {
-      guard !click.isBot else {
-        return Result(creatorID: "", placement: "", clickEventID: click.result.clickEventID, rule: .botClick)
-      }
-      return click.result
-    }
-    guard !order.viewerID.isEmpty, let window = windows[order.platform] else { return .none }
-    // Days are disjoint in time: the latest click of the latest day that has one wins.
-    var day = utcDay(ofMilliseconds: order.ts)
-    while day >= utcDay(ofMilliseconds: order.ts - window) {
-      if let found = try clicks(ofDay: day).latest(
-        viewer: order.viewerID, platform: order.platform, store: order.store, product: order.productID,
-        from: order.ts - window, to: order.ts)
-      {
-        return found
-      }
-      day -= 1
-    }
-    return .none
-  }
-
-  /// Rule 2's index of the clicks of UTC day `day`; the last 10 days searched are kept
-  /// (a 168-hour window spans 8).
-  private func clicks(ofDay day: Int64) throws(DatabaseError) -> ClickDayIndex {
-    if let index = clickDays[day] { return index }
-    if clickDays.count >= 10, let oldest = clickDays.keys.min() { clickDays[oldest] = nil }
-    let index = try ClickDayIndex(day: day, reader: segments, bots: bots)
-    clickDays[day] = index
-    return index
-  }
-
-  /// The staged click with this event id (nil if none, or if the id belongs to a view or conversion).
-  private func click(eventID: String) throws(DatabaseError) -> (result: Result, isBot: Bool)? {
-    var found: (segment: EventSegment, row: Int)?
-    let hash = UInt64(bitPattern: EventKeyHash.key(eventID))
-    _ = try keys.findClick(hash: hash) { ref throws(DatabaseError) in
-      let segment = try segments.load(ref.segmentID)
-      guard ref.row < segment.count, segment.ids.withValue(ref.row, { EventStore.sameBytes($0, eventID) }) else {
-        return false
-      }
-      found = (segment, ref.row)
-      return true
-    }
-    guard let (s, r) = found else { return nil }
-    return (
-      Result(creatorID: s.string(.creator, r), placement: s.string(.placement, r), clickEventID: s.eventID(r), rule: .clickID),
-      s.withValue(.userAgent, r) { bots.isBot($0) }
-    )
   }
 }

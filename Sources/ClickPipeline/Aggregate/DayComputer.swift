@@ -79,6 +79,7 @@ final class DayComputer {
     currentDay = day
     orderBytes.removeAll(keepingCapacity: true)
     orderCount = 0
+    try attribution.prepare(from: start, to: end)
     for index in 0..<max(1, passes) {
       pass = (index, max(1, passes))
       dimensions.removeAll()

@@ -98,7 +98,7 @@ final class DaySpool: @unchecked Sendable {
     do {
       try db.execute("BEGIN")
       defer { try? db.execute("COMMIT") }
-      let segments = try SegmentReader(db: db)
+      let segments = try SegmentReader(db: db, cacheSize: 2)
       let attribution = try Attribution(db: db, configuration: setup.configuration, segments: segments)
       let computer = try DayComputer(
         db: db, calendar: setup.calendar, money: setup.money, attribution: attribution, segments: segments)

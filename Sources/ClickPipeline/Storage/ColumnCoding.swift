@@ -1,7 +1,7 @@
 import CZstd
 
 /// Appends integers and byte strings in the compact forms the event store uses: LEB128
-/// varints (zig-zag for signed values) and length-prefixed bytes.
+/// varints (zig-zag for signed values) and raw bytes.
 struct ColumnWriter {
   private(set) var bytes: [UInt8] = []
 
@@ -23,10 +23,7 @@ struct ColumnWriter {
     withUnsafeBytes(of: &v) { bytes.append(contentsOf: $0) }
   }
 
-  mutating func data(_ part: UnsafeRawBufferPointer) {
-    varint(UInt64(part.count))
-    bytes.append(contentsOf: part)
-  }
+  mutating func raw(_ part: [UInt8]) { bytes.append(contentsOf: part) }
 }
 
 /// Reads what a ``ColumnWriter`` wrote; every read is bounds-checked and throws
@@ -72,8 +69,9 @@ struct ColumnReader {
     return UInt64(littleEndian: v)
   }
 
-  mutating func data() throws(Corrupt) -> UnsafeRawBufferPointer {
-    let n = try count(limit: base.count - offset)
+  /// The next `n` bytes.
+  mutating func bytes(_ n: Int) throws(Corrupt) -> UnsafeRawBufferPointer {
+    guard n >= 0, n <= base.count - offset else { throw Corrupt() }
     defer { offset += n }
     return UnsafeRawBufferPointer(rebasing: base[offset..<offset + n])
   }

@@ -12,7 +12,7 @@ import CSQLite
 /// Hashes only narrow the search: a match is confirmed by comparing the stored id itself
 /// (`verify`), so two different ids are never taken as one, whatever their hashes.
 ///
-/// The run's own new keys wait in memory (20 bytes each plus a 4-byte slot) and are written
+/// The run's own new keys wait in memory (20 bytes each plus 4-8 bytes of table) and are written
 /// with ``write()`` before the run commits.
 final class EventKeys {
   /// One day's stored keys, sorted by hash.
@@ -35,7 +35,7 @@ final class EventKeys {
   /// = index + 1, 0 free).
   private var addedHash: [UInt64] = []
   private var addedRef: [UInt64] = []
-  private var addedDay: [Int64] = []
+  private var addedDay: [Int32] = []
   private var table: [UInt32] = [UInt32](repeating: 0, count: 1 << 12)
   private var removedClicks: [(hash: UInt64, day: Int64)] = []
 
@@ -107,7 +107,7 @@ final class EventKeys {
     while table[i] != 0 {
       let index = Int(table[i]) - 1
       i = (i + 1) & mask
-      guard addedHash[index] == hash, day == nil || addedDay[index] == day else { continue }
+      guard addedHash[index] == hash, day == nil || Int64(addedDay[index]) == day else { continue }
       let ref = EventRef(raw: addedRef[index])
       if kind != nil && ref.kind != kind { continue }
       if try verify(ref) { return ref }
@@ -125,7 +125,7 @@ final class EventKeys {
     while table[i] != 0 { i = (i + 1) & mask }
     addedHash.append(hash)
     addedRef.append(ref.raw)
-    addedDay.append(day)
+    addedDay.append(Int32(clamping: day))
     table[i] = UInt32(addedHash.count)
   }
 
@@ -139,25 +139,45 @@ final class EventKeys {
 
   /// Writes the changed partitions and the click index; call before the run commits.
   func write() throws(DatabaseError) {
-    var order = Array(0..<addedHash.count)
-    order.sort { addedDay[$0] != addedDay[$1] ? addedDay[$0] < addedDay[$1] : addedHash[$0] < addedHash[$1] }
-    var start = 0
-    while start < order.count {
-      let day = addedDay[order[start]]
-      var end = start
-      while end < order.count && addedDay[order[end]] == day { end += 1 }
-      try ensureLoaded(day)
-      try save(day: day, partitions[day]!, adding: order[start..<end])
-      partitions[day]!.changed = false
-      start = end
+    // The new keys by day (a counting sort), then each day's by hash: one day's worth of
+    // (hash, ref) pairs is sorted at a time.
+    var counts: [Int32: Int] = [:]
+    for day in addedDay { counts[day, default: 0] += 1 }
+    let days = counts.keys.sorted()
+    var starts: [Int32: Int] = [:]
+    var total = 0
+    for day in days {
+      starts[day] = total
+      total += counts[day]!
+    }
+    var order = [Int32](repeating: 0, count: addedDay.count)
+    var fill = starts
+    for (index, day) in addedDay.enumerated() {
+      order[fill[day]!] = Int32(index)
+      fill[day]! += 1
+    }
+    var pairs: [(hash: UInt64, ref: UInt64)] = []
+    for day in days {
+      let start = starts[day]!
+      pairs.removeAll(keepingCapacity: true)
+      for index in order[start..<start + counts[day]!] { pairs.append((addedHash[Int(index)], addedRef[Int(index)])) }
+      pairs.sort { $0.hash < $1.hash }
+      try ensureLoaded(Int64(day))
+      try save(day: Int64(day), partitions[Int64(day)]!, adding: pairs)
+      partitions[Int64(day)]!.changed = false
     }
     for (day, p) in partitions where p.changed { try save(day: day, p, adding: []) }
     // Clicks: the new ones sorted by key (appended to the index's B-tree), then the removed ones
     // whose hash no other click of that day still has.
-    for index in order where EventRef(raw: addedRef[index]).kind == .click {
+    var clicks: [(hash: UInt64, day: Int32)] = []
+    for index in addedRef.indices where EventRef(raw: addedRef[index]).kind == .click {
+      clicks.append((addedHash[index], addedDay[index]))
+    }
+    clicks.sort { $0.hash != $1.hash ? $0.hash < $1.hash : $0.day < $1.day }
+    for (hash, day) in clicks {
       insertClick.reset()
-      insertClick.bind(1, Int64(bitPattern: addedHash[index]))
-      insertClick.bind(2, addedDay[index])
+      insertClick.bind(1, Int64(bitPattern: hash))
+      insertClick.bind(2, Int64(day))
       try insertClick.step()
     }
     insertClick.reset()
@@ -200,23 +220,23 @@ final class EventKeys {
     partitions[day] = p
   }
 
-  private func save(day: Int64, _ p: Partition, adding new: ArraySlice<Int>) throws(DatabaseError) {
+  private func save(day: Int64, _ p: Partition, adding new: [(hash: UInt64, ref: UInt64)]) throws(DatabaseError) {
     var hashes: [UInt64] = []
     var refs: [UInt64] = []
     hashes.reserveCapacity(p.hashes.count + new.count)
     refs.reserveCapacity(p.hashes.count + new.count)
     var i = 0
-    var j = new.startIndex
-    while i < p.hashes.count || j < new.endIndex {
-      if j == new.endIndex || (i < p.hashes.count && p.hashes[i] <= addedHash[new[j]]) {
+    var j = 0
+    while i < p.hashes.count || j < new.count {
+      if j == new.count || (i < p.hashes.count && p.hashes[i] <= new[j].hash) {
         if !p.removed.contains(p.refs[i]) {
           hashes.append(p.hashes[i])
           refs.append(p.refs[i])
         }
         i += 1
       } else {
-        hashes.append(addedHash[new[j]])
-        refs.append(addedRef[new[j]])
+        hashes.append(new[j].hash)
+        refs.append(new[j].ref)
         j += 1
       }
     }

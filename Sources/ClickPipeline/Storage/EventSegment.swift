@@ -5,9 +5,15 @@
 ///
 /// ```
 /// "CPS1" · rows · ts (zig-zag deltas, the first from 0) · line (zig-zag deltas)
-///        · event ids (length + bytes each)
+///        · event ids (a byte column)
 ///        · per dimension (creator, placement, platform, store, product, viewer, user agent):
-///            dictionary size · entries (length + bytes) · one code per row
+///            dictionary size · entries (a byte column) · one code per row
+/// ```
+///
+/// A byte column is every value's length, then all the values' bytes back to back, so that
+/// a reader copies each column's bytes at once (varints throughout).
+///
+/// ```
 /// ```
 ///
 /// Rows keep their arrival order: an event's place in the store is (segment, row), which
@@ -75,12 +81,10 @@ struct EventSegment {
       line &+= try r.signed()
       lines.append(line)
     }
-    ids = ByteColumn()
-    for _ in 0..<count { ids.append(try r.data()) }
+    ids = try ByteColumn(reading: &r, count: count)
     for _ in Dimension.allCases {
-      var dictionary = ByteColumn()
       let size = try r.count(limit: max(count, 1))
-      for _ in 0..<size { dictionary.append(try r.data()) }
+      let dictionary = try ByteColumn(reading: &r, count: size)
       var column: [UInt32] = []
       column.reserveCapacity(count)
       for _ in 0..<count {
@@ -101,6 +105,29 @@ struct ByteColumn {
   private(set) var ends: [Int] = []
 
   var count: Int { ends.count }
+
+  init() {}
+
+  /// Reads `count` values written by ``write(to:)``.
+  init(reading r: inout ColumnReader, count: Int) throws(ColumnReader.Corrupt) {
+    ends.reserveCapacity(count)
+    var end = 0
+    for _ in 0..<count {
+      end += try r.count(limit: 1 << 30)
+      ends.append(end)
+    }
+    bytes = Array(try r.bytes(end))
+  }
+
+  /// Writes the lengths, then the bytes.
+  func write(to w: inout ColumnWriter) {
+    var start = 0
+    for end in ends {
+      w.varint(UInt64(end - start))
+      start = end
+    }
+    w.raw(bytes)
+  }
 
   mutating func append(_ value: UnsafeRawBufferPointer) {
     bytes.append(contentsOf: value)
@@ -182,11 +209,13 @@ struct EventSegmentBuilder {
       w.signed(line &- previous)
       previous = line
     }
-    for row in 0..<ids.count { ids.withValue(row) { w.data($0) } }
+    ids.write(to: &w)
     for dimension in EventSegment.Dimension.allCases {
       let dictionary = dictionaries[dimension.rawValue]
       w.varint(UInt64(dictionary.count))
-      for code in 0..<dictionary.count { dictionary.withKey(code) { w.data($0) } }
+      var entries = ByteColumn()
+      for code in 0..<dictionary.count { dictionary.withKey(code) { entries.append($0) } }
+      entries.write(to: &w)
       for code in codes[dimension.rawValue] { w.varint(UInt64(code)) }
     }
     return Zstd.compress(w.bytes)

@@ -1,0 +1,107 @@
+/// Attributes a batch of orders (CONTRACT §4) by reading the click segments of the UTC days
+/// they need once, keeping only the clicks that can decide one of them: memory follows the
+/// orders, not the clicks.
+///
+/// Rule 1 asks `click_index` on which days the named click id occurs and matches ids byte for
+/// byte; rule 2 reads each UTC day of the order's window and keeps the non-bot clicks of the
+/// order's viewer, then picks the latest in the window (ties to the greatest event id).
+struct ClickSearch {
+  private struct Click {
+    var ts: Int64
+    var creatorID: String
+    var placement: String
+    var eventID: String
+    var isBot: Bool
+  }
+
+  let reader: SegmentReader
+  let bots: BotMatcher
+  let clickDaysOfKey: Statement
+  let windows: [String: Int64]
+
+  func attribute(_ orders: [Attribution.Order]) throws(DatabaseError) -> [Attribution.Result] {
+    // What each UTC day must be searched for: named click ids and viewers.
+    var wantedIDs: [Int64: ByteKeyTable] = [:]
+    var wantedViewers: [Int64: ByteKeyTable] = [:]
+    for order in orders {
+      if !order.clickID.isEmpty {
+        for day in try daysOfClick(order.clickID) { insert(order.clickID, into: &wantedIDs[day, default: ByteKeyTable()]) }
+      }
+      if !order.viewerID.isEmpty, let window = windows[order.platform] {
+        for day in utcDay(ofMilliseconds: order.ts - window)...utcDay(ofMilliseconds: order.ts) {
+          insert(order.viewerID, into: &wantedViewers[day, default: ByteKeyTable()])
+        }
+      }
+    }
+    // Keyed by bytes: ids that differ in bytes are different clicks (no Unicode equivalence).
+    var byID: [[UInt8]: Click] = [:]
+    var byViewer: [[UInt8]: [Click]] = [:]
+    for day in Set(wantedIDs.keys).union(wantedViewers.keys).sorted() {
+      let ids = wantedIDs[day]
+      let viewers = wantedViewers[day]
+      for info in try reader.segments(.click, days: day...day) {
+        let s = try reader.load(info.segmentID)
+        let agents = s.dictionaries[EventSegment.Dimension.userAgent.rawValue]
+        var isBot: [Bool?] = Array(repeating: nil, count: agents.count)
+        let agentCodes = s.codes[EventSegment.Dimension.userAgent.rawValue]
+        for r in 0..<s.count {
+          let named = ids.map { table in s.ids.withValue(r) { table.find($0) != nil } } ?? false
+          let viewed = viewers.map { table in s.withValue(.viewer, r) { !$0.isEmpty && table.find($0) != nil } } ?? false
+          guard named || viewed else { continue }
+          let code = Int(agentCodes[r])
+          if isBot[code] == nil { isBot[code] = agents.withValue(code) { bots.isBot($0) } }
+          let click = Click(
+            ts: s.ts[r], creatorID: s.string(.creator, r), placement: s.string(.placement, r), eventID: s.eventID(r),
+            isBot: isBot[code]!)
+          if named { byID[Array(click.eventID.utf8)] = click }
+          if viewed && !click.isBot {
+            byViewer[Self.key(s.string(.viewer, r), s.string(.platform, r), s.string(.store, r), s.string(.product, r)), default: []]
+              .append(click)
+          }
+        }
+      }
+    }
+    return orders.map { order in
+      if !order.clickID.isEmpty, let click = byID[Array(order.clickID.utf8)] {
+        return click.isBot
+          ? Attribution.Result(creatorID: "", placement: "", clickEventID: click.eventID, rule: .botClick)
+          : Attribution.Result(creatorID: click.creatorID, placement: click.placement, clickEventID: click.eventID, rule: .clickID)
+      }
+      guard !order.viewerID.isEmpty, let window = windows[order.platform],
+        let candidates = byViewer[Self.key(order.viewerID, order.platform, order.store, order.productID)]
+      else { return .none }
+      var best: Click?
+      for c in candidates where c.ts >= order.ts - window && c.ts <= order.ts {
+        if let b = best, c.ts < b.ts || (c.ts == b.ts && !b.eventID.utf8.lexicographicallyPrecedes(c.eventID.utf8)) {
+          continue
+        }
+        best = c
+      }
+      guard let best else { return .none }
+      return Attribution.Result(creatorID: best.creatorID, placement: best.placement, clickEventID: best.eventID, rule: .viewerWindow)
+    }
+  }
+
+  /// The parts' bytes, each after its length.
+  private static func key(_ parts: String...) -> [UInt8] {
+    var key = ByteKeyBuilder()
+    for part in parts { key.append(part) }
+    return key.bytes
+  }
+
+  private func insert(_ value: String, into table: inout ByteKeyTable) {
+    var value = value
+    _ = value.withUTF8 { table.insert(UnsafeRawBufferPointer($0)) }
+  }
+
+  /// The UTC days on which a click id's hash occurs (`click_index`).
+  private func daysOfClick(_ id: String) throws(DatabaseError) -> [Int64] {
+    let s = clickDaysOfKey
+    s.reset()
+    defer { s.reset() }
+    s.bind(1, EventKeyHash.key(id))
+    var days: [Int64] = []
+    while try s.step() { days.append(s.int(0)) }
+    return days
+  }
+}
