@@ -94,6 +94,7 @@ extension FaultTests {
 
     static let ingestMoments = [
       KillMoment(moment: .ingestStarted), KillMoment(moment: .ingestChunkStaged, passage: 2),
+      KillMoment(moment: .ingestSegmentWritten), KillMoment(moment: .ingestSegmentWritten, passage: 3),
       KillMoment(moment: .ingestFileStaged), KillMoment(moment: .ingestKeysWritten),
       KillMoment(moment: .ingestBeforeCommit),
     ]

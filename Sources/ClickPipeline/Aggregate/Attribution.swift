@@ -31,9 +31,14 @@ final class Attribution {
   private let canonicalOrder: Statement
   private let search: ClickSearch
   var bots: BotMatcher { search.bots }
-  /// The attribution of each order of the day being computed, by (platform, order id); see
-  /// ``prepare(from:to:)``.
-  private var cache: [[UInt8]: Result?] = [:]
+  /// The kept copy of an order and its attribution.
+  struct Attributed {
+    var canonicalEventID: String
+    var result: Result
+  }
+
+  /// Each order of the day being computed, by (platform, order id); see ``prepare(from:to:)``.
+  private var cache: [[UInt8]: Attributed?] = [:]
 
   init(db: SQLiteDatabase, configuration: PipelineConfiguration, segments: SegmentReader) throws(DatabaseError) {
     conversionsOfDay = try db.prepare("SELECT DISTINCT platform, order_id FROM conversions WHERE ts >= ? AND ts < ?")
@@ -73,7 +78,9 @@ final class Attribution {
         cache[Self.key(platform, orderID)] = .some(nil)
       }
     }
-    for (key, result) in zip(ordered, try search.attribute(orders)) { cache[key] = result }
+    for (index, result) in try search.attribute(orders).enumerated() {
+      cache[ordered[index]] = Attributed(canonicalEventID: orders[index].eventID, result: result)
+    }
   }
 
   private static func key(_ platform: String, _ orderID: String) -> [UInt8] {
@@ -85,7 +92,7 @@ final class Attribution {
 
   /// The ordered conversion kept for (platform, order_id): the earliest, ties to the smallest
   /// event id, so the choice does not depend on arrival order (CONTRACT §3 "Duplicate orders").
-  func canonicalOrder(platform: String, orderID: String) throws(DatabaseError) -> Order? {
+  private func canonicalOrder(platform: String, orderID: String) throws(DatabaseError) -> Order? {
     let s = canonicalOrder
     s.reset()
     defer { s.reset() }
@@ -97,17 +104,17 @@ final class Attribution {
       store: s.text(5), clickID: s.text(6))
   }
 
-  /// The attribution of the order (platform, order_id), or `nil` if there is no ordered
-  /// conversion: from ``prepare(from:to:)``'s batch, or attributed alone if the order was not
-  /// in it.
-  func attributionOfOrder(platform: String, orderID: String) throws(DatabaseError) -> Result? {
+  /// The kept copy of the order (platform, order_id) and its attribution, or `nil` if the order
+  /// has no ordered conversion: from ``prepare(from:to:)``'s batch, or worked out alone if the
+  /// order was not in it. Asked once per conversion, so each answer is kept for the day.
+  func order(platform: String, orderID: String) throws(DatabaseError) -> Attributed? {
     let key = Self.key(platform, orderID)
     if let cached = cache[key] { return cached }
-    var result: Result?
+    var attributed: Attributed?
     if let order = try canonicalOrder(platform: platform, orderID: orderID) {
-      result = try search.attribute([order])[0]
+      attributed = Attributed(canonicalEventID: order.eventID, result: try search.attribute([order])[0])
     }
-    cache[key] = result
-    return result
+    cache[key] = attributed
+    return attributed
   }
 }

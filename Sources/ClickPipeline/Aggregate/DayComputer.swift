@@ -236,7 +236,7 @@ final class DayComputer {
       let commission = money.commissionCents(
         revenueCents: cents, platform: platform, store: store, productID: productID)
       if refunded {
-        let who = try attribution.attributionOfOrder(platform: platform, orderID: orderID) ?? .none
+        let who = try attribution.order(platform: platform, orderID: orderID)?.result ?? .none
         guard let index = rowIndex(of: who, platform: platform, store: store, productID: productID) else { continue }
         var row = rows[index]
         guard row.add(refundedCents: cents, reversedCommissionCents: commission) else {
@@ -252,11 +252,11 @@ final class DayComputer {
         orderCount += 1
       } else {
         // Only the canonical copy of a retried order counts.
-        guard let canonical = try attribution.canonicalOrder(platform: platform, orderID: orderID),
-          canonical.eventID == eventID,
-          let who = try attribution.attributionOfOrder(platform: platform, orderID: orderID),
-          let index = rowIndex(of: who, platform: platform, store: store, productID: productID)
+        guard let order = try attribution.order(platform: platform, orderID: orderID),
+          order.canonicalEventID == eventID,
+          let index = rowIndex(of: order.result, platform: platform, store: store, productID: productID)
         else { continue }
+        let who = order.result
         var row = rows[index]
         guard row.add(units: s.int(8), revenueCents: cents, commissionCents: commission) else {
           leftOut.append("\(calendar.text(ofDay: currentDay)) order \(orderID) (event \(eventID)), product \(productID): its row's revenue sum would pass 2^63-1 cents")

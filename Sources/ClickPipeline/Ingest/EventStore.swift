@@ -30,8 +30,10 @@ final class EventStore {
   private var nextSegmentID: Int64
   /// The file's open segments: views [0] and clicks [1], by UTC day.
   private var open: [[Int64: EventSegmentBuilder]] = [[:], [:]]
-  /// Segment id → (kind, day) of the open segments, to read back a row's id.
-  private var openIDs: [Int64: (kind: Int, day: Int64)] = [:]
+  /// Segment id → the open segments, to read back a row's id.
+  private var openIDs: [Int64: EventSegmentBuilder] = [:]
+  /// The open segment written last, per kind: events come in runs of the same day.
+  private var lastOpen: [EventSegmentBuilder?] = [nil, nil]
   /// The keys (``EventKeyHash``) of the click ids in `pending_click_refs`, named by staged
   /// conversions whose click has not arrived yet: most clicks are ruled out without a query,
   /// at 4 bytes per pending id instead of the id itself (the table grows with the history).
@@ -41,6 +43,9 @@ final class EventStore {
   /// The last hour marked and its bits, to skip the dictionary for the next event.
   private var lastMarked: (hour: Int64, bits: Int64) = (-1, 0)
   private var fileID: Int64 = 0
+  /// Orders (platform, order id) whose staged conversions this run has marked already: later
+  /// copies only add their own hour, so N retries of one order cost N, not N².
+  private var markedOrders = Set<[UInt8]>()
   /// Segments written so far by this run.
   private(set) var segmentsWritten = 0
 
@@ -141,14 +146,10 @@ final class EventStore {
       return true
     }
     let kind = event.kind.rawValue
-    if open[kind][day] == nil {
-      open[kind][day] = EventSegmentBuilder(kind: event.kind, day: day, segmentID: nextSegmentID)
-      openIDs[nextSegmentID] = (kind, day)
-      nextSegmentID += 1
-    }
-    let row = open[kind][day]!.append(event)
-    keys.add(hash: hash, day: day, ref: EventRef(kind: event.kind, segmentID: open[kind][day]!.segmentID, row: row))
-    if open[kind][day]!.isFull { try flush(kind: kind, day: day) }
+    let builder = openSegment(kind: kind, day: day)
+    let row = builder.append(event)
+    keys.add(hash: hash, day: day, ref: EventRef(kind: event.kind, segmentID: builder.segmentID, row: row))
+    if builder.isFull { try flush(kind: kind, day: day) }
     markHour(event.ts, clickPlatform: event.kind == .click ? event.platform : nil)
     if event.kind == .click, pendingClicks.mayContain(event.eventKey) {
       try deletePending.run([.text(event.eventID)])
@@ -177,7 +178,12 @@ final class EventStore {
       s.bind(15, event.line)
       try s.step()
       // Orders and refunds of the same order share attribution and deduplication: recompute them all.
-      try markConversions(conversionsOfOrder, [.text(event.platform), .text(event.orderID)])
+      var order = ByteKeyBuilder()
+      order.append(event.platform)
+      order.append(event.orderID)
+      if markedOrders.insert(order.bytes).inserted {
+        try markConversions(conversionsOfOrder, [.text(event.platform), .text(event.orderID)])
+      }
       if !event.clickID.isEmpty, try !isStagedClick(event.clickID) {
         pendingClicks.insert(EventKeyHash.key(event.clickID))
         try insertPending.run([.text(event.clickID)])
@@ -186,10 +192,27 @@ final class EventStore {
 
   // MARK: - Helpers
 
+  /// The open segment of `kind` (0 views, 1 clicks) on `day`, made if there is none.
+  private func openSegment(kind: Int, day: Int64) -> EventSegmentBuilder {
+    if let last = lastOpen[kind], last.day == day { return last }
+    let builder: EventSegmentBuilder
+    if let known = open[kind][day] {
+      builder = known
+    } else {
+      builder = EventSegmentBuilder(kind: EventKind(rawValue: kind)!, day: day, segmentID: nextSegmentID)
+      nextSegmentID += 1
+      open[kind][day] = builder
+      openIDs[builder.segmentID] = builder
+    }
+    lastOpen[kind] = builder
+    return builder
+  }
+
   /// Writes the open segment of `kind` (0 views, 1 clicks) on `day`.
   private func flush(kind: Int, day: Int64) throws(DatabaseError) {
     guard let builder = open[kind].removeValue(forKey: day) else { return }
     openIDs[builder.segmentID] = nil
+    if lastOpen[kind] === builder { lastOpen[kind] = nil }
     let s = insertSegment
     s.reset()
     s.bind(1, builder.segmentID)
@@ -215,7 +238,7 @@ final class EventStore {
       guard try conversionID.step() else { return false }
       return Self.sameBytes(conversionID.bytes(0), id)
     }
-    if let (kind, day) = openIDs[ref.segmentID], let builder = open[kind][day] {
+    if let builder = openIDs[ref.segmentID] {
       return builder.ids.withValue(ref.row) { Self.sameBytes($0, id) }
     }
     let segment = try segments.load(ref.segmentID)

@@ -12,11 +12,11 @@ import CSQLite
 /// Hashes only narrow the search: a match is confirmed by comparing the stored id itself
 /// (`verify`), so two different ids are never taken as one, whatever their hashes.
 ///
-/// The run's own new keys wait in memory (20 bytes each plus 4-8 bytes of table) and are written
+/// The run's own new keys wait in memory (20 bytes each plus 5-11 bytes of table) and are written
 /// with ``write()`` before the run commits.
 final class EventKeys {
   /// One day's stored keys, sorted by hash.
-  private struct Partition {
+  private final class Partition {
     var hashes: [UInt64] = []
     var refs: [UInt64] = []
     var removed: Set<UInt64> = []
@@ -31,6 +31,8 @@ final class EventKeys {
   private let insertClick: Statement
   private let deleteClick: Statement
   private var partitions: [Int64: Partition] = [:]
+  /// The partition asked for last: events come in runs of the same day.
+  private var last: (day: Int64, partition: Partition)?
   /// The run's new keys: hash, ref and day, and an open-addressing table over the hash (slot
   /// = index + 1, 0 free).
   private var addedHash: [UInt64] = []
@@ -59,8 +61,8 @@ final class EventKeys {
   func find(
     hash: UInt64, day: Int64, verify: (EventRef) throws(DatabaseError) -> Bool
   ) throws(DatabaseError) -> EventRef? {
-    try ensureLoaded(day)
-    if let ref = try findStored(hash: hash, day: day, kind: nil, verify: verify) { return ref }
+    let p = try partition(day)
+    if !p.hashes.isEmpty, let ref = try findStored(hash: hash, in: p, kind: nil, verify: verify) { return ref }
     return try findAdded(hash: hash, day: day, kind: nil, verify: verify)
   }
 
@@ -74,16 +76,14 @@ final class EventKeys {
     while try s.step() { days.append(s.int(0)) }
     s.reset()
     for day in days {
-      try ensureLoaded(day)
-      if let ref = try findStored(hash: hash, day: day, kind: .click, verify: verify) { return ref }
+      if let ref = try findStored(hash: hash, in: partition(day), kind: .click, verify: verify) { return ref }
     }
     return nil
   }
 
   private func findStored(
-    hash: UInt64, day: Int64, kind: EventKind?, verify: (EventRef) throws(DatabaseError) -> Bool
+    hash: UInt64, in p: Partition, kind: EventKind?, verify: (EventRef) throws(DatabaseError) -> Bool
   ) throws(DatabaseError) -> EventRef? {
-    guard let p = partitions[day], !p.hashes.isEmpty else { return nil }
     var low = 0
     var high = p.hashes.count
     while low < high {
@@ -119,7 +119,8 @@ final class EventKeys {
 
   /// Records a newly staged event.
   func add(hash: UInt64, day: Int64, ref: EventRef) {
-    if (addedHash.count + 1) * 2 > table.count { grow() }
+    // Linear probing up to 3/4 full: 4 bytes a slot, so 5.3-10.7 bytes per key.
+    if (addedHash.count + 1) * 4 > table.count * 3 { grow() }
     let mask = table.count - 1
     var i = Int(truncatingIfNeeded: hash) & mask
     while table[i] != 0 { i = (i + 1) & mask }
@@ -131,9 +132,9 @@ final class EventKeys {
 
   /// Forgets a stored event (``FileForgetter``).
   func remove(hash: UInt64, day: Int64, ref: EventRef) throws(DatabaseError) {
-    try ensureLoaded(day)
-    partitions[day, default: Partition()].removed.insert(ref.raw)
-    partitions[day]!.changed = true
+    let p = try partition(day)
+    p.removed.insert(ref.raw)
+    p.changed = true
     if ref.kind == .click { removedClicks.append((hash, day)) }
   }
 
@@ -162,9 +163,9 @@ final class EventKeys {
       pairs.removeAll(keepingCapacity: true)
       for index in order[start..<start + counts[day]!] { pairs.append((addedHash[Int(index)], addedRef[Int(index)])) }
       pairs.sort { $0.hash < $1.hash }
-      try ensureLoaded(Int64(day))
-      try save(day: Int64(day), partitions[Int64(day)]!, adding: pairs)
-      partitions[Int64(day)]!.changed = false
+      let p = try partition(Int64(day))
+      try save(day: Int64(day), p, adding: pairs)
+      p.changed = false
     }
     for (day, p) in partitions where p.changed { try save(day: day, p, adding: []) }
     // Clicks: the new ones sorted by key (appended to the index's B-tree), then the removed ones
@@ -182,7 +183,7 @@ final class EventKeys {
     }
     insertClick.reset()
     for (hash, day) in removedClicks {
-      let remaining = try findStored(hash: hash, day: day, kind: .click) { _ in true }
+      let remaining = try findStored(hash: hash, in: partition(day), kind: .click) { _ in true }
       guard remaining == nil else { continue }
       try deleteClick.run([.int(Int64(bitPattern: hash)), .int(day)])
     }
@@ -191,9 +192,14 @@ final class EventKeys {
 
   // MARK: - Storage
 
-  private func ensureLoaded(_ day: Int64) throws(DatabaseError) {
-    guard partitions[day] == nil else { return }
-    var p = Partition()
+  /// The partition of `day`, read from `event_keys` the first time.
+  private func partition(_ day: Int64) throws(DatabaseError) -> Partition {
+    if let last, last.day == day { return last.partition }
+    if let known = partitions[day] {
+      last = (day, known)
+      return known
+    }
+    let p = Partition()
     let s = loadDay
     s.reset()
     defer { s.reset() }
@@ -218,6 +224,8 @@ final class EventKeys {
       partitionsRead += 1
     }
     partitions[day] = p
+    last = (day, p)
+    return p
   }
 
   private func save(day: Int64, _ p: Partition, adding new: [(hash: UInt64, ref: UInt64)]) throws(DatabaseError) {

@@ -152,7 +152,7 @@ struct ByteColumn {
 }
 
 /// Collects the rows of one ``EventSegment`` while a file is staged.
-struct EventSegmentBuilder {
+final class EventSegmentBuilder {
   let kind: EventKind
   let day: Int64
   let segmentID: Int64
@@ -172,7 +172,7 @@ struct EventSegmentBuilder {
   var isFull: Bool { ts.count >= EventSegment.maxRows }
 
   /// Appends `event`; returns its row number.
-  mutating func append(_ event: Event) -> Int {
+  func append(_ event: Event) -> Int {
     let row = ts.count
     ts.append(event.ts)
     lines.append(Int64(event.line))
@@ -188,7 +188,7 @@ struct EventSegmentBuilder {
   }
 
   @inline(__always)
-  private mutating func add(_ dimension: EventSegment.Dimension, _ value: String) {
+  private func add(_ dimension: EventSegment.Dimension, _ value: String) {
     var value = value
     let code = value.withUTF8 { dictionaries[dimension.rawValue].insert(UnsafeRawBufferPointer($0)).index }
     codes[dimension.rawValue].append(UInt32(code))
