@@ -135,7 +135,9 @@ final class EventStore {
   func write(_ event: Event) throws(DatabaseError) -> Bool {
     let hash = UInt64(bitPattern: event.eventKey)
     let day = utcDay(ofMilliseconds: event.ts)
-    guard try keys.find(hash: hash, day: day, verify: { ref throws(DatabaseError) in try isEvent(ref, event.eventID) }) == nil
+    // The closure captures the id alone: capturing `event` copied the whole struct per event.
+    let id = event.eventID
+    guard try keys.find(hash: hash, day: day, verify: { ref throws(DatabaseError) in try isEvent(ref, id) }) == nil
     else { return false }
     if event.kind == .conversion {
       let row = nextConversionRow
