@@ -73,7 +73,7 @@ public struct AggregateRunner {
       try db.execute("BEGIN")
       let previous = try db.scalarText("SELECT value FROM meta WHERE key = 'aggregate_fingerprint'")
       result.fullRebuild = options.rebuild || previous != fingerprint
-      let days = result.fullRebuild ? try allDays(db, calendar) : try dirtyDays(db, calendar, configuration)
+      let days = result.fullRebuild ? try allDays(db, calendar) : try DirtyHours.days(db, calendar, configuration)
       try db.execute("COMMIT")
 
       // 2. Compute the days in parallel, each worker on its own read connection.
@@ -161,42 +161,6 @@ public struct AggregateRunner {
     for day in utcDays {
       days.insert(calendar.day(ofMilliseconds: day * 86_400_000))
       days.insert(calendar.day(ofMilliseconds: day * 86_400_000 + 86_399_999))
-    }
-    return days.sorted()
-  }
-
-  /// The local days that the hours marked by `ingest` can change.
-  private func dirtyDays(
-    _ db: SQLiteDatabase, _ calendar: DayCalendar, _ configuration: PipelineConfiguration
-  ) throws(DatabaseError) -> [Int] {
-    var hours = Set<Int64>()
-    for row in try db.rows("SELECT hour, click_platforms FROM dirty_hours") {
-      let hour = row[0].intValue
-      let platforms = row[1].intValue
-      var reach: Int64 = 0
-      if platforms & 1 != 0 { reach = max(reach, Int64(configuration.amazonWindowHours)) }
-      if platforms & 2 != 0 { reach = max(reach, Int64(configuration.brandStoreWindowHours)) }
-      for h in hour...(hour + reach) { hours.insert(h) }
-    }
-    var days = Set<Int>()
-    for hour in hours {
-      days.insert(calendar.day(ofMilliseconds: hour * 3_600_000))
-      days.insert(calendar.day(ofMilliseconds: hour * 3_600_000 + 3_599_999))
-    }
-    // Refunds follow their order's attribution: if an order's day changes, so may the refund's.
-    let refunds = try db.prepare(
-      """
-      SELECT r.ts FROM conversions o
-      JOIN conversions r ON r.platform = o.platform AND r.order_id = o.order_id AND r.refunded = 1
-      WHERE o.refunded = 0 AND o.ts >= ? AND o.ts < ?
-      """)
-    for day in days {
-      refunds.reset()
-      refunds.bind(1, calendar.start(ofDay: day))
-      refunds.bind(2, calendar.start(ofDay: day + 1))
-      var extra = Set<Int>()
-      while try refunds.step() { extra.insert(calendar.day(ofMilliseconds: refunds.int(0))) }
-      days.formUnion(extra)
     }
     return days.sorted()
   }

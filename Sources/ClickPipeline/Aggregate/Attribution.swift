@@ -51,10 +51,7 @@ final class Attribution {
     search = ClickSearch(
       reader: segments, bots: BotMatcher(patterns: configuration.botPatterns),
       clickDaysOfKey: try db.prepare("SELECT day FROM click_index WHERE key = ? ORDER BY day"),
-      windows: [
-        "amazon": Int64(configuration.amazonWindowHours) * 3_600_000,
-        "brand_store": Int64(configuration.brandStoreWindowHours) * 3_600_000,
-      ])
+      configuration: configuration)
   }
 
   /// Attributes, in one batch, every order that a conversion or refund with `start <= ts < end`

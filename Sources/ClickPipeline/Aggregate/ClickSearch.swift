@@ -17,7 +17,7 @@ struct ClickSearch {
   let reader: SegmentReader
   let bots: BotMatcher
   let clickDaysOfKey: Statement
-  let windows: [String: Int64]
+  let configuration: PipelineConfiguration
 
   func attribute(_ orders: [Attribution.Order]) throws(DatabaseError) -> [Attribution.Result] {
     // What each UTC day must be searched for: named click ids and viewers.
@@ -27,7 +27,7 @@ struct ClickSearch {
       if !order.clickID.isEmpty {
         for day in try daysOfClick(order.clickID) { insert(order.clickID, into: &wantedIDs[day, default: ByteKeyTable()]) }
       }
-      if !order.viewerID.isEmpty, let window = windows[order.platform] {
+      if !order.viewerID.isEmpty, let window = window(order.platform) {
         for day in utcDay(ofMilliseconds: order.ts - window)...utcDay(ofMilliseconds: order.ts) {
           insert(order.viewerID, into: &wantedViewers[day, default: ByteKeyTable()])
         }
@@ -67,7 +67,7 @@ struct ClickSearch {
           ? Attribution.Result(creatorID: "", placement: "", clickEventID: click.eventID, rule: .botClick)
           : Attribution.Result(creatorID: click.creatorID, placement: click.placement, clickEventID: click.eventID, rule: .clickID)
       }
-      guard !order.viewerID.isEmpty, let window = windows[order.platform],
+      guard !order.viewerID.isEmpty, let window = window(order.platform),
         let candidates = byViewer[Self.key(order.viewerID, order.platform, order.store, order.productID)]
       else { return .none }
       var best: Click?
@@ -80,6 +80,11 @@ struct ClickSearch {
       guard let best else { return .none }
       return Attribution.Result(creatorID: best.creatorID, placement: best.placement, clickEventID: best.eventID, rule: .viewerWindow)
     }
+  }
+
+  /// Rule 2's window for a platform's orders (none for an unknown platform).
+  private func window(_ platform: String) -> Int64? {
+    Platform(platform)?.windowMilliseconds(configuration)
   }
 
   /// The parts' bytes, each after its length.

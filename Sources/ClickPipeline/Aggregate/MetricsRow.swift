@@ -47,6 +47,8 @@ public struct MetricsRow: Sendable, Equatable {
     ]
   }
 
+  /// The metric columns of `daily_metrics`, in order: the schema, ``DayWriter`` and the
+  /// spool's row format all follow this list.
   public static let columnNames = [
     "views", "unique_viewers", "bot_views", "clicks", "unique_clickers", "bot_clicks", "orders", "units",
     "revenue_cents", "commission_cents", "refunds", "refunded_cents", "reversed_commission_cents",

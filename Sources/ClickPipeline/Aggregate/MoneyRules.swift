@@ -30,7 +30,7 @@ public struct MoneyRules: Sendable {
 
   /// The first matching rate: the brand store's own, the Amazon category's, the platform default.
   public func rate(platform: String, store: String, productID: String) -> ExactDecimal {
-    if platform == "brand_store" {
+    if platform == Platform.brandStore.rawValue {
       return brandStoreRates[Array(store.utf8)] ?? configuration.brandStoreRate
     }
     if let category = catalog.product(platform: platform, store: store, productID: productID)?.category,

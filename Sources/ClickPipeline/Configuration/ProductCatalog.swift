@@ -92,14 +92,14 @@ public struct ProductCatalog: Sendable, Equatable {
       guard !productID.isEmpty else { throw failure(line.number, "product_id is empty") }
       let platform = cell("platform").trimmingASCIISpaces().lowercased()
       var store = cell("store")
-      switch platform {
-      case "amazon":
+      switch Platform(platform) {
+      case .amazon:
         store = ""  // CONTRACT §2: the store is ignored for Amazon
-      case "brand_store":
+      case .brandStore:
         guard !store.isEmpty else {
           throw failure(line.number, "brand_store product `\(productID)` has no store; give the store id in the `store` column")
         }
-      default:
+      case nil:
         throw failure(line.number, "platform `\(cell("platform"))` is not amazon or brand_store")
       }
       let product = Product(title: cell("title"), category: cell("category").trimmingASCIISpaces().lowercased())

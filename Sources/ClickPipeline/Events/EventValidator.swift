@@ -134,11 +134,12 @@ struct EventValidator {
       return ("", "")
     }
     guard f[.platform] == .string,
+      // Spelled as the cases of ``Platform``, in their order (matched case-insensitively, as bytes).
       let p = EventValidator.match(f.bytes(.platform), ["amazon", "brand_store"])
     else { throw .badValue(.platform) }
-    if p == 0 { return ("amazon", "") }
+    if Platform.allCases[p] == .amazon { return (Platform.amazon.rawValue, "") }
     let store = try id(f, .store, required: required).get()
-    return ("brand_store", store)
+    return (Platform.brandStore.rawValue, store)
   }
 
   /// An id: a JSON string or integer, without control characters.

@@ -23,7 +23,6 @@ final class EventStore {
   private let conversionsOfClick: Statement
   private let insertPending: Statement
   private let deletePending: Statement
-  private let markDirty: Statement
   private let insertReject: Statement
 
   private var nextConversionRow: Int64
@@ -38,10 +37,8 @@ final class EventStore {
   /// conversions whose click has not arrived yet: most clicks are ruled out without a query,
   /// at 4 bytes per pending id instead of the id itself (the table grows with the history).
   private var pendingClicks: KeyFilter
-  /// Hour (ts / 3,600,000) → bit set of click platforms (1 amazon, 2 brand_store) seen in it.
-  private var dirtyHours: [Int64: Int64] = [:]
-  /// The last hour marked and its bits, to skip the dictionary for the next event.
-  private var lastMarked: (hour: Int64, bits: Int64) = (-1, 0)
+  /// What `aggregate` must recompute because of the file being staged.
+  private var dirty = DirtyHours()
   private var fileID: Int64 = 0
   /// Orders (platform, order id) whose staged conversions this run has marked already: later
   /// copies only add their own hour, so N retries of one order cost N, not N².
@@ -66,11 +63,6 @@ final class EventStore {
     conversionsOfClick = try db.prepare("SELECT ts FROM conversions WHERE click_id = ?")
     insertPending = try db.prepare("INSERT OR IGNORE INTO pending_click_refs(click_id) VALUES (?)")
     deletePending = try db.prepare("DELETE FROM pending_click_refs WHERE click_id = ?")
-    markDirty = try db.prepare(
-      """
-      INSERT INTO dirty_hours(hour, click_platforms) VALUES (?, ?)
-      ON CONFLICT(hour) DO UPDATE SET click_platforms = click_platforms | excluded.click_platforms
-      """)
     insertReject = try db.prepare(
       "INSERT INTO rejects(file_id, run_id, path, line, reason, raw) VALUES (?,?,?,?,?,?)")
     nextConversionRow = (try db.scalarInt("SELECT max(conversion_row) FROM conversions") ?? 0) + 1
@@ -88,8 +80,7 @@ final class EventStore {
   /// readable whole (see ``ParallelParse``), so there is nothing to take back per file.
   func beginFile(id: Int64) {
     fileID = id
-    dirtyHours.removeAll(keepingCapacity: true)
-    lastMarked = (-1, 0)
+    dirty = DirtyHours()
   }
 
   /// Writes the file's open segments and records the hours its events touched, for `aggregate`.
@@ -97,15 +88,7 @@ final class EventStore {
     for kind in open.indices {
       for day in open[kind].keys.sorted() { try flush(kind: kind, day: day) }
     }
-    for (hour, platforms) in dirtyHours {
-      markDirty.reset()
-      markDirty.bind(1, hour)
-      markDirty.bind(2, platforms)
-      try markDirty.step()
-    }
-    markDirty.reset()
-    dirtyHours.removeAll(keepingCapacity: true)
-    lastMarked = (-1, 0)
+    try dirty.write(to: db)
   }
 
   /// Writes the run's event keys; call before committing the run.
@@ -143,7 +126,7 @@ final class EventStore {
       let row = nextConversionRow
       nextConversionRow += 1
       keys.add(hash: hash, day: day, ref: EventRef(conversionRow: row))
-      markHour(event.ts, clickPlatform: nil)
+      dirty.mark(event.ts)
       try writeConversion(event, row: row)
       return true
     }
@@ -152,7 +135,7 @@ final class EventStore {
     let row = builder.append(event)
     keys.add(hash: hash, day: day, ref: EventRef(kind: event.kind, segmentID: builder.segmentID, row: row))
     if builder.isFull { try flush(kind: kind, day: day) }
-    markHour(event.ts, clickPlatform: event.kind == .click ? event.platform : nil)
+    dirty.mark(event.ts, click: event.kind == .click ? Platform(event.platform) : nil)
     if event.kind == .click, pendingClicks.mayContain(event.eventKey) {
       try deletePending.run([.text(event.eventID)])
       if sqlite3_changes(db.handle) > 0 { try markConversions(conversionsOfClick, [.text(event.eventID)]) }
@@ -261,17 +244,8 @@ final class EventStore {
   private func markConversions(_ statement: Statement, _ arguments: [SQLValue]) throws(DatabaseError) {
     statement.reset()
     try statement.bind(arguments)
-    while try statement.step() { markHour(statement.int(0), clickPlatform: nil) }
+    while try statement.step() { dirty.mark(statement.int(0)) }
     statement.reset()
   }
 
-  private func markHour(_ ts: Int64, clickPlatform: String?) {
-    let hour = ts / 3_600_000
-    var bits: Int64 = 0
-    if let clickPlatform { bits = clickPlatform == "amazon" ? 1 : 2 }
-    // Logs come roughly in time order: most events repeat the last hour and its bits.
-    if hour == lastMarked.hour && bits & ~lastMarked.bits == 0 { return }
-    dirtyHours[hour, default: 0] |= bits
-    lastMarked = (hour, dirtyHours[hour] ?? bits)
-  }
 }

@@ -47,14 +47,8 @@ public struct FileForgetter {
       }
       let keys = try EventKeys(db: db)
       let segments = try SegmentReader(db: db)
-      let markDirty = try db.prepare(
-        """
-        INSERT INTO dirty_hours(hour, click_platforms) VALUES (?, ?)
-        ON CONFLICT(hour) DO UPDATE SET click_platforms = click_platforms | excluded.click_platforms
-        """)
-      func mark(_ ts: Int64, _ platforms: Int64) throws(DatabaseError) {
-        try markDirty.run([.int(ts / 3_600_000), .int(platforms)])
-      }
+      var dirty = DirtyHours()
+      var markedOrders = Set<[String]>()
       for fileID in Set(fileIDs).sorted() {
         for info in try segments.segments(ofFile: fileID) {
           let segment = try segments.load(info.segmentID)
@@ -63,13 +57,11 @@ public struct FileForgetter {
             try keys.remove(
               hash: UInt64(bitPattern: EventKeyHash.key(eventID)), day: info.day,
               ref: EventRef(kind: info.kind, segmentID: info.segmentID, row: row))
-            let platforms: Int64 =
-              info.kind == .click ? (segment.withValue(.platform, row) { $0.elementsEqual("amazon".utf8) } ? 1 : 2) : 0
-            try mark(segment.ts[row], platforms)
+            dirty.mark(segment.ts[row], click: info.kind == .click ? Platform(segment.string(.platform, row)) : nil)
             if info.kind == .click {
               // Conversions that named this click by click_id fall back to other rules.
               let named = try db.rows("SELECT ts FROM conversions WHERE click_id = ?", [.text(eventID)])
-              for other in named { try mark(other[0].intValue, 0) }
+              for other in named { dirty.mark(other[0].intValue) }
               if !named.isEmpty {
                 try db.run("INSERT OR IGNORE INTO pending_click_refs(click_id) VALUES (?)", [.text(eventID)])
               }
@@ -84,12 +76,13 @@ public struct FileForgetter {
           try keys.remove(
             hash: UInt64(bitPattern: EventKeyHash.key(row[1].textValue)), day: utcDay(ofMilliseconds: row[2].intValue),
             ref: EventRef(conversionRow: row[0].intValue))
-          try mark(row[2].intValue, 0)
+          dirty.mark(row[2].intValue)
           // Other conversions of the order may become the kept copy, or lose their order.
+          guard markedOrders.insert([row[3].textValue, row[4].textValue]).inserted else { continue }
           for other in try db.rows(
             "SELECT ts FROM conversions WHERE platform = ? AND order_id = ?", [row[3], row[4]])
           {
-            try mark(other[0].intValue, 0)
+            dirty.mark(other[0].intValue)
           }
         }
         result.events += rows.count
@@ -100,6 +93,7 @@ public struct FileForgetter {
         result.files += 1
       }
       try keys.write()
+      try dirty.write(to: db)
       let runID = (try db.scalarInt("SELECT max(run_id) FROM runs") ?? 0) + 1
       try db.run(
         """

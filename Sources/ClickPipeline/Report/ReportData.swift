@@ -202,7 +202,7 @@ struct ReportData {
       g.byDay[day, default: Totals()].add(t)
       g.byPlatform[platform, default: Totals()].add(t)
       g.byPlacement[placement, default: Totals()].add(t)
-      if platform == "brand_store" { g.byStore[store, default: Totals()].add(t) }
+      if platform == Platform.brandStore.rawValue { g.byStore[store, default: Totals()].add(t) }
       if creator.isEmpty && (t.orders > 0 || t.refunds > 0) { g.unattributed.add(t) }
     }
     return g

@@ -95,19 +95,7 @@ public enum Schema {
       platform TEXT NOT NULL,
       store TEXT NOT NULL,
       product_id TEXT NOT NULL,
-      views INTEGER NOT NULL,
-      unique_viewers INTEGER NOT NULL,
-      bot_views INTEGER NOT NULL,
-      clicks INTEGER NOT NULL,
-      unique_clickers INTEGER NOT NULL,
-      bot_clicks INTEGER NOT NULL,
-      orders INTEGER NOT NULL,
-      units INTEGER NOT NULL,
-      revenue_cents INTEGER NOT NULL,
-      commission_cents INTEGER NOT NULL,
-      refunds INTEGER NOT NULL,
-      refunded_cents INTEGER NOT NULL,
-      reversed_commission_cents INTEGER NOT NULL,
+      \(MetricsRow.columnNames.map { "\($0) INTEGER NOT NULL," }.joined(separator: "\n      "))
       PRIMARY KEY (day, creator_id, placement, platform, store, product_id)
     ) WITHOUT ROWID;
     CREATE VIEW creator_earnings AS
