@@ -3,7 +3,11 @@ import Testing
 
 @testable import ClickPipeline
 
-/// A database written by the previous release, migrated by this one.
+/// Databases written by earlier releases, migrated by this one.
+///
+/// `Fixtures/schema-v5-sample.sql` is `sqlite3 .dump` of a schema-version-5 database written
+/// by commit 7e8ff05 (the release before the event store): the sample logs ingested in two
+/// runs (`2026-11-01`, then all of `logs`), then aggregated.
 ///
 /// The fixture `Fixtures/schema-v2-sample.sql` is `sqlite3 .dump` of a schema-version-2
 /// database: the sample logs ingested in two runs (`2026-11-01`, then all of `logs`) by commit
@@ -12,6 +16,7 @@ import Testing
 /// partitions of ``EventKeys``.
 @Suite struct SchemaMigrationTests {
   static let fixture = SampleDataTests.root + "/Tests/PipelineTests/Fixtures/schema-v2-sample.sql"
+  static let fixtureV5 = SampleDataTests.root + "/Tests/PipelineTests/Fixtures/schema-v5-sample.sql"
 
   /// Writes the version-2 database; keys that are odd move to `event_keys_recent` (a key lives
   /// in one of the two tables), so that the migration meets both.
@@ -35,6 +40,37 @@ import Testing
       coalesce((SELECT user_agent FROM user_agents u WHERE u.ua_id = t.ua_id), ''), file_id, line
     FROM clicks t ORDER BY 1, 2
     """
+
+  /// The database the previous release wrote moves into the event store whole: the same
+  /// traffic, the same `daily_metrics` (kept, and recomputed), and every id still a duplicate.
+  @Test func aVersion5DatabaseMovesIntoTheEventStore() throws {
+    let dir = try TemporaryDirectory()
+    let db = dir.file("v5.sqlite")
+    try SQLiteDatabase(path: db).execute(String(contentsOfFile: Self.fixtureV5, encoding: .utf8))
+    let before = try TestDatabase(db).rows(Self.traffic)
+    let metrics = try TestDatabase(db).dailyMetrics()
+    let expected = try SampleDataTests.expectedDailyMetrics()
+    #expect(before.count == 39 && metrics == expected)
+
+    #expect(try stagedTraffic(db) == before)
+    #expect(try TestDatabase(db).int("SELECT value FROM meta WHERE key = 'schema_version'") == 6)
+    #expect(try TestDatabase(db).dailyMetrics() == metrics)
+    let rebuild = try Stage.run("aggregate", ["--db", db, "--rebuild", "--config", SampleDataTests.sample + "/clickpipeline.toml"])
+    #expect(rebuild.exitStatus == 0, "\(rebuild.stderr)")
+    #expect(try TestDatabase(db).dailyMetrics() == metrics)
+
+    var copy = Data()
+    for name in ["views", "clicks"] {
+      let unzip = try Executables.run("/bin/gzip", ["-dc", SampleDataTests.sample + "/logs/2026-11-01/\(name).ndjson.gz"])
+      #expect(unzip.status == 0)
+      copy.append(unzip.stdoutData)
+    }
+    let resent = try dir.write("resent/all.ndjson", copy)
+    try runPipeline(db: db, config: SampleDataTests.sample + "/clickpipeline.toml", inputs: [resent])
+    let file = try TestDatabase(db).rows("SELECT events, duplicates FROM files WHERE path = '\(resent)'")
+    #expect(file.count == 1 && file.first?[0] == "0" && Int(file.first?[1] ?? "") ?? 0 > 10, "\(file)")
+    #expect(try TestDatabase(db).dailyMetrics() == metrics)
+  }
 
   @Test func trafficMovesToSegmentsAndEveryKeyIsFound() throws {
     let dir = try TemporaryDirectory()
