@@ -107,6 +107,16 @@ import Testing
     #expect(try db.scalarInt("SELECT count(*) FROM event_keys") == 1)
   }
 
+  /// Every per-event lookup into `conversions` is an index search, not a scan: a scan per late
+  /// click made N late clicks cost N² (the `late-clicks` shape of `bench.py --shapes`).
+  @Test(arguments: EventStore.lookups)
+  func perEventLookupsSearchAnIndex(sql: String) throws {
+    let dir = try TemporaryDirectory()
+    let db = try Schema.open(path: dir.file("db.sqlite"))
+    let plan = try db.rows("EXPLAIN QUERY PLAN " + sql, [.text("a"), .text("b")]).map { $0.last?.textValue ?? "" }
+    #expect(plan.allSatisfy { $0.hasPrefix("SEARCH conversions USING INDEX") }, "\(plan)")
+  }
+
   @Test func keyFilterHasNoFalseNegativesAndFewFalsePositives() {
     var generator = SystemRandomNumberGenerator()
     var filter = KeyFilter(capacity: 10_000)

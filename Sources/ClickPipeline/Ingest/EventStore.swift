@@ -46,6 +46,15 @@ final class EventStore {
   /// Segments written so far by this run.
   private(set) var segmentsWritten = 0
 
+  /// The per-event lookups into `conversions`: the conversions of an order, and those that
+  /// name a click. Each must be an index search (a test checks the plans): `click_id <> ''`
+  /// lets SQLite use the partial index `conversions_by_click`; without it, every late click
+  /// scanned the whole table.
+  static let lookups = [
+    "SELECT ts FROM conversions WHERE platform = ? AND order_id = ?",
+    "SELECT ts FROM conversions WHERE click_id = ? AND click_id <> ''",
+  ]
+
   init(db: SQLiteDatabase) throws(DatabaseError) {
     self.db = db
     keys = try EventKeys(db: db)
@@ -59,8 +68,8 @@ final class EventStore {
       VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
       """)
     conversionID = try db.prepare("SELECT event_id FROM conversions WHERE conversion_row = ?")
-    conversionsOfOrder = try db.prepare("SELECT ts FROM conversions WHERE platform = ? AND order_id = ?")
-    conversionsOfClick = try db.prepare("SELECT ts FROM conversions WHERE click_id = ?")
+    conversionsOfOrder = try db.prepare(Self.lookups[0])
+    conversionsOfClick = try db.prepare(Self.lookups[1])
     insertPending = try db.prepare("INSERT OR IGNORE INTO pending_click_refs(click_id) VALUES (?)")
     deletePending = try db.prepare("DELETE FROM pending_click_refs WHERE click_id = ?")
     insertReject = try db.prepare(

@@ -60,7 +60,7 @@ public struct FileForgetter {
             dirty.mark(segment.ts[row], click: info.kind == .click ? Platform(segment.string(.platform, row)) : nil)
             if info.kind == .click {
               // Conversions that named this click by click_id fall back to other rules.
-              let named = try db.rows("SELECT ts FROM conversions WHERE click_id = ?", [.text(eventID)])
+              let named = try db.rows(EventStore.lookups[1], [.text(eventID)])
               for other in named { dirty.mark(other[0].intValue) }
               if !named.isEmpty {
                 try db.run("INSERT OR IGNORE INTO pending_click_refs(click_id) VALUES (?)", [.text(eventID)])
@@ -80,7 +80,7 @@ public struct FileForgetter {
           // Other conversions of the order may become the kept copy, or lose their order.
           guard markedOrders.insert([row[3].textValue, row[4].textValue]).inserted else { continue }
           for other in try db.rows(
-            "SELECT ts FROM conversions WHERE platform = ? AND order_id = ?", [row[3], row[4]])
+            EventStore.lookups[0], [row[3], row[4]])
           {
             dirty.mark(other[0].intValue)
           }
