@@ -1,6 +1,6 @@
-/// Attributes a batch of orders (CONTRACT §4) by reading the click segments of the UTC days
-/// they need once, keeping only the clicks that can decide one of them: memory follows the
-/// orders, not the clicks.
+/// Attributes orders (CONTRACT §4) in batches: each batch reads the click segments of the UTC
+/// days its orders need once, keeping only the clicks that can decide one of them, so memory
+/// follows the batch, not the clicks.
 ///
 /// Rule 1 asks `click_index` on which days the named click id occurs and matches ids byte for
 /// byte; rule 2 reads each UTC day of the order's window and keeps the non-bot clicks of the
@@ -19,7 +19,23 @@ struct ClickSearch {
   let clickDaysOfKey: Statement
   let configuration: PipelineConfiguration
 
+  /// Orders attributed per pass over the click segments: bounds the clicks held at once
+  /// (a day of a million conversions naming clicks held them all).
+  static let ordersPerBatch = 20_000
+
   func attribute(_ orders: [Attribution.Order]) throws(DatabaseError) -> [Attribution.Result] {
+    var results: [Attribution.Result] = []
+    results.reserveCapacity(orders.count)
+    var start = 0
+    while start < orders.count {
+      let end = min(orders.count, start + Self.ordersPerBatch)
+      results += try attributeBatch(orders[start..<end])
+      start = end
+    }
+    return results
+  }
+
+  private func attributeBatch(_ orders: ArraySlice<Attribution.Order>) throws(DatabaseError) -> [Attribution.Result] {
     // What each UTC day must be searched for: named click ids and viewers.
     var wantedIDs: [Int64: ByteKeyTable] = [:]
     var wantedViewers: [Int64: ByteKeyTable] = [:]
