@@ -68,6 +68,28 @@ import Testing
     #expect(try later.find(hash: 42, day: 11, verify: verify("a")) == nil)
   }
 
+  /// A damaged key partition is an error that says what to do, never a wrong answer or a trap.
+  @Test(arguments: [3, 12, -2])
+  func damagedKeyPartitionsAreRefused(position: Int) throws {
+    let dir = try TemporaryDirectory()
+    let db = try Schema.open(path: dir.file("db.sqlite"))
+    let keys = try EventKeys(db: db)
+    for n in UInt64(0)..<100 { keys.add(hash: n * 7_919, day: 5, ref: EventRef(conversionRow: Int64(n))) }
+    try keys.write()
+    let read = try db.prepare("SELECT data FROM event_keys WHERE day = 5")
+    #expect(try read.step())
+    var data = Array(read.blob(0))
+    read.reset()
+    data[position >= 0 ? position : data.count + position] ^= 0x55
+    try db.run("UPDATE event_keys SET data = ? WHERE day = 5", [.blob(data)])
+    do {
+      _ = try EventKeys(db: db).find(hash: 7_919, day: 5) { _ in true }
+      Issue.record("a damaged partition was read")
+    } catch {
+      #expect(error.message == "the event keys of UTC day 5 are damaged; restore the database from a backup")
+    }
+  }
+
   /// A run reads the key partitions of the days it touches, not the history.
   @Test func aRunReadsOnlyThePartitionsOfItsDays() throws {
     let dir = try TemporaryDirectory()

@@ -102,6 +102,31 @@ import Testing
     #expect(try TestDatabase(db).int("SELECT files_skipped FROM runs WHERE command = 'ingest' ORDER BY run_id DESC LIMIT 1") == 1)
   }
 
+  /// The same content through a pipe (read whole, its hash known only at the end) brings the
+  /// held-back line: it is staged as that file's, not lost, and nothing is counted twice.
+  @Test func thePipedSameContentTakesTheHeldBackLineAsThatFile() throws {
+    let dir = try TemporaryDirectory()
+    let db = dir.file("db.sqlite")
+    let text = [Self.header, Self.click, Self.order].joined(separator: "\n")
+    let log = try dir.write("logs/export.csv", text)
+    _ = try runPipeline(db: db, inputs: [log])
+    let piped = try Executables.run(Executables.path("ingest"), ["--db", db, "-v", "/dev/stdin"], stdin: Data(text.utf8))
+    #expect(piped.status == 0, "\(piped.stderr)")
+    #expect(
+      piped.stderr.contains("same content as an ingested file, with 1 event(s) not staged before: counted as that file's"),
+      "\(piped.stderr)")
+    #expect(try Executables.stage("aggregate", ["--db", db]).status == 0)
+    let s = try Self.state(db)
+    #expect(s.orders == 1 && s.units == 12 && s.rejects == 0)
+    #expect(s.files == [["2", "0", "0", "0"]])
+    #expect(try TestDatabase(db).rows("SELECT file_id, line FROM conversions") == [["1", "3"]])
+    // The next run of the file finds it complete; a second pipe of it is all duplicates.
+    _ = try runPipeline(db: db, inputs: [log])
+    let again = try Executables.run(Executables.path("ingest"), ["--db", db, "/dev/stdin"], stdin: Data(text.utf8))
+    #expect(again.status == 0, "\(again.stderr)")
+    #expect(try Self.state(db).files == [["2", "0", "0", "0"]])
+  }
+
   /// The first run says, with -v, which line it held back and when it is taken.
   @Test func theHoldIsReported() throws {
     let dir = try TemporaryDirectory()

@@ -27,18 +27,10 @@ struct ByteKeyTable {
   mutating func insert(_ key: UnsafeRawBufferPointer) -> (index: Int, inserted: Bool) {
     if (ends.count + 1) * 2 > slots.count { grow() }
     let hash = ByteKeyTable.hash(key)
-    let tag = hash & 0xFFFF_FFFF_0000_0000
-    var i = Int(truncatingIfNeeded: hash) & mask
-    while slots[i] != 0 {
-      let slot = slots[i]
-      if slot & 0xFFFF_FFFF_0000_0000 == tag {
-        let index = Int(slot & 0xFFFF_FFFF) - 1
-        if hashes[index] == hash && equals(index, key) { return (index, false) }
-      }
-      i = (i + 1) & mask
-    }
+    let (slot, found) = probe(key, hash)
+    if let found { return (found, false) }
     let index = ends.count
-    slots[i] = tag | UInt64(index + 1)
+    slots[slot] = hash & 0xFFFF_FFFF_0000_0000 | UInt64(index + 1)
     arena.append(contentsOf: key)
     ends.append(arena.count)
     hashes.append(hash)
@@ -48,18 +40,23 @@ struct ByteKeyTable {
   /// The key's number, or `nil` if it is not in the table.
   func find(_ key: UnsafeRawBufferPointer) -> Int? {
     guard !slots.isEmpty else { return nil }
-    let hash = ByteKeyTable.hash(key)
+    return probe(key, ByteKeyTable.hash(key)).index
+  }
+
+  /// The key's number if it is in the table, else the free slot where it would go.
+  @inline(__always)
+  private func probe(_ key: UnsafeRawBufferPointer, _ hash: UInt64) -> (slot: Int, index: Int?) {
     let tag = hash & 0xFFFF_FFFF_0000_0000
     var i = Int(truncatingIfNeeded: hash) & mask
     while slots[i] != 0 {
       let slot = slots[i]
       if slot & 0xFFFF_FFFF_0000_0000 == tag {
         let index = Int(slot & 0xFFFF_FFFF) - 1
-        if hashes[index] == hash && equals(index, key) { return index }
+        if hashes[index] == hash && equals(index, key) { return (i, index) }
       }
       i = (i + 1) & mask
     }
-    return nil
+    return (i, nil)
   }
 
   /// Calls `body` with the bytes of key `index`.

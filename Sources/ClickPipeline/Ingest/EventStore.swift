@@ -92,6 +92,15 @@ final class EventStore {
     dirty = DirtyHours()
   }
 
+  /// Files what this file staged so far (segments, conversions, rejects) under `owner`
+  /// instead, and what it stages from now on.
+  func moveFile(to owner: Int64) throws(DatabaseError) {
+    for table in ["segments", "conversions", "rejects"] {
+      try db.run("UPDATE \(table) SET file_id = ? WHERE file_id = ?", [.int(owner), .int(fileID)])
+    }
+    fileID = owner
+  }
+
   /// Writes the file's open segments and records the hours its events touched, for `aggregate`.
   func commitFile() throws(DatabaseError) {
     for kind in open.indices {
@@ -233,6 +242,7 @@ final class EventStore {
       return Self.sameBytes(conversionID.bytes(0), id)
     }
     if let builder = openIDs[ref.segmentID] {
+      guard ref.row < builder.count else { return false }
       return builder.ids.withValue(ref.row) { Self.sameBytes($0, id) }
     }
     let segment = try segments.load(ref.segmentID)

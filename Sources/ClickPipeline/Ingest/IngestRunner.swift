@@ -222,12 +222,33 @@ public struct IngestRunner {
         summary = parsed
       }
       if hash.isEmpty && knownContent.contains(summary.contentHash) {
-        // A pipe whose content turned out to be ingested already: every event was a duplicate.
-        result.filesSkipped += 1
-        continue
-      }
-      try store.commitFile()
-      if let completing {
+        guard kept > 0 else {
+          // A pipe whose content turned out to be ingested already: every event was a duplicate.
+          try db.run("DELETE FROM rejects WHERE file_id = ?", [.int(fileID)])
+          result.filesSkipped += 1
+          continue
+        }
+        // The same content as an ingested file, yet it brought events that are not staged: that
+        // file's held-back last line, or events its run took as duplicates of a file forgotten
+        // since. They are staged as that file's; its lines and rejects are not counted twice.
+        let owner = try db.rows(
+          "SELECT file_id, lines FROM files WHERE status = 'ingested' AND content_hash = ?", [.text(summary.contentHash)])[0]
+        try db.run("DELETE FROM rejects WHERE file_id = ? AND line <= ?", [.int(fileID), owner[1]])
+        let rejected = try db.scalarInt("SELECT count(*) FROM rejects WHERE file_id = ?", [.int(fileID)]) ?? 0
+        try store.moveFile(to: owner[0].intValue)
+        try store.commitFile()
+        try db.run(
+          """
+          UPDATE files SET held_back_line = 0, lines = max(lines, ?), events = events + ?, rejected = rejected + ?
+          WHERE file_id = ?
+          """,
+          [.int(Int64(summary.lines)), .int(Int64(kept)), .int(rejected), owner[0]])
+        heldBack[summary.contentHash] = nil
+        logger.info(
+          "same content as an ingested file, with \(kept) event(s) not staged before: counted as that file's",
+          metadata: ["ingest.file": "\(path)"])
+      } else if let completing {
+        try store.commitFile()
         try completeFile.run([
           .text(summary.format.rawValue), .int(Int64(summary.lines)), .int(Int64(kept)),
           .int(Int64(summary.rejected)), .int(Int64(duplicates)), .int(completing.fileID),
@@ -236,6 +257,7 @@ public struct IngestRunner {
           "took the held-back last line \(completing.line): the file is unchanged since the last run",
           metadata: ["ingest.file": "\(path)"])
       } else {
+        try store.commitFile()
         knownContent.insert(summary.contentHash)
         try recordFile.run([
           .int(fileID), .int(runID), .text(path), .text(summary.contentHash), .int(Int64(summary.fileSize)),

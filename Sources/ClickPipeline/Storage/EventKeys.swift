@@ -4,7 +4,7 @@ import CSQLite
 /// (attribution rule 1), partitioned by the UTC day of the event's timestamp.
 ///
 /// `event_keys` holds one row per UTC day: the day's events as (id hash, ``EventRef``) pairs
-/// sorted by hash, varint-coded. A run reads only the partitions of the days its events fall
+/// sorted by hash, varint-coded, in a checksummed zstd frame. A run reads only the partitions of the days its events fall
 /// on and rewrites only those, so a night's cost follows the night's days, not the history.
 /// `click_index(key, day)` says on which days a click id hash occurs, so a conversion's
 /// `click_id` is found without knowing the click's day.
@@ -183,8 +183,9 @@ final class EventKeys {
     }
     insertClick.reset()
     for (hash, day) in removedClicks {
-      let remaining = try findStored(hash: hash, in: partition(day), kind: .click) { _ in true }
-      guard remaining == nil else { continue }
+      guard try findStored(hash: hash, in: partition(day), kind: .click, verify: { _ in true }) == nil,
+        try findAdded(hash: hash, day: day, kind: .click, verify: { _ in true }) == nil
+      else { continue }
       try deleteClick.run([.int(Int64(bitPattern: hash)), .int(day)])
     }
     removedClicks.removeAll()
@@ -205,17 +206,17 @@ final class EventKeys {
     defer { s.reset() }
     s.bind(1, day)
     if try s.step() {
-      var r = ColumnReader(s.blob(0))
       do throws(ColumnReader.Corrupt) {
-        let n = try r.count(limit: Int(Int32.max))
-        p.hashes.reserveCapacity(n)
-        p.refs.reserveCapacity(n)
-        var hash: UInt64 = 0
-        for _ in 0..<n {
-          hash &+= try r.varint()
-          p.hashes.append(hash)
+        let payload = try Zstd.decompress(s.blob(0))
+        var failure: ColumnReader.Corrupt?
+        payload.withUnsafeBytes { bytes in
+          do throws(ColumnReader.Corrupt) {
+            try Self.decode(bytes, into: p)
+          } catch {
+            failure = error
+          }
         }
-        for _ in 0..<n { p.refs.append(try r.varint()) }
+        if let failure { throw failure }
       } catch {
         throw DatabaseError(
           code: SQLITE_CORRUPT,
@@ -226,6 +227,24 @@ final class EventKeys {
     partitions[day] = p
     last = (day, p)
     return p
+  }
+
+  /// Reads a partition's payload: count, hash deltas, refs.
+  private static func decode(_ bytes: UnsafeRawBufferPointer, into p: Partition) throws(ColumnReader.Corrupt) {
+    var r = ColumnReader(bytes)
+    // Each pair takes at least two bytes: a damaged count cannot ask for more.
+    let n = try r.count(limit: bytes.count / 2)
+    p.hashes.reserveCapacity(n)
+    p.refs.reserveCapacity(n)
+    var hash: UInt64 = 0
+    for _ in 0..<n {
+      let (next, overflow) = hash.addingReportingOverflow(try r.varint())
+      guard !overflow else { throw ColumnReader.Corrupt() }
+      hash = next
+      p.hashes.append(hash)
+    }
+    for _ in 0..<n { p.refs.append(try r.varint()) }
+    guard r.isAtEnd else { throw ColumnReader.Corrupt() }
   }
 
   private func save(day: Int64, _ p: Partition, adding new: [(hash: UInt64, ref: UInt64)]) throws(DatabaseError) {
@@ -264,7 +283,7 @@ final class EventKeys {
     s.reset()
     s.bind(1, day)
     s.bind(2, Int64(hashes.count))
-    s.bindBlob(3, w.bytes)
+    s.bindBlob(3, Zstd.compress(w.bytes))
     try s.step()
     s.reset()
   }
