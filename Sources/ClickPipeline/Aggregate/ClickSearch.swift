@@ -19,8 +19,8 @@ struct ClickSearch {
   let clickDaysOfKey: Statement
   let configuration: PipelineConfiguration
 
-  /// Orders attributed per pass over the click segments: bounds the clicks held at once
-  /// (a day of a million conversions naming clicks held them all).
+  /// Orders attributed per pass over the click segments: bounds the clicks held at once,
+  /// whatever the number of orders in a day.
   static let ordersPerBatch = 20_000
 
   func attribute(_ orders: [Attribution.Order]) throws(DatabaseError) -> [Attribution.Result] {

@@ -1,7 +1,8 @@
-/// The 63-bit key under which an event id is deduplicated in `event_keys`.
+/// The 63-bit hash of an event id: what ``EventKeys`` sorts and searches by, and the key of
+/// `click_index`.
 ///
-/// Collisions are handled by probing the next key (the stored event id is compared), so the
-/// hash only has to spread well: FNV-1a followed by the MurmurHash3 finalizer.
+/// Matches are confirmed by comparing the stored id, so the hash only has to spread well:
+/// FNV-1a followed by the MurmurHash3 finalizer.
 public enum EventKeyHash {
   public static func key(_ id: String) -> Int64 {
     var copy = id
@@ -21,7 +22,4 @@ public enum EventKeyHash {
     h ^= h >> 33
     return Int64(bitPattern: h & 0x7FFF_FFFF_FFFF_FFFF)
   }
-
-  /// The next key to try after a collision.
-  public static func probe(_ key: Int64) -> Int64 { (key &+ 1) & 0x7FFF_FFFF_FFFF_FFFF }
 }
