@@ -77,6 +77,11 @@ struct ClickSearch {
         }
       }
     }
+    // Each viewer's candidates by time, then event id: an order finds its latest click in the
+    // window by binary search, so one viewer with many clicks and many orders stays N log N.
+    for key in byViewer.keys {
+      byViewer[key]!.sort { $0.ts != $1.ts ? $0.ts < $1.ts : $0.eventID.utf8.lexicographicallyPrecedes($1.eventID.utf8) }
+    }
     return orders.map { order in
       if !order.clickID.isEmpty, let click = byID[Array(order.clickID.utf8)] {
         return click.isBot
@@ -86,13 +91,14 @@ struct ClickSearch {
       guard !order.viewerID.isEmpty, let window = window(order.platform),
         let candidates = byViewer[Self.key(order.viewerID, order.platform, order.store, order.productID)]
       else { return .none }
-      var best: Click?
-      for c in candidates where c.ts >= order.ts - window && c.ts <= order.ts {
-        if let b = best, c.ts < b.ts || (c.ts == b.ts && !b.eventID.utf8.lexicographicallyPrecedes(c.eventID.utf8)) {
-          continue
-        }
-        best = c
+      // The last candidate with ts <= the order's: the latest, ties to the greatest event id.
+      var low = 0
+      var high = candidates.count
+      while low < high {
+        let mid = (low + high) / 2
+        if candidates[mid].ts <= order.ts { low = mid + 1 } else { high = mid }
       }
+      let best = low > 0 && candidates[low - 1].ts >= order.ts - window ? candidates[low - 1] : nil
       guard let best else { return .none }
       return Attribution.Result(creatorID: best.creatorID, placement: best.placement, clickEventID: best.eventID, rule: .viewerWindow)
     }
