@@ -106,7 +106,7 @@ struct ClickSearch {
 
   /// Rule 2's window for a platform's orders (none for an unknown platform).
   private func window(_ platform: String) -> Int64? {
-    Platform(platform)?.windowMilliseconds(configuration)
+    Platform(platform).map(configuration.attributionWindowMilliseconds)
   }
 
   /// The parts' bytes, each after its length.

@@ -50,7 +50,7 @@ struct DirtyHours {
       let platforms = row[1].intValue
       var reach: Int64 = 0
       for platform in Platform.allCases where platforms & platform.clickBit != 0 {
-        reach = max(reach, platform.windowMilliseconds(configuration) / 3_600_000)
+        reach = max(reach, configuration.attributionWindowMilliseconds(platform) / 3_600_000)
       }
       for h in hour...(hour + reach) { hours.insert(h) }
     }
