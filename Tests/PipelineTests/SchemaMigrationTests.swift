@@ -59,17 +59,23 @@ import Testing
     #expect(rebuild.exitStatus == 0, "\(rebuild.stderr)")
     #expect(try TestDatabase(db).dailyMetrics() == metrics)
 
+    let file = try Self.resendTraffic(dir, db)
+    #expect(file.count == 1 && file.first?[0] == "0" && Int(file.first?[1] ?? "") ?? 0 > 10, "\(file)")
+    #expect(try TestDatabase(db).dailyMetrics() == metrics)
+  }
+
+  /// Runs the pipeline on a copy of the sample's 2026-11-01 views and clicks in one new file;
+  /// returns that file's `files` row (events, duplicates).
+  static func resendTraffic(_ dir: TemporaryDirectory, _ db: String) throws -> [[String]] {
     var copy = Data()
     for name in ["views", "clicks"] {
       let unzip = try Executables.run("/bin/gzip", ["-dc", SampleDataTests.sample + "/logs/2026-11-01/\(name).ndjson.gz"])
       #expect(unzip.status == 0)
       copy.append(unzip.stdoutData)
     }
-    let resent = try dir.write("resent/all.ndjson", copy)
+    let resent = try dir.write("resent/traffic.ndjson", copy)
     try runPipeline(db: db, config: SampleDataTests.sample + "/clickpipeline.toml", inputs: [resent])
-    let file = try TestDatabase(db).rows("SELECT events, duplicates FROM files WHERE path = '\(resent)'")
-    #expect(file.count == 1 && file.first?[0] == "0" && Int(file.first?[1] ?? "") ?? 0 > 10, "\(file)")
-    #expect(try TestDatabase(db).dailyMetrics() == metrics)
+    return try TestDatabase(db).rows("SELECT events, duplicates FROM files WHERE path = '\(resent)'")
   }
 
   @Test func trafficMovesToSegmentsAndEveryKeyIsFound() throws {
@@ -116,22 +122,14 @@ import Testing
 
   /// After the migration the real executables go on as with a new database: a re-sent copy of
   /// the traffic is all duplicates, aggregation gives the hand-derived table, and a new view
-  /// lands after the last row of its hour.
+  /// is staged next to the migrated ones and counted.
   @Test func aMigratedDatabaseGoesOnLikeANewOne() throws {
     let dir = try TemporaryDirectory()
     let db = dir.file("v2.sqlite")
     try Self.loadVersion2(db)
     let config = SampleDataTests.sample + "/clickpipeline.toml"
-    var copy = Data()
-    for name in ["views", "clicks"] {
-      let unzip = try Executables.run("/bin/gzip", ["-dc", SampleDataTests.sample + "/logs/2026-11-01/\(name).ndjson.gz"])
-      #expect(unzip.status == 0)
-      copy.append(unzip.stdoutData)
-    }
-    let resent = try dir.write("resent/traffic.ndjson", copy)
-    try runPipeline(db: db, config: config, inputs: [resent])
+    let file = try Self.resendTraffic(dir, db)
     let database = try TestDatabase(db)
-    let file = try database.rows("SELECT events, duplicates FROM files WHERE path = '\(resent)'")
     #expect(file.count == 1 && file.first?[0] == "0" && Int(file.first?[1] ?? "") ?? 0 > 20, "\(file)")
     #expect(try database.dailyMetrics() == SampleDataTests.expectedDailyMetrics())
 
