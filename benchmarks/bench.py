@@ -246,6 +246,8 @@ def generate(a, out, events, files, days, start, seed):
     argv = [sys.executable, os.path.join(HERE, "generate.py"), "--events", str(events),
             "--files", str(files), "--days", str(days), "--start", start, "--seed", str(seed),
             "--creators", str(a.creators), "--products", str(a.products), "--out", out]
+    if a.real:
+        argv.insert(-2, "--real")
     print("generating: " + " ".join(argv), flush=True)
     subprocess.run(argv, check=True)
 
@@ -256,11 +258,11 @@ def ensure_data(a, path, events, files, days, start, seed):
         with open(meta_path) as f:
             meta = json.load(f)
         want = dict(events=events, files=files, days=days, start=start, seed=seed,
-                    creators=a.creators, products=a.products)
-        # Sets generated before --creators/--products existed used the defaults.
-        defaults = dict(creators=DEFAULT_CREATORS, products=DEFAULT_PRODUCTS)
+                    creators=a.creators, products=a.products, real=a.real)
+        # Sets generated before --creators/--products/--real existed used the defaults.
+        defaults = dict(creators=DEFAULT_CREATORS, products=DEFAULT_PRODUCTS, real=False)
         have = dict((k, meta.get(k, defaults.get(k))) for k in want)
-        if (a.explicit_shape or not a.default_world) and have != want:
+        if (a.explicit_shape or not a.default_world or a.real or have["real"]) and have != want:
             print("note: %s was generated with %s; using it as it is" % (path, have), file=sys.stderr)
         return path
     if os.path.isdir(path) and any(n.endswith(".ndjson.gz") for n in os.listdir(path)):
@@ -964,7 +966,9 @@ def world_suffix(a):
 
 
 def data_path(a, events, days, start, seed, files):
-    return os.path.join(a.base, "e%d-f%d-d%d-%s-s%d%s" % (events, files, days, start, seed, world_suffix(a)))
+    """BASE/e<N>-f<M>-d<D>-<start>-s<seed>[-c<N>-p<M>][-real]"""
+    return os.path.join(a.base, "e%d-f%d-d%d-%s-s%d%s%s" % (events, files, days, start, seed, world_suffix(a),
+                                                            "-real" if a.real else ""))
 
 
 def mode_compare(a, runner):
@@ -1090,6 +1094,9 @@ def parse_args(argv):
                         % DEFAULT_CREATORS)
     p.add_argument("--products", type=int, default=DEFAULT_PRODUCTS,
                    help="products in generated data (default %d)" % DEFAULT_PRODUCTS)
+    p.add_argument("--real", action="store_true",
+                   help="generate real-shaped data (generate.py --real: several id shapes, spaced JSON, copies "
+                        "in later files), in its own directory ending in -real")
     p.add_argument("--repeat", type=int, help="repetitions per system (default 3; 1 with --shapes)")
     p.add_argument("--only", metavar="SYSTEMS",
                    help="comma-separated subset of ours,duckdb,chdb to run (default: all three); "
@@ -1127,6 +1134,10 @@ def parse_args(argv):
     a = p.parse_args(argv)
     if a.scaling + a.nightly + a.shapes > 1:
         p.error("--scaling, --nightly and --shapes are separate runs")
+    if a.real and (a.nightly or a.shapes):
+        # Counter and digit ids are unique within one generated set only: the nightly's 31 sets
+        # would share conversion ids across days.
+        p.error("--real applies to the side-by-side run and --scaling")
     a.explicit_shape = any(x is not None for x in (a.events, a.files, a.days, a.start))
     a.default_world = (a.creators, a.products) == (DEFAULT_CREATORS, DEFAULT_PRODUCTS)
     if a.events is None:

@@ -29,6 +29,13 @@ Shape (approximate shares of lines):
   order_id, same payload); ~20 % of orders are refunded later (mostly in full).
   Currencies: mostly USD, some EUR and GBP. Events that would fall after the end of the
   period are not written, so every line's ts lies in [start, start + days).
+
+--real: real-shaped logs. Each line comes from a producer chosen per line (their shares drawn
+from the seed): event ids as lowercase or uppercase UUIDs, type-prefixed zero-padded counters
+(v-00001234, c-, o-), ULIDs, or decimal digits (as JSON strings, or as JSON integers); half
+the producers write a space after ':' and ','. And ~1 % of events (with the conversions,
+retries and refunds of copied clicks) are written again, byte-identical, in a later file.
+Without --real the output is byte-identical to what it was before the option existed.
 """
 import argparse
 import heapq
@@ -144,6 +151,41 @@ def make_uuid(rng):
     return "%s-%s-4%s-a%s-%s" % (h[:8], h[8:12], h[13:16], h[17:20], h[20:])
 
 
+# --real: the event-id shapes of the producers that write the logs, and the id prefixes of
+# the counter shape by event type.
+ID_SHAPES = ("uuid", "UUID", "counter", "ulid", "digits", "digits-int")
+ID_PREFIX = {"view": "v", "click": "c", "conversion": "o"}
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+COPY_SHARE = 0.01            # --real: events logged again in a later file
+COPY_MARGIN_MS = HOUR_MS     # ... if they are at least this long before the end of the period
+
+
+def real_producers(seed):
+    """--real: the producers, as (id shape, spaced JSON) with their shares of lines: each id shape
+    gets a share between 1/11 and 3/11-ish drawn from the seed, split evenly between a compact
+    writer and one that puts a space after ':' and ',', so about half the lines are spaced.
+    Also the first number of the plain-digits shape."""
+    rng = random.Random("producers:%d" % seed)
+    w = [0.5 + rng.random() for _ in ID_SHAPES]
+    total = sum(w)
+    producers = [(shape, spaced, w[i] / total / 2) for i, shape in enumerate(ID_SHAPES)
+                 for spaced in (False, True)]
+    digits_base = 100_000_000 + rng.randrange(800_000_000)
+    return producers, digits_base
+
+
+def ulid(ms, rng):
+    """26 Crockford base32 characters: 48 bits of milliseconds, then 80 random bits."""
+    v = (ms << 80) | rng.getrandbits(80)
+    return "".join(CROCKFORD[(v >> (5 * i)) & 31] for i in range(25, -1, -1))
+
+
+def spaced_json(line):
+    """The writer that puts a space after ':' and ',' between fields. No value the generator
+    writes holds a quote, so '":' only ends a key and ',"' only starts one."""
+    return line.replace('":', '": ').replace(',"', ', "')
+
+
 def amount_text(cents):
     return "%d.%02d" % divmod(cents, 100)
 
@@ -167,6 +209,52 @@ class FileGen:
         self.counts = dict(view=0, click=0, ordered=0, refunded=0, bot=0, duplicate=0, retry=0,
                            conv_click_id=0, conv_fallback=0, conv_outside=0, conv_organic=0,
                            conv_bot_click=0, dropped_after_end=0)
+        self.real = getattr(a, "real", False)
+        self.copy_pool_orders = False   # --real: order ids of a copy pool have their own form
+        if self.real:
+            self.counts.update(copy=0, copy_original=0)
+            producers, self.digits_base = real_producers(a.seed)
+            self.producers = [(shape, spaced) for shape, spaced, _ in producers]
+            self.cum, acc = [], 0.0
+            for _, _, share in producers:
+                acc += share
+                self.cum.append(acc)
+            # Counter-shaped ids: stream s (file s, pool of file s - files, copy pool of file
+            # s - 2 * files) numbers its ids idseq * n_streams + s: unique over the data set.
+            self.n_streams = 3 * a.files
+            self.stream, self.idseq = fi, 0
+
+    # -- --real: producers and their ids ---------------------------------------------------
+    def pick(self):
+        """The producer of the next line (an index into self.producers)."""
+        r = self.rng.random()
+        for i, c in enumerate(self.cum):
+            if r < c:
+                return i
+        return len(self.cum) - 1
+
+    def new_id(self, kind, ms, p):
+        shape = self.producers[p][0]
+        if shape == "uuid":
+            return make_uuid(self.rng)
+        if shape == "UUID":
+            return make_uuid(self.rng).upper()
+        if shape == "ulid":
+            return ulid(ms, self.rng)
+        k = self.idseq * self.n_streams + self.stream
+        self.idseq += 1
+        if shape == "counter":
+            return "%s-%08d" % (ID_PREFIX[kind], k)
+        return "%d" % (self.digits_base + k)    # digits, digits-int
+
+    def finish(self, line, p, eid, click_id=None):
+        """The line as producer p writes it: digits as JSON integers, spaced JSON."""
+        shape, spaced = self.producers[p]
+        if shape == "digits-int":
+            line = line.replace('"event_id":"%s"' % eid, '"event_id":%s' % eid, 1)
+            if click_id and click_id.isdigit():
+                line = line.replace('"click_id":"%s"' % click_id, '"click_id":%s' % click_id, 1)
+        return spaced_json(line) if spaced else line
 
     def ts(self, ms):
         d, r = divmod(ms, DAY_MS)
@@ -194,7 +282,13 @@ class FileGen:
             cur, cents = "EUR", cents * 100 // 108
         else:
             cur, cents = "GBP", cents * 100 // 127
-        parts = ['{"type":"conversion","event_id":"', make_uuid(rng), '","ts":"', self.ts(ms),
+        if self.real:
+            p = self.pick()
+            eid = self.new_id("conversion", ms, p)
+            self.last_conversion = (p, eid)
+        else:
+            eid = make_uuid(rng)
+        parts = ['{"type":"conversion","event_id":"', eid, '","ts":"', self.ts(ms),
                  '","order_id":"', order_id, '"']
         if click_id:
             parts += [',"click_id":"', click_id, '"']
@@ -202,7 +296,10 @@ class FileGen:
             parts += [',"viewer_id":"', viewer, '"']
         parts += [",", frag, ',"quantity":%d,"amount":"%s","currency":"%s","status":"%s"}\n'
                   % (qty, amount_text(cents), cur, status)]
-        return "".join(parts), cents, cur
+        line = "".join(parts)
+        if self.real:
+            line = self.finish(line, p, eid, click_id)
+        return line, cents, cur
 
     def schedule_conversion(self, click_ms, click_id, viewer, prod, bot_click=False):
         rng, c = self.rng, self.counts
@@ -234,9 +331,14 @@ class FileGen:
         line, cents, cur = self.conversion(ms, order_id, prod, click_id, viewer, qty, "ordered")
         if self.push(ms, line, (kind, "ordered")):
             if rng.random() < 0.003:   # postback retried: same payload, fresh event_id
-                k = len('{"type":"conversion","event_id":"')
-                retry = line[:k] + make_uuid(rng) + line[k + 36:]
-                self.push(ms + 1 + int(rng.random() * 600_000), retry, ("retry", "ordered"))
+                if self.real:   # by the same producer; its event_id is the line's first id
+                    p, eid = self.last_conversion
+                    rms = ms + 1 + int(rng.random() * 600_000)
+                    self.push(rms, line.replace(eid, self.new_id("conversion", rms, p), 1), ("retry", "ordered"))
+                else:
+                    k = len('{"type":"conversion","event_id":"')
+                    retry = line[:k] + make_uuid(rng) + line[k + 36:]
+                    self.push(ms + 1 + int(rng.random() * 600_000), retry, ("retry", "ordered"))
             if rng.random() < 0.25:    # refunded later, mostly in full
                 rms = ms + HOUR_MS + int(rng.expovariate(1 / DAY_MS))
                 rc = cents if rng.random() < 0.8 else cents * (20 + int(rng.random() * 60)) // 100
@@ -249,15 +351,26 @@ class FileGen:
         """Unique across files and days (and data sets generated for other days):
         file, second of the order and a per-file counter."""
         sec = ms // 1000
+        if self.copy_pool_orders:   # --real copy pool of file fi: prefixes the file's own never take
+            if self.w.products[prod][1] == "amazon":
+                return "%03d-%07d-%07d" % (self.fi % 100, sec % 10_000_000, (self.orders * 1009) % 10_000_000)
+            return "%s-P%d%02d%05d" % (self.w.products[prod][2][:4].upper(), sec, self.fi % 100,
+                                       self.orders % 100_000)
         if self.w.products[prod][1] == "amazon":
             return "%03d-%07d-%07d" % (111 + self.fi % 889, sec % 10_000_000, (self.orders * 1009) % 10_000_000)
         return "%s-%d%02d%05d" % (self.w.products[prod][2][:4].upper(), sec, self.fi % 100, self.orders % 100_000)
 
     def refund_line(self, ms, order_id, prod, cur, cents):
         frag = self.w.products[prod][0]
-        return ('{"type":"conversion","event_id":"%s","ts":"%s","order_id":"%s",%s,"amount":"%s",'
+        if self.real:
+            p = self.pick()
+            eid = self.new_id("conversion", ms, p)
+        else:
+            eid = make_uuid(self.rng)
+        line = ('{"type":"conversion","event_id":"%s","ts":"%s","order_id":"%s",%s,"amount":"%s",'
                 '"currency":"%s","status":"refunded"}\n'
-                % (make_uuid(self.rng), self.ts(ms), order_id, frag, amount_text(cents), cur))
+                % (eid, self.ts(ms), order_id, frag, amount_text(cents), cur))
+        return self.finish(line, p, eid) if self.real else line
 
     def base_event(self, ms):
         """A view, a click or (rarely) an organic conversion at time ms."""
@@ -295,7 +408,11 @@ class FileGen:
             v = int(rng.random() * N_VIEWERS)
             viewer = "vw%08d" % v if rng.random() < 0.97 or is_click else None
             ua = HUMAN_UAS[v % len(HUMAN_UAS)]
-        eid = make_uuid(rng)
+        if self.real:
+            p = self.pick()
+            eid = self.new_id("click" if is_click else "view", ms, p)
+        else:
+            eid = make_uuid(rng)
         parts = ['{"type":"click","event_id":"' if is_click else '{"type":"view","event_id":"',
                  eid, '","ts":"', self.ts(ms), head]
         if viewer:
@@ -303,6 +420,9 @@ class FileGen:
         if prod is not None:
             parts += [",", w.products[prod][0]]
         parts += [',"user_agent":"', ua, '"}\n']
+        line = "".join(parts)
+        if self.real:
+            line = self.finish(line, p, eid)
         if is_click:
             c["click"] += 1
             if not bot and rng.random() < 0.145:
@@ -311,26 +431,75 @@ class FileGen:
                 self.schedule_conversion(ms, eid, viewer, prod, bot_click=True)
         else:
             c["view"] += 1
-        return "".join(parts)
+        return line
+
+    CONTEXT = ("rng", "counts", "heap", "orders", "fi", "copy_pool_orders", "stream", "idseq")
+
+    def enter(self, rng, **kw):
+        """Generate in another context (a pool): its own random stream, counters and heap; returns
+        what leave() restores."""
+        saved = dict((k, getattr(self, k)) for k in self.CONTEXT if hasattr(self, k))
+        self.rng, self.counts, self.heap = rng, dict((k, 0) for k in self.counts), []
+        for k, v in kw.items():
+            setattr(self, k, v)
+        return saved
+
+    def leave(self, saved):
+        for k, v in saved.items():
+            setattr(self, k, v)
+
+    def pool_event(self, ms):
+        """(line, kinds): a base event and the counters it bumped (its kinds when written)."""
+        before = dict(self.counts)
+        line = self.base_event(ms)
+        return line, tuple(k for k, v in self.counts.items() if v != before[k] and k != "dropped_after_end")
 
     def pool_lines(self, owner):
-        """Events of file `owner` that are logged twice: in file owner and in file owner+1."""
+        """Events of file `owner` that are logged twice: in file owner and in file owner+1.
+        (ms, line, kinds)."""
         a = self.a
         n = a.events // a.files // 200    # 0.5 % of a file
-        saved_rng = self.rng
-        self.rng = random.Random("pool:%d:%d" % (a.seed, owner))
-        saved_counts, saved_heap, saved_orders = self.counts, self.heap, self.orders
-        self.counts, self.heap = dict((k, 0) for k in saved_counts), []
+        saved = self.enter(random.Random("pool:%d:%d" % (a.seed, owner)))
+        if self.real:
+            self.stream, self.idseq = a.files + owner, 0
         out = []
         for _ in range(n):
             ms = self.start + int(self.rng.random() * (self.end - self.start))
-            line = self.base_event(ms)
-            if line.startswith('{"type":"conversion"'):
+            line, kinds = self.pool_event(ms)
+            if "ordered" in kinds:
                 continue
-            out.append((ms, line))
+            out.append((ms, line, kinds))
         # Conversions scheduled by pool clicks are not kept.
-        self.rng, self.counts, self.heap, self.orders = saved_rng, saved_counts, saved_heap, saved_orders
+        self.leave(saved)
         return out
+
+    def file_lines(self, fi):
+        a = self.a
+        return a.events // a.files + (1 if fi < a.events % a.files else 0)
+
+    def copy_pool(self, owner):
+        """--real: events of file `owner` that are logged again, byte-identical, in one later file
+        each: (ms, line, kinds, target file), ms < the end of the period - COPY_MARGIN_MS. Pool
+        clicks' conversions, retries and refunds come along, so conversions are copied too.
+        Also returns what the pool dropped after the end of the period."""
+        a = self.a
+        if owner >= a.files - 1:
+            return [], 0
+        n = int(self.file_lines(owner) * COPY_SHARE * a.files / (a.files - 1) + 0.5)
+        saved = self.enter(random.Random("copies:%d:%d" % (a.seed, owner)), orders=0, fi=owner,
+                           copy_pool_orders=True, stream=2 * a.files + owner, idseq=0)
+        out = []
+        for _ in range(n):
+            ms = self.start + int(self.rng.random() * (self.end - self.start))
+            line, kinds = self.pool_event(ms)
+            out.append((ms, line, kinds))
+        out.extend((ms, line, kinds) for ms, _, line, kinds in sorted(self.heap))
+        dropped = self.counts["dropped_after_end"]
+        limit = self.end - COPY_MARGIN_MS
+        result = [(ms, line, kinds, owner + 1 + int(self.rng.random() * (a.files - 1 - owner)))
+                  for ms, line, kinds in out if ms < limit]
+        self.leave(saved)
+        return result, dropped
 
     def run(self, path):
         a, rng, c = self.a, self.rng, self.counts
@@ -338,17 +507,22 @@ class FileGen:
         # Cross-file duplicates: this file's pool and the previous file's pool.
         owners = [self.fi] if a.files == 1 else [self.fi, (self.fi - 1) % a.files]
         for owner in owners:
-            for ms, line in self.pool_lines(owner):
-                if owner != self.fi:
-                    kinds = ("duplicate",)
-                else:
-                    kind = "view" if line.startswith('{"type":"view"') else "click"
-                    ua = line[line.rindex('"user_agent":'):].lower()
-                    kinds = (kind, "bot") if any(p in ua for p in BOT_PATTERNS) else (kind,)
-                self.push(ms, line, kinds)
+            for ms, line, kinds in self.pool_lines(owner):
+                self.push(ms, line, kinds if owner == self.fi else ("duplicate",))
         if a.files == 1:   # one file: its pool appears twice in it
-            for ms, line in self.pool_lines(self.fi):
+            for ms, line, _ in self.pool_lines(self.fi):
                 self.push(ms + 1, line, ("duplicate",))
+        if self.real:
+            # Copies in later files: this file's copy pool (the originals), and the copies
+            # earlier files' pools send here. Same bytes, same ts, so the same place in time.
+            lines, dropped = self.copy_pool(self.fi)
+            c["dropped_after_end"] += dropped
+            for ms, line, kinds, _ in lines:
+                self.push(ms, line, kinds + ("copy_original",))
+            for owner in range(self.fi):
+                for ms, line, _, target in self.copy_pool(owner)[0]:
+                    if target == self.fi:
+                        self.push(ms, line, ("duplicate", "copy"))
         comp = zlib.compressobj(a.level, zlib.DEFLATED, 31)   # gzip wrapper, mtime 0
         raw = 0
         span = self.end - self.start
@@ -382,6 +556,8 @@ class FileGen:
             f.write(comp.compress(data))
             f.write(comp.flush())
         os.replace(path + ".tmp", path)
+        if self.real:   # originals of copies left unwritten at the end: their copies would not be duplicates
+            c["copy_original_unwritten"] = sum(1 for e in self.heap if "copy_original" in e[3])
         c["lines"] = written
         c["bytes"] = raw
         return c
@@ -408,6 +584,11 @@ def parse_args(argv):
                    help="creators in the world (default %d; at most 10,000,000)" % N_CREATORS)
     p.add_argument("--products", type=int, default=N_PRODUCTS,
                    help="products in the world (default %d)" % N_PRODUCTS)
+    p.add_argument("--real", action="store_true",
+                   help="real-shaped logs: several producers interleaved, with event ids of several shapes "
+                        "(lowercase and uppercase UUIDs, prefixed counters, ULIDs, decimal digits as JSON "
+                        "strings or integers), half the lines with a space after ':' and ',', and ~1%% of "
+                        "events copied again into a later file (see README.md)")
     p.add_argument("--level", type=int, default=6, help="gzip level (default 6)")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes")
     a = p.parse_args(argv)
@@ -444,6 +625,12 @@ def main(argv=None):
             "creators": a.creators, "products": a.products,
             "lines": total["lines"], "uncompressed_bytes": total["bytes"],
             "gzip_bytes": total["gzip_bytes"], "counts": total, "seconds": round(elapsed, 1)}
+    if a.real:   # only then, so that the default output stays as it was
+        producers, digits_base = real_producers(a.seed)
+        meta["real"] = True
+        meta["producers"] = [dict(id_shape=shape, spaced=spaced, share=round(share, 4))
+                             for shape, spaced, share in producers]
+        meta["digits_base"] = digits_base
     with open(os.path.join(a.out, ".generator.json"), "w") as f:
         json.dump(meta, f, indent=2, sort_keys=True)
     n = total["lines"]
@@ -457,6 +644,14 @@ def main(argv=None):
     print("conversions: click_id %d, viewer fallback %d, outside window %d, organic %d, bot click %d"
           % (total["conv_click_id"], total["conv_fallback"], total["conv_outside"],
              total["conv_organic"], total["conv_bot_click"]))
+    if a.real:
+        print("real-shaped: %s; copies in later files %d (%s of lines)"
+              % (", ".join("%s%s %.0f%%" % (sh, " spaced" if sp else "", 100 * w)
+                           for sh, sp, w in real_producers(a.seed)[0]),
+                 total["copy"], share("copy")))
+        if total["copy_original_unwritten"]:
+            print("warning: %d originals of copies fell off the end of their file, so as many lines counted "
+                  "as duplicates are not" % total["copy_original_unwritten"], file=sys.stderr)
 
 
 if __name__ == "__main__":
