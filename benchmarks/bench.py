@@ -6,6 +6,7 @@
     python3 benchmarks/bench.py --events 500000 --scaling              # N vs 10N
     python3 benchmarks/bench.py --nightly --events-per-day 200000      # day 31 on a 30-day DB
     python3 benchmarks/bench.py --creators 5000 --products 20000       # the 5,000-creator set
+    python3 benchmarks/bench.py --stages --data DIR                    # ours only: the steps of each stage
     python3 benchmarks/bench.py --shapes                               # adversarial inputs, N = 10k, 100k, 1M
     python3 benchmarks/bench.py --shapes --shapes-n 1000,10000 --shape late-clicks
 
@@ -22,6 +23,12 @@ ISA-L's `igzip -dc FILE | wc -l` on the same files, as many at a time as there a
 (gzip -dc, said so in the output, if igzip is missing: apt-get install isal). The run ends
 with the targets, on medians, each marked PASS or MISS: ingest <= 2x the read floor, and a
 throughput ratio (peer wall / our ingest + aggregate wall) >= 5x for DuckDB and for chDB.
+
+--stages: ours only, a fresh database per repetition, each stage run with --stats-json FILE
+(one JSON object: stage, events, wall_seconds, cpu_seconds, steps [{name, cpu_seconds}]); per
+stage the steps' CPU (median) and ns/event, "other" = process CPU (wait4) - steps, wall/CPU/peak;
+for ingest the read floor of the same run and the database's bytes per input line. A binary
+that refuses --stats-json (usage error, exit 1 or 64) is run without it: "reports no steps".
 
 --shapes: hand-made adversarial inputs, written once under BASE/shapes/ (valid per the
 contract, default configuration, one day), for N in --shapes-n. Per shape and N: ingest
@@ -82,7 +89,9 @@ EXPORT_SQL = ("SELECT " + ",".join(COLUMNS) + " FROM daily_metrics ORDER BY 1,2,
 
 
 class StageFailed(Exception):
-    pass
+    def __init__(self, message, rc=None):
+        Exception.__init__(self, message)
+        self.rc = rc
 
 
 class StageTimeout(StageFailed):
@@ -130,11 +139,51 @@ def run_stage(name, argv, log_path):
     if rc not in (0, 2):
         with open(log_path, "rb") as f:
             tail = f.read()[-3000:].decode(errors="replace")
-        raise StageFailed("%s exited with status %d (log: %s)\n%s" % (name, rc, log_path, tail))
+        raise StageFailed("%s exited with status %d (log: %s)\n%s" % (name, rc, log_path, tail), rc)
     if rc == 2:
         print("  warning: %s exited 2: some input files could not be read (log: %s)"
               % (name, log_path), file=sys.stderr)
     return Stage(name, wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss * 1024, rc)
+
+
+def refused_option(log_path, option):
+    """True if the log (after its first line, our command line) is a usage error naming option."""
+    with open(log_path, "rb") as f:
+        f.readline()
+        text = f.read(20000).decode(errors="replace")
+    return option in text
+
+
+def read_stats(path, stage):
+    """(stats, note) from a --stats-json file: {"stage", "events", "wall_seconds", "cpu_seconds",
+    "steps": [{"name", "cpu_seconds"}, ...]}; stats None and note saying why if it is unusable."""
+    try:
+        with open(path) as f:
+            stats = json.load(f)
+    except OSError:
+        return None, "accepted --stats-json but wrote no file"
+    except ValueError as e:
+        return None, "wrote a --stats-json file that is not JSON (%s)" % e
+    try:
+        if not isinstance(stats, dict):
+            raise ValueError("not an object")
+        steps = stats.get("steps") or []
+        for step in steps:
+            float(step["cpu_seconds"])
+            str(step["name"])
+        for k in ("events", "wall_seconds", "cpu_seconds"):
+            if stats.get(k) is not None:
+                float(stats[k])
+    except (ValueError, TypeError, KeyError) as e:
+        return None, "wrote --stats-json that does not have the expected fields (%s: %s)" % (type(e).__name__, e)
+    if stats.get("stage") not in (None, stage):
+        return stats, "says it is stage %r" % stats.get("stage")
+    return stats, None
+
+
+def db_bytes(db):
+    """The database's size on disk: the file and its WAL, if any."""
+    return sum(os.path.getsize(db + suffix) for suffix in ("", "-wal") if os.path.exists(db + suffix))
 
 
 def remove_db(db):
@@ -157,6 +206,7 @@ class Runner:
         os.makedirs(a.work, exist_ok=True)
         self.floor_tool = "igzip" if shutil.which("igzip") else "gzip"
         self.floor_workers = os.cpu_count() or 1
+        self.stats_ok = {}   # executable -> False once it refused --stats-json
 
     def exe(self, name):
         return os.path.join(self.bin, name)
@@ -208,6 +258,30 @@ class Runner:
             result.append(run_stage("report", [self.exe("report"), "--db", db, "--out", out_dir],
                                     os.path.join(logs, "%s-report.log" % tag)))
         return result
+
+    def ours_stage_stats(self, name, args, tag):
+        """Run our executable `name` with --stats-json FILE before `args`. Returns (Stage, stats, note):
+        stats is the JSON object it wrote (None if none), note says why there is none. A binary that
+        refuses the option (a usage error naming it, exit 1 or 64) is run again without it, and
+        without it from then on."""
+        logs = os.path.join(self.a.work, "logs")
+        log = os.path.join(logs, "%s-%s.log" % (tag, name))
+        stats_path = os.path.join(self.a.work, "%s-%s.stats.json" % (tag, name))
+        if self.stats_ok.get(name, True):
+            if os.path.exists(stats_path):
+                os.remove(stats_path)
+            try:
+                st = run_stage(name, [self.exe(name), "--stats-json", stats_path] + list(args), log)
+            except StageTimeout:
+                raise
+            except StageFailed as e:
+                if e.rc not in (1, 64) or not refused_option(log, "--stats-json"):
+                    raise
+                self.stats_ok[name] = False
+                os.replace(log, log + ".refused")
+            else:
+                return (st,) + read_stats(stats_path, name)
+        return run_stage(name, [self.exe(name)] + list(args), log), None, "does not accept --stats-json"
 
     def read_floor(self, files, tag):
         """The floor of reading the input: `igzip -dc FILE | wc -l` for every file, floor_workers at a
@@ -978,6 +1052,136 @@ def mode_compare(a, runner):
     return res, res["diff"]
 
 
+STAGE_EVENTS = {"ingest": "input lines", "aggregate": "events read", "report": "rows read"}
+
+
+def summarize_stage(name, runs, lines):
+    """runs: [(Stage, stats or None, note)] over repetitions, for one of our stages. Medians of each
+    step's CPU time, of the rest of the process's CPU time (wait4's user+sys - the steps), and the
+    stage's totals."""
+    stages = [r[0] for r in runs]
+    stats = [r[1] for r in runs if r[1] is not None]
+    notes = [r[2] for r in runs if r[2]]
+    out = dict(stage=name, walls=[s.wall for s in stages], cpus=[s.cpu for s in stages],
+               rss=[s.rss for s in stages], wall=med([s.wall for s in stages]),
+               cpu=med([s.cpu for s in stages]), peak=max(s.rss for s in stages),
+               note=notes[0] if notes else None, reported=stats)
+    events = [x["events"] for x in stats if x.get("events") is not None]
+    if events:
+        out.update(events=int(med(events)), events_from="%s (as the stage reports)" % STAGE_EVENTS.get(name, "events"))
+    elif name == "ingest":
+        out.update(events=lines, events_from="input lines (counted by the bench)")
+    else:
+        out.update(events=None, events_from=None)
+    names = []
+    for x in stats:
+        for step in x.get("steps") or []:
+            if step["name"] not in names:
+                names.append(step["name"])
+    with_steps = [(st, x) for st, x, _ in runs if x is not None and x.get("steps")]
+    steps = []
+    for n in names:
+        cpus = [sum(float(step["cpu_seconds"]) for step in x["steps"] if step["name"] == n) for _, x in with_steps]
+        steps.append(dict(name=n, cpu_seconds=cpus, median=med(cpus)))
+    out["steps"] = steps
+    if with_steps:
+        other = [st.cpu - sum(float(step["cpu_seconds"]) for step in x["steps"]) for st, x in with_steps]
+        out.update(other_cpu=other, other_median=med(other))
+    for k in ("wall_seconds", "cpu_seconds"):
+        vals = [float(x[k]) for x in stats if x.get(k) is not None]
+        out["reported_" + k] = med(vals) if vals else None
+    ev = out["events"]
+    for step in steps:
+        step["ns_per_event"] = step["median"] / ev * 1e9 if ev else None
+    if "other_median" in out:
+        out["other_ns_per_event"] = out["other_median"] / ev * 1e9 if ev else None
+    out["cpu_ns_per_event"] = out["cpu"] / ev * 1e9 if ev else None
+    return out
+
+
+def print_stage(st, floor=None, db=None):
+    ev = st["events"]
+    ns = lambda x: "%10.0f" % x if x is not None else "%10s" % "-"
+    head = "%s: %s %s" % (st["stage"], fmt_rate(ev), st["events_from"]) if ev else "%s:" % st["stage"]
+    if st["steps"]:
+        print("\n%s\n  %-44s %9s %10s" % (head, "step", "cpu s", "ns/event"))
+        for step in st["steps"]:
+            print("  %-44s %9.3f %s" % (step["name"], step["median"], ns(step["ns_per_event"])))
+        print("  %-44s %9.3f %s" % ("other (process CPU - steps)", st["other_median"], ns(st["other_ns_per_event"])))
+    else:
+        print("\n%s" % head)
+        print("  %s reports no steps (%s)" % (st["stage"], st["note"] or "its --stats-json has no steps"))
+    cores = st["cpu"] / st["wall"] if st["wall"] else 0
+    line = "  stage: wall %.2f s, cpu %.2f s (%.2f cores%s), peak %.0f MB" % (
+        st["wall"], st["cpu"], cores, ", %s ns/event" % fmt_rate(st["cpu_ns_per_event"]) if ev else "",
+        st["peak"] / 2**20)
+    if st.get("reported_wall_seconds") is not None:
+        line += "; it reports wall %.2f s, cpu %.2f s" % (st["reported_wall_seconds"], st["reported_cpu_seconds"] or 0)
+    print(line)
+    if floor:
+        print("  read floor in the same run (%s -dc | wc -l, %d files at a time): %.2f s; ingest / floor %.1fx"
+              % (floor["tool"], floor["workers"], floor["wall"], st["wall"] / floor["wall"]))
+    if db:
+        print("  database after ingest: %.1f MB, %.1f bytes/event (%s input lines)"
+              % (db["bytes"] / 1e6, db["bytes_per_event"], fmt_rate(db["lines"])))
+
+
+def mode_stages(a, runner):
+    """Ours only, stage by stage with --stats-json, into a fresh database per repetition."""
+    path = a.data or data_path(a, a.events, a.days, a.start, a.seed, a.files)
+    ensure_data(a, path, a.events, a.files, a.days, a.start, a.seed)
+    n_files, lines, raw, gz = measure_input(path)
+    print("\ndata: %s: %d files, %s lines, %.1f MB NDJSON, %.1f MB gzip"
+          % (path, n_files, fmt_rate(lines), raw / 1e6, gz / 1e6), flush=True)
+    names = ("ingest", "aggregate") if a.no_report else ("ingest", "aggregate", "report")
+    db = os.path.join(a.work, "stages.sqlite")
+    out_dirs = [os.path.join(a.work, "stages-report-rep%d" % (i + 1)) for i in range(a.repeat)]
+    for d in out_dirs:
+        if os.path.isdir(d):
+            shutil.rmtree(d)
+    runs = dict((n, []) for n in names)
+    sizes, floor_reps = [], []
+    for i in range(a.repeat):
+        tag = "stages-rep%d" % (i + 1)
+        remove_db(db)
+        done = []
+        for n in names:
+            args = {"ingest": ["--db", db, path], "aggregate": ["--db", db],
+                    "report": ["--db", db, "--out", out_dirs[i]]}[n]
+            r = runner.ours_stage_stats(n, args, tag)
+            runs[n].append(r)
+            done.append("%s %.2fs%s" % (n, r[0].wall, "" if r[1] and r[1].get("steps") else " (no steps)"))
+            if n == "ingest":
+                sizes.append(db_bytes(db))
+        floor, counted = runner.read_floor(data_files(path), tag)
+        floor_reps.append(floor)
+        print("  rep %d: %s; floor %.2fs" % (i + 1, ", ".join(done), floor[0].wall), flush=True)
+        if counted != lines:
+            print("  warning: the read floor counted %d lines, expected %d" % (counted, lines), file=sys.stderr)
+    remove_db(db)
+    for d in out_dirs:
+        if os.path.isdir(d):
+            shutil.rmtree(d)
+    floor = summarize("read floor", floor_reps)
+    floor.update(tool=runner.floor_tool, workers=runner.floor_workers)
+    size = med(sizes)
+    dbinfo = dict(bytes=size, lines=lines, bytes_per_event=size / lines, sizes=sizes)
+    print("\nstages of ours, %d repetition(s), medians; cpu = user+sys; ns/event = cpu / the stage's events; "
+          "peak = max RSS" % a.repeat)
+    stages = []
+    for n in names:
+        st = summarize_stage(n, runs[n], lines)
+        stages.append(st)
+        print_stage(st, floor if n == "ingest" else None, dbinfo if n == "ingest" else None)
+    total_wall = med([sum(runs[n][i][0].wall for n in names) for i in range(a.repeat)])
+    print("\nall stages: %.2f s wall (median of the per-repetition sums), %s events/s of input"
+          % (total_wall, fmt_rate(lines / total_wall)))
+    return dict(stages=dict(data=path, lines=lines, bytes=raw, gzip_bytes=gz, repeat=a.repeat, stages=stages,
+                            wall_median=total_wall, database_after_ingest=dbinfo,
+                            read_floor=dict(tool=floor["tool"], workers=floor["workers"], wall_median=floor["wall"],
+                                            walls=floor["walls"], cpu_median=floor["cpu"], peak_rss=floor["rss"]))), 0
+
+
 def mode_scaling(a, runner):
     out, worst = [], 0
     for mult in (1, 10):
@@ -1115,6 +1319,9 @@ def parse_args(argv):
     p.add_argument("--show", type=int, default=5, help="differing rows to show")
     p.add_argument("--json", help="also write the measurements to this JSON file")
     p.add_argument("--scaling", action="store_true", help="run N and 10N events and report the ratio")
+    p.add_argument("--stages", action="store_true",
+                   help="ours only: each stage with --stats-json, its steps' CPU time and ns/event, the rest of "
+                        "its CPU time, wall/CPU/peak, the read floor and the database's bytes/event")
     p.add_argument("--nightly", action="store_true", help="time day 31 on a 30-day DB vs an empty DB")
     p.add_argument("--nightly-days", type=int, default=30)
     p.add_argument("--events-per-day", type=int, default=200_000)
@@ -1132,8 +1339,8 @@ def parse_args(argv):
     p.add_argument("--shape", metavar="NAMES", help="--shapes: comma-separated subset of the shapes (default all)")
     p.add_argument("--verbose", action="store_true")
     a = p.parse_args(argv)
-    if a.scaling + a.nightly + a.shapes > 1:
-        p.error("--scaling, --nightly and --shapes are separate runs")
+    if a.scaling + a.nightly + a.shapes + a.stages > 1:
+        p.error("--scaling, --nightly, --shapes and --stages are separate runs")
     if a.real and (a.nightly or a.shapes):
         # Counter and digit ids are unique within one generated set only: the nightly's 31 sets
         # would share conversion ids across days.
@@ -1172,7 +1379,7 @@ def main(argv=None):
     a = parse_args(argv)
     TIMEOUT[0] = a.timeout
     runner = Runner(a)
-    if a.nightly or a.shapes:
+    if a.nightly or a.shapes or a.stages:
         a.systems = [x for x in a.systems if x == "ours"]
     if "ours" in a.systems:
         runner.check_ours()
@@ -1193,7 +1400,11 @@ def main(argv=None):
                 with open(a.json, "w") as f:
                     json.dump(res, f, indent=2, default=str)
             return status
-        if a.nightly:
+        if a.stages:
+            if "ours" not in a.systems:
+                sys.exit("bench: --stages measures ours only")
+            res, diff = mode_stages(a, runner)
+        elif a.nightly:
             res, diff = mode_nightly(a, runner)
         elif a.scaling:
             res, diff = mode_scaling(a, runner)
