@@ -20,9 +20,13 @@ chdb, the chDB peer is skipped with a message (install: /tmp/peers/bin/pip insta
 
 Read floor and targets: each repetition also times the floor of just reading the input,
 ISA-L's `igzip -dc FILE | wc -l` on the same files, as many at a time as there are cores
-(gzip -dc, said so in the output, if igzip is missing: apt-get install isal). The run ends
-with the targets, on medians, each marked PASS or MISS: ingest <= 2x the read floor, and a
-throughput ratio (peer wall / our ingest + aggregate wall) >= 5x for DuckDB and for chDB.
+(gzip -dc, said so in the output, if igzip is missing: apt-get install isal), and right after
+our report the floor of creating the same files (a Python loop: same names, folders and sizes,
+in a fresh folder). The run ends with the targets, on medians of the run, each marked PASS or
+MISS: ingest <= 3x the read floor; the three stages >= 3x DuckDB's and >= 1.5x chDB's
+throughput (peer wall / ours); aggregate <= 1 s (for the 5,000-creator set only); peak RSS of
+any stage <= 256 MiB (512 MiB from 50M events); database after ingest <= 40 bytes per input
+line; report <= 1.5x its file-creation floor. --nightly: each stage <= 1.2x on the history.
 
 --stages: ours only, a fresh database per repetition, each stage run with --stats-json FILE
 (one JSON object: stage, events, wall_seconds, cpu_seconds, steps [{name, cpu_seconds}]); per
@@ -75,8 +79,16 @@ SYSTEMS = ("ours", "duckdb", "chdb")             # the names --only takes, in ru
 PEERS = ("duckdb", "chdb")
 PEER_NAME = {"ours": "ours", "duckdb": "DuckDB", "chdb": "chDB"}
 PEER_LABEL = {"duckdb": "DuckDB reference", "chdb": "chDB (ClickHouse) reference"}
-TARGET_INGEST_FLOOR = 2.0     # ingest wall <= 2x the read floor
-TARGET_THROUGHPUT = 5.0       # peer wall / our ingest+aggregate wall >= 5
+# The targets (current issues), judged on medians of the same run:
+TARGET_INGEST_FLOOR = 3.0                       # ingest wall <= 3x the read floor
+TARGET_VS_PEER = {"duckdb": 3.0, "chdb": 1.5}   # peer wall / our three stages' wall >=
+TARGET_AGGREGATE_S = 1.0                        # aggregate wall <= 1 s, on the 5,000-creator set
+TARGET_AGGREGATE_CREATORS = 5000
+TARGET_PEAK = 256 * 2**20                       # peak RSS of any stage (the 5M sets) <=
+TARGET_PEAK_LARGE, LARGE_EVENTS = 512 * 2**20, 50_000_000   # ... from 50M events on
+TARGET_DB_BYTES_PER_EVENT = 40                  # database after ingest / input lines <=
+TARGET_REPORT_FLOOR = 1.5                       # report wall <= 1.5x creating the same files
+TARGET_NIGHTLY = 1.2                            # --nightly: each stage on the history DB / on an empty one <=
 DEFAULT_BASE = "/tmp/bench-data"
 DEFAULT_WORK = "/tmp/bench-work"
 
@@ -186,6 +198,42 @@ def db_bytes(db):
     return sum(os.path.getsize(db + suffix) for suffix in ("", "-wal") if os.path.exists(db + suffix))
 
 
+def file_creation_floor(src, dst):
+    """The floor of writing a report: create in a fresh folder dst the files src holds (same names,
+    same subfolders, same sizes) with a plain loop of os.open / os.write / os.close. Returns a
+    Stage (wall and CPU of the loop, in this process) with .files and .bytes."""
+    entries = []
+    for root, _, names in os.walk(src):
+        rel = os.path.relpath(root, src)
+        entries.extend((rel, n, os.path.getsize(os.path.join(root, n))) for n in sorted(names))
+    folders = sorted(set(rel for rel, _, _ in entries if rel != "."))
+    data = memoryview(b"x" * max([size for _, _, size in entries] or [0]))
+    if os.path.isdir(dst):
+        shutil.rmtree(dst)
+    t0, c0 = time.perf_counter(), time.process_time()
+    os.makedirs(dst)
+    for rel in folders:
+        os.makedirs(os.path.join(dst, rel), exist_ok=True)
+    for rel, name, size in entries:
+        fd = os.open(os.path.join(dst, rel, name), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        view = data[:size]
+        while view:
+            view = view[os.write(fd, view):]
+        os.close(fd)
+    st = Stage("report file-creation floor", time.perf_counter() - t0, time.process_time() - c0, 0, 0)
+    st.files, st.bytes = len(entries), sum(size for _, _, size in entries)
+    return st
+
+
+def generator_meta(path):
+    """The data set's .generator.json, or {} (someone else's files)."""
+    try:
+        with open(os.path.join(path, ".generator.json")) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {}
+
+
 def remove_db(db):
     for suffix in ("", "-wal", "-shm", "-journal", ".lock"):
         if os.path.exists(db + suffix):
@@ -249,6 +297,7 @@ class Runner:
         if "ingest" in stages:
             result.append(run_stage("ingest", [self.exe("ingest"), "--db", db] + list(paths),
                                     os.path.join(logs, "%s-ingest.log" % tag)))
+            result[-1].db_bytes = db_bytes(db)
         if "aggregate" in stages:
             result.append(run_stage("aggregate", [self.exe("aggregate"), "--db", db],
                                     os.path.join(logs, "%s-aggregate.log" % tag)))
@@ -553,42 +602,96 @@ def print_results(lines, raw, results):
           "and repetitions; events = input lines; MB = uncompressed NDJSON; ratio > 1: ours is faster/smaller")
 
 
-def print_targets(a, results, floor):
-    """The targets, on medians: ingest <= 2x the read floor; ingest + aggregate >= 5x each peer's
-    throughput (peer wall / ours). Prints PASS/MISS per line; returns them for --json."""
+def print_floor(floor):
     print("\nread floor: %s -dc FILE | wc -l, %d files at a time: %.2f s median, %.2f s CPU, peak %.0f MB"
           % (floor["tool"], floor["workers"], floor["wall"], floor["cpu"], floor["rss"] / 2**20))
     if floor["tool"] != "igzip":
         print("  (igzip is not installed, so this is gzip -dc: slower than ISA-L's floor, which makes\n"
               "  ingest / read floor look better than it is; apt-get install isal)")
+
+
+def judge_targets(m):
+    """The targets, from medians of one run. m: lines, creators (None if unknown), ingest, aggregate,
+    report, three (our stages' walls; None if not run), peak, db_bytes, floor (read floor wall),
+    report_floor (wall of creating the report's files), peers {key: wall}, want_peers (bool).
+    Returns rows: dict(target, ours, other, ratio, goal, passed (None: not judged), unit, why)."""
+    rows = []
+
+    def row(target, ours, other, ratio, goal, passed, unit="s", why=None):
+        rows.append(dict(target=target, ours=ours, other=other, ratio=ratio, goal=goal, passed=passed,
+                         unit=unit, why=why))
+    ing, fl = m.get("ingest"), m.get("floor")
+    if ing is not None and fl:
+        row("ingest / read floor", ing, fl, ing / fl, "<= %gx" % TARGET_INGEST_FLOOR, ing / fl <= TARGET_INGEST_FLOOR)
+    if m.get("want_peers"):
+        for k in PEERS:
+            goal = TARGET_VS_PEER[k]
+            name = "three stages vs %s (%s / ours)" % (PEER_NAME[k], PEER_NAME[k])
+            other, three = m["peers"].get(k), m.get("three")
+            if other is None or three is None:
+                row(name, three, other, None, ">= %gx" % goal, None,
+                    why="peer not run" if other is None else "needs all three stages (not with --no-report)")
+            else:
+                row(name, three, other, other / three, ">= %gx" % goal, other / three >= goal)
+    agg = m.get("aggregate")
+    if agg is not None:
+        name = "aggregate (target for the %s-creator set)" % fmt_rate(TARGET_AGGREGATE_CREATORS)
+        if m.get("creators") == TARGET_AGGREGATE_CREATORS:
+            row(name, agg, None, None, "<= %g s" % TARGET_AGGREGATE_S, agg <= TARGET_AGGREGATE_S)
+        else:
+            row(name, agg, None, None, "<= %g s" % TARGET_AGGREGATE_S, None,
+                why="this set has %s creators" % (fmt_rate(m["creators"]) if m.get("creators") else "unknown"))
+    if m.get("peak") is not None:
+        large = m["lines"] >= LARGE_EVENTS
+        cap = TARGET_PEAK_LARGE if large else TARGET_PEAK
+        row("peak RSS of any stage (%s)" % (">= 50M events" if large else "< 50M events"),
+            m["peak"] / 2**20, None, None, "<= %d MiB" % (cap // 2**20), m["peak"] <= cap, unit="MiB")
+    if m.get("db_bytes") is not None:
+        per = m["db_bytes"] / m["lines"]
+        row("database after ingest, bytes per event", per, None, None, "<= %g" % TARGET_DB_BYTES_PER_EVENT,
+            per <= TARGET_DB_BYTES_PER_EVENT, unit="B")
+    rep_, rfl = m.get("report"), m.get("report_floor")
+    if rep_ is not None and rfl:
+        row("report / file-creation floor", rep_, rfl, rep_ / rfl, "<= %gx" % TARGET_REPORT_FLOOR,
+            rep_ / rfl <= TARGET_REPORT_FLOOR)
+    return rows
+
+
+def print_target_rows(rows, title="targets (medians)"):
+    def val(x, unit):
+        if x is None:
+            return "-"
+        return "%.2f s" % x if unit == "s" else ("%.0f MiB" % x if unit == "MiB" else "%.1f %s" % (x, unit))
+    print("\n%-48s %10s %10s %8s %10s" % (title, "ours", "other", "ratio", "target"))
+    for r in rows:
+        ratio = "%.2fx" % r["ratio"] if r["ratio"] is not None else "-"
+        verdict = {True: "PASS", False: "MISS", None: "not judged"}[r["passed"]]
+        if r["why"]:
+            verdict += " (%s)" % r["why"]
+        print("  %-46s %10s %10s %8s %10s   %s" % (r["target"], val(r["ours"], r["unit"]), val(r["other"], r["unit"]),
+                                                 ratio, r["goal"], verdict))
+
+
+def print_targets(a, results, floor, report_floor, db_sizes, lines, creators):
+    """The read floor and the targets, on medians of this run; PASS/MISS per line. Returns them for --json."""
+    print_floor(floor)
     o = next((r for r in results if r["key"] == "ours"), None)
     if o is None:
         print("targets: not judged (ours was not run)")
         return []
-    ingest = med([s.wall for s in o["stages"]["ingest"]])
-    ia = med([sum(s.wall for s in rep if s.name in ("ingest", "aggregate")) for rep in o["reps"]])
-    rows = [("ingest / read floor", "ingest", ingest, floor["wall"], ingest / floor["wall"],
-             "<= %gx" % TARGET_INGEST_FLOOR, ingest / floor["wall"] <= TARGET_INGEST_FLOOR)]
-    for k in PEERS:
-        r = next((r for r in results if r["key"] == k), None)
-        name = "throughput ratio vs %s (%s / ours)" % (PEER_NAME[k], PEER_NAME[k])
-        if r is None:
-            rows.append((name, "ingest+aggregate", ia, None, None, ">= %gx" % TARGET_THROUGHPUT, None))
-        else:
-            rows.append((name, "ingest+aggregate", ia, r["wall"], r["wall"] / ia,
-                         ">= %gx" % TARGET_THROUGHPUT, r["wall"] / ia >= TARGET_THROUGHPUT))
-    print("%-46s %-17s %8s %8s %8s %8s" % ("targets (medians)", "ours is", "ours s", "other s", "ratio", "target"))
-    out = []
-    for name, what, ours_s, other_s, ratio, target, ok in rows:
-        if ratio is None:
-            print("  %-44s %-17s %8.2f %8s %8s %8s   not measured (peer not run)"
-                  % (name, what, ours_s, "-", "-", target))
-        else:
-            print("  %-44s %-17s %8.2f %8.2f %7.2fx %8s   %s"
-                  % (name, what, ours_s, other_s, ratio, target, "PASS" if ok else "MISS"))
-        out.append(dict(target=name, ours=what, ours_wall=ours_s, other_wall=other_s, ratio=ratio,
-                        goal=target, passed=ok))
-    return out
+    stage = lambda n: med([s.wall for s in o["stages"][n]]) if n in o["stages"] else None
+    m = dict(lines=lines, creators=creators, ingest=stage("ingest"), aggregate=stage("aggregate"),
+             report=stage("report"), three=o["wall"] if len(o["stages"]) == 3 else None, peak=o["rss"],
+             db_bytes=med(db_sizes) if db_sizes else None, floor=floor["wall"],
+             report_floor=report_floor["wall"] if report_floor else None,
+             peers=dict((r["key"], r["wall"]) for r in results if r["key"] != "ours"), want_peers=True)
+    if report_floor:
+        print("report file-creation floor: a Python loop creating the report's %s files (%.1f MB) in a fresh "
+              "folder: %.2f s median" % (fmt_rate(report_floor["files"]), report_floor["bytes"] / 1e6,
+                                         report_floor["wall"]))
+    rows = judge_targets(m)
+    print_target_rows(rows)
+    return rows
 
 
 def run_compare_set(a, runner, data_dir, tag, repeat):
@@ -597,7 +700,7 @@ def run_compare_set(a, runner, data_dir, tag, repeat):
     print("\ndata: %s: %d files, %s lines, %.1f MB NDJSON, %.1f MB gzip"
           % (data_dir, n_files, fmt_rate(lines), raw / 1e6, gz / 1e6), flush=True)
     reps = dict((k, []) for k in a.systems)
-    floor_reps = []
+    floor_reps, report_floors = [], []
     work = a.work
     db = os.path.join(work, "%s.sqlite" % tag)
     # One report folder per repetition, removed only at the end: deleting 50k statement files
@@ -614,7 +717,13 @@ def run_compare_set(a, runner, data_dir, tag, repeat):
             stages = runner.ours([data_dir], db, out_dirs[i], rtag,
                                  stages=("ingest", "aggregate") if a.no_report else ("ingest", "aggregate", "report"))
             reps["ours"].append(stages)
-            print("  rep %d ours:   %s" % (i + 1, ", ".join("%s %.2fs" % (s.name, s.wall) for s in stages)), flush=True)
+            extra = ""
+            if not a.no_report:   # right after the report, so that both meet the same file system
+                rf = file_creation_floor(out_dirs[i], out_dirs[i] + "-floor")
+                report_floors.append(rf)
+                extra = "; report's files by a plain loop %.2fs" % rf.wall
+            print("  rep %d ours:   %s%s" % (i + 1, ", ".join("%s %.2fs" % (s.name, s.wall) for s in stages), extra),
+                  flush=True)
         for k in PEERS:
             if k in a.systems:
                 stages = runner.peer(k, data_dir, peer_csv[k], rtag)
@@ -635,7 +744,13 @@ def run_compare_set(a, runner, data_dir, tag, repeat):
     print_results(lines, raw, results)
     floor = summarize("read floor", floor_reps)
     floor.update(tool=runner.floor_tool, workers=runner.floor_workers)
-    targets = print_targets(a, results, floor)
+    rfloor = None
+    if report_floors:
+        rfloor = dict(wall=med([s.wall for s in report_floors]), walls=[s.wall for s in report_floors],
+                      cpu=med([s.cpu for s in report_floors]), files=report_floors[0].files,
+                      bytes=report_floors[0].bytes)
+    db_sizes = [s.db_bytes for rep in reps.get("ours", []) for s in rep if s.name == "ingest"]
+    targets = print_targets(a, results, floor, rfloor, db_sizes, lines, generator_meta(data_dir).get("creators"))
     # Each peer against ours; without ours, the two peers against each other.
     diff = None
     ran_peers = [k for k in PEERS if k in a.systems]
@@ -656,9 +771,13 @@ def run_compare_set(a, runner, data_dir, tag, repeat):
             rows = sum(1 for _ in peer_rows(peer_csv[k], k))
             print("\n%s wrote %d daily_metrics rows to %s" % (PEER_NAME[k], rows, peer_csv[k]))
     for d in out_dirs:
-        if os.path.isdir(d):
-            shutil.rmtree(d)
+        for x in (d, d + "-floor"):
+            if os.path.isdir(x):
+                shutil.rmtree(x)
     return dict(data=data_dir, lines=lines, bytes=raw, gzip_bytes=gz, results=results, diff=diff,
+                report_floor=rfloor,
+                database_after_ingest=dict(sizes=db_sizes, median=med(db_sizes) if db_sizes else None,
+                                           bytes_per_event=med(db_sizes) / lines if db_sizes else None),
                 read_floor=dict(tool=floor["tool"], workers=floor["workers"], wall_median=floor["wall"],
                                 walls=floor["walls"], cpu_median=floor["cpu"], peak_rss=floor["rss"]),
                 targets=targets)
@@ -1140,7 +1259,7 @@ def mode_stages(a, runner):
         if os.path.isdir(d):
             shutil.rmtree(d)
     runs = dict((n, []) for n in names)
-    sizes, floor_reps = [], []
+    sizes, floor_reps, report_floors = [], [], []
     for i in range(a.repeat):
         tag = "stages-rep%d" % (i + 1)
         remove_db(db)
@@ -1153,15 +1272,19 @@ def mode_stages(a, runner):
             done.append("%s %.2fs%s" % (n, r[0].wall, "" if r[1] and r[1].get("steps") else " (no steps)"))
             if n == "ingest":
                 sizes.append(db_bytes(db))
+            if n == "report":   # right after it, so that both meet the same file system
+                report_floors.append(file_creation_floor(out_dirs[i], out_dirs[i] + "-floor"))
+                done.append("report's files by a plain loop %.2fs" % report_floors[-1].wall)
         floor, counted = runner.read_floor(data_files(path), tag)
         floor_reps.append(floor)
-        print("  rep %d: %s; floor %.2fs" % (i + 1, ", ".join(done), floor[0].wall), flush=True)
+        print("  rep %d: %s; read floor %.2fs" % (i + 1, ", ".join(done), floor[0].wall), flush=True)
         if counted != lines:
             print("  warning: the read floor counted %d lines, expected %d" % (counted, lines), file=sys.stderr)
     remove_db(db)
     for d in out_dirs:
-        if os.path.isdir(d):
-            shutil.rmtree(d)
+        for x in (d, d + "-floor"):
+            if os.path.isdir(x):
+                shutil.rmtree(x)
     floor = summarize("read floor", floor_reps)
     floor.update(tool=runner.floor_tool, workers=runner.floor_workers)
     size = med(sizes)
@@ -1176,8 +1299,24 @@ def mode_stages(a, runner):
     total_wall = med([sum(runs[n][i][0].wall for n in names) for i in range(a.repeat)])
     print("\nall stages: %.2f s wall (median of the per-repetition sums), %s events/s of input"
           % (total_wall, fmt_rate(lines / total_wall)))
+    rfloor = None
+    if report_floors:
+        rfloor = dict(wall=med([x.wall for x in report_floors]), walls=[x.wall for x in report_floors],
+                      cpu=med([x.cpu for x in report_floors]), files=report_floors[0].files,
+                      bytes=report_floors[0].bytes)
+        print("report file-creation floor: a Python loop creating the report's %s files (%.1f MB) in a fresh "
+              "folder: %.2f s median" % (fmt_rate(rfloor["files"]), rfloor["bytes"] / 1e6, rfloor["wall"]))
+    by = dict((st["stage"], st) for st in stages)
+    targets = judge_targets(dict(
+        lines=lines, creators=generator_meta(path).get("creators"), ingest=by["ingest"]["wall"],
+        aggregate=by["aggregate"]["wall"], report=by["report"]["wall"] if "report" in by else None,
+        peak=max(st["peak"] for st in stages), db_bytes=size, floor=floor["wall"],
+        report_floor=rfloor["wall"] if rfloor else None, want_peers=False))
+    print_target_rows(targets)
+    print("  (the ratios to DuckDB and chDB need the side-by-side run)")
     return dict(stages=dict(data=path, lines=lines, bytes=raw, gzip_bytes=gz, repeat=a.repeat, stages=stages,
-                            wall_median=total_wall, database_after_ingest=dbinfo,
+                            wall_median=total_wall, database_after_ingest=dbinfo, report_floor=rfloor,
+                            targets=targets,
                             read_floor=dict(tool=floor["tool"], workers=floor["workers"], wall_median=floor["wall"],
                                             walls=floor["walls"], cpu_median=floor["cpu"], peak_rss=floor["rss"]))), 0
 
@@ -1258,6 +1397,13 @@ def mode_nightly(a, runner):
             r["wall"], r["cpu"], r["rss"] / 2**20))
     print("ratio (%d-day DB / empty DB): wall x%.2f, cpu x%.2f; DB size %.0f MB"
           % (len(history), h["wall"] / e["wall"], h["cpu"] / e["cpu"], os.path.getsize(snap) / 1e6))
+    targets = []
+    for n in ("ingest", "aggregate"):
+        hw, ew = med([s.wall for s in h["stages"][n]]), med([s.wall for s in e["stages"][n]])
+        targets.append(dict(target="nightly %s (%d-day DB / empty DB)" % (n, len(history)), ours=hw, other=ew,
+                            ratio=hw / ew, goal="<= %gx" % TARGET_NIGHTLY, passed=hw / ew <= TARGET_NIGHTLY,
+                            unit="s", why=None))
+    print_target_rows(targets, "targets (medians; other = on an empty DB)")
     # Sanity: the new day's rows should not depend on the history (per-day data sets are
     # independent, so only chance matches of a viewer across days can change attribution).
     day = os.path.basename(today)[-10:]
@@ -1270,7 +1416,8 @@ def mode_nightly(a, runner):
     d = sum(((rows[0] - rows[1]) + (rows[1] - rows[0])).values())
     print("rows of %s: %d on the %d-day DB, %d on the empty DB, %d differ"
           % (day, sum(rows[0].values()), len(history), sum(rows[1].values()), d))
-    return dict(nightly=dict(history=as_json(dict(results=[h])), empty=as_json(dict(results=[e])))), 0
+    return dict(nightly=dict(history=as_json(dict(results=[h])), empty=as_json(dict(results=[e])),
+                             targets=targets)), 0
 
 
 def parse_count(text):
