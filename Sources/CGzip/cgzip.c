@@ -528,6 +528,10 @@ void cg_hash128_update_portable(cg_hash128 *h, const void *data, size_t len) {
   h->b = crc64_sliced(table_iso, h->b, data, len);
 }
 
+uint32_t cg_crc32(uint32_t crc, const void *data, size_t len) {
+  return crc32_gzip_refl(crc, (const unsigned char *)data, (uint64_t)len);
+}
+
 void cg_hash128_update(cg_hash128 *h, const void *data, size_t len) {
   h->a = crc64_ecma_refl(h->a, data, len);
   h->b = crc64_iso_refl(h->b, data, len);

@@ -52,7 +52,29 @@ public struct StageOptions: ParsableArguments {
   @Option(name: .long, help: "Log line format on standard error: text or json (one JSON object per line).")
   public var logFormat: LogFormat = .text
 
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "When the stage ends, write the CPU seconds of each of its steps to this file as one JSON object (for benchmarks/bench.py --stages).",
+      valueName: "file"))
+  public var statsJson: String?
+
   public init() {}
+
+  /// The stage's step timer, when `--stats-json` asks for one.
+  public func makeStats(stage: String, steps: [String]) -> StageStats? {
+    statsJson == nil ? nil : StageStats(stage: stage, steps: steps)
+  }
+
+  /// Writes `stats` to the `--stats-json` file (a failure to write is reported, not fatal).
+  public func writeStats(_ stats: StageStats?, wallSeconds: Double, logger: Logger) {
+    guard let statsJson, let stats else { return }
+    do {
+      try stats.json(wallSeconds: wallSeconds).write(toFile: statsJson, atomically: true, encoding: .utf8)
+    } catch {
+      logger.error("cannot write --stats-json \(statsJson): \(error.localizedDescription)")
+    }
+  }
 
   public func validate() throws {
     if quiet && verbose > 0 { throw ValidationError("--quiet and --verbose cannot be used together.") }

@@ -18,8 +18,8 @@ struct IngestCommand: ParsableCommand {
       Each PATH is a log file or a directory (searched recursively; names starting with '.' are \
       skipped). Files may be gzip (also multi-member) or plain text, NDJSON or CSV with a header. \
       Bad lines are stored in the `rejects` table with file, line and reason, and the run goes on. \
-      Events are unique by event_id across everything ever ingested, so overlapping dumps and \
-      reruns change nothing. A file that cannot be read whole (truncated or corrupt gzip) \
+      Conversions are unique by event_id across everything ever ingested, views and clicks \
+      within the UTC day of their timestamp, so overlapping dumps and reruns change nothing. A file that cannot be read whole (truncated or corrupt gzip) \
       contributes nothing, is recorded as failed, and is retried by the next run.
 
       The whole run is one transaction: if it fails or is killed, the database is as before.
@@ -127,12 +127,14 @@ struct IngestCommand: ParsableCommand {
     if let workers { options.workers = workers }
     options.lockWait = common.wait
     options.commandLine = CommandLine.arguments.joined(separator: " ")
+    options.stats = common.makeStats(stage: "ingest", steps: IngestRunner.stepNames)
     let line = interactive ? ProgressLine(stage: "ingest") : nil
     let started = Clock.monotonic()
     var progress: (@Sendable (IngestProgress) -> Void)?
     if let line { progress = { line.update($0) } }
     let result = try IngestRunner(options: options, logger: logger, progress: progress).run()
     line?.finish()
+    common.writeStats(options.stats, wallSeconds: Clock.monotonic() - started, logger: logger)
     if interactive {
       let seconds = Clock.monotonic() - started
       FileHandle.standardError.write(Data(("ingest: \(result.filesIngested) file(s) ingested, \(result.filesSkipped) skipped (already ingested), \(result.filesFailed) failed; \(grouped(result.eventsKept)) events kept, \(grouped(result.rejected)) lines rejected, \(grouped(result.duplicates)) duplicates; " + String(format: "%.1f s", seconds) + "\n").utf8))

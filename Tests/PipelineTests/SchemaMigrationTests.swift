@@ -9,14 +9,19 @@ import Testing
 /// by commit 7e8ff05 (the release before the event store): the sample logs ingested in two
 /// runs (`2026-11-01`, then all of `logs`), then aggregated.
 ///
+/// `Fixtures/schema-v6-sample.sql` is the same for schema version 6, written by commit 8a17677
+/// (the release before segments kept their ids beside them and conversions became unique across
+/// days).
+///
 /// The fixture `Fixtures/schema-v2-sample.sql` is `sqlite3 .dump` of a schema-version-2
 /// database: the sample logs ingested in two runs (`2026-11-01`, then all of `logs`) by commit
-/// a100ff9, whose views and clicks had `ts << 12 | n` rowids. Every step up to version 6 runs:
-/// the last moves views and clicks into ``EventSegment``s and every event id into the day
-/// partitions of ``EventKeys``.
+/// a100ff9, whose views and clicks had `ts << 12 | n` rowids. Every step up to the current
+/// version runs: the last moves views and clicks into ``EventSegment``s and their clicks into
+/// `click_index`.
 @Suite struct SchemaMigrationTests {
   static let fixture = SampleDataTests.root + "/Tests/PipelineTests/Fixtures/schema-v2-sample.sql"
   static let fixtureV5 = SampleDataTests.root + "/Tests/PipelineTests/Fixtures/schema-v5-sample.sql"
+  static let fixtureV6 = SampleDataTests.root + "/Tests/PipelineTests/Fixtures/schema-v6-sample.sql"
 
   /// Writes the version-2 database; keys that are odd move to `event_keys_recent` (a key lives
   /// in one of the two tables), so that the migration meets both.
@@ -53,7 +58,36 @@ import Testing
     #expect(before.count == 39 && metrics == expected)
 
     #expect(try stagedTraffic(db) == before)
-    #expect(try TestDatabase(db).int("SELECT value FROM meta WHERE key = 'schema_version'") == 6)
+    #expect(try TestDatabase(db).int("SELECT value FROM meta WHERE key = 'schema_version'") == Int64(Schema.version))
+    #expect(try TestDatabase(db).dailyMetrics() == metrics)
+    let rebuild = try Stage.run("aggregate", ["--db", db, "--rebuild", "--config", SampleDataTests.sample + "/clickpipeline.toml"])
+    #expect(rebuild.exitStatus == 0, "\(rebuild.stderr)")
+    #expect(try TestDatabase(db).dailyMetrics() == metrics)
+
+    let file = try Self.resendTraffic(dir, db)
+    #expect(file.count == 1 && file.first?[0] == "0" && Int(file.first?[1] ?? "") ?? 0 > 10, "\(file)")
+    #expect(try TestDatabase(db).dailyMetrics() == metrics)
+  }
+
+  /// The database the release before this store format wrote (schema version 6, segments in
+  /// format "CPS1", key partitions, conversions unique per UTC day) moves into version 7 whole:
+  /// the same traffic as the version-5 database migrated, the same `daily_metrics` (kept, and
+  /// recomputed), and every id still a duplicate.
+  @Test func aVersion6DatabaseMovesIntoTheNewStoreFormat() throws {
+    let dir = try TemporaryDirectory()
+    let db = dir.file("v6.sqlite")
+    try SQLiteDatabase(path: db).execute(String(contentsOfFile: Self.fixtureV6, encoding: .utf8))
+    let v5 = dir.file("v5.sqlite")
+    try SQLiteDatabase(path: v5).execute(String(contentsOfFile: Self.fixtureV5, encoding: .utf8))
+    let metrics = try TestDatabase(db).dailyMetrics()
+    let expected = try SampleDataTests.expectedDailyMetrics()
+    #expect(metrics == expected)
+
+    let traffic = try stagedTraffic(db)
+    let traffic5 = try stagedTraffic(v5)
+    #expect(traffic.count == 39 && traffic == traffic5)
+    #expect(try TestDatabase(db).int("SELECT value FROM meta WHERE key = 'schema_version'") == Int64(Schema.version))
+    #expect(try TestDatabase(db).rows("SELECT name FROM sqlite_master WHERE name IN ('event_keys', 'segments_v6')").isEmpty)
     #expect(try TestDatabase(db).dailyMetrics() == metrics)
     let rebuild = try Stage.run("aggregate", ["--db", db, "--rebuild", "--config", SampleDataTests.sample + "/clickpipeline.toml"])
     #expect(rebuild.exitStatus == 0, "\(rebuild.stderr)")
@@ -86,38 +120,28 @@ import Testing
     #expect(before.count == 39)
 
     let db = try Schema.open(path: path)
-    #expect(try db.scalarText("SELECT value FROM meta WHERE key = 'schema_version'") == "6")
+    #expect(try db.scalarText("SELECT value FROM meta WHERE key = 'schema_version'") == String(Schema.version))
     // Version 5's orders table starts empty, and the next aggregate is a full rebuild that fills it.
     #expect(try db.scalarInt("SELECT count(*) FROM orders") == 0)
     #expect(try db.scalarText("SELECT value FROM meta WHERE key = 'aggregate_fingerprint'") == nil)
     #expect(try db.scalarInt("SELECT count(*) FROM files WHERE held_back_line <> 0") == 0)
     #expect(try stagedTraffic(db) == before)
     let gone = try db.rows(
-      "SELECT name FROM sqlite_master WHERE name IN ('views', 'clicks', 'user_agents', 'event_keys_recent', 'event_key_filter', 'event_keys_v5')")
+      "SELECT name FROM sqlite_master WHERE name IN ('views', 'clicks', 'user_agents', 'event_keys_recent', 'event_key_filter', 'event_keys_v5', 'event_keys', 'segments_v6')")
     #expect(gone.isEmpty)
 
-    // Every staged event is found at its place in the store, and each click by its id.
-    let keys = try EventKeys(db: db)
+    // Every click is in the click index under its id's hash and day, and every id column
+    // holds the segment's ids.
     let segments = try SegmentReader(db: db)
-    for info in try segments.segments(.view, days: Int64.min...Int64.max) + segments.segments(.click, days: Int64.min...Int64.max) {
-      let segment = try segments.load(info.segmentID)
-      for row in 0..<segment.count {
-        let id = segment.eventID(row)
-        let expected = EventRef(kind: info.kind, segmentID: info.segmentID, row: row)
-        let found = try keys.find(hash: UInt64(bitPattern: EventKeyHash.key(id)), day: info.day) { $0 == expected }
-        #expect(found == expected, "\(id)")
-        if info.kind == .click {
-          #expect(try keys.findClick(hash: UInt64(bitPattern: EventKeyHash.key(id))) { $0 == expected } == expected)
-        }
+    for info in try segments.segments(.click, days: Int64.min...Int64.max) {
+      let ids = try segments.ids(info.segmentID)
+      #expect(ids.count == info.rows)
+      for row in 0..<ids.count {
+        let key = EventKeys.indexKey(EventKeyHash.hash(ids.id(row)))
+        #expect(try db.scalarInt("SELECT count(*) FROM click_index WHERE key = ? AND day = ?", [.int(key), .int(info.day)]) == 1)
       }
     }
-    for row in try db.rows("SELECT conversion_row, event_id, ts FROM conversions") {
-      let expected = EventRef(conversionRow: row[0].intValue)
-      let found = try keys.find(
-        hash: UInt64(bitPattern: EventKeyHash.key(row[1].textValue)), day: utcDay(ofMilliseconds: row[2].intValue)
-      ) { $0 == expected }
-      #expect(found == expected, "\(row[1].textValue)")
-    }
+    #expect(try db.scalarInt("SELECT count(*) FROM click_index") == Int64(before.filter { $0[0] == "click" }.count))
   }
 
   /// After the migration the real executables go on as with a new database: a re-sent copy of

@@ -101,6 +101,10 @@ void cg_hash128_update(cg_hash128 *h, const void *data, size_t len);
 /* Always the table implementation (for tests against the accelerated one). */
 void cg_hash128_update_portable(cg_hash128 *h, const void *data, size_t len);
 
+/* CRC-32 (the gzip/zlib polynomial, reflected), chainable from 0: ISA-L's folding CRC.
+ * Checks the parts of a staged segment that are stored outside a zstd frame. */
+uint32_t cg_crc32(uint32_t crc, const void *data, size_t len);
+
 #ifdef __cplusplus
 }
 #endif

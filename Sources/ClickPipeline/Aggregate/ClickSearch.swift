@@ -57,22 +57,28 @@ struct ClickSearch {
       let viewers = wantedViewers[day]
       for info in try reader.segments(.click, days: day...day) {
         let s = try reader.load(info.segmentID)
-        let agents = s.dictionaries[EventSegment.Dimension.userAgent.rawValue]
+        let eventIDs = try reader.ids(info.segmentID)
+        let agents = s.dictionaries[EventSegment.Column.userAgent.rawValue]
         var isBot: [Bool?] = Array(repeating: nil, count: agents.count)
-        let agentCodes = s.codes[EventSegment.Dimension.userAgent.rawValue]
-        for r in 0..<s.count {
-          let named = ids.map { table in s.ids.withValue(r) { table.find($0) != nil } } ?? false
+        let agentCodes = s.codes[EventSegment.Column.userAgent.rawValue]
+        for r in s.liveRows {
+          let named = ids.map { table in eventIDs.withID(r) { table.find($0) != nil } } ?? false
           let viewed = viewers.map { table in s.withValue(.viewer, r) { !$0.isEmpty && table.find($0) != nil } } ?? false
           guard named || viewed else { continue }
           let code = Int(agentCodes[r])
           if isBot[code] == nil { isBot[code] = agents.withValue(code) { bots.isBot($0) } }
           let click = Click(
-            ts: s.ts[r], creatorID: s.string(.creator, r), placement: s.string(.placement, r), eventID: s.eventID(r),
+            ts: s.ts[r], creatorID: s.string(.creator, r), placement: s.placement(r).name, eventID: eventIDs.id(r),
             isBot: isBot[code]!)
-          if named { byID[Array(click.eventID.utf8)] = click }
+          // The earliest click with an id is the one it names (CONTRACT §3): days come in order.
+          if named && byID[Array(click.eventID.utf8)] == nil { byID[Array(click.eventID.utf8)] = click }
           if viewed && !click.isBot {
-            byViewer[Self.key(s.string(.viewer, r), s.string(.platform, r), s.string(.store, r), s.string(.product, r)), default: []]
-              .append(click)
+            let key = s.withListing(r) { platform, store, product in
+              Self.key(
+                s.string(.viewer, r), platform?.rawValue ?? "", String(decoding: store, as: UTF8.self),
+                String(decoding: product, as: UTF8.self))
+            }
+            byViewer[key, default: []].append(click)
           }
         }
       }

@@ -157,8 +157,12 @@ final class DayComputer {
   /// row belongs to another pass.
   private func rowIndex(of s: EventSegment, _ r: Int) -> Int? {
     key.reset()
-    for dimension in [EventSegment.Dimension.creator, .placement, .platform, .store, .product] {
-      s.withValue(dimension, r) { key.append($0) }
+    s.withValue(.creator, r) { key.append($0) }
+    key.append(s.placement(r).name)
+    s.withListing(r) { platform, store, product in
+      key.append(platform?.rawValue ?? "")
+      key.append(store)
+      key.append(product)
     }
     return rowIndexOfKey()
   }
@@ -182,10 +186,10 @@ final class DayComputer {
   }
 
   private func countTraffic(_ s: EventSegment, _ start: Int64, _ end: Int64, isView: Bool) {
-    let agents = s.dictionaries[EventSegment.Dimension.userAgent.rawValue]
+    let agents = s.dictionaries[EventSegment.Column.userAgent.rawValue]
     let isBot = (0..<agents.count).map { code in agents.withValue(code) { attribution.bots.isBot($0) } }
-    let agentCodes = s.codes[EventSegment.Dimension.userAgent.rawValue]
-    for r in 0..<s.count where s.ts[r] >= start && s.ts[r] < end {
+    let agentCodes = s.codes[EventSegment.Column.userAgent.rawValue]
+    for r in s.liveRows where s.ts[r] >= start && s.ts[r] < end {
       guard let index = rowIndex(of: s, r) else { continue }
       let bot = isBot[Int(agentCodes[r])]
       switch (isView, bot) {

@@ -13,7 +13,8 @@ public enum EventKind: Int, Sendable, CaseIterable {
   }
 }
 
-/// A validated, normalized event, ready to be staged.
+/// A validated, normalized event with owned values: a conversion on its way to `conversions`,
+/// or a line of `ingest --emit`. (Views and clicks go from ``EventView`` straight to a segment.)
 ///
 /// Absent dimensions are empty strings, enumerations are lowercase, `ts` is Unix epoch
 /// milliseconds, and `amount` is kept as exact decimal text.
@@ -26,12 +27,11 @@ public enum EventKind: Int, Sendable, CaseIterable {
 public struct Event: Sendable, Equatable {
   public var kind: EventKind
   public let eventID: String
-  /// ``EventKeyHash/key(_:)`` of `eventID`, worked out on the parse thread that made the event
-  /// rather than on the single thread that stages it.
-  public let eventKey: Int64
   public var ts: Int64
   /// Views and clicks only; `""` for conversions.
   public var creatorID: String = ""
+  /// Views and clicks only; `""` when absent.
+  public var postID: String = ""
   /// `post` or `bio` for views and clicks; `""` for conversions.
   public var placement: String = ""
   public var viewerID: String = ""
@@ -55,7 +55,6 @@ public struct Event: Sendable, Equatable {
   public init(kind: EventKind, eventID: String, ts: Int64) {
     self.kind = kind
     self.eventID = eventID
-    self.eventKey = EventKeyHash.key(eventID)
     self.ts = ts
   }
 }

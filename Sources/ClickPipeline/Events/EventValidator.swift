@@ -1,4 +1,5 @@
-/// Turns the fields of one line into an ``Event`` or the reason it is rejected (CONTRACT §2).
+/// Turns the fields of one line into an ``EventView`` or the reason it is rejected (CONTRACT §2):
+/// the one place where the contract's rules for a line are written.
 ///
 /// Rules are checked in the order of the contract's field table, so a line with several
 /// problems reports the first: `type`, `event_id`, `ts`, `creator_id`, … `status`.
@@ -9,156 +10,197 @@ struct EventValidator {
   /// The largest accepted `quantity`.
   static let maxQuantity: Int64 = 1_000_000_000
 
-  func validate(_ f: FieldSlots, line: Int) -> Result<Event, RejectReason> {
-    // type
-    guard f[.type] != .absent else { return .failure(.missingField(.type)) }
-    guard f[.type] == .string,
-      let kindIndex = EventValidator.match(f.bytes(.type), ["view", "click", "conversion"]),
-      let kind = EventKind(rawValue: kindIndex)
-    else { return .failure(.badValue(.type)) }
-
-    // event_id, ts
-    let eventID: String
-    switch id(f, .eventID, required: true) {
-    case .failure(let reason): return .failure(reason)
-    case .success(let value): eventID = value
-    }
-    let ts: Int64
-    switch f[.ts] {
-    case .absent: return .failure(.missingField(.ts))
-    case .integer:
-      guard let ms = Timestamp.parseEpochMilliseconds(f.bytes(.ts)) else {
-        return .failure(.badValue(.ts))
+  /// Validates the line in `f` (line number `line`) into `view`; returns why it is rejected, or
+  /// `nil` when `view` holds the event. The view's bytes are valid while the line is.
+  func validate(_ f: FieldSlots, line: Int, into view: inout EventView) -> RejectReason? {
+    do throws(RejectReason) {
+      // type
+      guard f[.type] != .absent else { throw .missingField(.type) }
+      guard f[.type] == .string,
+        let kindIndex = EventValidator.match(f.bytes(.type), ["view", "click", "conversion"]),
+        let kind = EventKind(rawValue: kindIndex)
+      else { throw .badValue(.type) }
+      // event_id, ts
+      let eventID = try id(f, .eventID, required: true)
+      let ts: Int64
+      switch f[.ts] {
+      case .absent: throw .missingField(.ts)
+      case .integer:
+        guard let ms = Timestamp.parseEpochMilliseconds(f.bytes(.ts)) else { throw .badValue(.ts) }
+        ts = ms
+      case .string:
+        let bytes = f.bytes(.ts)
+        guard let ms = Timestamp.parseRFC3339(bytes) ?? Timestamp.parseEpochMilliseconds(bytes) else {
+          throw .badValue(.ts)
+        }
+        ts = ms
+      default: throw .badValue(.ts)
       }
-      ts = ms
-    case .string:
-      let bytes = f.bytes(.ts)
-      guard let ms = Timestamp.parseEpochMilliseconds(bytes) ?? Timestamp.parseRFC3339(bytes) else {
-        return .failure(.badValue(.ts))
-      }
-      ts = ms
-    default: return .failure(.badValue(.ts))
-    }
-
-    var event = Event(kind: kind, eventID: eventID, ts: ts)
-    event.line = line
-    return kind == .conversion ? conversion(f, event) : viewOrClick(f, event)
-  }
-
-  private func viewOrClick(_ f: FieldSlots, _ base: Event) -> Result<Event, RejectReason> {
-    var event = base
-    do {
-      event.creatorID = try id(f, .creatorID, required: true).get()
-      let postID = try id(f, .postID, required: false).get()
-      if f[.placement] != .absent {
-        guard f[.placement] == .string,
-          let p = EventValidator.match(f.bytes(.placement), ["post", "bio"])
-        else { throw RejectReason.badValue(.placement) }
-        event.placement = p == 0 ? "post" : "bio"
+      view = EventView(kind: kind, eventID: eventID, ts: ts, line: line)
+      if kind == .conversion {
+        try conversion(f, &view)
       } else {
-        event.placement = postID.isEmpty ? "bio" : "post"
+        try viewOrClick(f, &view)
       }
-      event.viewerID = try id(f, .viewerID, required: false).get()
-      event.productID = try id(f, .productID, required: event.kind == .click).get()
-      let platform = try platformAndStore(f, required: !event.productID.isEmpty)
-      if !event.productID.isEmpty {
-        (event.platform, event.store) = platform
-      }
-      if f[.userAgent] != .absent {
-        guard f[.userAgent] == .string else { throw RejectReason.badValue(.userAgent) }
-        event.userAgent = f.string(.userAgent)
-      }
-    } catch let reason as RejectReason {
-      return .failure(reason)
+      return nil
     } catch {
-      return .failure(.malformed)
+      return error
     }
-    return .success(event)
   }
 
-  private func conversion(_ f: FieldSlots, _ base: Event) -> Result<Event, RejectReason> {
-    var event = base
-    do {
-      event.viewerID = try id(f, .viewerID, required: false).get()
-      event.productID = try id(f, .productID, required: true).get()
-      (event.platform, event.store) = try platformAndStore(f, required: true)
-      event.orderID = try id(f, .orderID, required: true).get()
-      event.clickID = try id(f, .clickID, required: false).get()
-      switch f[.quantity] {
-      case .absent: event.quantity = 1
-      case .integer, .string:
-        guard let q = EventValidator.positiveInteger(f.bytes(.quantity)), q >= 1,
-          q <= EventValidator.maxQuantity
-        else { throw RejectReason.badValue(.quantity) }
-        event.quantity = q
-      default: throw RejectReason.badValue(.quantity)
+  private func viewOrClick(_ f: FieldSlots, _ view: inout EventView) throws(RejectReason) {
+    view.creatorID = try id(f, .creatorID, required: true)
+    view.postID = try id(f, .postID, required: false)
+    if f[.placement] != .absent {
+      guard f[.placement] == .string, let p = EventValidator.match(f.bytes(.placement), ["post", "bio"]) else {
+        throw .badValue(.placement)
       }
-      switch f[.amount] {
-      case .absent: throw RejectReason.missingField(.amount)
-      case .integer, .number, .string:
-        guard let amount = ExactDecimal.parse(f.bytes(.amount)), !amount.isNegative else {
-          throw RejectReason.badValue(.amount)
-        }
-        event.amount = amount
-      default: throw RejectReason.badValue(.amount)
-      }
-      switch f[.currency] {
-      case .absent: event.currency = "USD"
-      case .string:
-        let code = String(decoding: f.bytes(.currency).map { EventValidator.upper($0) }, as: UTF8.self)
-        guard currencies.contains(code) else { throw RejectReason.badValue(.currency) }
-        event.currency = code
-      default: throw RejectReason.badValue(.currency)
-      }
-      switch f[.status] {
-      case .absent: event.isRefund = false
-      case .string:
-        guard let s = EventValidator.match(f.bytes(.status), ["ordered", "refunded"]) else {
-          throw RejectReason.badValue(.status)
-        }
-        event.isRefund = s == 1
-      default: throw RejectReason.badValue(.status)
-      }
-    } catch let reason as RejectReason {
-      return .failure(reason)
-    } catch {
-      return .failure(.malformed)
+      view.placement = p == 0 ? .post : .bio
+    } else {
+      view.placement = view.postID.isEmpty ? .bio : .post
     }
-    return .success(event)
+    view.viewerID = try id(f, .viewerID, required: false)
+    view.productID = try id(f, .productID, required: view.kind == .click)
+    if !view.productID.isEmpty {
+      (view.platform, view.store) = try platformAndStore(f)
+    } else if f[.platform] != .absent {
+      // Not required without a product, but still checked.
+      _ = try platformAndStore(f, storeRequired: false)
+    }
+    if f[.userAgent] != .absent {
+      guard f[.userAgent] == .string else { throw .badValue(.userAgent) }
+      view.userAgent = f.bytes(.userAgent)
+    }
   }
 
-  /// `platform` (required or not) and `store` (required for brand_store, `""` for amazon).
-  private func platformAndStore(_ f: FieldSlots, required: Bool) throws(RejectReason) -> (String, String) {
-    guard f[.platform] != .absent else {
-      if required { throw .missingField(.platform) }
-      return ("", "")
+  private func conversion(_ f: FieldSlots, _ view: inout EventView) throws(RejectReason) {
+    view.viewerID = try id(f, .viewerID, required: false)
+    view.productID = try id(f, .productID, required: true)
+    (view.platform, view.store) = try platformAndStore(f)
+    view.orderID = try id(f, .orderID, required: true)
+    view.clickID = try id(f, .clickID, required: false)
+    switch f[.quantity] {
+    case .absent: view.quantity = 1
+    case .integer, .string:
+      guard let q = EventValidator.positiveInteger(f.bytes(.quantity)), q >= 1, q <= EventValidator.maxQuantity
+      else { throw .badValue(.quantity) }
+      view.quantity = q
+    default: throw .badValue(.quantity)
     }
-    guard f[.platform] == .string,
-      // Spelled as the cases of ``Platform``, in their order (matched case-insensitively, as bytes).
-      let p = EventValidator.match(f.bytes(.platform), ["amazon", "brand_store"])
-    else { throw .badValue(.platform) }
-    if Platform.allCases[p] == .amazon { return (Platform.amazon.rawValue, "") }
-    let store = try id(f, .store, required: required).get()
-    return (Platform.brandStore.rawValue, store)
+    switch f[.amount] {
+    case .absent: throw .missingField(.amount)
+    case .integer, .number:
+      guard let amount = ExactDecimal.parse(f.bytes(.amount)), !amount.isNegative else { throw .badValue(.amount) }
+      view.amount = amount
+    case .string:
+      // Text: plain decimal digits with an optional fraction; no sign, no exponent.
+      let bytes = f.bytes(.amount)
+      guard EventValidator.isPlainDecimal(bytes), let amount = ExactDecimal.parse(bytes) else {
+        throw .badValue(.amount)
+      }
+      view.amount = amount
+    default: throw .badValue(.amount)
+    }
+    switch f[.currency] {
+    case .absent: view.currency = EventValidator.usdText
+    case .string:
+      let bytes = f.bytes(.currency)
+      guard currencies.contains(String(decoding: bytes.map { EventValidator.upper($0) }, as: UTF8.self)) else {
+        throw .badValue(.currency)
+      }
+      view.currency = bytes
+    default: throw .badValue(.currency)
+    }
+    switch f[.status] {
+    case .absent: view.isRefund = false
+    case .string:
+      guard let s = EventValidator.match(f.bytes(.status), ["ordered", "refunded"]) else { throw .badValue(.status) }
+      view.isRefund = s == 1
+    default: throw .badValue(.status)
+    }
   }
 
-  /// An id: a JSON string or integer, without control characters.
-  private func id(_ f: FieldSlots, _ field: Field, required: Bool) -> Result<String, RejectReason> {
+  /// `platform` and `store` (required for brand_store, empty for amazon), both present.
+  private func platformAndStore(
+    _ f: FieldSlots, storeRequired: Bool = true
+  ) throws(RejectReason) -> (Platform?, UnsafeRawBufferPointer) {
+    guard f[.platform] != .absent else { throw .missingField(.platform) }
+    guard f[.platform] == .string, let platform = Platform(bytes: f.bytes(.platform)) else {
+      throw .badValue(.platform)
+    }
+    guard platform.hasStores else { return (platform, EventView.empty) }
+    return (platform, try id(f, .store, required: storeRequired))
+  }
+
+  /// An id: a JSON string without control characters, or a JSON integer in canonical decimal.
+  @inline(__always)
+  private func id(_ f: FieldSlots, _ field: Field, required: Bool) throws(RejectReason) -> UnsafeRawBufferPointer {
     switch f[field] {
     case .absent:
-      return required ? .failure(.missingField(field)) : .success("")
+      if required { throw .missingField(field) }
+      return EventView.empty
     case .integer:
-      return .success(f.string(field))
+      // The scanners accept only JSON's integer grammar: "-0" is the one non-canonical form.
+      let bytes = f.bytes(field)
+      return bytes.count == 2 && bytes[0] == UInt8(ascii: "-") && bytes[1] == UInt8(ascii: "0")
+        ? EventValidator.zeroText : bytes
     case .string:
       let bytes = f.bytes(field)
-      for byte in bytes where byte < 0x20 || byte == 0x7F { return .failure(.badValue(field)) }
-      return .success(String(decoding: bytes, as: UTF8.self))
+      guard !EventValidator.hasControlCharacter(bytes) else { throw .badValue(field) }
+      return bytes
     default:
-      return .failure(.badValue(field))
+      throw .badValue(field)
     }
+  }
+
+  /// `"0"`, for the integer id `-0`.
+  nonisolated(unsafe) private static let zeroText = staticText("0")
+  /// `"USD"`, the default currency.
+  nonisolated(unsafe) static let usdText = staticText("USD")
+
+  /// Bytes that live as long as the process, for views of fixed text.
+  private static func staticText(_ text: String) -> UnsafeRawBufferPointer {
+    let bytes = Array(text.utf8)
+    let p = UnsafeMutableRawPointer.allocate(byteCount: bytes.count, alignment: 1)
+    p.copyMemory(from: bytes, byteCount: bytes.count)
+    return UnsafeRawBufferPointer(start: p, count: bytes.count)
+  }
+
+  /// Whether `b` holds a byte below 0x20 or 0x7F (DEL), eight bytes at a time.
+  @inline(__always)
+  static func hasControlCharacter(_ b: UnsafeRawBufferPointer) -> Bool {
+    guard let p = b.baseAddress else { return false }
+    let ones: UInt64 = 0x0101_0101_0101_0101
+    var i = 0
+    while i + 8 <= b.count {
+      let w = p.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+      let del = w ^ (ones &* 0x7F)
+      if ((w &- ones &* 0x20) & ~w | (del &- ones) & ~del) & (ones &* 0x80) != 0 { return true }
+      i += 8
+    }
+    while i < b.count {
+      let c = b[i]
+      if c < 0x20 || c == 0x7F { return true }
+      i += 1
+    }
+    return false
+  }
+
+  /// `digits[.digits]`: the form of an amount given as text.
+  static func isPlainDecimal(_ b: UnsafeRawBufferPointer) -> Bool {
+    var i = 0
+    while i < b.count, b[i] &- 48 < 10 { i += 1 }
+    guard i > 0 else { return false }
+    if i == b.count { return true }
+    guard b[i] == UInt8(ascii: ".") else { return false }
+    i += 1
+    let fraction = i
+    while i < b.count, b[i] &- 48 < 10 { i += 1 }
+    return i > fraction && i == b.count
   }
 
   /// The index in `options` of the case-insensitive match of `bytes`.
+  @inline(__always)
   static func match(_ bytes: UnsafeRawBufferPointer, _ options: [StaticString]) -> Int? {
     outer: for (index, option) in options.enumerated() where option.utf8CodeUnitCount == bytes.count {
       let p = option.utf8Start

@@ -85,7 +85,7 @@ public final class EventEmitter {
     let summary: ParsedFileSummary
     do {
       summary = try parser.parse(path: readPath) { chunk in
-        for event in chunk.events { write(event, file: path, to: writer) }
+        for event in chunk.events { self.write(event, file: path, to: writer) }
         for reject in chunk.rejects { writer.reject(file: path, reject) }
       }
     } catch {

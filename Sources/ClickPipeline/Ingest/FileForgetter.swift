@@ -47,43 +47,39 @@ public struct FileForgetter {
       }
       let keys = try EventKeys(db: db)
       let segments = try SegmentReader(db: db)
+      let ofOrder = try db.prepare(StagingWriter.lookups[0])
       var dirty = DirtyHours()
       var markedOrders = Set<[String]>()
       for fileID in Set(fileIDs).sorted() {
         for info in try segments.segments(ofFile: fileID) {
           let segment = try segments.load(info.segmentID)
-          for row in 0..<segment.count {
-            let eventID = segment.eventID(row)
-            try keys.remove(
-              hash: UInt64(bitPattern: EventKeyHash.key(eventID)), day: info.day,
-              ref: EventRef(kind: info.kind, segmentID: info.segmentID, row: row))
-            dirty.mark(segment.ts[row], click: info.kind == .click ? Platform(segment.string(.platform, row)) : nil)
-            if info.kind == .click {
-              // Conversions that named this click by click_id fall back to other rules.
-              let named = try db.rows(EventStore.lookups[1], [.text(eventID)])
-              for other in named { dirty.mark(other[0].intValue) }
-              if !named.isEmpty {
-                try db.run("INSERT OR IGNORE INTO pending_click_refs(click_id) VALUES (?)", [.text(eventID)])
-              }
+          let ids = try segments.ids(info.segmentID)
+          for row in segment.liveRows {
+            let id = ids.id(row)
+            let platform = segment.withListing(row) { platform, _, _ in platform }
+            dirty.mark(segment.ts[row], click: info.kind == .click ? platform : nil)
+            guard info.kind == .click else { continue }
+            keys.removeClick(hash: EventKeyHash.hash(id), day: info.day)
+            // Conversions that named this click by click_id fall back to other rules.
+            let named = try db.rows(StagingWriter.lookups[1], [.text(id)])
+            for other in named { dirty.mark(other[0].intValue) }
+            if !named.isEmpty {
+              try db.run("INSERT OR IGNORE INTO pending_click_refs(click_id) VALUES (?)", [.text(id)])
             }
           }
-          result.events += segment.count
+          result.events += segment.liveRows.count
         }
+        try db.run("DELETE FROM segment_ids WHERE segment_id IN (SELECT segment_id FROM segments WHERE file_id = ?)", [.int(fileID)])
         try db.run("DELETE FROM segments WHERE file_id = ?", [.int(fileID)])
-        let rows = try db.rows(
-          "SELECT conversion_row, event_id, ts, platform, order_id FROM conversions WHERE file_id = ?", [.int(fileID)])
+        let rows = try db.rows("SELECT ts, platform, order_id FROM conversions WHERE file_id = ?", [.int(fileID)])
         for row in rows {
-          try keys.remove(
-            hash: UInt64(bitPattern: EventKeyHash.key(row[1].textValue)), day: utcDay(ofMilliseconds: row[2].intValue),
-            ref: EventRef(conversionRow: row[0].intValue))
-          dirty.mark(row[2].intValue)
+          dirty.mark(row[0].intValue)
           // Other conversions of the order may become the kept copy, or lose their order.
-          guard markedOrders.insert([row[3].textValue, row[4].textValue]).inserted else { continue }
-          for other in try db.rows(
-            EventStore.lookups[0], [row[3], row[4]])
-          {
-            dirty.mark(other[0].intValue)
-          }
+          guard markedOrders.insert([row[1].textValue, row[2].textValue]).inserted else { continue }
+          ofOrder.reset()
+          try ofOrder.bind([row[1], row[2]])
+          while try ofOrder.step() { dirty.mark(ofOrder.int(0)) }
+          ofOrder.reset()
         }
         result.events += rows.count
         try db.run("DELETE FROM conversions WHERE file_id = ?", [.int(fileID)])
@@ -92,7 +88,7 @@ public struct FileForgetter {
         try db.run("UPDATE files SET status = 'forgotten' WHERE file_id = ?", [.int(fileID)])
         result.files += 1
       }
-      try keys.write()
+      _ = try keys.finish(reader: segments)
       try dirty.write(to: db)
       let runID = (try db.scalarInt("SELECT max(run_id) FROM runs") ?? 0) + 1
       try db.run(

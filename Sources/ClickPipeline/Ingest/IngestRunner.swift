@@ -12,6 +12,8 @@ public struct IngestOptions: Sendable {
   /// Seconds to wait for another run's lock (0: fail at once with exit status 75).
   public var lockWait: Double = 0
   public var commandLine: String = ""
+  /// Where to add CPU time per step (`--stats-json`); `nil`: not measured.
+  public var stats: StageStats?
 
   public init(databasePath: String, inputPaths: [String], configuration: PipelineConfiguration?) {
     self.databasePath = databasePath
@@ -52,9 +54,10 @@ public struct IngestProgress: Sendable {
 ///
 /// Input: files and directories of gzip or plain NDJSON/CSV logs. Output, in one transaction:
 /// staged events, rejected lines with file/line/reason/raw text, a `files` row per file
-/// (ingested or failed) and a `runs` row. Files are parsed in parallel and written in path
-/// order; a file that cannot be read whole contributes nothing and is retried by the next run.
-/// If the run dies, nothing of it is kept.
+/// (ingested or failed) and a `runs` row. Files are parsed in parallel, each in one pass, and
+/// written in path order; a file that cannot be read whole (its gzip trailer is checked at its
+/// end) has what it staged removed, contributes nothing and is retried by the next run. If the
+/// run dies, nothing of it is kept.
 public struct IngestRunner {
   public var options: IngestOptions
   public var logger: Logger
@@ -66,48 +69,30 @@ public struct IngestRunner {
     self.progress = progress
   }
 
+  /// The steps `--stats-json` reports.
+  public static var stepNames: [String] { IngestStep.names }
+
   public func run() throws(PipelineError) -> IngestResult {
     let startedAt = Clock.isoNow()
     let found = try InputDiscovery.files(for: options.inputPaths)
-    let files = found.files
     for warning in found.warnings { logger.warning("\(warning)") }
     let lock = try RunLock(databasePath: options.databasePath, command: "ingest", wait: options.lockWait) { [logger] in logger.info("\($0)") }
     defer { withExtendedLifetime(lock) {} }
     let given = try options.configuration.map { configuration throws(PipelineError) in try EffectiveSettings.given(configuration) }
     let db = try Schema.open(path: options.databasePath, cacheMiB: 32)
-    let settings: (settings: EffectiveSettings, needsStoring: Bool)
     do {
-      settings = try EffectiveSettings.resolve(given: given, db: db, path: options.databasePath, logger: logger)
+      let settings = try EffectiveSettings.resolve(given: given, db: db, path: options.databasePath, logger: logger)
+      return try attempt(db: db, settings: settings, files: found.files, refused: found.refused, startedAt: startedAt)
     } catch {
+      try? db.execute("ROLLBACK")
       throw PipelineError(error, databasePath: options.databasePath)
     }
-    // A file that passes verification but then fails while it is staged (an I/O error, or it
-    // changed in between) cannot be taken back alone: the run starts over without it.
-    var failedLate: [String: InputError] = [:]
-    while true {
-      do {
-        return try attempt(
-          db: db, settings: settings, files: files, refused: found.refused, failedLate: failedLate, startedAt: startedAt)
-      } catch let restart as RestartWithout {
-        try? db.execute("ROLLBACK")
-        logger.warning("\(restart.error.description); starting the run again without it")
-        failedLate[restart.path] = restart.error
-      } catch {
-        try? db.execute("ROLLBACK")
-        throw PipelineError(error, databasePath: options.databasePath)
-      }
-    }
   }
 
-  private struct RestartWithout: Error {
-    var path: String
-    var error: InputError
-  }
-
-  /// One transaction over all files; throws ``RestartWithout`` if a verified file fails later.
+  /// The run, in one transaction over all files.
   private func attempt(
     db: SQLiteDatabase, settings: (settings: EffectiveSettings, needsStoring: Bool), files: [String], refused: [String],
-    failedLate: [String: InputError], startedAt: String
+    startedAt: String
   ) throws -> IngestResult {
     let started = Clock.monotonic()
     let sizes = files.map { (try? FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int) ?? 0 }
@@ -116,6 +101,7 @@ public struct IngestRunner {
     StopPoint.reached(.ingestStarted)
     var knownContent = Set(
       try db.rows("SELECT content_hash FROM files WHERE status = 'ingested'").map(\.[0].textValue))
+    let knownSizes = Set(try db.rows("SELECT size FROM files WHERE status = 'ingested'").map { Int($0[0].intValue) })
     // Files ingested without their last line (no newline yet): content hash → file and line.
     var heldBack: [String: (fileID: Int64, line: Int)] = [:]
     for row in try db.rows(
@@ -123,16 +109,16 @@ public struct IngestRunner {
     {
       heldBack[row[0].textValue] = (row[1].intValue, Int(row[2].intValue))
     }
-    let readable = files.filter { failedLate[$0] == nil }
     let parser = FileParser(currencies: Set(settings.settings.configuration.fxUSDPerUnit.keys))
     let pipeline = ParallelParse(
-      files: readable, parser: parser, workers: max(1, options.workers), knownContent: knownContent,
-      heldBack: heldBack.mapValues(\.line))
+      files: files, parser: parser, workers: max(1, options.workers), knownContent: knownContent,
+      knownSizes: knownSizes, heldBack: heldBack.mapValues(\.line), stats: options.stats)
     pipeline.start()
     defer { pipeline.cancel() }
 
-    let store = try EventStore(db: db)
     let runID = (try db.scalarInt("SELECT max(run_id) FROM runs") ?? 0) + 1
+    let writer = try StagingWriter(db: db, runID: runID)
+    var clock = StepClock(steps: IngestStep.allCases.count, enabled: options.stats != nil)
     var fileID = (try db.scalarInt("SELECT max(file_id) FROM files") ?? 0) + 1
     var result = IngestResult()
     result.runID = runID
@@ -147,12 +133,6 @@ public struct IngestRunner {
         events, rejected, duplicates, recorded_at, held_back_line)
       VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
       """)
-    let completeFile = try db.prepare(
-      """
-      UPDATE files SET held_back_line = 0, format = ?, lines = lines + ?, events = events + ?,
-        rejected = rejected + ?, duplicates = duplicates + ?
-      WHERE file_id = ?
-      """)
     func recordFailure(_ path: String, size: Int, _ error: InputError) throws {
       try recordFile.run([
         .int(fileID), .int(runID), .text(path), .text(""), .int(Int64(size)), .text("failed"),
@@ -162,9 +142,11 @@ public struct IngestRunner {
       result.failures.append(error.description)
       logger.error("\(error.description)", metadata: ["ingest.file": "\(path)"])
     }
+    /// Pipes whose content was an ingested file's: owner file id, path; told after dedup.
+    var copies: [(owner: Int64, path: String, staged: Int)] = []
+    var stagedEvents = 0
 
     var bytesDone = 0
-    var next = 0  // index into `readable`
     for (index, path) in files.enumerated() {
       defer {
         fileID += 1
@@ -172,97 +154,96 @@ public struct IngestRunner {
         progress?(
           IngestProgress(
             filesDone: index + 1, filesTotal: files.count, bytesDone: bytesDone, bytesTotal: totalBytes,
-            events: result.eventsKept, seconds: Clock.monotonic() - started))
+            events: stagedEvents, seconds: Clock.monotonic() - started))
       }
-      if let error = failedLate[path] {
-        try recordFailure(path, size: sizes[index], error)
-        continue
-      }
-      let slot = next
-      next += 1
-      let hash: String
-      switch pipeline.verified(slot) {
-      case .failure(let error):
-        _ = try pipeline.consume(slot) { _ in }
-        try recordFailure(path, size: sizes[index], error)
-        continue
-      case .success(let verifiedHash):
-        hash = verifiedHash
-      }
-      // Unchanged since a run that held its last line back: the file is complete, take that line.
-      let completing = heldBack.removeValue(forKey: hash)
-      if knownContent.contains(hash) && completing == nil {
-        pipeline.skip(slot)
-        result.filesSkipped += 1
-        logger.info("skipped: same content already ingested", metadata: ["ingest.file": "\(path)"])
-        continue
-      }
-      store.beginFile(id: completing?.fileID ?? fileID)
-      var kept = 0
-      var duplicates = 0
-      let outcome = try pipeline.consume(slot) { chunk throws(DatabaseError) in
-        // By index: `for event in` would copy each event out of the array (a retain and a
-        // release of its strings) on this, the busiest thread.
-        for i in chunk.events.indices {
-          if try store.write(chunk.events[i]) { kept += 1 } else { duplicates += 1 }
+      writer.beginFile(id: fileID)
+      var outcome: Result<ParsedFileSummary, InputError>?
+      while outcome == nil {
+        guard let piece = pipeline.next(index) else { throw CancellationError() }
+        let pieceStarted = clock.cpuNow()
+        switch piece {
+        case .segment(let segment): try writer.write(segment)
+        case .conversions(let conversions): try writer.write(conversions)
+        case .rejects(let rejects): try writer.write(rejects, path: path)
+        case .known:
+          outcome = .success(ParsedFileSummary())
+        case .finished(let finished):
+          outcome = finished
         }
-        for reject in chunk.rejects { try store.reject(reject, runID: runID, path: path) }
+        clock.addSeconds(IngestStep.write.rawValue, clock.cpuNow() - pieceStarted)
         StopPoint.reached(.ingestChunkStaged)
       }
       let summary: ParsedFileSummary
       switch outcome {
       case .failure(let error):
-        throw RestartWithout(path: path, error: error)
-      case .success(let parsed) where !hash.isEmpty && parsed.contentHash != hash:
-        throw RestartWithout(
-          path: path,
-          error: InputError(
-            kind: .io, path: path, message: "the file changed while it was being read; it will be retried next run"))
+        try writer.dropFile()
+        try recordFailure(path, size: sizes[index], error)
+        continue
+      case .success(let parsed) where parsed.contentHash.isEmpty:
+        result.filesSkipped += 1
+        logger.info("skipped: same content already ingested", metadata: ["ingest.file": "\(path)"])
+        continue
       case .success(let parsed):
         summary = parsed
+      case nil:
+        preconditionFailure("the loop ends with an outcome")
       }
-      if hash.isEmpty && knownContent.contains(summary.contentHash) {
-        guard kept > 0 else {
-          // A pipe whose content turned out to be ingested already: every event was a duplicate.
-          try db.run("DELETE FROM rejects WHERE file_id = ?", [.int(fileID)])
+      let hash = summary.contentHash
+      if summary.firstLine > 1, let completing = heldBack.removeValue(forKey: hash) {
+        // Unchanged since a run that held its last line back: the file is complete.
+        try writer.moveFile(to: completing.fileID)
+        try writer.commitFile()
+        let kept = summary.events - writer.fileDuplicates
+        try db.run(
+          """
+          UPDATE files SET held_back_line = 0, format = ?, lines = lines + ?, events = events + ?,
+            rejected = rejected + ?, duplicates = duplicates + ?
+          WHERE file_id = ?
+          """,
+          [
+            .text(summary.format.rawValue), .int(Int64(summary.lines)), .int(Int64(kept)),
+            .int(Int64(summary.rejected)), .int(Int64(writer.fileDuplicates)), .int(completing.fileID),
+          ])
+        logger.info(
+          "took the held-back last line \(completing.line): the file is unchanged since the last run",
+          metadata: ["ingest.file": "\(path)"])
+        stagedEvents += kept
+      } else if knownContent.contains(hash) {
+        let owner = try db.rows(
+          "SELECT file_id, lines FROM files WHERE status = 'ingested' AND content_hash = ?", [.text(hash)]).first
+        guard let owner, !ParallelParse.isRegularFile(path) else {
+          // The same content as a file earlier in this run: nothing of it counts.
+          try writer.dropFile()
           result.filesSkipped += 1
+          logger.info("skipped: same content already ingested", metadata: ["ingest.file": "\(path)"])
           continue
         }
-        // The same content as an ingested file, yet it brought events that are not staged: that
-        // file's held-back last line, or events its run took as duplicates of a file forgotten
-        // since. They are staged as that file's; its lines and rejects are not counted twice.
-        let owner = try db.rows(
-          "SELECT file_id, lines FROM files WHERE status = 'ingested' AND content_hash = ?", [.text(summary.contentHash)])[0]
+        // A pipe with an ingested file's content: what it brings that is not staged (that
+        // file's held-back last line, or events its run took as duplicates of a file
+        // forgotten since) is staged as that file's; its lines and rejects are not counted twice.
         try db.run("DELETE FROM rejects WHERE file_id = ? AND line <= ?", [.int(fileID), owner[1]])
         let rejected = try db.scalarInt("SELECT count(*) FROM rejects WHERE file_id = ?", [.int(fileID)]) ?? 0
-        try store.moveFile(to: owner[0].intValue)
-        try store.commitFile()
+        try writer.moveFile(to: owner[0].intValue)
+        try writer.commitFile()
+        let staged = summary.events - writer.fileDuplicates
         try db.run(
           """
           UPDATE files SET held_back_line = 0, lines = max(lines, ?), events = events + ?, rejected = rejected + ?
           WHERE file_id = ?
           """,
-          [.int(Int64(summary.lines)), .int(Int64(kept)), .int(rejected), owner[0]])
-        heldBack[summary.contentHash] = nil
-        logger.info(
-          "same content as an ingested file, with \(kept) event(s) not staged before: counted as that file's",
-          metadata: ["ingest.file": "\(path)"])
-      } else if let completing {
-        try store.commitFile()
-        try completeFile.run([
-          .text(summary.format.rawValue), .int(Int64(summary.lines)), .int(Int64(kept)),
-          .int(Int64(summary.rejected)), .int(Int64(duplicates)), .int(completing.fileID),
-        ])
-        logger.info(
-          "took the held-back last line \(completing.line): the file is unchanged since the last run",
-          metadata: ["ingest.file": "\(path)"])
+          [.int(Int64(summary.lines)), .int(Int64(staged)), .int(rejected), owner[0]])
+        heldBack[hash] = nil
+        copies.append((owner[0].intValue, path, staged))
+        stagedEvents += staged
+        continue
       } else {
-        try store.commitFile()
-        knownContent.insert(summary.contentHash)
+        try writer.commitFile()
+        knownContent.insert(hash)
+        let kept = summary.events - writer.fileDuplicates
         try recordFile.run([
-          .int(fileID), .int(runID), .text(path), .text(summary.contentHash), .int(Int64(summary.fileSize)),
+          .int(fileID), .int(runID), .text(path), .text(hash), .int(Int64(summary.fileSize)),
           .text("ingested"), .text(summary.format.rawValue), .text(""), .int(Int64(summary.lines)),
-          .int(Int64(kept)), .int(Int64(summary.rejected)), .int(Int64(duplicates)), .text(Clock.isoNow()),
+          .int(Int64(kept)), .int(Int64(summary.rejected)), .int(Int64(writer.fileDuplicates)), .text(Clock.isoNow()),
           .int(Int64(summary.heldBackLine)),
         ])
         if summary.heldBackLine > 0 {
@@ -270,23 +251,54 @@ public struct IngestRunner {
             "held back: last line \(summary.heldBackLine) has no newline; it is taken when the file is complete or unchanged by the next run",
             metadata: ["ingest.file": "\(path)"])
         }
+        stagedEvents += kept
       }
       StopPoint.reached(.ingestFileStaged)
       result.filesIngested += 1
       result.linesRead += summary.lines
-      result.eventsKept += kept
       result.rejected += summary.rejected
-      result.duplicates += duplicates
+      result.duplicates += writer.fileDuplicates
       result.uncompressedBytes += summary.uncompressedBytes
       logger.debug(
-        "ingested",
+        "staged",
         metadata: [
-          "ingest.file": "\(path)", "records.kept": "\(kept)", "records.rejected": "\(summary.rejected)",
-          "records.duplicates": "\(duplicates)",
+          "ingest.file": "\(path)", "records.staged": "\(summary.events - writer.fileDuplicates)",
+          "records.rejected": "\(summary.rejected)", "records.duplicates": "\(writer.fileDuplicates)",
+          "records.strict": "\(summary.strictLines)",
         ])
     }
-    try store.finish()
+    // Views and clicks: duplicates are known once every file is staged.
+    let dedupStarted = clock.cpuNow()
+    let outcome = try writer.finish()
+    clock.addSeconds(IngestStep.dedup.rawValue, clock.cpuNow() - dedupStarted)
     StopPoint.reached(.ingestKeysWritten)
+    let owners = Set(copies.map(\.owner))
+    for (file, dropped) in outcome.droppedByFile {
+      try db.run(
+        owners.contains(file)
+          ? "UPDATE files SET events = events - ?1 WHERE file_id = ?2"
+          : "UPDATE files SET events = events - ?1, duplicates = duplicates + ?1 WHERE file_id = ?2",
+        [.int(Int64(dropped)), .int(file)])
+    }
+    var droppedFromCopies = 0
+    for copy in copies {
+      // A pipe copy's rows were filed under its owner: what the owner lost this run is the copy's.
+      let dropped = min(copy.staged, outcome.droppedByFile[copy.owner] ?? 0)
+      droppedFromCopies += dropped
+      let kept = copy.staged - dropped
+      if kept == 0 {
+        result.filesSkipped += 1
+        logger.info("skipped: same content already ingested", metadata: ["ingest.file": "\(copy.path)"])
+      } else {
+        result.filesIngested += 1
+        logger.info(
+          "same content as an ingested file, with \(kept) event(s) not staged before: counted as that file's",
+          metadata: ["ingest.file": "\(copy.path)"])
+      }
+    }
+    result.eventsKept = stagedEvents - outcome.dropped
+    result.duplicates += outcome.dropped - droppedFromCopies
+    options.stats?.setEvents(result.linesRead)
     if settings.needsStoring { try settings.settings.store(in: db) }
     try db.run(
       """
@@ -303,7 +315,10 @@ public struct IngestRunner {
         .text(result.failures.joined(separator: "\n")),
       ])
     StopPoint.reached(.ingestBeforeCommit)
+    let commitStarted = clock.cpuNow()
     try db.execute("COMMIT")
+    clock.addSeconds(IngestStep.commit.rawValue, clock.cpuNow() - commitStarted)
+    options.stats?.add(clock)
     return result
   }
 }

@@ -328,6 +328,16 @@ public final class FileByteStream {
     return String(cString: s)
   }
 
+  /// The ``contentHash`` the file at `path` will have once read whole, from its raw bytes
+  /// (nothing is decompressed or checked): tells whether a file was ingested before, for the
+  /// cost of reading it, without parsing it.
+  static func rawContentHash(path: String) throws(InputError) -> String {
+    let stream = try FileByteStream(path: path)
+    defer { stream.close() }
+    while try stream.readRaw(into: stream.inputBuffer, count: stream.inputCapacity) > 0 {}
+    return stream.contentHash
+  }
+
   /// The ``contentHash`` of `bytes`; `portable` forces the table CRCs instead of ISA-L's.
   static func contentHash(of bytes: UnsafeRawBufferPointer, portable: Bool) -> String {
     var h = cg_hash128(a: 0, b: 0)

@@ -4,9 +4,15 @@ public struct RejectedLine: Sendable, Equatable {
   public var reason: RejectReason
   /// The raw bytes (at most 1 KiB); stored as TEXT when valid UTF-8, else as a BLOB.
   public var raw: [UInt8]
+
+  init(line: Int, reason: RejectReason, bytes: UnsafeRawBufferPointer) {
+    self.line = line
+    self.reason = reason
+    raw = Array(bytes[0..<UTF8Validation.prefixLength(bytes, limit: LineReader.rawPrefixBytes)])
+  }
 }
 
-/// A slice of a file's parse result, handed on while the file is still being read.
+/// A slice of a file's parse result as owned values (``EventCollector``).
 public struct ParsedChunk: Sendable {
   public var events: [Event] = []
   public var rejects: [RejectedLine] = []
@@ -26,24 +32,58 @@ public struct ParsedFileSummary: Sendable, Equatable {
   public var uncompressedBytes = 0
   public var isGzip = false
   /// The number of the last line if it was held back (no newline yet, see
-  /// ``FileParser/parse(path:from:holdingUnterminated:sink:)``), else 0.
+  /// ``FileParser/parse(path:from:holdingUnterminated:into:)``), else 0.
   public var heldBackLine = 0
+  /// Lines that the fast scanner declined and the strict one decided.
+  public var strictLines = 0
+  /// The line parsing started from (after 1: a held-back line taken later).
+  public var firstLine = 1
 }
 
-/// Parses one input file into events and rejected lines (CONTRACT §1-§2).
+/// What ``FileParser`` hands each line to: a valid event or a rejected line.
+protocol LineSink: AnyObject {
+  /// A valid event; its bytes are valid only during the call.
+  func accept(_ event: EventView)
+  func reject(line: Int, reason: RejectReason, raw: UnsafeRawBufferPointer)
+  /// The sink's step clock: the parser times its own steps on it (``IngestStep``).
+  var clock: StepClock { get set }
+}
+
+/// The steps of `ingest`, for `--stats-json`.
+enum IngestStep: Int, CaseIterable {
+  case inflate, split, scan, validate, encode, compress, write, dedup, commit
+
+  static var names: [String] { allCases.map { "\($0)" } }
+}
+
+/// Parses one input file into events and rejected lines (CONTRACT §1-§2), in one pass.
 ///
-/// Input: a path (gzip or plain, NDJSON or CSV). Output: ``ParsedChunk``s of at most
-/// `chunkSize` events through `sink`, then a ``ParsedFileSummary``. Throws ``InputError`` when the
-/// file cannot be read whole; chunks already delivered must then be discarded by the caller.
-public struct FileParser {
+/// Input: a path (gzip or plain, NDJSON or CSV). Output: each line to a ``LineSink`` as a
+/// validated ``EventView`` or a rejected line, then a ``ParsedFileSummary``. Throws
+/// ``InputError`` when the file cannot be read whole (an I/O error, a gzip stream that is
+/// truncated, corrupt or fails its trailer's check); what the sink received must then be
+/// discarded by the caller. NDJSON lines go through ``FastJSONScanner`` first and through
+/// ``JSONLineScanner`` only when it declines; both fill the same ``FieldSlots`` and
+/// ``EventValidator`` applies the contract's rules to either.
+public struct FileParser: Sendable {
   public var currencies: Set<String>
-  public var chunkSize = 4096
 
   public init(currencies: Set<String>) {
     self.currencies = currencies
   }
 
-  /// Parses the file at `path`.
+  /// Parses the file at `path` into owned chunks of at most `chunkSize` events (tests, tools).
+  public func parse(
+    path: String, from firstLine: Int = 1, holdingUnterminated: Bool = false, chunkSize: Int = 4096,
+    sink: @escaping (ParsedChunk) -> Void
+  ) throws(InputError) -> ParsedFileSummary {
+    let collector = EventCollector(chunkSize: chunkSize, sink: sink)
+    let summary = try parse(path: path, from: firstLine, holdingUnterminated: holdingUnterminated, into: collector)
+    collector.flush()
+    return summary
+  }
+
+  /// Parses the file at `path` into `sink`.
   ///
   /// - `firstLine`: lines before it are read only to learn the format (and a CSV header); they
   ///   give no events, rejects or counts. Used to take a held-back last line later.
@@ -51,28 +91,25 @@ public struct FileParser {
   ///   reported in ``ParsedFileSummary/heldBackLine``: the file may still be being written, and
   ///   a cut line can be a valid event (`…,129.99,1` of `…,129.99,12`). Gzip files are checked
   ///   whole, so their last line is always taken.
-  public func parse(
-    path: String, from firstLine: Int = 1, holdingUnterminated: Bool = false, sink: (ParsedChunk) -> Void
+  func parse<Sink: LineSink>(
+    path: String, from firstLine: Int = 1, holdingUnterminated: Bool = false, into sink: Sink
   ) throws(InputError) -> ParsedFileSummary {
     let stream = try FileByteStream(path: path)
     defer { stream.close() }
     let reader = LineReader(stream: stream)
+    reader.timesReads = sink.clock.enabled
     let slots = FieldSlots()
     let validator = EventValidator(currencies: currencies)
     var summary = ParsedFileSummary()
-    var chunk = ParsedChunk()
+    summary.firstLine = firstLine
     var csv: CSVLineScanner?
     var formatKnown = false
     var uncompressed = 0
+    var view = EventView(kind: .view, eventID: EventView.empty, ts: 0, line: 0)
 
     func reject(_ number: Int, _ reason: RejectReason, _ bytes: UnsafeRawBufferPointer) {
-      let keep = UTF8Validation.prefixLength(bytes, limit: LineReader.rawPrefixBytes)
-      chunk.rejects.append(RejectedLine(line: number, reason: reason, raw: Array(bytes[0..<keep])))
+      sink.reject(line: number, reason: reason, raw: bytes)
       summary.rejected += 1
-      if chunk.rejects.count >= chunkSize {
-        sink(chunk)
-        chunk = ParsedChunk()
-      }
     }
 
     /// Takes one line: format detection, then (from `firstLine` on) an event or a reject.
@@ -110,23 +147,40 @@ public struct FileParser {
         }
       }
       guard counted else { return }
-      let ok =
-        if let csv { csv.scan(bytes, into: slots) } else { JSONLineScanner.scan(bytes, into: slots) }
+      let sampled = sink.clock.sampling()
+      let t0 = sampled ? sink.clock.now() : 0
+      let ok: Bool
+      if let csv {
+        ok = csv.scan(bytes, into: slots)
+      } else if FastJSONScanner.scan(bytes, into: slots) {
+        ok = true
+      } else {
+        summary.strictLines += 1
+        ok = JSONLineScanner.scan(bytes, into: slots)
+      }
       guard ok else {
         reject(number, .malformed, bytes)
         return
       }
-      switch validator.validate(slots, line: number) {
-      case .success(let event):
-        chunk.events.append(event)
-        summary.events += 1
-        if chunk.events.count >= chunkSize {
-          sink(chunk)
-          chunk = ParsedChunk()
-        }
-      case .failure(let reason):
+      let t1 = sampled ? sink.clock.now() : 0
+      if let reason = validator.validate(slots, line: number, into: &view) {
         reject(number, reason, bytes)
+        return
       }
+      summary.events += 1
+      guard sampled else {
+        sink.accept(view)
+        return
+      }
+      let t2 = sink.clock.now()
+      let excluded = sink.clock.excluded
+      sink.accept(view)
+      let t3 = sink.clock.now()
+      let scale = Double(StepClock.sampleEvery)
+      let overhead = sink.clock.overhead
+      sink.clock.addSeconds(IngestStep.scan.rawValue, max(0, t1 - t0 - overhead) * scale)
+      sink.clock.addSeconds(IngestStep.validate.rawValue, max(0, t2 - t1 - overhead) * scale)
+      sink.clock.addSeconds(IngestStep.encode.rawValue, max(0, t3 - t2 - overhead - (sink.clock.excluded - excluded)) * scale)
     }
 
     try reader.forEachLine { line in
@@ -151,7 +205,7 @@ public struct FileParser {
         }
       }
     }
-    if !chunk.isEmpty { sink(chunk) }
+    sink.clock.addSeconds(IngestStep.inflate.rawValue, reader.readSeconds)
     summary.contentHash = stream.contentHash
     summary.fileSize = stream.fileSize
     summary.isGzip = stream.isGzip
@@ -159,9 +213,16 @@ public struct FileParser {
     return summary
   }
 
+  /// The content hash of the file at `path` (``FileByteStream/contentHash``: its raw bytes),
+  /// read without decompressing: to learn whether a file was ingested before parsing it.
+  public static func contentHash(path: String) throws(InputError) -> String {
+    try FileByteStream.rawContentHash(path: path)
+  }
+
   /// Reads the whole file once without parsing: checks that it can be read whole (gzip
   /// integrity: every member's CRC and length, no truncation, no trailing garbage) and returns
-  /// the hash of its raw bytes. Costs a decompression (ISA-L: ~2.8 GB/s) and no memory.
+  /// its content hash. For `ingest --emit`, whose output cannot be taken back once written;
+  /// `ingest` itself reads each file once and drops what a failed file staged.
   public static func verify(path: String) throws(InputError) -> String {
     let stream = try FileByteStream(path: path)
     defer { stream.close() }
@@ -179,5 +240,33 @@ public struct FileParser {
   static func firstNonSpace(_ b: UnsafeRawBufferPointer) -> UInt8? {
     for c in b where c != 0x20 && c != 0x09 { return c }
     return nil
+  }
+}
+
+/// A ``LineSink`` that makes owned ``Event``s and ``RejectedLine``s in chunks.
+final class EventCollector: LineSink {
+  private let chunkSize: Int
+  private let sink: (ParsedChunk) -> Void
+  private var chunk = ParsedChunk()
+  var clock = StepClock(steps: IngestStep.allCases.count, enabled: false)
+
+  init(chunkSize: Int, sink: @escaping (ParsedChunk) -> Void) {
+    self.chunkSize = chunkSize
+    self.sink = sink
+  }
+
+  func accept(_ event: EventView) {
+    chunk.events.append(Event(event))
+    if chunk.events.count >= chunkSize { flush() }
+  }
+
+  func reject(line: Int, reason: RejectReason, raw: UnsafeRawBufferPointer) {
+    chunk.rejects.append(RejectedLine(line: line, reason: reason, bytes: raw))
+    if chunk.rejects.count >= chunkSize { flush() }
+  }
+
+  func flush() {
+    if !chunk.isEmpty { sink(chunk) }
+    chunk = ParsedChunk()
   }
 }

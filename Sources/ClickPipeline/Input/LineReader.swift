@@ -36,8 +36,14 @@ final class LineReader {
 
   deinit { buffer.deallocate() }
 
+  /// Whether to time the stream's reads (decompression) into ``readSeconds``.
+  var timesReads = false
+  /// Seconds spent in the stream's reads, when ``timesReads``.
+  private(set) var readSeconds = 0.0
+
   /// Calls `body` for every line, in order. Throws what the stream throws.
   func forEachLine(_ body: (Line) -> Void) throws(InputError) {
+    let clock = StepClock(steps: 0, enabled: timesReads)
     guard let base = buffer.baseAddress else { return }
     var start = 0  // first byte of the current line
     var filled = 0  // bytes in the buffer
@@ -87,7 +93,9 @@ final class LineReader {
         start = 0
       }
       let room = min(capacity - filled, LineReader.readSize)
+      let started = clock.cpuNow()
       let n = try stream.read(into: UnsafeMutableRawBufferPointer(start: base + filled, count: room))
+      if timesReads { readSeconds += clock.cpuNow() - started }
       if n == 0 { eof = true }
       filled += n
     }

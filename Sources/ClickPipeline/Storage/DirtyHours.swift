@@ -14,8 +14,23 @@ struct DirtyHours {
   private var last: (hour: Int64, bits: Int64) = (-1, 0)
 
   mutating func mark(_ ts: Int64, click platform: Platform? = nil) {
-    let hour = ts / 3_600_000
-    let bits = platform?.clickBit ?? 0
+    mark(hour: ts / 3_600_000, clickBits: platform?.clickBit ?? 0)
+  }
+
+  /// Marks the hours of a staged segment: bit `h` of `hours` is hour `h` of UTC day `day`;
+  /// `clickHours[code]` the hours with a click on the platform of that ``Platform/code``.
+  mutating func mark(day: Int64, hours: UInt32, clickHours: [UInt32]) {
+    var left = hours
+    while left != 0 {
+      let h = UInt32(left.trailingZeroBitCount)
+      left &= left - 1
+      var bits: Int64 = 0
+      for platform in Platform.allCases where clickHours[Int(platform.code)] & (1 << h) != 0 { bits |= platform.clickBit }
+      mark(hour: day * 24 + Int64(h), clickBits: bits)
+    }
+  }
+
+  mutating func mark(hour: Int64, clickBits bits: Int64) {
     if hour == last.hour && bits & ~last.bits == 0 { return }
     hours[hour, default: 0] |= bits
     last = (hour, hours[hour] ?? bits)

@@ -9,7 +9,7 @@
 /// `meta.schema_version` records the version. A database from an older version is migrated
 /// in one transaction; one from a newer version is refused (see docs/OPERATIONS.md).
 public enum Schema {
-  public static let version = 6
+  public static let version = 7
 
   /// Statements that create version 1 from an empty database.
   static let createV1 = """
@@ -175,10 +175,15 @@ public enum Schema {
       CREATE INDEX orders_by_creator ON orders(creator_id, day) WHERE creator_id <> '';
       DELETE FROM meta WHERE key = 'aggregate_fingerprint';
       """,
-    // 6: views and clicks are staged as columnar segments (EventSegment) and event ids in
-    // partitions by UTC day (EventKeys); `EventStoreMigration` moves the rows over between
-    // this step's creation of the new tables and `migrationCleanup[5]`'s removal of the old.
+    // 6: views and clicks are staged as columnar segments and event ids in partitions by UTC
+    // day (the rows move over in step 7).
     5: createEventStore,
+    // 7: segments keep their ids beside the zstd frame (`segment_ids`) and list their rows
+    // dropped as duplicates (`dropped`); deduplication reads the ids, so the key partitions
+    // (`event_keys`) go; conversions are unique by event id across days (`conversions_by_event`). `EventStoreMigration` moves
+    // the rows of version 5 (`views`, `clicks`) or 6 (`segments_v6`) into the new tables
+    // between this step's SQL and `migrationCleanup[6]`.
+    6: createEventStoreV7,
   ]
 
   /// The tables of the event store (schema version 6).
@@ -195,16 +200,34 @@ public enum Schema {
     CREATE TABLE click_index(key INTEGER NOT NULL, day INTEGER NOT NULL, PRIMARY KEY (key, day)) WITHOUT ROWID;
     """
 
+  /// The event store of schema version 7.
+  static let createEventStoreV7 = """
+    ALTER TABLE segments RENAME TO segments_v6;
+    DROP INDEX segments_by_day;
+    DROP INDEX segments_by_file;
+    CREATE TABLE segments(
+      segment_id INTEGER PRIMARY KEY, kind INTEGER NOT NULL CHECK (kind IN (0, 1)), day INTEGER NOT NULL,
+      file_id INTEGER NOT NULL, rows INTEGER NOT NULL, min_ts INTEGER NOT NULL, max_ts INTEGER NOT NULL,
+      dropped BLOB, data BLOB NOT NULL
+    );
+    CREATE INDEX segments_by_day ON segments(day, kind);
+    CREATE INDEX segments_by_file ON segments(file_id);
+    CREATE TABLE segment_ids(segment_id INTEGER PRIMARY KEY, ids BLOB NOT NULL);
+    CREATE INDEX conversions_by_event ON conversions(event_id, ts);
+    DROP TABLE event_keys;
+    """
+
   /// Code that runs after migration step N's SQL, and SQL after that code.
-  static let migrationCode: [Int: @Sendable (SQLiteDatabase) throws -> Void] = [5: EventStoreMigration.run]
+  static let migrationCode: [Int: @Sendable (SQLiteDatabase) throws -> Void] = [6: EventStoreMigration.run]
   static let migrationCleanup: [Int: String] = [
-    5: """
-      DROP TABLE views;
-      DROP TABLE clicks;
-      DROP TABLE user_agents;
-      DROP TABLE event_keys_v5;
-      DROP TABLE event_keys_recent;
-      DROP TABLE event_key_filter;
+    6: """
+      DROP TABLE IF EXISTS views;
+      DROP TABLE IF EXISTS clicks;
+      DROP TABLE IF EXISTS user_agents;
+      DROP TABLE IF EXISTS event_keys_v5;
+      DROP TABLE IF EXISTS event_keys_recent;
+      DROP TABLE IF EXISTS event_key_filter;
+      DROP TABLE segments_v6;
       DELETE FROM meta WHERE key = 'event_keys_slice';
       """
   ]

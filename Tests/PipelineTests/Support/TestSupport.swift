@@ -165,14 +165,15 @@ func stagedTraffic(_ db: SQLiteDatabase) throws -> [[String]] {
   for kind in [EventKind.view, .click] {
     for info in try reader.segments(kind, days: Int64.min...Int64.max) {
       let s = try reader.load(info.segmentID)
+      let ids = try reader.ids(info.segmentID)
       let fileID = try db.scalarInt("SELECT file_id FROM segments WHERE segment_id = ?", [.int(info.segmentID)]) ?? -1
-      for r in 0..<s.count {
-        rows.append(
-          [kind.name, s.eventID(r), String(s.ts[r])]
-            + [EventSegment.Dimension.creator, .placement, .viewer, .product, .platform, .store, .userAgent].map {
-              s.string($0, r)
-            }
-            + [String(fileID), String(s.lines[r])])
+      for r in s.liveRows {
+        let listing: [String] = s.withListing(r) { platform, store, product in
+          [String(decoding: product, as: UTF8.self), platform?.rawValue ?? "", String(decoding: store, as: UTF8.self)]
+        }
+        let head: [String] = [kind.name, ids.id(r), String(s.ts[r]), s.string(.creator, r), s.placement(r).name]
+        let tail: [String] = [s.string(.userAgent, r), String(fileID), String(s.lines[r])]
+        rows.append(head + [s.string(.viewer, r)] + listing + tail)
       }
     }
   }

@@ -1,28 +1,29 @@
 import CZstd
 
 /// Appends integers and byte strings in the compact forms the event store uses: LEB128
-/// varints (zig-zag for signed values) and raw bytes.
+/// varints (zig-zag for signed values) and raw bytes, into one growing buffer that can be
+/// reused from segment to segment.
 struct ColumnWriter {
   private(set) var bytes: [UInt8] = []
 
   init(reserving capacity: Int = 0) { bytes.reserveCapacity(capacity) }
 
+  mutating func removeAll() { bytes.removeAll(keepingCapacity: true) }
+
+  @inline(__always)
   mutating func varint(_ value: UInt64) {
     var v = value
     while v >= 0x80 {
       bytes.append(UInt8(truncatingIfNeeded: v) | 0x80)
       v >>= 7
     }
-    bytes.append(UInt8(v))
+    bytes.append(UInt8(truncatingIfNeeded: v))
   }
 
+  @inline(__always)
   mutating func signed(_ value: Int64) { varint(UInt64(bitPattern: (value << 1) ^ (value >> 63))) }
 
-  mutating func fixed(_ value: UInt64) {
-    var v = value.littleEndian
-    withUnsafeBytes(of: &v) { bytes.append(contentsOf: $0) }
-  }
-
+  mutating func raw(_ part: UnsafeRawBufferPointer) { bytes.append(contentsOf: part) }
   mutating func raw(_ part: [UInt8]) { bytes.append(contentsOf: part) }
 }
 
@@ -38,6 +39,7 @@ struct ColumnReader {
 
   var isAtEnd: Bool { offset == base.count }
 
+  @inline(__always)
   mutating func varint() throws(Corrupt) -> UInt64 {
     var result: UInt64 = 0
     var shift: UInt64 = 0
@@ -51,6 +53,7 @@ struct ColumnReader {
     }
   }
 
+  @inline(__always)
   mutating func signed() throws(Corrupt) -> Int64 {
     let v = try varint()
     return Int64(bitPattern: v >> 1) ^ -Int64(bitPattern: v & 1)
@@ -60,13 +63,6 @@ struct ColumnReader {
     let v = try varint()
     guard v <= UInt64(limit) else { throw Corrupt() }
     return Int(v)
-  }
-
-  mutating func fixed() throws(Corrupt) -> UInt64 {
-    guard offset + 8 <= base.count else { throw Corrupt() }
-    let v = base.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
-    offset += 8
-    return UInt64(littleEndian: v)
   }
 
   /// The next `n` bytes.
@@ -79,22 +75,10 @@ struct ColumnReader {
 
 /// zstd frames with a content checksum: a damaged block is an error, never wrong data.
 enum Zstd {
-  /// Level 1: the segments are written on ingest's critical path; higher levels gained little
-  /// on ids and dictionary codes (docs/DESIGN.md, "Event store").
+  /// Level 1: segments are written on ingest's critical path; higher levels gained little on
+  /// dictionary codes (docs/DESIGN.md, "Event store").
   static func compress(_ input: [UInt8], level: Int32 = 1) -> [UInt8] {
-    let context = ZSTD_createCCtx()!
-    defer { ZSTD_freeCCtx(context) }
-    ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, level)
-    ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, 1)
-    var output = [UInt8](repeating: 0, count: ZSTD_compressBound(input.count))
-    let n = output.withUnsafeMutableBytes { out in
-      input.withUnsafeBytes { inp in
-        ZSTD_compress2(context, out.baseAddress, out.count, inp.baseAddress, inp.count)
-      }
-    }
-    precondition(ZSTD_isError(n) == 0, "zstd cannot fail on a buffer of compressBound size")
-    output.removeSubrange(n...)
-    return output
+    ZstdCompressor(level: level).compress(input)
   }
 
   /// The frame's content; throws if the frame is damaged or its checksum does not match.
@@ -107,6 +91,33 @@ enum Zstd {
     var output = [UInt8](repeating: 0, count: Int(size))
     let n = output.withUnsafeMutableBytes { ZSTD_decompress($0.baseAddress, $0.count, base, frame.count) }
     guard ZSTD_isError(n) == 0, n == Int(size) else { throw ColumnReader.Corrupt() }
+    return output
+  }
+}
+
+/// A zstd compression context kept for many frames (one per thread): creating one per frame
+/// costs more than compressing a small segment.
+final class ZstdCompressor {
+  private let context: OpaquePointer
+
+  init(level: Int32 = 1) {
+    context = ZSTD_createCCtx()!
+    ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, level)
+    ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, 1)
+  }
+
+  deinit { ZSTD_freeCCtx(context) }
+
+  /// A checksummed frame of `input`.
+  func compress(_ input: [UInt8]) -> [UInt8] {
+    var output = [UInt8](repeating: 0, count: ZSTD_compressBound(input.count))
+    let n = output.withUnsafeMutableBytes { out in
+      input.withUnsafeBytes { inp in
+        ZSTD_compress2(context, out.baseAddress, out.count, inp.baseAddress, inp.count)
+      }
+    }
+    precondition(ZSTD_isError(n) == 0, "zstd cannot fail on a buffer of compressBound size")
+    output.removeSubrange(n...)
     return output
   }
 }

@@ -1,0 +1,326 @@
+import CSQLite
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// The writer's side of staging: the one thread that writes the run into SQLite, file by file
+/// in path order, inside the run's transaction.
+///
+/// Input: the ``FilePiece``s of each file between ``beginFile(id:)`` and ``commitFile()`` (or
+/// ``dropFile()`` when the file turned out unreadable). Output: `segments` and `segment_ids`
+/// rows as they come (their keys collected in ``EventKeys``), `conversions` and `rejects`
+/// rows, and at ``finish()`` the deduplication of views and clicks, the dropped rows of
+/// segments, `click_index`, and the hours `aggregate` must recompute (`dirty_hours`, see
+/// ``DirtyHours``).
+///
+/// Conversions (orders and refunds) are unique by `event_id` across everything (CONTRACT §3):
+/// when a file is committed, each of its conversion ids that has another row is reduced to the
+/// earliest copy by `ts` (then by arrival).
+final class StagingWriter {
+  /// What the writer knows of a segment it wrote this run.
+  private struct Written {
+    var fileID: Int64
+    var kind: EventKind
+    var day: Int64
+    var rows: Int
+    var hours: UInt32
+    var clickHours: [UInt32]
+  }
+
+  /// What ``finish()`` found, per file id: rows dropped as duplicates.
+  struct Outcome {
+    var droppedByFile: [Int64: Int] = [:]
+    var dropped: Int { droppedByFile.values.reduce(0, +) }
+  }
+
+  private let db: SQLiteDatabase
+  let keys: EventKeys
+  private let reader: SegmentReader
+  private let insertSegment: Statement
+  private let insertIDs: Statement
+  private let insertConversion: Statement
+  private let insertReject: Statement
+  private let conversionCopies: Statement
+  private let copiesOfID: Statement
+  private let deleteConversion: Statement
+  private let ordersOfRows: Statement
+  private let insertPending: Statement
+  private let deletePending: Statement
+  private let conversionsOfClick: Statement
+  private let clickKnown: Statement
+
+  private let runID: Int64
+  private var nextSegmentID: Int64
+  private var nextConversionRow: Int64
+  private let firstConversionRow: Int64
+  private var written: [Int64: Written] = [:]
+  private var fileID: Int64 = 0
+  private var fileFirstSegment: Int64 = 0
+  private var fileFirstConversion: Int64 = 0
+  /// Rows of this file that were copies of a conversion already kept.
+  private(set) var fileDuplicates = 0
+  /// The keys of click ids named by staged conversions whose click has not arrived
+  /// (`pending_click_refs`): most new clicks are ruled out without a query.
+  private var pendingClicks: KeyFilter
+  private var dirty = DirtyHours()
+  /// Segments written so far by this run.
+  private(set) var segmentsWritten = 0
+
+  /// The per-event lookups into `conversions`: the conversions of an order, and those that
+  /// name a click. Each must be an index search (a test checks the plans).
+  static let lookups = [
+    "SELECT ts FROM conversions WHERE platform = ? AND order_id = ?",
+    "SELECT ts FROM conversions WHERE click_id = ? AND click_id <> ''",
+    "SELECT conversion_row, ts FROM conversions WHERE event_id = ? ORDER BY ts, conversion_row",
+  ]
+
+  init(db: SQLiteDatabase, runID: Int64) throws(DatabaseError) {
+    self.db = db
+    self.runID = runID
+    keys = try EventKeys(db: db)
+    reader = try SegmentReader(db: db, cacheSize: 2)
+    insertSegment = try db.prepare(
+      "INSERT INTO segments(segment_id, kind, day, file_id, rows, min_ts, max_ts, data) VALUES (?,?,?,?,?,?,?,?)")
+    insertIDs = try db.prepare("INSERT INTO segment_ids(segment_id, ids) VALUES (?, ?)")
+    insertConversion = try db.prepare(
+      """
+      INSERT INTO conversions(conversion_row, event_id, ts, viewer_id, product_id, platform, store,
+        order_id, click_id, quantity, amount, currency, refunded, file_id, line)
+      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+      """)
+    insertReject = try db.prepare(
+      "INSERT INTO rejects(file_id, run_id, path, line, reason, raw) VALUES (?,?,?,?,?,?)")
+    conversionCopies = try db.prepare(
+      """
+      SELECT DISTINCT n.event_id FROM conversions n
+      WHERE n.conversion_row >= ?1 AND n.conversion_row < ?2
+        AND EXISTS (SELECT 1 FROM conversions o WHERE o.event_id = n.event_id AND o.conversion_row <> n.conversion_row)
+      """)
+    copiesOfID = try db.prepare(Self.lookups[2])
+    deleteConversion = try db.prepare("DELETE FROM conversions WHERE conversion_row = ?")
+    ordersOfRows = try db.prepare(
+      """
+      SELECT DISTINCT o.ts / 3600000 FROM conversions n
+      JOIN conversions o ON o.platform = n.platform AND o.order_id = n.order_id
+      WHERE n.conversion_row >= ?1 AND n.conversion_row < ?2
+      """)
+    insertPending = try db.prepare("INSERT OR IGNORE INTO pending_click_refs(click_id) VALUES (?)")
+    deletePending = try db.prepare("DELETE FROM pending_click_refs WHERE click_id = ?")
+    conversionsOfClick = try db.prepare(Self.lookups[1])
+    clickKnown = try db.prepare("SELECT 1 FROM click_index WHERE key = ? LIMIT 1")
+    nextConversionRow = (try db.scalarInt("SELECT max(conversion_row) FROM conversions") ?? 0) + 1
+    firstConversionRow = nextConversionRow
+    nextSegmentID = (try db.scalarInt("SELECT max(segment_id) FROM segments") ?? 0) + 1
+    let pending = try db.scalarInt("SELECT count(*) FROM pending_click_refs") ?? 0
+    pendingClicks = KeyFilter(capacity: Int(pending) * 2 + 4096)
+    let refs = try db.prepare("SELECT click_id FROM pending_click_refs")
+    while try refs.step() { pendingClicks.insert(EventKeyHash.key(refs.bytes(0))) }
+    refs.reset()
+  }
+
+  // MARK: - Files
+
+  /// Starts staging the file with this id.
+  func beginFile(id: Int64) {
+    fileID = id
+    fileFirstSegment = nextSegmentID
+    fileFirstConversion = nextConversionRow
+    fileDuplicates = 0
+  }
+
+  /// Files what this file staged so far under `owner` instead, and what it stages from now on.
+  func moveFile(to owner: Int64) throws(DatabaseError) {
+    for table in ["segments", "conversions", "rejects"] {
+      try db.run("UPDATE \(table) SET file_id = ? WHERE file_id = ?", [.int(owner), .int(fileID)])
+    }
+    for id in fileFirstSegment..<nextSegmentID { written[id]?.fileID = owner }
+    fileID = owner
+  }
+
+  /// The file was read whole: deduplicates its conversions and marks what they change.
+  func commitFile() throws(DatabaseError) {
+    let first = fileFirstConversion
+    let end = nextConversionRow
+    guard end > first else { return }
+    // Conversion ids with another row: keep the earliest copy by ts, then by arrival.
+    conversionCopies.reset()
+    conversionCopies.bind(1, first)
+    conversionCopies.bind(2, end)
+    var repeated: [String] = []
+    while try conversionCopies.step() { repeated.append(conversionCopies.text(0)) }
+    conversionCopies.reset()
+    for id in repeated {
+      copiesOfID.reset()
+      copiesOfID.bind(1, id)
+      var copies: [(row: Int64, ts: Int64)] = []
+      while try copiesOfID.step() { copies.append((copiesOfID.int(0), copiesOfID.int(1))) }
+      copiesOfID.reset()
+      for copy in copies.dropFirst() {
+        try deleteConversion.run([.int(copy.row)])
+        dirty.mark(copy.ts)
+        fileDuplicates += 1
+      }
+    }
+    // Their hours, and those of every conversion of the same orders (which copy of a retried
+    // order is kept, and the refunds, may change).
+    ordersOfRows.reset()
+    ordersOfRows.bind(1, first)
+    ordersOfRows.bind(2, end)
+    while try ordersOfRows.step() { dirty.mark(hour: ordersOfRows.int(0), clickBits: 0) }
+    ordersOfRows.reset()
+  }
+
+  /// The file could not be read whole: removes everything it staged.
+  func dropFile() throws(DatabaseError) {
+    for table in ["segments", "conversions", "rejects"] {
+      try db.run("DELETE FROM \(table) WHERE file_id = ?", [.int(fileID)])
+    }
+    if nextSegmentID > fileFirstSegment {
+      try db.run(
+        "DELETE FROM segment_ids WHERE segment_id >= ? AND segment_id < ?", [.int(fileFirstSegment), .int(nextSegmentID)])
+      keys.discard(segments: fileFirstSegment...(nextSegmentID - 1))
+      for id in fileFirstSegment..<nextSegmentID { written[id] = nil }
+    }
+  }
+
+  // MARK: - Pieces
+
+  func write(_ segment: StagedSegment) throws(DatabaseError) {
+    let id = nextSegmentID
+    nextSegmentID += 1
+    let s = insertSegment
+    s.reset()
+    s.bind(1, id)
+    s.bind(2, Int64(segment.kind.rawValue))
+    s.bind(3, segment.day)
+    s.bind(4, fileID)
+    s.bind(5, Int64(segment.rows))
+    s.bind(6, segment.minTs)
+    s.bind(7, segment.maxTs)
+    segment.data.withUnsafeBytes { s.bindBlob(8, $0) }
+    try s.step()
+    s.reset()
+    insertIDs.reset()
+    insertIDs.bind(1, id)
+    segment.ids.withUnsafeBytes { insertIDs.bindBlob(2, $0) }
+    try insertIDs.step()
+    insertIDs.reset()
+    keys.add(segment.hashes, day: segment.day, segmentID: id, isClick: segment.kind == .click)
+    written[id] = Written(
+      fileID: fileID, kind: segment.kind, day: segment.day, rows: segment.rows, hours: segment.hours,
+      clickHours: segment.clickHours)
+    segmentsWritten += 1
+    StopPoint.reached(.ingestSegmentWritten)
+  }
+
+  func write(_ conversions: [Event]) throws(DatabaseError) {
+    let s = insertConversion
+    for event in conversions {
+      s.reset()
+      s.bind(1, nextConversionRow)
+      s.bind(2, event.eventID)
+      s.bind(3, event.ts)
+      s.bind(4, event.viewerID)
+      s.bind(5, event.productID)
+      s.bind(6, event.platform)
+      s.bind(7, event.store)
+      s.bind(8, event.orderID)
+      s.bind(9, event.clickID)
+      s.bind(10, event.quantity)
+      s.bind(11, event.amount.description)
+      s.bind(12, event.currency)
+      s.bind(13, event.isRefund ? 1 : 0)
+      s.bind(14, fileID)
+      s.bind(15, event.line)
+      try s.step()
+      nextConversionRow += 1
+    }
+    s.reset()
+  }
+
+  func write(_ rejects: [RejectedLine], path: String) throws(DatabaseError) {
+    let s = insertReject
+    for rejected in rejects {
+      s.reset()
+      s.bind(1, fileID)
+      s.bind(2, runID)
+      s.bind(3, path)
+      s.bind(4, rejected.line)
+      s.bind(5, rejected.reason.code)
+      if let text = String(validating: rejected.raw, as: UTF8.self) {
+        s.bind(6, text)
+      } else {
+        s.bindBlob(6, rejected.raw)
+      }
+      try s.step()
+    }
+    s.reset()
+  }
+
+  // MARK: - The run's end
+
+  /// Deduplicates the run's views and clicks, records what aggregate must recompute; call
+  /// once, before the run commits.
+  func finish() throws -> Outcome {
+    let outcome = try keys.finish(reader: reader)
+    var result = Outcome()
+    // Dropped rows, by segment.
+    var droppedRows: [Int64: [Int]] = [:]
+    for ref in outcome.dropped { droppedRows[ref.segmentID, default: []].append(ref.row) }
+    for (segmentID, rows) in droppedRows {
+      guard let segment = written[segmentID] else { continue }
+      result.droppedByFile[segment.fileID, default: 0] += rows.count
+      if rows.count == segment.rows {
+        try db.run("DELETE FROM segments WHERE segment_id = ?", [.int(segmentID)])
+        try db.run("DELETE FROM segment_ids WHERE segment_id = ?", [.int(segmentID)])
+        written[segmentID] = nil
+      } else {
+        try db.run("UPDATE segments SET dropped = ? WHERE segment_id = ?", [.blob(DroppedRows.encode(rows)), .int(segmentID)])
+      }
+    }
+    // The hours of the segments that keep rows.
+    for segment in written.values {
+      dirty.mark(day: segment.day, hours: segment.hours, clickHours: segment.clickHours)
+    }
+    // Late clicks: conversions that named them by id before they arrived change.
+    var newClicks = Set<UInt64>()
+    for click in outcome.clicks {
+      newClicks.insert(click.hash & 0x7FFF_FFFF_FFFF_FFFF)
+      guard pendingClicks.mayContain(Int64(bitPattern: click.hash & 0x7FFF_FFFF_FFFF_FFFF)) else { continue }
+      guard let id = try reader.idBytes([click.ref])[click.ref] else { continue }
+      let text = String(decoding: id, as: UTF8.self)
+      try deletePending.run([.text(text)])
+      guard sqlite3_changes(db.handle) > 0 else { continue }
+      conversionsOfClick.reset()
+      try conversionsOfClick.bind([.text(text)])
+      while try conversionsOfClick.step() { dirty.mark(conversionsOfClick.int(0)) }
+      conversionsOfClick.reset()
+    }
+    // This run's conversions that name a click not staged (yet): remembered, so that the click
+    // marks them when it comes.
+    let named = try db.prepare(
+      "SELECT click_id FROM conversions WHERE conversion_row >= ? AND click_id <> '' AND refunded = 0")
+    named.bind(1, firstConversionRow)
+    while try named.step() {
+      let bytes = named.bytes(0)
+      let key = EventKeyHash.key(bytes)
+      if newClicks.contains(UInt64(bitPattern: key)) { continue }
+      clickKnown.reset()
+      clickKnown.bind(1, key)
+      if try clickKnown.step() {
+        clickKnown.reset()
+        continue
+      }
+      clickKnown.reset()
+      insertPending.reset()
+      insertPending.bindText(1, bytes)
+      try insertPending.step()
+      insertPending.reset()
+      pendingClicks.insert(key)
+    }
+    named.reset()
+    try dirty.write(to: db)
+    return result
+  }
+}

@@ -1,0 +1,183 @@
+import CGzip
+
+/// The event ids of one segment, stored beside it (`segment_ids.ids`) rather than inside its
+/// zstd frame: deduplication and the click search read ids without decoding the segment, and
+/// `aggregate` counting views never reads them.
+///
+/// Layout (little-endian):
+///
+/// ```
+/// format (1 byte) · rows (UInt32) · values · CRC-32 of everything before it (UInt32)
+///   format 1 "uuid": rows × 16 bytes, each a lowercase UUID's 128 bits
+///   format 2 "text": (rows + 1) × UInt32 offsets, then the ids' bytes back to back
+/// ```
+///
+/// A segment whose ids are all lowercase UUIDs (`8-4-4-4-12` hex digits) stores 16 bytes
+/// per id; any other shape keeps the exact bytes. Reading checks the CRC: a damaged column is
+/// an error, never another id.
+struct EventIDColumn {
+  enum Format: UInt8 {
+    case uuid = 1
+    case text = 2
+  }
+
+  let format: Format
+  let count: Int
+  private let storage: [UInt8]
+  /// Offset in `storage` of the values.
+  private static let headerSize = 5
+
+  /// Decodes a stored column; throws ``ColumnReader/Corrupt`` if it is damaged.
+  init(stored bytes: UnsafeRawBufferPointer) throws(ColumnReader.Corrupt) {
+    guard bytes.count >= Self.headerSize + 4, let format = Format(rawValue: bytes[0]) else { throw ColumnReader.Corrupt() }
+    let body = bytes.count - 4
+    let crc = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: body, as: UInt32.self))
+    guard cg_crc32(0, bytes.baseAddress, body) == crc else { throw ColumnReader.Corrupt() }
+    let rows = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 1, as: UInt32.self)))
+    switch format {
+    case .uuid:
+      guard body == Self.headerSize + rows * 16 else { throw ColumnReader.Corrupt() }
+    case .text:
+      let values = Self.headerSize + (rows + 1) * 4
+      guard body >= values else { throw ColumnReader.Corrupt() }
+      var previous: UInt32 = 0
+      for r in 0...rows {
+        let end = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: Self.headerSize + r * 4, as: UInt32.self))
+        guard end >= previous, (r > 0 || end == 0) else { throw ColumnReader.Corrupt() }
+        previous = end
+      }
+      guard values + Int(previous) == body else { throw ColumnReader.Corrupt() }
+    }
+    self.format = format
+    count = rows
+    storage = Array(bytes[0..<body])
+  }
+
+  /// The id of row `row`.
+  func withID<R>(_ row: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+    storage.withUnsafeBytes { s in
+      switch format {
+      case .uuid:
+        var text = UUIDText()
+        return text.render(UnsafeRawBufferPointer(rebasing: s[(Self.headerSize + row * 16)..<(Self.headerSize + row * 16 + 16)]), body)
+      case .text:
+        let values = Self.headerSize + (count + 1) * 4
+        let start = Int(UInt32(littleEndian: s.loadUnaligned(fromByteOffset: Self.headerSize + row * 4, as: UInt32.self)))
+        let end = Int(UInt32(littleEndian: s.loadUnaligned(fromByteOffset: Self.headerSize + row * 4 + 4, as: UInt32.self)))
+        return body(UnsafeRawBufferPointer(rebasing: s[(values + start)..<(values + end)]))
+      }
+    }
+  }
+
+  func id(_ row: Int) -> String { withID(row) { String(decoding: $0, as: UTF8.self) } }
+
+  // MARK: - Writing
+
+  /// Collects a segment's ids as they arrive, then writes the column.
+  struct Builder {
+    private var bytes: [UInt8] = []
+    private var ends: [UInt32] = []
+    private var allUUIDs = true
+
+    var count: Int { ends.count }
+
+    init() {
+      bytes.reserveCapacity(1 << 20)
+      ends.reserveCapacity(EventSegment.maxRows)
+    }
+
+    @inline(__always)
+    mutating func append(_ id: UnsafeRawBufferPointer) {
+      if allUUIDs && !UUIDText.isLowercaseUUID(id) { allUUIDs = false }
+      bytes.append(contentsOf: id)
+      ends.append(UInt32(bytes.count))
+    }
+
+    mutating func removeAll() {
+      bytes.removeAll(keepingCapacity: true)
+      ends.removeAll(keepingCapacity: true)
+      allUUIDs = true
+    }
+
+    /// The stored form.
+    func encoded() -> [UInt8] {
+      var out: [UInt8] = []
+      let rows = ends.count
+      if allUUIDs {
+        out.reserveCapacity(EventIDColumn.headerSize + rows * 16 + 4)
+        out.append(Format.uuid.rawValue)
+        Self.append(UInt32(rows), to: &out)
+        bytes.withUnsafeBytes { b in
+          var start = 0
+          for end in ends {
+            UUIDText.pack(UnsafeRawBufferPointer(rebasing: b[start..<Int(end)]), into: &out)
+            start = Int(end)
+          }
+        }
+      } else {
+        out.reserveCapacity(EventIDColumn.headerSize + (rows + 1) * 4 + bytes.count + 4)
+        out.append(Format.text.rawValue)
+        Self.append(UInt32(rows), to: &out)
+        Self.append(0, to: &out)
+        for end in ends { Self.append(end, to: &out) }
+        out.append(contentsOf: bytes)
+      }
+      let crc = out.withUnsafeBytes { cg_crc32(0, $0.baseAddress, $0.count) }
+      Self.append(crc, to: &out)
+      return out
+    }
+
+    private static func append(_ v: UInt32, to out: inout [UInt8]) {
+      var le = v.littleEndian
+      withUnsafeBytes(of: &le) { out.append(contentsOf: $0) }
+    }
+  }
+}
+
+/// The text form of a lowercase UUID and its 16 bytes.
+struct UUIDText {
+  private var text: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
+
+  /// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`, lowercase hex digits.
+  @inline(__always)
+  static func isLowercaseUUID(_ b: UnsafeRawBufferPointer) -> Bool {
+    guard b.count == 36, b[8] == 0x2D, b[13] == 0x2D, b[18] == 0x2D, b[23] == 0x2D else { return false }
+    for i in 0..<36 where i != 8 && i != 13 && i != 18 && i != 23 {
+      let c = b[i]
+      guard c &- 48 < 10 || c &- 97 < 6 else { return false }
+    }
+    return true
+  }
+
+  /// Appends the 16 bytes of a lowercase UUID's text.
+  static func pack(_ b: UnsafeRawBufferPointer, into out: inout [UInt8]) {
+    var i = 0
+    while i < 36 {
+      if b[i] == 0x2D { i += 1; continue }
+      out.append(nibble(b[i]) << 4 | nibble(b[i + 1]))
+      i += 2
+    }
+  }
+
+  @inline(__always)
+  private static func nibble(_ c: UInt8) -> UInt8 { c <= 57 ? c &- 48 : c &- 87 }
+
+  private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
+
+  /// Calls `body` with the text of the 16 bytes `raw`.
+  mutating func render<R>(_ raw: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+    withUnsafeMutableBytes(of: &text) { out in
+      var o = 0
+      for k in 0..<16 {
+        if k == 4 || k == 6 || k == 8 || k == 10 {
+          out[o] = 0x2D
+          o += 1
+        }
+        out[o] = Self.digits[Int(raw[k] >> 4)]
+        out[o + 1] = Self.digits[Int(raw[k] & 15)]
+        o += 2
+      }
+      return body(UnsafeRawBufferPointer(rebasing: out[0..<36]))
+    }
+  }
+}

@@ -1,0 +1,152 @@
+import CSQLite
+
+/// Reads staged view and click segments (`segments`, ``EventSegment``) and their ids
+/// (`segment_ids`, ``EventIDColumn``) on one connection, keeping the last few decoded.
+final class SegmentReader {
+  struct Info {
+    var segmentID: Int64
+    var kind: EventKind
+    var day: Int64
+    var rows: Int
+  }
+
+  private let byDays: Statement
+  private let byFile: Statement
+  private let data: Statement
+  private let idsOf: Statement
+  private let droppedOf: Statement
+  private let rowsOfDays: Statement
+  private var cache: [Int64: EventSegment] = [:]
+  private var cacheOrder: [Int64] = []
+  private let cacheSize: Int
+
+  init(db: SQLiteDatabase, cacheSize: Int = 8) throws(DatabaseError) {
+    self.cacheSize = cacheSize
+    byDays = try db.prepare(
+      "SELECT segment_id, kind, day, rows FROM segments WHERE day >= ? AND day <= ? AND kind = ? ORDER BY segment_id")
+    byFile = try db.prepare("SELECT segment_id, kind, day, rows FROM segments WHERE file_id = ? ORDER BY segment_id")
+    data = try db.prepare("SELECT data, dropped FROM segments WHERE segment_id = ?")
+    idsOf = try db.prepare("SELECT ids FROM segment_ids WHERE segment_id = ?")
+    droppedOf = try db.prepare("SELECT rows, dropped FROM segments WHERE segment_id = ?")
+    rowsOfDays = try db.prepare("SELECT total(rows) FROM segments WHERE day >= ? AND day <= ?")
+  }
+
+  /// The segments of `kind` on the UTC days `days`.
+  func segments(_ kind: EventKind, days: ClosedRange<Int64>) throws(DatabaseError) -> [Info] {
+    let s = byDays
+    s.reset()
+    s.bind(1, days.lowerBound)
+    s.bind(2, days.upperBound)
+    s.bind(3, Int64(kind.rawValue))
+    return try infos(s)
+  }
+
+  /// The segments staged from the file `fileID`.
+  func segments(ofFile fileID: Int64) throws(DatabaseError) -> [Info] {
+    byFile.reset()
+    byFile.bind(1, fileID)
+    return try infos(byFile)
+  }
+
+  /// Views and clicks staged on the UTC days `days` (duplicates included).
+  func rows(days: ClosedRange<Int64>) throws(DatabaseError) -> Int64 {
+    let s = rowsOfDays
+    s.reset()
+    defer { s.reset() }
+    s.bind(1, days.lowerBound)
+    s.bind(2, days.upperBound)
+    _ = try s.step()
+    return s.int(0)
+  }
+
+  /// The decoded segment, its dropped rows filled in; an error names it if its data is damaged.
+  func load(_ segmentID: Int64) throws(DatabaseError) -> EventSegment {
+    if let cached = cache[segmentID] { return cached }
+    let s = data
+    s.reset()
+    defer { s.reset() }
+    s.bind(1, segmentID)
+    guard try s.step() else { throw Self.missing(segmentID) }
+    var segment: EventSegment
+    do {
+      segment = try EventSegment(stored: s.blob(0))
+      if !s.isNull(1) { segment.dropped = try DroppedRows.decode(s.blob(1), rows: segment.count) }
+    } catch {
+      throw Self.damaged(segmentID)
+    }
+    if cacheOrder.count >= cacheSize { cache[cacheOrder.removeFirst()] = nil }
+    cache[segmentID] = segment
+    cacheOrder.append(segmentID)
+    return segment
+  }
+
+  /// The rows of a segment dropped as duplicates.
+  func dropped(_ segmentID: Int64) throws(DatabaseError) -> [Int] {
+    let s = droppedOf
+    s.reset()
+    defer { s.reset() }
+    s.bind(1, segmentID)
+    guard try s.step() else { throw Self.missing(segmentID) }
+    guard !s.isNull(1) else { return [] }
+    do {
+      return try DroppedRows.decode(s.blob(1), rows: Int(s.int(0)))
+    } catch {
+      throw Self.damaged(segmentID)
+    }
+  }
+
+  /// The event ids of a segment.
+  func ids(_ segmentID: Int64) throws(DatabaseError) -> EventIDColumn {
+    let s = idsOf
+    s.reset()
+    defer { s.reset() }
+    s.bind(1, segmentID)
+    guard try s.step() else { throw Self.missing(segmentID) }
+    do {
+      return try EventIDColumn(stored: s.blob(0))
+    } catch {
+      throw Self.damaged(segmentID)
+    }
+  }
+
+  /// The id bytes of each of `refs` (rows of written segments), reading each segment's ids once.
+  func idBytes(_ refs: [EventRef]) throws(DatabaseError) -> [EventRef: [UInt8]] {
+    var result: [EventRef: [UInt8]] = [:]
+    result.reserveCapacity(refs.count)
+    var bySegment: [Int64: [EventRef]] = [:]
+    for ref in refs { bySegment[ref.segmentID, default: []].append(ref) }
+    for (segmentID, wanted) in bySegment {
+      let column = try ids(segmentID)
+      for ref in wanted where ref.row < column.count {
+        result[ref] = column.withID(ref.row) { Array($0) }
+      }
+    }
+    return result
+  }
+
+  /// Drops decoded segments (after the segments changed under this connection).
+  func forgetCache() {
+    cache.removeAll()
+    cacheOrder.removeAll()
+  }
+
+  private static func missing(_ segmentID: Int64) -> DatabaseError {
+    DatabaseError(code: SQLITE_CORRUPT, message: "staged segment \(segmentID) is missing; restore the database from a backup")
+  }
+
+  private static func damaged(_ segmentID: Int64) -> DatabaseError {
+    DatabaseError(
+      code: SQLITE_CORRUPT,
+      message: "staged segment \(segmentID) is damaged (its checksum or layout does not match); restore the database from a backup")
+  }
+
+  private func infos(_ s: Statement) throws(DatabaseError) -> [Info] {
+    defer { s.reset() }
+    var result: [Info] = []
+    while try s.step() {
+      result.append(
+        Info(segmentID: s.int(0), kind: EventKind(rawValue: Int(s.int(1))) ?? .view, day: s.int(2), rows: Int(s.int(3))))
+    }
+    return result
+  }
+}
