@@ -38,5 +38,8 @@ let package = Package(
     // FileByteStream: ISA-L and zlib backends against each other, tiny and large raw reads.
     .executableTarget(
       name: "FuzzGzip", dependencies: ["CGzip"], swiftSettings: fuzzSwiftSettings, linkerSettings: fuzzLinkerSettings),
+    // FastJSONScanner against JSONLineScanner, line by line: the fast one declines or agrees.
+    .executableTarget(
+      name: "FuzzScanners", dependencies: ["CGzip"], swiftSettings: fuzzSwiftSettings, linkerSettings: fuzzLinkerSettings),
   ]
 )

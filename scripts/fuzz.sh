@@ -3,11 +3,13 @@
 #
 #   scripts/fuzz.sh parser 600          # FileParser (line reader, JSON/CSV scanners, validator), 10 min
 #   scripts/fuzz.sh gzip 600            # FileByteStream (gzip reader; ISA-L vs zlib), 10 min
+#   scripts/fuzz.sh scanners 600        # FastJSONScanner vs JSONLineScanner, line by line, 10 min
 #   scripts/fuzz.sh parser 60 -jobs=2   # extra arguments go to libFuzzer
 #   scripts/fuzz.sh build               # only build
 #
 # Built with -sanitize=fuzzer,address (set in Fuzz/Package.swift) in release mode (scratch path Fuzz/.build).
-# The corpus grows in Fuzz/corpus/<target>/ (seeded from sample-data on first use);
+# The corpus grows in Fuzz/corpus/<target>/ (seeded from sample-data on first use; for
+# scanners, the checked-in seeds in Fuzz/seeds/scanners/ are read as a second corpus folder);
 # crashes, leaks and timeouts are written to Fuzz/artifacts/<target>/, and the log to
 # Fuzz/artifacts/<target>/fuzz-<date>.log. Exit status: libFuzzer's (0: no finding).
 # Reproduce a finding:  Fuzz/.build/release/FuzzParser Fuzz/artifacts/parser/crash-...
@@ -59,11 +61,13 @@ seed_gzip() {
 }
 
 build
+seeds=()  # read-only corpus folders after the one that grows (and a dictionary)
 case "$target" in
   build) exit 0 ;;
   parser) binary="$fuzz/.build/release/FuzzParser"; seed_parser "$fuzz/corpus/parser"; max_len=8192 ;;
   gzip) binary="$fuzz/.build/release/FuzzGzip"; seed_gzip "$fuzz/corpus/gzip"; max_len=16384 ;;
-  *) echo "usage: scripts/fuzz.sh parser|gzip|build [SECONDS] [libFuzzer options...]" >&2; exit 2 ;;
+  scanners) binary="$fuzz/.build/release/FuzzScanners"; mkdir -p "$fuzz/corpus/scanners"; seeds=("$fuzz/seeds/scanners" -dict="$fuzz/seeds/scanners.dict"); max_len=4096 ;;
+  *) echo "usage: scripts/fuzz.sh parser|gzip|scanners|build [SECONDS] [libFuzzer options...]" >&2; exit 2 ;;
 esac
 
 artifacts="$fuzz/artifacts/$target"
@@ -72,7 +76,7 @@ log="$artifacts/fuzz-$(date -u +%Y%m%dT%H%M%SZ).log"
 echo "fuzz.sh: $target for $seconds s; corpus $fuzz/corpus/$target; log $log" >&2
 set +e
 export SWIFT_BACKTRACE=enable=no  # let libFuzzer and ASan report crashes, not the Swift runtime
-"$binary" "$fuzz/corpus/$target" \
+"$binary" "$fuzz/corpus/$target" ${seeds[@]+"${seeds[@]}"} \
   -max_total_time="$seconds" -max_len="$max_len" -timeout=10 -rss_limit_mb=2048 \
   -print_final_stats=1 -artifact_prefix="$artifacts/" "$@" 2>&1 | tee "$log" | grep -E --line-buffered 'DONE|INITED|pulse|ERROR|VIOLATED|SUMMARY|stat::|Test unit written'
 status=${PIPESTATUS[0]}

@@ -1,0 +1,1 @@
+../../../Sources/ClickPipeline/Support/StepClock.swift
