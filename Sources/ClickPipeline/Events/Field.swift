@@ -48,7 +48,7 @@ public enum Field: Int, Sendable, CaseIterable {
       if head == 0x6E65_6D65_6361_6C70 && tail == 0x74 { return .placement }
       if head == 0x695F_7265_7765_6976 && tail == 0x64 { return .viewerID }
       return nil
-    default:
+    case 10:
       let tail = UInt16(littleEndian: p.loadUnaligned(fromByteOffset: 8, as: UInt16.self))
       if tail == 0x6469 {
         if head == 0x5F72_6F74_6165_7263 { return .creatorID }
@@ -57,6 +57,8 @@ public enum Field: Int, Sendable, CaseIterable {
         return .userAgent
       }
       return nil
+    default:
+      return nil  // 3: no name has 3 bytes (and reading 2 bytes at offset 8 would leave the key)
     }
   }
 
