@@ -91,7 +91,7 @@ import Testing
     (["0f8fad5b-d9cb-469f-a165-70867728950e", "v-01547640"], .text),
   ])
   func idColumnsRoundTrip(ids: [String], format: EventIDColumn.Format) throws {
-    var builder = EventIDColumn.Builder()
+    let builder = EventIDColumn.Builder()
     for id in ids { Array(id.utf8).withUnsafeBytes { builder.append($0) } }
     let stored = builder.encoded()
     let column = try stored.withUnsafeBytes { try EventIDColumn(stored: $0) }

@@ -26,7 +26,10 @@ final class FileStager: LineSink {
   private var open: [[Int64: EventSegmentBuilder]] = [[:], [:]]
   /// Builders kept for reuse, by kind.
   private var spare: [[EventSegmentBuilder]] = [[], []]
-  private var last: [EventSegmentBuilder?] = [nil, nil]
+  /// The open builder used last, per kind, and its day: lines come in runs of the same day.
+  /// Unmanaged (`open` holds them), so using one costs no reference counting on the hot path.
+  private var lastView: (builder: Unmanaged<EventSegmentBuilder>, day: Int64)?
+  private var lastClick: (builder: Unmanaged<EventSegmentBuilder>, day: Int64)?
   private var openRows = 0
   private var conversions: [Event] = []
   private var rejects: [RejectedLine] = []
@@ -53,15 +56,18 @@ final class FileStager: LineSink {
     }
     let kind = event.kind.rawValue
     let day = utcDay(ofMilliseconds: event.ts)
-    let builder: EventSegmentBuilder
-    if let cached = last[kind], cached.day == day {
-      builder = cached
+    let builder: Unmanaged<EventSegmentBuilder>
+    if let cached = kind == 0 ? lastView : lastClick, cached.day == day {
+      builder = cached.builder
     } else {
-      builder = openBuilder(kind: kind, day: day)
+      builder = Unmanaged.passUnretained(openBuilder(kind: kind, day: day))
     }
-    builder.append(event)
+    let isFull = builder._withUnsafeGuaranteedRef { builder in
+      builder.append(event)
+      return builder.isFull
+    }
     openRows += 1
-    if builder.isFull {
+    if isFull {
       write(kind: kind, day: day)
     } else if openRows > Self.maxOpenRows {
       writeFullest()
@@ -91,22 +97,28 @@ final class FileStager: LineSink {
         _ = builder.finish(scratch: &discard, compressor: compressor)
         spare[kind].append(builder)
       }
-      last[kind] = nil
     }
+    lastView = nil
+    lastClick = nil
     openRows = 0
     conversions.removeAll()
     rejects.removeAll()
   }
 
   private func openBuilder(kind: Int, day: Int64) -> EventSegmentBuilder {
+    let builder: EventSegmentBuilder
     if let known = open[kind][day] {
-      last[kind] = known
-      return known
+      builder = known
+    } else {
+      builder = spare[kind].popLast() ?? EventSegmentBuilder(kind: EventKind(rawValue: kind)!)
+      builder.start(day: day)
+      open[kind][day] = builder
     }
-    let builder = spare[kind].popLast() ?? EventSegmentBuilder(kind: EventKind(rawValue: kind)!)
-    builder.start(day: day)
-    open[kind][day] = builder
-    last[kind] = builder
+    if kind == 0 {
+      lastView = (Unmanaged.passUnretained(builder), day)
+    } else {
+      lastClick = (Unmanaged.passUnretained(builder), day)
+    }
     return builder
   }
 
@@ -120,7 +132,8 @@ final class FileStager: LineSink {
 
   private func write(kind: Int, day: Int64) {
     guard let builder = open[kind].removeValue(forKey: day) else { return }
-    if last[kind] === builder { last[kind] = nil }
+    if lastView?.builder.toOpaque() == Unmanaged.passUnretained(builder).toOpaque() { lastView = nil }
+    if lastClick?.builder.toOpaque() == Unmanaged.passUnretained(builder).toOpaque() { lastClick = nil }
     openRows -= builder.count
     let wall = clock.now()
     let started = clock.cpuNow()

@@ -28,6 +28,13 @@ final class StagingWriter {
     var clickHours: [UInt32]
   }
 
+  /// A `click_index` row.
+  private struct ClickEntry: Comparable {
+    var key: Int64
+    var day: Int64
+    static func < (a: ClickEntry, b: ClickEntry) -> Bool { a.key != b.key ? a.key < b.key : a.day < b.day }
+  }
+
   /// What ``finish()`` found, per file id: rows dropped as duplicates.
   struct Outcome {
     var droppedByFile: [Int64: Int] = [:]
@@ -49,6 +56,8 @@ final class StagingWriter {
   private let deletePending: Statement
   private let conversionsOfClick: Statement
   private let clickKnown: Statement
+  private let insertClick: Statement
+  private let namedClicks: Statement
 
   private let runID: Int64
   private var nextSegmentID: Int64
@@ -60,6 +69,13 @@ final class StagingWriter {
   private var fileFirstConversion: Int64 = 0
   /// Rows of this file that were copies of a conversion already kept.
   private(set) var fileDuplicates = 0
+  /// The run's clicks as `click_index` entries, written sorted at ``finish()`` (an index
+  /// written in key order is appended to; written as segments arrive it was read back from disk
+  /// page by page). Entries of the current file start at `fileFirstClick`.
+  private var runClicks: [ClickEntry] = []
+  private var fileFirstClick = 0
+  /// New clicks whose id may be pending (``KeyFilter``): checked at ``finish()``.
+  private var maybeLate: [EventRef] = []
   /// The keys of click ids named by staged conversions whose click has not arrived
   /// (`pending_click_refs`): most new clicks are ruled out without a query.
   private var pendingClicks: KeyFilter
@@ -109,6 +125,9 @@ final class StagingWriter {
     deletePending = try db.prepare("DELETE FROM pending_click_refs WHERE click_id = ?")
     conversionsOfClick = try db.prepare(Self.lookups[1])
     clickKnown = try db.prepare("SELECT 1 FROM click_index WHERE key = ? LIMIT 1")
+    insertClick = try db.prepare("INSERT OR IGNORE INTO click_index(key, day) VALUES (?, ?)")
+    namedClicks = try db.prepare(
+      "SELECT click_id FROM conversions WHERE conversion_row >= ?1 AND conversion_row < ?2 AND click_id <> '' AND refunded = 0")
     nextConversionRow = (try db.scalarInt("SELECT max(conversion_row) FROM conversions") ?? 0) + 1
     firstConversionRow = nextConversionRow
     nextSegmentID = (try db.scalarInt("SELECT max(segment_id) FROM segments") ?? 0) + 1
@@ -127,6 +146,7 @@ final class StagingWriter {
     fileFirstSegment = nextSegmentID
     fileFirstConversion = nextConversionRow
     fileDuplicates = 0
+    fileFirstClick = runClicks.count
   }
 
   /// Files what this file staged so far under `owner` instead, and what it stages from now on.
@@ -181,7 +201,9 @@ final class StagingWriter {
         "DELETE FROM segment_ids WHERE segment_id >= ? AND segment_id < ?", [.int(fileFirstSegment), .int(nextSegmentID)])
       keys.discard(segments: fileFirstSegment...(nextSegmentID - 1))
       for id in fileFirstSegment..<nextSegmentID { written[id] = nil }
+      maybeLate.removeAll { $0.segmentID >= fileFirstSegment }
     }
+    runClicks.removeSubrange(fileFirstClick...)
   }
 
   // MARK: - Pieces
@@ -206,12 +228,24 @@ final class StagingWriter {
     segment.ids.withUnsafeBytes { insertIDs.bindBlob(2, $0) }
     try insertIDs.step()
     insertIDs.reset()
-    keys.add(segment.hashes, day: segment.day, segmentID: id, isClick: segment.kind == .click)
+    keys.add(segment.hashes, day: segment.day, segmentID: id)
+    if segment.kind == .click { indexClicks(segment, id) }
     written[id] = Written(
       fileID: fileID, kind: segment.kind, day: segment.day, rows: segment.rows, hours: segment.hours,
       clickHours: segment.clickHours)
     segmentsWritten += 1
     StopPoint.reached(.ingestSegmentWritten)
+  }
+
+  /// Collects a click segment's `click_index` entries (a copy of an event brings the entry
+  /// its first copy has, so duplicates found later change nothing there), and notes the clicks
+  /// that a staged conversion may be waiting for.
+  private func indexClicks(_ segment: StagedSegment, _ id: Int64) {
+    for (row, hash) in segment.hashes.enumerated() {
+      let key = EventKeys.indexKey(hash)
+      runClicks.append(ClickEntry(key: key, day: segment.day))
+      if pendingClicks.mayContain(key) { maybeLate.append(EventRef(segmentID: id, row: row)) }
+    }
   }
 
   func write(_ conversions: [Event]) throws(DatabaseError) {
@@ -263,11 +297,11 @@ final class StagingWriter {
   /// Deduplicates the run's views and clicks, records what aggregate must recompute; call
   /// once, before the run commits.
   func finish() throws -> Outcome {
-    let outcome = try keys.finish(reader: reader)
+    let dropped = try keys.finish(reader: reader)
     var result = Outcome()
     // Dropped rows, by segment.
     var droppedRows: [Int64: [Int]] = [:]
-    for ref in outcome.dropped { droppedRows[ref.segmentID, default: []].append(ref.row) }
+    for ref in dropped { droppedRows[ref.segmentID, default: []].append(ref.row) }
     for (segmentID, rows) in droppedRows {
       guard let segment = written[segmentID] else { continue }
       result.droppedByFile[segment.fileID, default: 0] += rows.count
@@ -284,11 +318,9 @@ final class StagingWriter {
       dirty.mark(day: segment.day, hours: segment.hours, clickHours: segment.clickHours)
     }
     // Late clicks: conversions that named them by id before they arrived change.
-    var newClicks = Set<UInt64>()
-    for click in outcome.clicks {
-      newClicks.insert(click.hash & 0x7FFF_FFFF_FFFF_FFFF)
-      guard pendingClicks.mayContain(Int64(bitPattern: click.hash & 0x7FFF_FFFF_FFFF_FFFF)) else { continue }
-      guard let id = try reader.idBytes([click.ref])[click.ref] else { continue }
+    let droppedSet = Set(dropped)
+    for ref in maybeLate where written[ref.segmentID] != nil && !droppedSet.contains(ref) {
+      guard let id = try reader.idBytes([ref])[ref] else { continue }
       let text = String(decoding: id, as: UTF8.self)
       try deletePending.run([.text(text)])
       guard sqlite3_changes(db.handle) > 0 else { continue }
@@ -297,30 +329,51 @@ final class StagingWriter {
       while try conversionsOfClick.step() { dirty.mark(conversionsOfClick.int(0)) }
       conversionsOfClick.reset()
     }
-    // This run's conversions that name a click not staged (yet): remembered, so that the click
+    // The click index, in key order.
+    runClicks.sort()
+    let s = insertClick
+    var previous: ClickEntry?
+    for entry in runClicks where entry != previous {
+      s.reset()
+      s.bind(1, entry.key)
+      s.bind(2, entry.day)
+      try s.step()
+      previous = entry
+    }
+    s.reset()
+    // This run's orders that name a click not staged (yet) are remembered, so that the click
     // marks them when it comes.
-    let named = try db.prepare(
-      "SELECT click_id FROM conversions WHERE conversion_row >= ? AND click_id <> '' AND refunded = 0")
+    let named = namedClicks
+    named.reset()
     named.bind(1, firstConversionRow)
+    named.bind(2, nextConversionRow)
     while try named.step() {
       let bytes = named.bytes(0)
       let key = EventKeyHash.key(bytes)
-      if newClicks.contains(UInt64(bitPattern: key)) { continue }
+      if Self.contains(runClicks, key) { continue }
       clickKnown.reset()
       clickKnown.bind(1, key)
-      if try clickKnown.step() {
-        clickKnown.reset()
-        continue
-      }
+      let known = try clickKnown.step()
       clickKnown.reset()
+      guard !known else { continue }
       insertPending.reset()
       insertPending.bindText(1, bytes)
       try insertPending.step()
       insertPending.reset()
-      pendingClicks.insert(key)
     }
     named.reset()
     try dirty.write(to: db)
     return result
+  }
+
+  /// Whether the sorted `entries` hold `key`.
+  private static func contains(_ entries: [ClickEntry], _ key: Int64) -> Bool {
+    var low = 0
+    var high = entries.count
+    while low < high {
+      let mid = (low + high) / 2
+      if entries[mid].key < key { low = mid + 1 } else { high = mid }
+    }
+    return low < entries.count && entries[low].key == key
   }
 }

@@ -7,11 +7,13 @@
 /// The distinct values of one column of a segment being built, coded 0, 1, 2, … in order of
 /// first appearance: what turns a row's bytes into a small integer on the parse thread.
 ///
-/// Open addressing at most half full. A slot holds a value of up to 16 bytes inline (two
-/// words, zero-padded, and its length), so a lookup of a short id costs one hash and one slot
-/// compare, without touching the value store; a longer value (a user agent) keeps its hash
-/// and offset in the slot and is compared byte for byte. The values are also kept one after
-/// another in code order, which is how the segment stores its dictionary.
+/// Open addressing with linear probing, at most 70 % full. The tables of a segment's columns
+/// (thousands of creators, tens of thousands of products) must stay in a core's cache to be
+/// fast, so a slot is 16 bytes: the value's first 8 bytes (zero-padded), and a word holding a
+/// 16-bit tag of the hash, the length and the code. A value of up to 8 bytes is compared in
+/// the slot alone; up to 16 bytes, also its second word (kept per code, in code order); longer
+/// values (user agents) byte for byte. The values are also kept one after another in code
+/// order, which is how the segment stores its dictionary.
 ///
 /// ```swift
 /// let d = ByteDictionary()
@@ -21,15 +23,16 @@
 /// ```
 final class ByteDictionary {
   private struct Slot {
-    /// Inline value (up to 16 bytes) or, for longer values, its hash and arena offset.
-    var w0: UInt64
-    var w1: UInt64
-    /// length << 32 | (code + 1); 0 marks a free slot.
+    /// The value's first 8 bytes, zero-padded.
+    var head: UInt64
+    /// tag (16 bits) << 48 | length (16 bits) << 32 | (code + 1); 0 marks a free slot.
     var meta: UInt64
   }
 
   private var slots: UnsafeMutablePointer<Slot>
   private var capacity: Int
+  /// Per code: the value's second 8 bytes (values of 9 to 16 bytes), else 0.
+  private var second: [UInt64] = []
   private var arena: UnsafeMutableRawPointer
   private var arenaCapacity: Int
   private(set) var arenaUsed = 0
@@ -41,7 +44,7 @@ final class ByteDictionary {
   init(capacity: Int = 1024) {
     self.capacity = capacity
     slots = .allocate(capacity: capacity)
-    slots.initialize(repeating: Slot(w0: 0, w1: 0, meta: 0), count: capacity)
+    slots.initialize(repeating: Slot(head: 0, meta: 0), count: capacity)
     arenaCapacity = 1 << 14
     arena = .allocate(byteCount: arenaCapacity, alignment: 8)
   }
@@ -56,54 +59,43 @@ final class ByteDictionary {
     guard !ends.isEmpty else { return }
     memset(slots, 0, capacity * MemoryLayout<Slot>.stride)
     ends.removeAll(keepingCapacity: true)
+    second.removeAll(keepingCapacity: true)
     arenaUsed = 0
   }
 
   /// The code of `value`, given a new code if it is new.
   @inline(__always)
   func code(for value: UnsafeRawBufferPointer) -> UInt32 {
-    if (ends.count + 1) * 2 > capacity { grow() }
+    if (ends.count + 1) * 10 > capacity * 7 { grow() }
     let n = value.count
-    if n <= 16 {
-      var w0: UInt64 = 0
-      var w1: UInt64 = 0
-      if let base = value.baseAddress {
-        withUnsafeMutableBytes(of: &w0) { _ = memcpy($0.baseAddress!, base, min(n, 8)) }
-        if n > 8 { withUnsafeMutableBytes(of: &w1) { _ = memcpy($0.baseAddress!, base + 8, n - 8) } }
-      }
-      let h = Self.hashShort(w0, w1, n)
-      let mask = capacity - 1
-      var i = Int(truncatingIfNeeded: h) & mask
-      let wanted = UInt64(n) << 32
-      while true {
-        let slot = slots[i]
-        if slot.meta == 0 {
-          let code = append(value)
-          slots[i] = Slot(w0: w0, w1: w1, meta: wanted | UInt64(code + 1))
-          return code
+    var head: UInt64 = 0
+    var tail: UInt64 = 0
+    if let base = value.baseAddress {
+      if n >= 8 {
+        head = base.loadUnaligned(as: UInt64.self)
+        if n > 8 && n <= 16 {
+          withUnsafeMutableBytes(of: &tail) { _ = memcpy($0.baseAddress!, base + 8, n - 8) }
         }
-        if slot.meta & 0xFFFF_FFFF_0000_0000 == wanted && slot.w0 == w0 && slot.w1 == w1 {
-          return UInt32(truncatingIfNeeded: slot.meta) - 1
-        }
-        i = (i + 1) & mask
+      } else {
+        withUnsafeMutableBytes(of: &head) { _ = memcpy($0.baseAddress!, base, n) }
       }
     }
-    let h = Self.hashLong(value)
+    let h = n <= 16 ? Self.hashShort(head, tail, n) : EventKeyHash.hash(value)
+    let wanted = (h >> 48) << 48 | UInt64(n) << 32
     let mask = capacity - 1
     var i = Int(truncatingIfNeeded: h) & mask
-    let wanted = UInt64(n) << 32
     while true {
       let slot = slots[i]
       if slot.meta == 0 {
-        let offset = arenaUsed
-        let code = append(value)
-        slots[i] = Slot(w0: h, w1: UInt64(offset), meta: wanted | UInt64(code + 1))
+        let code = append(value, second: tail)
+        slots[i] = Slot(head: head, meta: wanted | UInt64(code + 1))
         return code
       }
-      if slot.meta & 0xFFFF_FFFF_0000_0000 == wanted && slot.w0 == h
-        && memcmp(arena + Int(slot.w1), value.baseAddress!, n) == 0
-      {
-        return UInt32(truncatingIfNeeded: slot.meta) - 1
+      if slot.meta & 0xFFFF_FFFF_0000_0000 == wanted && slot.head == head {
+        let code = Int(truncatingIfNeeded: slot.meta & 0xFFFF_FFFF) - 1
+        if n <= 8 || (n <= 16 && second[code] == tail) || (n > 16 && equals(code, value)) {
+          return UInt32(code)
+        }
       }
       i = (i + 1) & mask
     }
@@ -111,14 +103,24 @@ final class ByteDictionary {
 
   /// The bytes of the value with `code`.
   func withValue<R>(_ code: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
-    let start = code == 0 ? 0 : Int(ends[code - 1])
-    return body(UnsafeRawBufferPointer(start: arena + start, count: Int(ends[code]) - start))
+    body(value(code))
   }
 
   /// Every value's bytes, one after another in code order.
   var values: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: arena, count: arenaUsed) }
 
-  private func append(_ value: UnsafeRawBufferPointer) -> UInt32 {
+  @inline(__always)
+  private func value(_ code: Int) -> UnsafeRawBufferPointer {
+    let start = code == 0 ? 0 : Int(ends[code - 1])
+    return UnsafeRawBufferPointer(start: arena + start, count: Int(ends[code]) - start)
+  }
+
+  private func equals(_ code: Int, _ other: UnsafeRawBufferPointer) -> Bool {
+    let stored = value(code)
+    return stored.count == other.count && memcmp(stored.baseAddress!, other.baseAddress!, other.count) == 0
+  }
+
+  private func append(_ value: UnsafeRawBufferPointer, second tail: UInt64) -> UInt32 {
     if arenaUsed + value.count > arenaCapacity {
       var bigger = arenaCapacity * 2
       while arenaUsed + value.count > bigger { bigger *= 2 }
@@ -131,6 +133,7 @@ final class ByteDictionary {
     if let base = value.baseAddress { (arena + arenaUsed).copyMemory(from: base, byteCount: value.count) }
     arenaUsed += value.count
     ends.append(UInt32(arenaUsed))
+    second.append(tail)
     return UInt32(ends.count - 1)
   }
 
@@ -139,12 +142,13 @@ final class ByteDictionary {
     let oldCapacity = capacity
     capacity *= 2
     slots = .allocate(capacity: capacity)
-    slots.initialize(repeating: Slot(w0: 0, w1: 0, meta: 0), count: capacity)
+    slots.initialize(repeating: Slot(head: 0, meta: 0), count: capacity)
     let mask = capacity - 1
     for k in 0..<oldCapacity where old[k].meta != 0 {
       let slot = old[k]
-      let n = Int(slot.meta >> 32)
-      let h = n <= 16 ? Self.hashShort(slot.w0, slot.w1, n) : slot.w0
+      let code = Int(truncatingIfNeeded: slot.meta & 0xFFFF_FFFF) - 1
+      let stored = value(code)
+      let h = stored.count <= 16 ? Self.hashShort(slot.head, second[code], stored.count) : EventKeyHash.hash(stored)
       var i = Int(truncatingIfNeeded: h) & mask
       while slots[i].meta != 0 { i = (i + 1) & mask }
       slots[i] = slot
@@ -158,10 +162,5 @@ final class ByteDictionary {
     h ^= h >> 29
     h = (h ^ w1 ^ UInt64(n)) &* 0x94D0_49BB_1331_11EB
     return h ^ (h >> 32)
-  }
-
-  @inline(__always)
-  private static func hashLong(_ value: UnsafeRawBufferPointer) -> UInt64 {
-    EventKeyHash.hash(value)
   }
 }

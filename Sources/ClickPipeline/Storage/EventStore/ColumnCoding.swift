@@ -2,29 +2,68 @@ import CZstd
 
 /// Appends integers and byte strings in the compact forms the event store uses: LEB128
 /// varints (zig-zag for signed values) and raw bytes, into one growing buffer that can be
-/// reused from segment to segment.
+/// reused from segment to segment (unsafe storage: no bounds or uniqueness check per byte).
 struct ColumnWriter {
-  private(set) var bytes: [UInt8] = []
+  private final class Storage {
+    var base: UnsafeMutableRawPointer
+    var capacity: Int
+    init(capacity: Int) {
+      self.capacity = max(64, capacity)
+      base = .allocate(byteCount: self.capacity, alignment: 8)
+    }
+    deinit { base.deallocate() }
+  }
 
-  init(reserving capacity: Int = 0) { bytes.reserveCapacity(capacity) }
+  private let storage: Storage
+  private(set) var count = 0
 
-  mutating func removeAll() { bytes.removeAll(keepingCapacity: true) }
+  init(reserving capacity: Int = 0) { storage = Storage(capacity: capacity) }
+
+  mutating func removeAll() { count = 0 }
+
+  /// The bytes written so far; valid until the next write.
+  var written: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: storage.base, count: count) }
+
+  /// A copy of the bytes written so far.
+  var bytes: [UInt8] { Array(written) }
+
+  @inline(__always)
+  private mutating func reserve(_ n: Int) {
+    guard count + n > storage.capacity else { return }
+    var capacity = storage.capacity * 2
+    while capacity < count + n { capacity *= 2 }
+    let grown = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 8)
+    grown.copyMemory(from: storage.base, byteCount: count)
+    storage.base.deallocate()
+    storage.base = grown
+    storage.capacity = capacity
+  }
 
   @inline(__always)
   mutating func varint(_ value: UInt64) {
+    reserve(10)
+    let p = storage.base
     var v = value
     while v >= 0x80 {
-      bytes.append(UInt8(truncatingIfNeeded: v) | 0x80)
+      p.storeBytes(of: UInt8(truncatingIfNeeded: v) | 0x80, toByteOffset: count, as: UInt8.self)
+      count += 1
       v >>= 7
     }
-    bytes.append(UInt8(truncatingIfNeeded: v))
+    p.storeBytes(of: UInt8(truncatingIfNeeded: v), toByteOffset: count, as: UInt8.self)
+    count += 1
   }
 
   @inline(__always)
   mutating func signed(_ value: Int64) { varint(UInt64(bitPattern: (value << 1) ^ (value >> 63))) }
 
-  mutating func raw(_ part: UnsafeRawBufferPointer) { bytes.append(contentsOf: part) }
-  mutating func raw(_ part: [UInt8]) { bytes.append(contentsOf: part) }
+  mutating func raw(_ part: UnsafeRawBufferPointer) {
+    guard let source = part.baseAddress, part.count > 0 else { return }
+    reserve(part.count)
+    (storage.base + count).copyMemory(from: source, byteCount: part.count)
+    count += part.count
+  }
+
+  mutating func raw(_ part: [UInt8]) { part.withUnsafeBytes { raw($0) } }
 }
 
 /// Reads what a ``ColumnWriter`` wrote; every read is bounds-checked and throws
@@ -78,7 +117,7 @@ enum Zstd {
   /// Level 1: segments are written on ingest's critical path; higher levels gained little on
   /// dictionary codes (docs/DESIGN.md, "Event store").
   static func compress(_ input: [UInt8], level: Int32 = 1) -> [UInt8] {
-    ZstdCompressor(level: level).compress(input)
+    input.withUnsafeBytes { ZstdCompressor(level: level).compress($0) }
   }
 
   /// The frame's content; throws if the frame is damaged or its checksum does not match.
@@ -109,15 +148,12 @@ final class ZstdCompressor {
   deinit { ZSTD_freeCCtx(context) }
 
   /// A checksummed frame of `input`.
-  func compress(_ input: [UInt8]) -> [UInt8] {
-    var output = [UInt8](repeating: 0, count: ZSTD_compressBound(input.count))
-    let n = output.withUnsafeMutableBytes { out in
-      input.withUnsafeBytes { inp in
-        ZSTD_compress2(context, out.baseAddress, out.count, inp.baseAddress, inp.count)
-      }
+  func compress(_ input: UnsafeRawBufferPointer) -> [UInt8] {
+    let bound = ZSTD_compressBound(input.count)
+    return [UInt8](unsafeUninitializedCapacity: bound) { out, written in
+      let n = ZSTD_compress2(context, out.baseAddress, bound, input.baseAddress, input.count)
+      precondition(ZSTD_isError(n) == 0, "zstd cannot fail on a buffer of compressBound size")
+      written = n
     }
-    precondition(ZSTD_isError(n) == 0, "zstd cannot fail on a buffer of compressBound size")
-    output.removeSubrange(n...)
-    return output
   }
 }

@@ -74,62 +74,53 @@ struct EventIDColumn {
   // MARK: - Writing
 
   /// Collects a segment's ids as they arrive, then writes the column.
-  struct Builder {
-    private var bytes: [UInt8] = []
-    private var ends: [UInt32] = []
+  final class Builder {
+    private let values = ValueArena(bytes: 1 << 20, values: 4096)
     private var allUUIDs = true
 
-    var count: Int { ends.count }
-
-    init() {
-      bytes.reserveCapacity(1 << 20)
-      ends.reserveCapacity(EventSegment.maxRows)
-    }
+    var count: Int { values.count }
 
     @inline(__always)
-    mutating func append(_ id: UnsafeRawBufferPointer) {
+    func append(_ id: UnsafeRawBufferPointer) {
       if allUUIDs && !UUIDText.isLowercaseUUID(id) { allUUIDs = false }
-      bytes.append(contentsOf: id)
-      ends.append(UInt32(bytes.count))
+      values.append(id)
     }
 
-    mutating func removeAll() {
-      bytes.removeAll(keepingCapacity: true)
-      ends.removeAll(keepingCapacity: true)
+    func removeAll() {
+      values.removeAll()
       allUUIDs = true
     }
 
     /// The stored form.
     func encoded() -> [UInt8] {
-      var out: [UInt8] = []
-      let rows = ends.count
-      if allUUIDs {
-        out.reserveCapacity(EventIDColumn.headerSize + rows * 16 + 4)
-        out.append(Format.uuid.rawValue)
-        Self.append(UInt32(rows), to: &out)
-        bytes.withUnsafeBytes { b in
-          var start = 0
-          for end in ends {
-            UUIDText.pack(UnsafeRawBufferPointer(rebasing: b[start..<Int(end)]), into: &out)
-            start = Int(end)
-          }
+      let rows = values.count
+      let size =
+        allUUIDs
+        ? EventIDColumn.headerSize + rows * 16 + 4 : EventIDColumn.headerSize + (rows + 1) * 4 + values.byteCount + 4
+      return [UInt8](unsafeUninitializedCapacity: size) { out, written in
+        let base = UnsafeMutableRawPointer(out.baseAddress!)
+        var at = 0
+        func put(_ v: UInt32) {
+          base.storeBytes(of: v.littleEndian, toByteOffset: at, as: UInt32.self)
+          at += 4
         }
-      } else {
-        out.reserveCapacity(EventIDColumn.headerSize + (rows + 1) * 4 + bytes.count + 4)
-        out.append(Format.text.rawValue)
-        Self.append(UInt32(rows), to: &out)
-        Self.append(0, to: &out)
-        for end in ends { Self.append(end, to: &out) }
-        out.append(contentsOf: bytes)
+        base.storeBytes(of: allUUIDs ? Format.uuid.rawValue : Format.text.rawValue, as: UInt8.self)
+        at = 1
+        put(UInt32(rows))
+        if allUUIDs {
+          for row in 0..<rows {
+            UUIDText.pack(values.value(row), into: base + at)
+            at += 16
+          }
+        } else {
+          put(0)
+          for end in values.endOffsets { put(end) }
+          if values.byteCount > 0 { (base + at).copyMemory(from: values.allBytes.baseAddress!, byteCount: values.byteCount) }
+          at += values.byteCount
+        }
+        put(cg_crc32(0, base, at))
+        written = at
       }
-      let crc = out.withUnsafeBytes { cg_crc32(0, $0.baseAddress, $0.count) }
-      Self.append(crc, to: &out)
-      return out
-    }
-
-    private static func append(_ v: UInt32, to out: inout [UInt8]) {
-      var le = v.littleEndian
-      withUnsafeBytes(of: &le) { out.append(contentsOf: $0) }
     }
   }
 }
@@ -149,12 +140,15 @@ struct UUIDText {
     return true
   }
 
-  /// Appends the 16 bytes of a lowercase UUID's text.
-  static func pack(_ b: UnsafeRawBufferPointer, into out: inout [UInt8]) {
+  /// Writes the 16 bytes of a lowercase UUID's text at `out`.
+  @inline(__always)
+  static func pack(_ b: UnsafeRawBufferPointer, into out: UnsafeMutableRawPointer) {
+    var o = 0
     var i = 0
     while i < 36 {
-      if b[i] == 0x2D { i += 1; continue }
-      out.append(nibble(b[i]) << 4 | nibble(b[i + 1]))
+      if i == 8 || i == 13 || i == 18 || i == 23 { i += 1 }
+      out.storeBytes(of: nibble(b[i]) << 4 | nibble(b[i + 1]), toByteOffset: o, as: UInt8.self)
+      o += 1
       i += 2
     }
   }

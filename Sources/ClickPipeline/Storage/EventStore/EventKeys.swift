@@ -4,7 +4,7 @@ import CSQLite
 /// (CONTRACT §3), and the index that finds a click by its id on any day (attribution rule 1).
 ///
 /// A run stages every row as it comes and only *collects* its keys here
-/// (``add(_:day:segmentID:isClick:)``: a 32-bit hash prefix and a ref per row, no lookup).
+/// (``add(_:day:segmentID:)``: a 32-bit hash prefix and a ref per row, no lookup).
 /// ``finish(reader:)`` then works day by day: the run's keys of the day are sorted (a stable
 /// radix sort on the prefix keeps arrival order within a prefix) and merged with the keys of
 /// the rows already stored on that day, which are worked out from their segments' id columns
@@ -14,8 +14,9 @@ import CSQLite
 /// one event, whatever their hashes.
 ///
 /// A night's cost follows the night's days: a run reads the stored ids of the days its events
-/// fall on and no others (``storedSegmentsRead``). New kept clicks go into
-/// `click_index(key, day)`, which says on which days a click id's hash occurs.
+/// fall on and no others (``storedSegmentsRead``). `click_index(key, day)` says on which days a
+/// click id's hash occurs; ingest adds to it as it writes click segments, and forgetting a
+/// click removes its day from it here (``removeClick(hash:day:)``).
 final class EventKeys {
   /// Keys of one day: hash prefixes and refs, in the same order.
   private struct DayKeys {
@@ -24,20 +25,11 @@ final class EventKeys {
     var count: Int { prefixes.count }
   }
 
-  /// What ``finish(reader:)`` decided.
-  struct Outcome {
-    /// New rows that repeat an event already staged (the later copies), in ref order.
-    var dropped: [EventRef] = []
-    /// New kept clicks: full hash, UTC day, ref.
-    var clicks: [(hash: UInt64, day: Int64, ref: EventRef)] = []
-  }
 
   private let db: SQLiteDatabase
   private let storedOfDay: Statement
-  private let insertClick: Statement
   private let deleteClick: Statement
   private var days: [Int64: DayKeys] = [:]
-  private var newClicks: [(hash: UInt64, day: Int64, ref: EventRef)] = []
   /// The first segment of this run: those before it are stored.
   private var firstNewSegment: Int64 = .max
   /// Segments whose keys must be left out (files that failed after they were staged).
@@ -52,7 +44,6 @@ final class EventKeys {
     self.db = db
     storedOfDay = try db.prepare(
       "SELECT segment_id, kind FROM segments WHERE day = ? AND segment_id < ? ORDER BY segment_id")
-    insertClick = try db.prepare("INSERT OR IGNORE INTO click_index(key, day) VALUES (?, ?)")
     deleteClick = try db.prepare("DELETE FROM click_index WHERE key = ? AND day = ?")
   }
 
@@ -60,7 +51,7 @@ final class EventKeys {
 
   /// Collects the keys of a newly written segment: `hashes[row]` is row `row`'s id hash
   /// (``EventKeyHash/hash(_:)``). Segments must come in increasing id order.
-  func add(_ hashes: [UInt64], day: Int64, segmentID: Int64, isClick: Bool) {
+  func add(_ hashes: [UInt64], day: Int64, segmentID: Int64) {
     firstNewSegment = min(firstNewSegment, segmentID)
     var keys = days.removeValue(forKey: day) ?? DayKeys()
     keys.prefixes.reserveCapacity(keys.count + hashes.count)
@@ -69,9 +60,6 @@ final class EventKeys {
     for (row, hash) in hashes.enumerated() {
       keys.prefixes.append(UInt32(truncatingIfNeeded: hash >> 32))
       keys.refs.append(base | UInt64(row))
-    }
-    if isClick {
-      for (row, hash) in hashes.enumerated() { newClicks.append((hash, day, EventRef(raw: base | UInt64(row)))) }
     }
     days[day] = keys
   }
@@ -89,11 +77,12 @@ final class EventKeys {
 
   // MARK: - Finishing
 
-  /// Deduplicates the collected keys against the stored ones and each other, and updates the
-  /// click index. Call once the run's segments are written (and forgotten ones deleted).
-  func finish(reader: SegmentReader) throws(DatabaseError) -> Outcome {
-    var outcome = Outcome()
-    var droppedSet = Set<UInt64>()
+  /// Deduplicates the collected keys against the stored ones and each other, and removes the
+  /// `click_index` entries of forgotten clicks. Call once the run's segments are written (and
+  /// forgotten ones deleted). Returns the new rows that repeat an event already staged (the
+  /// later copies), in ref order.
+  func finish(reader: SegmentReader) throws(DatabaseError) -> [EventRef] {
+    var dropped: [EventRef] = []
     for day in days.keys.sorted() {
       var new = days.removeValue(forKey: day) ?? DayKeys()
       if !discarded.isEmpty { Self.filter(&new) { !self.isDiscarded($0) } }
@@ -101,68 +90,45 @@ final class EventKeys {
       Self.sortByPrefix(&new)
       var stored = try storedKeys(day, reader: reader)
       Self.sortByPrefix(&stored)
-      // Merge; note the runs of equal prefixes that hold a new key.
-      var merged = DayKeys()
-      merged.prefixes.reserveCapacity(stored.count + new.count)
-      merged.refs.reserveCapacity(stored.count + new.count)
-      var groups: [Range<Int>] = []
+      // The runs of equal prefixes that hold a new key and at least one other key.
+      var groups: [[EventRef]] = []
       var i = 0
       var j = 0
       while j < new.count {
-        let prefix = i < stored.count && stored.prefixes[i] <= new.prefixes[j] ? stored.prefixes[i] : new.prefixes[j]
-        let start = merged.count
-        while i < stored.count && stored.prefixes[i] == prefix {
-          merged.prefixes.append(prefix)
-          merged.refs.append(stored.refs[i])
-          i += 1
-        }
-        let storedInGroup = merged.count - start
-        while j < new.count && new.prefixes[j] == prefix {
-          merged.prefixes.append(prefix)
-          merged.refs.append(new.refs[j])
-          j += 1
-        }
-        let size = merged.count - start
-        if size > 1 && size > storedInGroup { groups.append(start..<merged.count) }
+        let prefix = new.prefixes[j]
+        while i < stored.count && stored.prefixes[i] < prefix { i += 1 }
+        let storedStart = i
+        while i < stored.count && stored.prefixes[i] == prefix { i += 1 }
+        let newStart = j
+        while j < new.count && new.prefixes[j] == prefix { j += 1 }
+        guard (i - storedStart) + (j - newStart) > 1 else { continue }
+        groups.append(
+          (storedStart..<i).map { EventRef(raw: stored.refs[$0]) } + (newStart..<j).map { EventRef(raw: new.refs[$0]) })
       }
       guard !groups.isEmpty else { continue }
       // Confirm each group by its ids: the first arrival of each id stays.
-      let wanted = groups.flatMap { group in group.map { EventRef(raw: merged.refs[$0]) } }
-      let found = try reader.idBytes(wanted)
+      let found = try reader.idBytes(groups.flatMap { $0 })
       for group in groups {
         var seen: [[UInt8]] = []
-        for index in group {
-          let ref = EventRef(raw: merged.refs[index])
+        for ref in group {
           guard let id = found[ref] else { continue }
           if seen.contains(id) {
-            outcome.dropped.append(ref)
-            droppedSet.insert(ref.raw)
+            dropped.append(ref)
           } else {
             seen.append(id)
           }
         }
       }
     }
-    // Clicks: the new kept ones sorted by key (appended to the index's B-tree), then the
-    // removed ones whose hash no other click of that day still has.
-    outcome.clicks = newClicks.filter { !droppedSet.contains($0.ref.raw) && !isDiscarded($0.ref.raw) }
-    outcome.clicks.sort { $0.hash != $1.hash ? $0.hash < $1.hash : $0.day < $1.day }
-    for click in outcome.clicks {
-      insertClick.reset()
-      insertClick.bind(1, Self.indexKey(click.hash))
-      insertClick.bind(2, click.day)
-      try insertClick.step()
-    }
-    insertClick.reset()
+    // Forgotten clicks: a day keeps a hash in the index while another click of it has the hash.
     for (hash, day) in removedClicks where try !hasClick(hash: hash, day: day, reader: reader) {
       try deleteClick.run([.int(Self.indexKey(hash)), .int(day)])
     }
-    outcome.dropped.sort { $0.raw < $1.raw }
+    dropped.sort { $0.raw < $1.raw }
     days.removeAll()
-    newClicks.removeAll()
     removedClicks.removeAll()
     discarded.removeAll()
-    return outcome
+    return dropped
   }
 
   /// The `click_index.key` of an id hash (SQLite integers are signed: 63 bits).

@@ -171,8 +171,8 @@ struct EventSegment {
   /// `codes` are those of the coded columns, `plain` the values of the others, in
   /// ``Column`` order.
   static func encode(
-    ts: [Int64], lines: [UInt32], placements: [UInt8], dictionaries: [ByteDictionary], codes: [[UInt32]],
-    plain: [ByteColumn], into w: inout ColumnWriter
+    ts: UnsafeBufferPointer<Int64>, lines: UnsafeBufferPointer<UInt32>, placements: UnsafeRawBufferPointer,
+    dictionaries: [ByteDictionary], codes: [UnsafeBufferPointer<UInt32>], plain: [ValueArena], into w: inout ColumnWriter
   ) {
     w.raw(magic)
     w.varint(UInt64(ts.count))
@@ -186,7 +186,7 @@ struct EventSegment {
       w.signed(Int64(line) &- previous)
       previous = Int64(line)
     }
-    placements.withUnsafeBytes { w.raw($0) }
+    w.raw(placements)
     var coded = 0
     var plainIndex = 0
     for column in Column.allCases {
@@ -227,27 +227,6 @@ struct ByteColumn {
       ends.append(end)
     }
     bytes = Array(try r.bytes(end))
-  }
-
-  @inline(__always)
-  mutating func append(_ value: UnsafeRawBufferPointer) {
-    bytes.append(contentsOf: value)
-    ends.append(bytes.count)
-  }
-
-  /// Writes the values' lengths, then their bytes (what ``init(reading:count:)`` reads).
-  func write(to w: inout ColumnWriter) {
-    var start = 0
-    for end in ends {
-      w.varint(UInt64(end - start))
-      start = end
-    }
-    bytes.withUnsafeBytes { w.raw($0) }
-  }
-
-  mutating func removeAll() {
-    bytes.removeAll(keepingCapacity: true)
-    ends.removeAll(keepingCapacity: true)
   }
 
   @inline(__always)

@@ -25,19 +25,23 @@ struct StagedSegment: Sendable {
 final class EventSegmentBuilder {
   let kind: EventKind
   private(set) var day: Int64 = 0
-  private var ts: [Int64] = []
-  private var lines: [UInt32] = []
-  private var placements: [UInt8] = []
+  private(set) var count = 0
+  // Fixed columns, one slot per row up to ``EventSegment/maxRows``.
+  private let ts = UnsafeMutablePointer<Int64>.allocate(capacity: EventSegment.maxRows)
+  private let lines = UnsafeMutablePointer<UInt32>.allocate(capacity: EventSegment.maxRows)
+  private let placements = UnsafeMutablePointer<UInt8>.allocate(capacity: EventSegment.maxRows)
+  private let creators = UnsafeMutablePointer<UInt32>.allocate(capacity: EventSegment.maxRows)
+  private let listings = UnsafeMutablePointer<UInt32>.allocate(capacity: EventSegment.maxRows)
+  private let agents = UnsafeMutablePointer<UInt32>.allocate(capacity: EventSegment.maxRows)
+  private let hashes = UnsafeMutablePointer<UInt64>.allocate(capacity: EventSegment.maxRows)
   private let creatorDictionary = ByteDictionary()
   private let listingDictionary = ByteDictionary()
   private let agentDictionary = ByteDictionary()
-  private var creators: [UInt32] = []
-  private var listings: [UInt32] = []
-  private var agents: [UInt32] = []
-  private var posts = ByteColumn()
-  private var viewers = ByteColumn()
-  private var ids = EventIDColumn.Builder()
-  private var hashes: [UInt64] = []
+  private let posts = ValueArena()
+  private let viewers = ValueArena()
+  private let ids = EventIDColumn.Builder()
+  private var minTs = Int64.max
+  private var maxTs = Int64.min
   private var hours: UInt32 = 0
   private var amazonClickHours: UInt32 = 0
   private var brandStoreClickHours: UInt32 = 0
@@ -48,29 +52,41 @@ final class EventSegmentBuilder {
     self.kind = kind
   }
 
-  deinit { listing.deallocate() }
+  deinit {
+    ts.deallocate()
+    lines.deallocate()
+    placements.deallocate()
+    creators.deallocate()
+    listings.deallocate()
+    agents.deallocate()
+    hashes.deallocate()
+    listing.deallocate()
+  }
 
-  var count: Int { ts.count }
-  var isFull: Bool { ts.count >= EventSegment.maxRows }
+  var isFull: Bool { count >= EventSegment.maxRows }
 
   /// Starts an empty segment for `day`.
   func start(day: Int64) {
     self.day = day
   }
 
-  /// Appends a view or click of this segment's kind and day.
+  /// Appends a view or click of this segment's kind and day (the builder must not be full).
   @inline(__always)
   func append(_ v: EventView) {
-    ts.append(v.ts)
-    lines.append(UInt32(truncatingIfNeeded: v.line))
-    placements.append(v.placement.rawValue)
-    creators.append(creatorDictionary.code(for: v.creatorID))
-    listings.append(listingDictionary.code(for: listingEntry(v)))
-    agents.append(agentDictionary.code(for: v.userAgent))
+    let r = count
+    ts[r] = v.ts
+    minTs = min(minTs, v.ts)
+    maxTs = max(maxTs, v.ts)
+    lines[r] = UInt32(truncatingIfNeeded: v.line)
+    placements[r] = v.placement.rawValue
+    creators[r] = creatorDictionary.code(for: v.creatorID)
+    listings[r] = listingDictionary.code(for: listingEntry(v))
+    agents[r] = agentDictionary.code(for: v.userAgent)
+    hashes[r] = EventKeyHash.hash(v.eventID)
     posts.append(v.postID)
     viewers.append(v.viewerID)
     ids.append(v.eventID)
-    hashes.append(EventKeyHash.hash(v.eventID))
+    count = r + 1
     let hour = UInt32(truncatingIfNeeded: (v.ts - day * 86_400_000) / 3_600_000)
     hours |= 1 << hour
     if kind == .click {
@@ -85,9 +101,8 @@ final class EventSegmentBuilder {
   /// The listing entry of `v`, in the builder's scratch buffer.
   @inline(__always)
   private func listingEntry(_ v: EventView) -> UnsafeRawBufferPointer {
-    var n = 0
     listing.storeBytes(of: v.platform?.code ?? 0, as: UInt8.self)
-    n = 1
+    var n = 1
     if let base = v.store.baseAddress {
       (listing + n).copyMemory(from: base, byteCount: v.store.count)
       n += v.store.count
@@ -106,33 +121,35 @@ final class EventSegmentBuilder {
   func finish(scratch: inout ColumnWriter, compressor: ZstdCompressor) -> StagedSegment {
     scratch.removeAll()
     EventSegment.encode(
-      ts: ts, lines: lines, placements: placements,
-      dictionaries: [creatorDictionary, listingDictionary, agentDictionary], codes: [creators, listings, agents],
+      ts: UnsafeBufferPointer(start: ts, count: count), lines: UnsafeBufferPointer(start: lines, count: count),
+      placements: UnsafeRawBufferPointer(start: placements, count: count),
+      dictionaries: [creatorDictionary, listingDictionary, agentDictionary],
+      codes: [
+        UnsafeBufferPointer(start: creators, count: count), UnsafeBufferPointer(start: listings, count: count),
+        UnsafeBufferPointer(start: agents, count: count),
+      ],
       plain: [posts, viewers], into: &scratch)
     var clickHours: [UInt32] = [0, 0, 0]
     clickHours[Int(Platform.amazon.code)] = amazonClickHours
     clickHours[Int(Platform.brandStore.code)] = brandStoreClickHours
     let staged = StagedSegment(
-      kind: kind, day: day, rows: ts.count, minTs: ts.min() ?? 0, maxTs: ts.max() ?? 0, hours: hours,
-      clickHours: clickHours, data: compressor.compress(scratch.bytes), ids: ids.encoded(), hashes: hashes)
+      kind: kind, day: day, rows: count, minTs: count > 0 ? minTs : 0, maxTs: count > 0 ? maxTs : 0, hours: hours,
+      clickHours: clickHours, data: compressor.compress(scratch.written), ids: ids.encoded(),
+      hashes: Array(UnsafeBufferPointer(start: hashes, count: count)))
     removeAll()
     return staged
   }
 
   private func removeAll() {
-    ts.removeAll(keepingCapacity: true)
-    lines.removeAll(keepingCapacity: true)
-    placements.removeAll(keepingCapacity: true)
+    count = 0
+    minTs = .max
+    maxTs = .min
     creatorDictionary.removeAll()
     listingDictionary.removeAll()
     agentDictionary.removeAll()
-    creators.removeAll(keepingCapacity: true)
-    listings.removeAll(keepingCapacity: true)
-    agents.removeAll(keepingCapacity: true)
     posts.removeAll()
     viewers.removeAll()
     ids.removeAll()
-    hashes = []
     hours = 0
     amazonClickHours = 0
     brandStoreClickHours = 0

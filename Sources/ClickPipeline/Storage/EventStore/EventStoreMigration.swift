@@ -11,11 +11,14 @@ enum EventStoreMigration {
     let insert = try db.prepare(
       "INSERT INTO segments(segment_id, kind, day, file_id, rows, min_ts, max_ts, data) VALUES (?,?,?,?,?,?,?,?)")
     let insertIDs = try db.prepare("INSERT INTO segment_ids(segment_id, ids) VALUES (?, ?)")
+    let insertClick = try db.prepare("INSERT OR IGNORE INTO click_index(key, day) VALUES (?, ?)")
     let keys = try EventKeys(db: db)
     let compressor = ZstdCompressor()
     var scratch = ColumnWriter()
     var nextSegmentID: Int64 = 1
     var dirty = DirtyHours()
+    // The click index is written anew: its hash changed.
+    try db.execute("DELETE FROM click_index")
 
     /// Writes one file's rows of one kind, in order, as segments.
     func stage(kind: EventKind, fileID: Int64, rows: [Row]) throws {
@@ -28,7 +31,10 @@ enum EventStoreMigration {
           .int(segment.minTs), .int(segment.maxTs), .blob(segment.data),
         ])
         try insertIDs.run([.int(nextSegmentID), .blob(segment.ids)])
-        keys.add(segment.hashes, day: day, segmentID: nextSegmentID, isClick: kind == .click)
+        keys.add(segment.hashes, day: day, segmentID: nextSegmentID)
+        if kind == .click {
+          for hash in segment.hashes { try insertClick.run([.int(EventKeys.indexKey(hash)), .int(day)]) }
+        }
         nextSegmentID += 1
       }
       for row in rows {
@@ -82,11 +88,9 @@ enum EventStoreMigration {
         try stage(kind: kind, fileID: select.int(1), rows: old.rows)
       }
     }
-    // The click index again (the hash changed), every day checked for duplicates as ingest would.
-    try db.execute("DELETE FROM click_index")
-    let outcome = try keys.finish(reader: try SegmentReader(db: db))
+    // Every day checked for duplicates as ingest would.
     var dropped: [Int64: [Int]] = [:]
-    for ref in outcome.dropped { dropped[ref.segmentID, default: []].append(ref.row) }
+    for ref in try keys.finish(reader: try SegmentReader(db: db)) { dropped[ref.segmentID, default: []].append(ref.row) }
     for (segmentID, rows) in dropped {
       try db.run("UPDATE segments SET dropped = ? WHERE segment_id = ?", [.blob(DroppedRows.encode(rows)), .int(segmentID)])
     }
