@@ -89,6 +89,13 @@ import Testing
     (["0f8fad5b-d9cb-469f-a165-70867728950e", "7c9e6679-7425-40de-944b-e07fc1f90ae7"], EventIDColumn.Format.uuid),
     (["0f8fad5b-d9cb-469f-a165-70867728950e", "0F8FAD5B-D9CB-469F-A165-70867728950E"], .text),
     (["0f8fad5b-d9cb-469f-a165-70867728950e", "v-01547640"], .text),
+    (["0f8fad5b-d9cb-469f-a165-70867728950g"], .text),
+    (["0f8fad5b-d9cb-469f-a165-70867728950/"], .text),
+    (["0f8fad5b-d9cb-469f-a165-7086772895:e"], .text),
+    (["0f8fad5b-d9cb-469f-a165-7086772895`e"], .text),
+    (["0f8fad5bxd9cb-469f-a165-70867728950e"], .text),
+    (["0f8fad5b-d9cb-469f-a165-7086772895é"], .text),
+    (["00000000-0000-0000-0000-000000000000", "ffffffff-ffff-ffff-ffff-ffffffffffff"], .uuid),
   ])
   func idColumnsRoundTrip(ids: [String], format: EventIDColumn.Format) throws {
     let builder = EventIDColumn.Builder()
@@ -123,7 +130,7 @@ import Testing
     try db.beginWrite()
     let writer = try StagingWriter(db: db, runID: runID)
     for (index, segment) in segments.enumerated() {
-      writer.beginFile(id: Int64(index + 1) + runID * 100)
+      try writer.beginFile(id: Int64(index + 1) + runID * 100)
       try writer.write(segment)
       try writer.commitFile()
     }
@@ -166,7 +173,7 @@ import Testing
     _ = try Self.stage(db, history)
     try db.beginWrite()
     let writer = try StagingWriter(db: db, runID: 2)
-    writer.beginFile(id: 900)
+    try writer.beginFile(id: 900)
     try writer.write(Self.segment(.view, day: 29, [Row(id: "d29-3", ts: 29 * 86_400_000 + 3), Row(id: "new", ts: 29 * 86_400_000 + 5)]))
     try writer.commitFile()
     let outcome = try writer.finish()

@@ -156,7 +156,7 @@ public struct IngestRunner {
             filesDone: index + 1, filesTotal: files.count, bytesDone: bytesDone, bytesTotal: totalBytes,
             events: stagedEvents, seconds: Clock.monotonic() - started))
       }
-      writer.beginFile(id: fileID)
+      try writer.beginFile(id: fileID)
       var outcome: Result<ParsedFileSummary, InputError>?
       while outcome == nil {
         guard let piece = pipeline.next(index) else { throw CancellationError() }

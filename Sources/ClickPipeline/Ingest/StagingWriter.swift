@@ -69,11 +69,13 @@ final class StagingWriter {
   private var fileFirstConversion: Int64 = 0
   /// Rows of this file that were copies of a conversion already kept.
   private(set) var fileDuplicates = 0
-  /// The run's clicks as `click_index` entries, written sorted at ``finish()`` (an index
-  /// written in key order is appended to; written as segments arrive it was read back from disk
-  /// page by page). Entries of the current file start at `fileFirstClick`.
+  /// The run's clicks as `click_index` entries, written sorted at ``finish()``, or before a
+  /// file when more than ``clickEntriesInMemory`` wait (an index written in key order is
+  /// appended to; written as segments arrive its pages were read back from disk one by one).
+  /// Entries of the current file start at `fileFirstClick`.
   private var runClicks: [ClickEntry] = []
   private var fileFirstClick = 0
+  static let clickEntriesInMemory = 2 << 20
   /// New clicks whose id may be pending (``KeyFilter``): checked at ``finish()``.
   private var maybeLate: [EventRef] = []
   /// The keys of click ids named by staged conversions whose click has not arrived
@@ -141,7 +143,8 @@ final class StagingWriter {
   // MARK: - Files
 
   /// Starts staging the file with this id.
-  func beginFile(id: Int64) {
+  func beginFile(id: Int64) throws(DatabaseError) {
+    if runClicks.count > Self.clickEntriesInMemory { try writeClickIndex() }
     fileID = id
     fileFirstSegment = nextSegmentID
     fileFirstConversion = nextConversionRow
@@ -228,7 +231,7 @@ final class StagingWriter {
     segment.ids.withUnsafeBytes { insertIDs.bindBlob(2, $0) }
     try insertIDs.step()
     insertIDs.reset()
-    keys.add(segment.hashes, day: segment.day, segmentID: id)
+    try keys.add(segment.hashes, day: segment.day, segmentID: id)
     if segment.kind == .click { indexClicks(segment, id) }
     written[id] = Written(
       fileID: fileID, kind: segment.kind, day: segment.day, rows: segment.rows, hours: segment.hours,
@@ -329,7 +332,34 @@ final class StagingWriter {
       while try conversionsOfClick.step() { dirty.mark(conversionsOfClick.int(0)) }
       conversionsOfClick.reset()
     }
-    // The click index, in key order.
+    try writeClickIndex()
+    // This run's orders that name a click not staged (yet) are remembered, so that the click
+    // marks them when it comes. Looked up in key order, which keeps the index's pages at hand.
+    var named: [(key: Int64, id: [UInt8])] = []
+    namedClicks.reset()
+    namedClicks.bind(1, firstConversionRow)
+    namedClicks.bind(2, nextConversionRow)
+    while try namedClicks.step() {
+      let bytes = namedClicks.bytes(0)
+      named.append((EventKeyHash.key(bytes), Array(bytes)))
+    }
+    namedClicks.reset()
+    named.sort { $0.key < $1.key }
+    for (key, id) in named {
+      clickKnown.reset()
+      clickKnown.bind(1, key)
+      let known = try clickKnown.step()
+      clickKnown.reset()
+      guard !known else { continue }
+      try insertPending.run([.text(String(decoding: id, as: UTF8.self))])
+    }
+    try dirty.write(to: db)
+    return result
+  }
+
+  /// Writes the collected `click_index` entries in key order.
+  private func writeClickIndex() throws(DatabaseError) {
+    guard !runClicks.isEmpty else { return }
     runClicks.sort()
     let s = insertClick
     var previous: ClickEntry?
@@ -341,39 +371,9 @@ final class StagingWriter {
       previous = entry
     }
     s.reset()
-    // This run's orders that name a click not staged (yet) are remembered, so that the click
-    // marks them when it comes.
-    let named = namedClicks
-    named.reset()
-    named.bind(1, firstConversionRow)
-    named.bind(2, nextConversionRow)
-    while try named.step() {
-      let bytes = named.bytes(0)
-      let key = EventKeyHash.key(bytes)
-      if Self.contains(runClicks, key) { continue }
-      clickKnown.reset()
-      clickKnown.bind(1, key)
-      let known = try clickKnown.step()
-      clickKnown.reset()
-      guard !known else { continue }
-      insertPending.reset()
-      insertPending.bindText(1, bytes)
-      try insertPending.step()
-      insertPending.reset()
-    }
-    named.reset()
-    try dirty.write(to: db)
-    return result
+    runClicks.removeAll(keepingCapacity: true)
+    fileFirstClick = 0
   }
 
-  /// Whether the sorted `entries` hold `key`.
-  private static func contains(_ entries: [ClickEntry], _ key: Int64) -> Bool {
-    var low = 0
-    var high = entries.count
-    while low < high {
-      let mid = (low + high) / 2
-      if entries[mid].key < key { low = mid + 1 } else { high = mid }
-    }
-    return low < entries.count && entries[low].key == key
-  }
+
 }

@@ -1,35 +1,60 @@
 import CSQLite
 
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 /// Deduplication of views and clicks by event id within the UTC day of their timestamp
 /// (CONTRACT §3), and the index that finds a click by its id on any day (attribution rule 1).
 ///
 /// A run stages every row as it comes and only *collects* its keys here
-/// (``add(_:day:segmentID:)``: a 32-bit hash prefix and a ref per row, no lookup).
-/// ``finish(reader:)`` then works day by day: the run's keys of the day are sorted (a stable
-/// radix sort on the prefix keeps arrival order within a prefix) and merged with the keys of
-/// the rows already stored on that day, which are worked out from their segments' id columns
-/// (``EventIDColumn``) rather than kept in a second copy. Every group of equal prefixes that
-/// holds a new key is confirmed by comparing the ids themselves; in each set of equal ids the
-/// first arrival stays and the later ones are returned as dropped. Two different ids are never
-/// one event, whatever their hashes.
+/// (``add(_:day:segmentID:)``, no lookup): 8 bytes per row, the top 32 bits of the id's hash
+/// (``EventKeyHash``) above the row's ordinal in the run. When more than ``spillKeys`` keys
+/// wait, each day's are sorted and written to an unlinked temporary file, so memory stays
+/// bounded whatever the run's size. ``finish(reader:)`` then works day by day: the day's keys
+/// (from memory and the file) are sorted by prefix, arrival order kept within a prefix, and
+/// merged with the keys of the rows already stored on that day, worked out from their
+/// segments' id columns (``EventIDColumn``) rather than kept in a second copy. Every group of
+/// equal prefixes that holds a new key is confirmed by comparing the ids themselves; in each
+/// set of equal ids the first arrival stays and the later ones are returned as dropped. Two
+/// different ids are never one event, whatever their hashes.
 ///
 /// A night's cost follows the night's days: a run reads the stored ids of the days its events
-/// fall on and no others (``storedSegmentsRead``). `click_index(key, day)` says on which days a
-/// click id's hash occurs; ingest adds to it as it writes click segments, and forgetting a
-/// click removes its day from it here (``removeClick(hash:day:)``).
+/// fall on and no others (``storedSegmentsRead``). Memory at the end follows the largest day:
+/// 16 bytes per key of that day while it is sorted. `click_index(key, day)` says on which days
+/// a click id's hash occurs; ingest writes it, and forgetting a click removes its day from it
+/// here (``removeClick(hash:day:)``).
 final class EventKeys {
-  /// Keys of one day: hash prefixes and refs, in the same order.
-  private struct DayKeys {
+  /// Keys that may wait in memory before they are spilled (8 bytes each).
+  static let defaultSpillKeys = 8 << 20
+
+  /// The stored keys of one day: hash prefixes and refs, in the same order.
+  private struct StoredKeys {
     var prefixes: [UInt32] = []
     var refs: [UInt64] = []
     var count: Int { prefixes.count }
   }
 
+  /// A day's keys written to the spill file: where, and how many.
+  private struct SpilledRun {
+    var offset: Int
+    var count: Int
+  }
 
   private let db: SQLiteDatabase
   private let storedOfDay: Statement
   private let deleteClick: Statement
-  private var days: [Int64: DayKeys] = [:]
+  /// Per UTC day: prefix << 32 | ordinal, in arrival order.
+  private var days: [Int64: [UInt64]] = [:]
+  private var inMemory = 0
+  let spillKeys: Int
+  private var spill: SpillFile?
+  private var spilled: [Int64: [SpilledRun]] = [:]
+  /// The ordinal of the next key, and the first ordinal and id of each segment added.
+  private var nextOrdinal: UInt32 = 0
+  private var segmentStarts: [(ordinal: UInt32, segmentID: Int64)] = []
   /// The first segment of this run: those before it are stored.
   private var firstNewSegment: Int64 = .max
   /// Segments whose keys must be left out (files that failed after they were staged).
@@ -39,9 +64,12 @@ final class EventKeys {
   /// Stored segments whose ids were read: the work a run did, for tests that guard against
   /// cost that grows with the history.
   private(set) var storedSegmentsRead = 0
+  /// Keys written to the spill file.
+  private(set) var keysSpilled = 0
 
-  init(db: SQLiteDatabase) throws(DatabaseError) {
+  init(db: SQLiteDatabase, spillKeys: Int = EventKeys.defaultSpillKeys) throws(DatabaseError) {
     self.db = db
+    self.spillKeys = max(1, spillKeys)
     storedOfDay = try db.prepare(
       "SELECT segment_id, kind FROM segments WHERE day = ? AND segment_id < ? ORDER BY segment_id")
     deleteClick = try db.prepare("DELETE FROM click_index WHERE key = ? AND day = ?")
@@ -51,17 +79,18 @@ final class EventKeys {
 
   /// Collects the keys of a newly written segment: `hashes[row]` is row `row`'s id hash
   /// (``EventKeyHash/hash(_:)``). Segments must come in increasing id order.
-  func add(_ hashes: [UInt64], day: Int64, segmentID: Int64) {
+  func add(_ hashes: [UInt64], day: Int64, segmentID: Int64) throws(DatabaseError) {
     firstNewSegment = min(firstNewSegment, segmentID)
-    var keys = days.removeValue(forKey: day) ?? DayKeys()
-    keys.prefixes.reserveCapacity(keys.count + hashes.count)
-    keys.refs.reserveCapacity(keys.count + hashes.count)
-    let base = UInt64(segmentID) << 16
-    for (row, hash) in hashes.enumerated() {
-      keys.prefixes.append(UInt32(truncatingIfNeeded: hash >> 32))
-      keys.refs.append(base | UInt64(row))
+    precondition(UInt64(nextOrdinal) + UInt64(hashes.count) < UInt64(UInt32.max), "more than 4 billion events in one run")
+    segmentStarts.append((nextOrdinal, segmentID))
+    var keys = days.removeValue(forKey: day) ?? []
+    for hash in hashes {
+      keys.append((hash >> 32) << 32 | UInt64(nextOrdinal))
+      nextOrdinal += 1
     }
     days[day] = keys
+    inMemory += hashes.count
+    if inMemory > spillKeys { try spillAll() }
   }
 
   /// Leaves out the keys of these segments (a file that turned out unreadable).
@@ -75,6 +104,20 @@ final class EventKeys {
     removedClicks.append((hash, day))
   }
 
+  /// Sorts each day's keys and writes them to the spill file.
+  private func spillAll() throws(DatabaseError) {
+    if spill == nil { spill = try SpillFile() }
+    for (day, keys) in days {
+      var sorted = keys
+      Self.sortByPrefix(&sorted)
+      let offset = try spill!.append(sorted)
+      spilled[day, default: []].append(SpilledRun(offset: offset, count: sorted.count))
+      keysSpilled += sorted.count
+    }
+    days.removeAll()
+    inMemory = 0
+  }
+
   // MARK: - Finishing
 
   /// Deduplicates the collected keys against the stored ones and each other, and removes the
@@ -83,27 +126,30 @@ final class EventKeys {
   /// later copies), in ref order.
   func finish(reader: SegmentReader) throws(DatabaseError) -> [EventRef] {
     var dropped: [EventRef] = []
-    for day in days.keys.sorted() {
-      var new = days.removeValue(forKey: day) ?? DayKeys()
-      if !discarded.isEmpty { Self.filter(&new) { !self.isDiscarded($0) } }
-      guard new.count > 0 else { continue }
+    for day in Set(days.keys).union(spilled.keys).sorted() {
+      // The day's keys: spilled runs first (earlier arrivals), then what is in memory.
+      var new: [UInt64] = []
+      for run in spilled[day] ?? [] { new += try spill!.read(run.offset, run.count) }
+      new += days.removeValue(forKey: day) ?? []
+      if !discarded.isEmpty { new.removeAll { isDiscarded(ref(ordinal: UInt32(truncatingIfNeeded: $0))) } }
+      guard !new.isEmpty else { continue }
       Self.sortByPrefix(&new)
-      var stored = try storedKeys(day, reader: reader)
-      Self.sortByPrefix(&stored)
+      let stored = try storedKeys(day, reader: reader)
       // The runs of equal prefixes that hold a new key and at least one other key.
       var groups: [[EventRef]] = []
       var i = 0
       var j = 0
       while j < new.count {
-        let prefix = new.prefixes[j]
+        let prefix = UInt32(truncatingIfNeeded: new[j] >> 32)
         while i < stored.count && stored.prefixes[i] < prefix { i += 1 }
         let storedStart = i
         while i < stored.count && stored.prefixes[i] == prefix { i += 1 }
         let newStart = j
-        while j < new.count && new.prefixes[j] == prefix { j += 1 }
+        while j < new.count && UInt32(truncatingIfNeeded: new[j] >> 32) == prefix { j += 1 }
         guard (i - storedStart) + (j - newStart) > 1 else { continue }
         groups.append(
-          (storedStart..<i).map { EventRef(raw: stored.refs[$0]) } + (newStart..<j).map { EventRef(raw: new.refs[$0]) })
+          (storedStart..<i).map { EventRef(raw: stored.refs[$0]) }
+            + (newStart..<j).map { ref(ordinal: UInt32(truncatingIfNeeded: new[$0])) })
       }
       guard !groups.isEmpty else { continue }
       // Confirm each group by its ids: the first arrival of each id stays.
@@ -126,6 +172,8 @@ final class EventKeys {
     }
     dropped.sort { $0.raw < $1.raw }
     days.removeAll()
+    spilled.removeAll()
+    spill = nil
     removedClicks.removeAll()
     discarded.removeAll()
     return dropped
@@ -134,19 +182,36 @@ final class EventKeys {
   /// The `click_index.key` of an id hash (SQLite integers are signed: 63 bits).
   static func indexKey(_ hash: UInt64) -> Int64 { Int64(bitPattern: hash & 0x7FFF_FFFF_FFFF_FFFF) }
 
-  /// The keys of the live rows stored on `day` before this run.
-  private func storedKeys(_ day: Int64, reader: SegmentReader) throws(DatabaseError) -> DayKeys {
-    var keys = DayKeys()
+  /// The ref of the row with this run ordinal.
+  private func ref(ordinal: UInt32) -> EventRef {
+    var low = 0
+    var high = segmentStarts.count
+    while low < high {
+      let mid = (low + high) / 2
+      if segmentStarts[mid].ordinal <= ordinal { low = mid + 1 } else { high = mid }
+    }
+    let start = segmentStarts[low - 1]
+    return EventRef(segmentID: start.segmentID, row: Int(ordinal - start.ordinal))
+  }
+
+  /// The keys of the live rows stored on `day` before this run, sorted by (prefix, ref).
+  private func storedKeys(_ day: Int64, reader: SegmentReader) throws(DatabaseError) -> StoredKeys {
+    var packed: [UInt64] = []
+    var refs: [UInt64] = []
     for (segmentID, _) in try storedSegments(day) {
       let ids = try reader.ids(segmentID)
       let dropped = Set(try reader.dropped(segmentID))
       storedSegmentsRead += 1
       let base = UInt64(segmentID) << 16
       for row in 0..<ids.count where !dropped.contains(row) {
-        keys.prefixes.append(UInt32(truncatingIfNeeded: ids.withID(row) { EventKeyHash.hash($0) } >> 32))
-        keys.refs.append(base | UInt64(row))
+        packed.append((ids.withID(row) { EventKeyHash.hash($0) } >> 32) << 32 | UInt64(refs.count))
+        refs.append(base | UInt64(row))
       }
     }
+    Self.sortByPrefix(&packed)
+    var keys = StoredKeys()
+    keys.prefixes = packed.map { UInt32(truncatingIfNeeded: $0 >> 32) }
+    keys.refs = packed.map { refs[Int(UInt32(truncatingIfNeeded: $0))] }
     return keys
   }
 
@@ -173,54 +238,106 @@ final class EventKeys {
     return false
   }
 
-  private func isDiscarded(_ ref: UInt64) -> Bool {
-    let segment = Int64(ref >> 16)
-    return discarded.contains { $0.contains(segment) }
+  private func isDiscarded(_ ref: EventRef) -> Bool {
+    discarded.contains { $0.contains(ref.segmentID) }
   }
 
-  private static func filter(_ keys: inout DayKeys, keeping: (UInt64) -> Bool) {
-    var kept = DayKeys()
-    for k in keys.refs.indices where keeping(keys.refs[k]) {
-      kept.prefixes.append(keys.prefixes[k])
-      kept.refs.append(keys.refs[k])
-    }
-    keys = kept
-  }
-
-  /// Sorts by prefix, keeping ref order among equal prefixes (refs come in increasing order):
-  /// two stable passes of a 16-bit radix sort.
-  private static func sortByPrefix(_ keys: inout DayKeys) {
+  /// Sorts packed keys by their top 32 bits, keeping the order of equal ones (their low bits
+  /// come in increasing order): two stable passes of a 16-bit radix sort.
+  static func sortByPrefix(_ keys: inout [UInt64]) {
     let n = keys.count
     guard n > 1 else { return }
     if n < 4096 {
-      let order = (0..<n).sorted { (keys.prefixes[$0], keys.refs[$0]) < (keys.prefixes[$1], keys.refs[$1]) }
-      keys = DayKeys(prefixes: order.map { keys.prefixes[$0] }, refs: order.map { keys.refs[$0] })
+      keys.sort()
       return
     }
-    var prefixes = keys.prefixes
-    var refs = keys.refs
-    var otherPrefixes = [UInt32](repeating: 0, count: n)
-    var otherRefs = [UInt64](repeating: 0, count: n)
+    var other = [UInt64](repeating: 0, count: n)
     var counts = [Int](repeating: 0, count: 1 << 16)
-    for shift: UInt32 in [0, 16] {
+    for shift: UInt64 in [32, 48] {
       for k in counts.indices { counts[k] = 0 }
-      for p in prefixes { counts[Int((p >> shift) & 0xFFFF)] += 1 }
+      for key in keys { counts[Int((key >> shift) & 0xFFFF)] += 1 }
       var total = 0
       for k in counts.indices {
         let c = counts[k]
         counts[k] = total
         total += c
       }
-      for k in 0..<n {
-        let bucket = Int((prefixes[k] >> shift) & 0xFFFF)
-        let at = counts[bucket]
-        counts[bucket] = at + 1
-        otherPrefixes[at] = prefixes[k]
-        otherRefs[at] = refs[k]
+      for key in keys {
+        let bucket = Int((key >> shift) & 0xFFFF)
+        other[counts[bucket]] = key
+        counts[bucket] += 1
       }
-      swap(&prefixes, &otherPrefixes)
-      swap(&refs, &otherRefs)
+      swap(&keys, &other)
     }
-    keys = DayKeys(prefixes: prefixes, refs: refs)
+  }
+}
+
+/// An unlinked temporary file that packed keys are written to and read back from: gone when
+/// closed, even if the process is killed.
+private final class SpillFile {
+  private let fd: Int32
+  private var size = 0
+
+  init() throws(DatabaseError) {
+    var template = Array("\(SpillFile.directory)/clickpipeline-keys-XXXXXX".utf8CString)
+    let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+    guard fd >= 0 else {
+      throw DatabaseError(
+        code: SQLITE_CANTOPEN,
+        message: "cannot create a temporary file in \(SpillFile.directory) for the run's event keys: \(String(cString: strerror(errno))); set TMPDIR to a folder with room")
+    }
+    template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+    self.fd = fd
+  }
+
+  deinit { close(fd) }
+
+  private static var directory: String {
+    let value = getenv("TMPDIR").map { String(cString: $0) } ?? ""
+    return value.isEmpty ? "/tmp" : value
+  }
+
+  /// Appends `keys`; returns their offset.
+  func append(_ keys: [UInt64]) throws(DatabaseError) -> Int {
+    let offset = size
+    let failure: Int32? = keys.withUnsafeBytes { bytes in
+      var done = 0
+      while done < bytes.count {
+        let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done))
+        if n < 0 && errno == EINTR { continue }
+        guard n > 0 else { return errno }
+        done += n
+      }
+      return nil
+    }
+    if let failure {
+      throw DatabaseError(
+        code: SQLITE_IOERR,
+        message: "cannot write the run's event keys to a temporary file: \(String(cString: strerror(failure))); set TMPDIR to a folder with room")
+    }
+    size += keys.count * 8
+    return offset
+  }
+
+  func read(_ offset: Int, _ count: Int) throws(DatabaseError) -> [UInt64] {
+    var failure: Int32?
+    let keys = [UInt64](unsafeUninitializedCapacity: count) { buffer, initialized in
+      let bytes = UnsafeMutableRawBufferPointer(buffer)
+      var done = 0
+      while done < bytes.count {
+        let n = pread(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done))
+        if n < 0 && errno == EINTR { continue }
+        guard n > 0 else {
+          failure = n == 0 ? EIO : errno
+          break
+        }
+        done += n
+      }
+      initialized = failure == nil ? count : 0
+    }
+    if let failure {
+      throw DatabaseError(code: SQLITE_IOERR, message: "cannot read the run's event keys back: \(String(cString: strerror(failure)))")
+    }
+    return keys
   }
 }

@@ -31,7 +31,7 @@ enum EventStoreMigration {
           .int(segment.minTs), .int(segment.maxTs), .blob(segment.data),
         ])
         try insertIDs.run([.int(nextSegmentID), .blob(segment.ids)])
-        keys.add(segment.hashes, day: day, segmentID: nextSegmentID)
+        try keys.add(segment.hashes, day: day, segmentID: nextSegmentID)
         if kind == .click {
           for hash in segment.hashes { try insertClick.run([.int(EventKeys.indexKey(hash)), .int(day)]) }
         }
