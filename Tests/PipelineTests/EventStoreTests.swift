@@ -126,9 +126,11 @@ import Testing
   }
 
   /// Writes segments through a real ``StagingWriter`` (one file each) and finishes the run.
-  static func stage(_ db: SQLiteDatabase, _ segments: [StagedSegment], runID: Int64 = 1) throws -> StagingWriter.Outcome {
+  static func stage(
+    _ db: SQLiteDatabase, _ segments: [StagedSegment], runID: Int64 = 1, spillKeys: Int = EventKeys.defaultSpillKeys
+  ) throws -> StagingWriter.Outcome {
     try db.beginWrite()
-    let writer = try StagingWriter(db: db, runID: runID)
+    let writer = try StagingWriter(db: db, runID: runID, spillKeys: spillKeys)
     for (index, segment) in segments.enumerated() {
       try writer.beginFile(id: Int64(index + 1) + runID * 100)
       try writer.write(segment)
@@ -161,6 +163,33 @@ import Testing
       db, [Self.segment(.view, day: 10, rowsA), Self.segment(.click, day: 10, rowsB), Self.segment(.view, day: 11, rowsC)],
       runID: 2)
     #expect(again.droppedByFile == [201: 2, 202: 2, 203: 1])
+  }
+
+  /// Keys spilled to the temporary file (any number of times, across days) give the same
+  /// duplicates as keys kept in memory.
+  @Test(arguments: [1, 3, 7, 1000])
+  func spilledKeysGiveTheSameDuplicates(spillKeys: Int) throws {
+    let dir = try TemporaryDirectory()
+    let db = try Schema.open(path: dir.file("db.sqlite"))
+    // Three files over two days; ids repeat within a file, across files and across days.
+    let segments = [
+      Self.segment(.view, day: 10, (0..<5).map { Row(id: "v\($0 % 3)", ts: 864_000_000 + Int64($0)) }),
+      Self.segment(.click, day: 10, (0..<4).map { Row(id: "v\($0)", ts: 864_000_100 + Int64($0)) }),
+      Self.segment(.view, day: 11, (0..<3).map { Row(id: "v\($0)", ts: 950_400_000 + Int64($0)) }),
+      Self.segment(.view, day: 10, (0..<2).map { Row(id: "w\($0)", ts: 864_000_200 + Int64($0)) }),
+    ]
+    try db.beginWrite()
+    let writer = try StagingWriter(db: db, runID: 1, spillKeys: spillKeys)
+    for (index, segment) in segments.enumerated() {
+      try writer.beginFile(id: Int64(101 + index))
+      try writer.write(segment)
+      try writer.commitFile()
+    }
+    #expect((writer.keys.keysSpilled > 0) == (spillKeys < 14))
+    let outcome = try writer.finish()
+    try db.execute("COMMIT")
+    #expect(outcome.droppedByFile == [101: 2, 102: 3])
+    #expect(try stagedTraffic(db).map { [$0[0], $0[1]] }.count == 5 + 4 + 3 + 2 - 5)
   }
 
   /// A run reads the stored ids of the days it touches, not the history.

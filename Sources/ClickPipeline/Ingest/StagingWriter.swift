@@ -93,10 +93,11 @@ final class StagingWriter {
     "SELECT conversion_row, ts FROM conversions WHERE event_id = ? ORDER BY ts, conversion_row",
   ]
 
-  init(db: SQLiteDatabase, runID: Int64) throws(DatabaseError) {
+  /// `spillKeys`: how many event keys may wait in memory (``EventKeys``).
+  init(db: SQLiteDatabase, runID: Int64, spillKeys: Int = EventKeys.defaultSpillKeys) throws(DatabaseError) {
     self.db = db
     self.runID = runID
-    keys = try EventKeys(db: db)
+    keys = try EventKeys(db: db, spillKeys: spillKeys)
     reader = try SegmentReader(db: db, cacheSize: 2)
     insertSegment = try db.prepare(
       "INSERT INTO segments(segment_id, kind, day, file_id, rows, min_ts, max_ts, data) VALUES (?,?,?,?,?,?,?,?)")
