@@ -45,7 +45,7 @@ final class Attribution {
     canonicalOrder = try db.prepare(
       """
       SELECT event_id, ts, viewer_id, product_id, platform, store, click_id FROM conversions
-      WHERE platform = ? AND order_id = ? AND refunded = 0
+      WHERE order_key = ? AND platform = ? AND order_id = ? AND refunded = 0
       ORDER BY ts, event_id LIMIT 1
       """)
     search = ClickSearch(
@@ -93,8 +93,9 @@ final class Attribution {
     let s = canonicalOrder
     s.reset()
     defer { s.reset() }
-    s.bind(1, platform)
-    s.bind(2, orderID)
+    s.bind(1, ConversionKeys.order(platform: platform, orderID: orderID))
+    s.bind(2, platform)
+    s.bind(3, orderID)
     guard try s.step() else { return nil }
     return Order(
       eventID: s.text(0), ts: s.int(1), viewerID: s.text(2), productID: s.text(3), platform: s.text(4),

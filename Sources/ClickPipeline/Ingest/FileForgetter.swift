@@ -61,7 +61,7 @@ public struct FileForgetter {
             guard info.kind == .click else { continue }
             keys.removeClick(hash: EventKeyHash.hash(id), day: info.day)
             // Conversions that named this click by click_id fall back to other rules.
-            let named = try db.rows(StagingWriter.lookups[1], [.text(id)])
+            let named = try db.rows(StagingWriter.lookups[1], [.int(ConversionKeys.click(id)), .text(id)])
             for other in named { dirty.mark(other[0].intValue) }
             if !named.isEmpty {
               try db.run("INSERT OR IGNORE INTO pending_click_refs(click_id) VALUES (?)", [.text(id)])
@@ -77,7 +77,7 @@ public struct FileForgetter {
           // Other conversions of the order may become the kept copy, or lose their order.
           guard markedOrders.insert([row[1].textValue, row[2].textValue]).inserted else { continue }
           ofOrder.reset()
-          try ofOrder.bind([row[1], row[2]])
+          try ofOrder.bind([.int(ConversionKeys.order(platform: row[1].textValue, orderID: row[2].textValue)), row[1], row[2]])
           while try ofOrder.step() { dirty.mark(ofOrder.int(0)) }
           ofOrder.reset()
         }

@@ -79,7 +79,7 @@ public struct IngestRunner {
     let lock = try RunLock(databasePath: options.databasePath, command: "ingest", wait: options.lockWait) { [logger] in logger.info("\($0)") }
     defer { withExtendedLifetime(lock) {} }
     let given = try options.configuration.map { configuration throws(PipelineError) in try EffectiveSettings.given(configuration) }
-    let db = try Schema.open(path: options.databasePath, cacheMiB: 32)
+    let db = try Schema.open(path: options.databasePath, cacheMiB: 48)
     do {
       let settings = try EffectiveSettings.resolve(given: given, db: db, path: options.databasePath, logger: logger)
       return try attempt(db: db, settings: settings, files: found.files, refused: found.refused, startedAt: startedAt)

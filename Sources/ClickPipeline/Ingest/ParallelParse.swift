@@ -39,7 +39,7 @@ final class ParallelParse: Sendable {
     self.knownSizes = knownSizes
     self.heldBack = heldBack
     self.stats = stats
-    queues = files.map { _ in BoundedQueue<FilePiece>(capacity: 4) }
+    queues = files.map { _ in BoundedQueue<FilePiece>(capacity: 2) }
   }
 
   func start() {

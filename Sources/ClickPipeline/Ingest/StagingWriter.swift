@@ -88,9 +88,9 @@ final class StagingWriter {
   /// The per-event lookups into `conversions`: the conversions of an order, and those that
   /// name a click. Each must be an index search (a test checks the plans).
   static let lookups = [
-    "SELECT ts FROM conversions WHERE platform = ? AND order_id = ?",
-    "SELECT ts FROM conversions WHERE click_id = ? AND click_id <> ''",
-    "SELECT conversion_row, ts FROM conversions WHERE event_id = ? ORDER BY ts, conversion_row",
+    "SELECT ts FROM conversions WHERE order_key = ? AND platform = ? AND order_id = ?",
+    "SELECT ts FROM conversions WHERE click_key = ? AND click_key <> 0 AND click_id = ?",
+    "SELECT conversion_row, ts FROM conversions WHERE event_key = ? AND event_id = ?",
   ]
 
   /// `spillKeys`: how many event keys may wait in memory (``EventKeys``).
@@ -105,23 +105,24 @@ final class StagingWriter {
     insertConversion = try db.prepare(
       """
       INSERT INTO conversions(conversion_row, event_id, ts, viewer_id, product_id, platform, store,
-        order_id, click_id, quantity, amount, currency, refunded, file_id, line)
-      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+        order_id, click_id, quantity, amount, currency, refunded, file_id, line, event_key, order_key, click_key)
+      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
       """)
     insertReject = try db.prepare(
       "INSERT INTO rejects(file_id, run_id, path, line, reason, raw) VALUES (?,?,?,?,?,?)")
     conversionCopies = try db.prepare(
       """
-      SELECT DISTINCT n.event_id FROM conversions n
+      SELECT DISTINCT n.event_key, n.event_id FROM conversions n
       WHERE n.conversion_row >= ?1 AND n.conversion_row < ?2
-        AND EXISTS (SELECT 1 FROM conversions o WHERE o.event_id = n.event_id AND o.conversion_row <> n.conversion_row)
+        AND EXISTS (SELECT 1 FROM conversions o WHERE o.event_key = n.event_key AND o.event_id = n.event_id
+          AND o.conversion_row <> n.conversion_row)
       """)
     copiesOfID = try db.prepare(Self.lookups[2])
     deleteConversion = try db.prepare("DELETE FROM conversions WHERE conversion_row = ?")
     ordersOfRows = try db.prepare(
       """
       SELECT DISTINCT o.ts / 3600000 FROM conversions n
-      JOIN conversions o ON o.platform = n.platform AND o.order_id = n.order_id
+      JOIN conversions o ON o.order_key = n.order_key AND o.platform = n.platform AND o.order_id = n.order_id
       WHERE n.conversion_row >= ?1 AND n.conversion_row < ?2
       """)
     insertPending = try db.prepare("INSERT OR IGNORE INTO pending_click_refs(click_id) VALUES (?)")
@@ -171,15 +172,17 @@ final class StagingWriter {
     conversionCopies.reset()
     conversionCopies.bind(1, first)
     conversionCopies.bind(2, end)
-    var repeated: [String] = []
-    while try conversionCopies.step() { repeated.append(conversionCopies.text(0)) }
+    var repeated: [(key: Int64, id: String)] = []
+    while try conversionCopies.step() { repeated.append((conversionCopies.int(0), conversionCopies.text(1))) }
     conversionCopies.reset()
-    for id in repeated {
+    for (key, id) in repeated {
       copiesOfID.reset()
-      copiesOfID.bind(1, id)
+      copiesOfID.bind(1, key)
+      copiesOfID.bind(2, id)
       var copies: [(row: Int64, ts: Int64)] = []
       while try copiesOfID.step() { copies.append((copiesOfID.int(0), copiesOfID.int(1))) }
       copiesOfID.reset()
+      copies.sort { $0.ts != $1.ts ? $0.ts < $1.ts : $0.row < $1.row }
       for copy in copies.dropFirst() {
         try deleteConversion.run([.int(copy.row)])
         dirty.mark(copy.ts)
@@ -271,6 +274,9 @@ final class StagingWriter {
       s.bind(13, event.isRefund ? 1 : 0)
       s.bind(14, fileID)
       s.bind(15, event.line)
+      s.bind(16, ConversionKeys.event(event.eventID))
+      s.bind(17, ConversionKeys.order(platform: event.platform, orderID: event.orderID))
+      s.bind(18, ConversionKeys.click(event.clickID))
       try s.step()
       nextConversionRow += 1
     }
@@ -329,7 +335,7 @@ final class StagingWriter {
       try deletePending.run([.text(text)])
       guard sqlite3_changes(db.handle) > 0 else { continue }
       conversionsOfClick.reset()
-      try conversionsOfClick.bind([.text(text)])
+      try conversionsOfClick.bind([.int(ConversionKeys.click(text)), .text(text)])
       while try conversionsOfClick.step() { dirty.mark(conversionsOfClick.int(0)) }
       conversionsOfClick.reset()
     }

@@ -78,7 +78,8 @@ struct DirtyHours {
     let refunds = try db.prepare(
       """
       SELECT r.ts FROM conversions o
-      JOIN conversions r ON r.platform = o.platform AND r.order_id = o.order_id AND r.refunded = 1
+      JOIN conversions r ON r.order_key = o.order_key AND r.platform = o.platform AND r.order_id = o.order_id
+        AND r.refunded = 1
       WHERE o.refunded = 0 AND o.ts >= ? AND o.ts < ?
       """)
     for day in days {

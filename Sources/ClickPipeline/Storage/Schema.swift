@@ -180,7 +180,8 @@ public enum Schema {
     5: createEventStore,
     // 7: segments keep their ids beside the zstd frame (`segment_ids`) and list their rows
     // dropped as duplicates (`dropped`); deduplication reads the ids, so the key partitions
-    // (`event_keys`) go; conversions are unique by event id across days (`conversions_by_event`). `EventStoreMigration` moves
+    // (`event_keys`) go; conversions are indexed by integer keys (`ConversionKeys`) and unique
+    // by event id across days (`conversions_by_event`). `EventStoreMigration` moves
     // the rows of version 5 (`views`, `clicks`) or 6 (`segments_v6`) into the new tables
     // between this step's SQL and `migrationCleanup[6]`.
     6: createEventStoreV7,
@@ -213,8 +214,20 @@ public enum Schema {
     CREATE INDEX segments_by_day ON segments(day, kind);
     CREATE INDEX segments_by_file ON segments(file_id);
     CREATE TABLE segment_ids(segment_id INTEGER PRIMARY KEY, ids BLOB NOT NULL);
-    CREATE INDEX conversions_by_event ON conversions(event_id, ts);
     DROP TABLE event_keys;
+    ALTER TABLE conversions ADD COLUMN event_key INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE conversions ADD COLUMN order_key INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE conversions ADD COLUMN click_key INTEGER NOT NULL DEFAULT 0;
+    DROP INDEX conversions_by_order;
+    DROP INDEX conversions_by_click;
+    """
+
+  /// The indexes of `conversions` on its integer keys (``ConversionKeys``), made once the
+  /// migration has filled the keys.
+  static let conversionKeyIndexes = """
+    CREATE INDEX conversions_by_event ON conversions(event_key);
+    CREATE INDEX conversions_by_order ON conversions(order_key);
+    CREATE INDEX conversions_by_click ON conversions(click_key) WHERE click_key <> 0;
     """
 
   /// Code that runs after migration step N's SQL, and SQL after that code.

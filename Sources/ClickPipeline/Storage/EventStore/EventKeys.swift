@@ -28,7 +28,7 @@ import CSQLite
 /// here (``removeClick(hash:day:)``).
 final class EventKeys {
   /// Keys that may wait in memory before they are spilled (8 bytes each).
-  static let defaultSpillKeys = 8 << 20
+  static let defaultSpillKeys = 2 << 20
 
   /// The stored keys of one day: hash prefixes and refs, in the same order.
   private struct StoredKeys {

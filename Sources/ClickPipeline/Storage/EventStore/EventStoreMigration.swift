@@ -94,20 +94,28 @@ enum EventStoreMigration {
     for (segmentID, rows) in dropped {
       try db.run("UPDATE segments SET dropped = ? WHERE segment_id = ?", [.blob(DroppedRows.encode(rows)), .int(segmentID)])
     }
-    // Conversions: one per event id, the earliest by ts (then the first staged).
+    // Conversions: their integer keys and indexes, then one per event id, the earliest by ts
+    // (then the first staged).
+    let keyed = try db.prepare("UPDATE conversions SET event_key = ?, order_key = ?, click_key = ? WHERE conversion_row = ?")
+    for row in try db.rows("SELECT conversion_row, event_id, platform, order_id, click_id FROM conversions") {
+      try keyed.run([
+        .int(ConversionKeys.event(row[1].textValue)),
+        .int(ConversionKeys.order(platform: row[2].textValue, orderID: row[3].textValue)),
+        .int(ConversionKeys.click(row[4].textValue)), row[0],
+      ])
+    }
+    try db.execute(Schema.conversionKeyIndexes)
     let later = try db.rows(
       """
-      SELECT c.conversion_row, c.ts FROM conversions c
-      WHERE EXISTS (SELECT 1 FROM conversions o WHERE o.event_id = c.event_id
+      SELECT c.conversion_row, c.ts, (SELECT min(o.ts) FROM conversions o WHERE o.event_key = c.event_key AND o.event_id = c.event_id)
+      FROM conversions c
+      WHERE EXISTS (SELECT 1 FROM conversions o WHERE o.event_key = c.event_key AND o.event_id = c.event_id
         AND (o.ts < c.ts OR (o.ts = c.ts AND o.conversion_row < c.conversion_row)))
       """)
     for row in later {
-      let kept = try db.scalarInt(
-        "SELECT min(ts) FROM conversions WHERE event_id = (SELECT event_id FROM conversions WHERE conversion_row = ?)",
-        [row[0]])
       try db.run("DELETE FROM conversions WHERE conversion_row = ?", [row[0]])
       dirty.mark(row[1].intValue)
-      if let kept { dirty.mark(kept) }
+      dirty.mark(row[2].intValue)
     }
     try dirty.write(to: db)
   }
