@@ -6,9 +6,11 @@ import CSQLite
 
 /// Recomputes the `daily_metrics` rows of one local day from the staged events.
 ///
-/// Rows are numbered by a ``ByteKeyTable`` over their five dimensions, read as bytes from the
-/// day's ``EventSegment``s; distinct viewers per row are a second table over (row number,
-/// viewer id).
+/// Rows are numbered by integers, not bytes: each segment's dictionaries (creators, listings)
+/// are translated once into day-wide codes (``ByteDictionary``), and a row is the 64-bit word
+/// (creator code, listing code, placement) in a ``RowTable``. Distinct viewers and clickers
+/// are counted by sorting (row, viewer-hash) words; words that repeat are confirmed on the
+/// viewer ids' bytes, so two viewers are never counted as one whatever their hashes.
 final class DayComputer {
   private let db: SQLiteDatabase
   private let calendar: DayCalendar
@@ -16,13 +18,22 @@ final class DayComputer {
   private let attribution: Attribution
   private let segments: SegmentReader
   private let conversionsOfDay: Statement
-  /// One day's rows: dimensions → row number, the numbered rows, and the (row, viewer) pairs
-  /// already counted for unique viewers and unique clickers. Reused from day to day.
-  private var dimensions = ByteKeyTable()
+  /// The day's dimension values, coded in order of first appearance.
+  private let creators = ByteDictionary()
+  private let listings = ByteDictionary()
+  /// One pass's rows: row key → row number, the numbered rows and their keys.
+  private var table = RowTable()
+  private var rowKeys: [UInt64] = []
   private var rows: [MetricsRow] = []
-  private var viewers = ByteKeyTable()
-  private var clickers = ByteKeyTable()
-  private var key = ByteKeyBuilder()
+  /// (row << 38 | viewer hash >> 26) of each non-bot view and click with a viewer, and where
+  /// its viewer id is (segment slot << 16 | row), to confirm repeats.
+  private var viewerWords: [UInt64] = []
+  private var viewerPlaces: [UInt32] = []
+  private var clickerWords: [UInt64] = []
+  private var clickerPlaces: [UInt32] = []
+  /// The segments counted in this pass, kept for the viewer ids.
+  private var passSegments: [EventSegment] = []
+  private var listing: [UInt8] = []
   /// The share of the day's rows being computed: those whose dimensions hash to `index`
   /// modulo `of` (see ``compute(day:passes:emit:)``).
   private var pass = (index: 0, of: 1)
@@ -33,6 +44,9 @@ final class DayComputer {
   private(set) var orderBytes: [UInt8] = []
   private(set) var orderCount = 0
   private var currentDay = 0
+
+  /// Rows a pass may hold: a row number takes 26 bits of a viewer word.
+  static let maxRowsPerPass = 1 << 26
 
   init(
     db: SQLiteDatabase, calendar: DayCalendar, money: MoneyRules, attribution: Attribution, segments: SegmentReader
@@ -80,36 +94,46 @@ final class DayComputer {
     orderBytes.removeAll(keepingCapacity: true)
     orderCount = 0
     try attribution.prepare(from: start, to: end)
+    creators.removeAll()
+    listings.removeAll()
     for index in 0..<max(1, passes) {
       pass = (index, max(1, passes))
-      dimensions.removeAll()
-      viewers.removeAll()
-      clickers.removeAll()
+      table.removeAll()
+      rowKeys.removeAll(keepingCapacity: true)
       rows.removeAll(keepingCapacity: true)
+      viewerWords.removeAll(keepingCapacity: true)
+      viewerPlaces.removeAll(keepingCapacity: true)
+      clickerWords.removeAll(keepingCapacity: true)
+      clickerPlaces.removeAll(keepingCapacity: true)
+      passSegments.removeAll(keepingCapacity: true)
       for kind in [EventKind.view, .click] {
         for info in try segments.segments(kind, days: utcDays(of: day)) {
           try countTraffic(segments.load(info.segmentID), start, end, isView: kind == .view)
         }
       }
+      countDistinct(&viewerWords, &viewerPlaces, \.uniqueViewers)
+      countDistinct(&clickerWords, &clickerPlaces, \.uniqueClickers)
+      passSegments.removeAll(keepingCapacity: true)
       try countConversions(start, end)
       written += try emitRows(emit)
     }
     return written
   }
 
-  /// Hands this pass's non-zero rows to `emit`, in key order; returns how many.
+  /// Hands this pass's non-zero rows to `emit`, in `daily_metrics` key order; returns how many.
   private func emitRows(_ emit: (UnsafeRawBufferPointer) -> PipelineError?) throws -> Int {
     var written = 0
     var record: [UInt8] = []
+    var key = ByteKeyBuilder()
     for index in rowsInKeyOrder() {
-      let row = rows[index]
       record.removeAll(keepingCapacity: true)
-      dimensions.withKey(index) { key in
+      dimensionKey(index, into: &key)
+      key.withKey { key in
         var n = UInt32(key.count)
         withUnsafeBytes(of: &n) { record.append(contentsOf: $0) }
         record.append(contentsOf: key)
       }
-      for value in row.values {
+      for value in rows[index].values {
         var v = value.littleEndian
         withUnsafeBytes(of: &v) { record.append(contentsOf: $0) }
       }
@@ -117,6 +141,22 @@ final class DayComputer {
       written += 1
     }
     return written
+  }
+
+  /// Row `index`'s five dimensions (creator, placement, platform, store, product) as
+  /// ``ByteKeyBuilder`` parts.
+  private func dimensionKey(_ index: Int, into key: inout ByteKeyBuilder) {
+    let word = rowKeys[index]
+    key.reset()
+    creators.withValue(Int(word >> 34)) { key.append($0) }
+    key.append(Placement(rawValue: UInt8(word & 3) &- 1)?.name ?? "")
+    listings.withValue(Int((word >> 2) & 0xFFFF_FFFF)) { entry in
+      EventSegment.splitListing(entry) { platform, store, product in
+        key.append(platform?.rawValue ?? "")
+        key.append(store)
+        key.append(product)
+      }
+    }
   }
 
   /// The non-zero rows in `daily_metrics` primary-key order (byte order of the dimensions, one
@@ -128,8 +168,10 @@ final class DayComputer {
     var keys: [UInt8] = []
     var ends: [Int] = []
     var order: [Int] = []
+    var key = ByteKeyBuilder()
     for (index, row) in rows.enumerated() where !row.isZero {
-      dimensions.withKey(index) { key in
+      dimensionKey(index, into: &key)
+      key.withKey { key in
         ByteKeyBuilder.forEachPart(of: key) { part in
           keys.append(contentsOf: part)
           keys.append(0)
@@ -153,44 +195,79 @@ final class DayComputer {
     return positions.map { order[$0] }
   }
 
-  /// The number of the row with the dimensions of row `r` of `s`, made if new; `nil` if the
-  /// row belongs to another pass.
-  private func rowIndex(of s: EventSegment, _ r: Int) -> Int? {
-    key.reset()
-    s.withValue(.creator, r) { key.append($0) }
-    key.append(s.placement(r).name)
-    s.withListing(r) { platform, store, product in
-      key.append(platform?.rawValue ?? "")
-      key.append(store)
-      key.append(product)
+  /// The row of (day creator code, day listing code, placement), made if new; `nil` if it
+  /// belongs to another pass (decided by `share`, a hash of the dimensions' bytes). The
+  /// placement is ``Placement/rawValue`` + 1, or 0 for none (an unattributed conversion).
+  @inline(__always)
+  private func rowIndex(creator: UInt32, listing: UInt32, placement: UInt8, share: UInt64) -> Int? {
+    if pass.of > 1 && (share &* 0x9E37_79B9_7F4A_7C15) >> 40 % UInt64(pass.of) != UInt64(pass.index) { return nil }
+    precondition(creator < 1 << 30, "more than 2^30 creators in a day")
+    let key = UInt64(creator) << 34 | UInt64(listing) << 2 | UInt64(placement & 3)
+    let (index, inserted) = table.insert(key, next: rows.count)
+    if inserted {
+      precondition(rows.count < Self.maxRowsPerPass, "more than 2^26 daily_metrics rows in one pass")
+      rows.append(MetricsRow())
+      rowKeys.append(key)
     }
-    return rowIndexOfKey()
+    return index
+  }
+
+  /// The pass share of a row: its dimensions' bytes hashed (the same from a segment's
+  /// dictionaries and from a conversion's text).
+  @inline(__always)
+  private static func share(creator: UInt64, listing: UInt64, placement: UInt8) -> UInt64 {
+    (creator &* 0xBF58_476D_1CE4_E5B9) ^ listing ^ UInt64(placement)
   }
 
   /// The row of a conversion attributed to `who`; `nil` if it belongs to another pass.
   private func rowIndex(of who: Attribution.Result, platform: String, store: String, productID: String) -> Int? {
-    key.reset()
-    for part in [who.creatorID, who.placement, platform, store, productID] { key.append(part) }
-    return rowIndexOfKey()
-  }
-
-  private func rowIndexOfKey() -> Int? {
-    if pass.of > 1 {
-      // Remixed: the table's slots and tags use this hash's low and high bits.
-      let share = key.withKey { (ByteKeyTable.hash($0) &* 0x9E37_79B9_7F4A_7C15) >> 40 } % UInt64(pass.of)
-      guard share == UInt64(pass.index) else { return nil }
+    var creatorID = who.creatorID
+    let creatorCode = creatorID.withUTF8 { creators.code(for: UnsafeRawBufferPointer($0)) }
+    let creatorHash = creatorID.withUTF8 { EventKeyHash.hash(UnsafeRawBufferPointer($0)) }
+    listing.removeAll(keepingCapacity: true)
+    var store = store
+    var product = productID
+    store.withUTF8 { store in
+      product.withUTF8 { product in
+        EventSegment.appendListing(
+          Platform(platform), UnsafeRawBufferPointer(store), UnsafeRawBufferPointer(product), to: &listing)
+      }
     }
-    let (index, inserted) = key.withKey { dimensions.insert($0) }
-    if inserted { rows.append(MetricsRow()) }
-    return index
+    let (listingCode, listingHash) = listing.withUnsafeBytes { (listings.code(for: $0), EventKeyHash.hash($0)) }
+    let placement: UInt8 =
+      who.placement == Placement.bio.name ? Placement.bio.rawValue + 1 : who.placement == Placement.post.name ? Placement.post.rawValue + 1 : 0
+    return rowIndex(
+      creator: creatorCode, listing: listingCode, placement: placement,
+      share: Self.share(creator: creatorHash, listing: listingHash, placement: placement))
   }
 
   private func countTraffic(_ s: EventSegment, _ start: Int64, _ end: Int64, isView: Bool) {
+    precondition(passSegments.count < 1 << 16, "more than 65,536 segments in one pass")
+    let slot = UInt32(passSegments.count)
+    passSegments.append(s)
+    // The segment's dictionaries, translated once: day codes, pass hashes, bot verdicts.
+    let creatorDictionary = s.dictionaries[EventSegment.Column.creator.rawValue]
+    let listingDictionary = s.dictionaries[EventSegment.Column.listing.rawValue]
     let agents = s.dictionaries[EventSegment.Column.userAgent.rawValue]
+    let creatorMap = (0..<creatorDictionary.count).map { code in creatorDictionary.withValue(code) { creators.code(for: $0) } }
+    let listingMap = (0..<listingDictionary.count).map { code in listingDictionary.withValue(code) { listings.code(for: $0) } }
+    let creatorHashes =
+      pass.of > 1 ? (0..<creatorDictionary.count).map { code in creatorDictionary.withValue(code) { EventKeyHash.hash($0) } } : []
+    let listingHashes =
+      pass.of > 1 ? (0..<listingDictionary.count).map { code in listingDictionary.withValue(code) { EventKeyHash.hash($0) } } : []
     let isBot = (0..<agents.count).map { code in agents.withValue(code) { attribution.bots.isBot($0) } }
+    let creatorCodes = s.codes[EventSegment.Column.creator.rawValue]
+    let listingCodes = s.codes[EventSegment.Column.listing.rawValue]
     let agentCodes = s.codes[EventSegment.Column.userAgent.rawValue]
+    let viewers = s.dictionaries[EventSegment.Column.viewer.rawValue]
     for r in s.liveRows where s.ts[r] >= start && s.ts[r] < end {
-      guard let index = rowIndex(of: s, r) else { continue }
+      let c = Int(creatorCodes[r])
+      let l = Int(listingCodes[r])
+      let placement = s.placements[r] &+ 1
+      let share = pass.of > 1 ? Self.share(creator: creatorHashes[c], listing: listingHashes[l], placement: placement) : 0
+      guard let index = rowIndex(creator: creatorMap[c], listing: listingMap[l], placement: placement, share: share) else {
+        continue
+      }
       let bot = isBot[Int(agentCodes[r])]
       switch (isView, bot) {
       case (true, true): rows[index].botViews += 1
@@ -199,19 +276,41 @@ final class DayComputer {
       case (false, false): rows[index].clicks += 1
       }
       guard !bot else { continue }
-      let hasViewer = s.withValue(.viewer, r) { viewer in
-        guard !viewer.isEmpty else { return false }
-        key.reset()
-        key.append(Int32(index))
-        key.append(viewer)
-        return true
-      }
-      guard hasViewer else { continue }
+      let hash = viewers.withValue(r) { $0.isEmpty ? nil : EventKeyHash.hash($0) }
+      guard let hash else { continue }
+      let word = UInt64(index) << 38 | hash >> 26
+      let place = slot << 16 | UInt32(r)
       if isView {
-        if key.withKey({ viewers.insert($0) }).inserted { rows[index].uniqueViewers += 1 }
+        viewerWords.append(word)
+        viewerPlaces.append(place)
       } else {
-        if key.withKey({ clickers.insert($0) }).inserted { rows[index].uniqueClickers += 1 }
+        clickerWords.append(word)
+        clickerPlaces.append(place)
       }
+    }
+  }
+
+  /// Adds to each row the number of distinct viewers among its (row, viewer) words: words are
+  /// sorted, and a word that repeats is split by the viewer ids' bytes.
+  private func countDistinct(_ words: inout [UInt64], _ places: inout [UInt32], _ metric: WritableKeyPath<MetricsRow, Int64>) {
+    RadixSort.sort(&words, carrying: &places)
+    var i = 0
+    while i < words.count {
+      var j = i + 1
+      while j < words.count && words[j] == words[i] { j += 1 }
+      let row = Int(words[i] >> 38)
+      if j - i == 1 {
+        rows[row][keyPath: metric] += 1
+      } else {
+        var seen: [[UInt8]] = []
+        for k in i..<j {
+          let place = places[k]
+          let id = passSegments[Int(place >> 16)].withValue(.viewer, Int(place & 0xFFFF)) { Array($0) }
+          if !seen.contains(id) { seen.append(id) }
+        }
+        rows[row][keyPath: metric] += Int64(seen.count)
+      }
+      i = j
     }
   }
 

@@ -243,32 +243,9 @@ final class EventKeys {
   }
 
   /// Sorts packed keys by their top 32 bits, keeping the order of equal ones (their low bits
-  /// come in increasing order): two stable passes of a 16-bit radix sort.
+  /// come in increasing order).
   static func sortByPrefix(_ keys: inout [UInt64]) {
-    let n = keys.count
-    guard n > 1 else { return }
-    if n < 4096 {
-      keys.sort()
-      return
-    }
-    var other = [UInt64](repeating: 0, count: n)
-    var counts = [Int](repeating: 0, count: 1 << 16)
-    for shift: UInt64 in [32, 48] {
-      for k in counts.indices { counts[k] = 0 }
-      for key in keys { counts[Int((key >> shift) & 0xFFFF)] += 1 }
-      var total = 0
-      for k in counts.indices {
-        let c = counts[k]
-        counts[k] = total
-        total += c
-      }
-      for key in keys {
-        let bucket = Int((key >> shift) & 0xFFFF)
-        other[counts[bucket]] = key
-        counts[bucket] += 1
-      }
-      swap(&keys, &other)
-    }
+    RadixSort.sort(&keys, fromBit: 32)
   }
 }
 
