@@ -27,7 +27,8 @@ final class Attribution {
     static let none = Result(creatorID: "", placement: "")
   }
 
-  private let conversionsOfDay: Statement
+  private let ordersOfSpan: Statement
+  private let refundOrdersOfSpan: Statement
   private let canonicalOrder: Statement
   private let search: ClickSearch
   var bots: BotMatcher { search.bots }
@@ -41,7 +42,15 @@ final class Attribution {
   private var cache: [[UInt8]: Attributed?] = [:]
 
   init(db: SQLiteDatabase, configuration: PipelineConfiguration, segments: SegmentReader) throws(DatabaseError) {
-    conversionsOfDay = try db.prepare("SELECT DISTINCT platform, order_id FROM conversions WHERE ts >= ? AND ts < ?")
+    ordersOfSpan = try db.prepare(
+      """
+      SELECT o.event_id, o.ts, o.viewer_id, o.product_id, o.platform, o.store, o.click_id, o.order_id
+      FROM (SELECT DISTINCT order_key, platform, order_id FROM conversions WHERE ts >= ? AND ts < ?) d
+      JOIN conversions o ON o.order_key = d.order_key AND o.platform = d.platform AND o.order_id = d.order_id
+      WHERE o.refunded = 0
+      """)
+    refundOrdersOfSpan = try db.prepare(
+      "SELECT DISTINCT platform, order_id FROM conversions WHERE ts >= ? AND ts < ? AND refunded = 1")
     canonicalOrder = try db.prepare(
       """
       SELECT event_id, ts, viewer_id, product_id, platform, store, click_id FROM conversions
@@ -58,26 +67,51 @@ final class Attribution {
   /// belongs to, for ``attributionOfOrder(platform:orderID:)``.
   func prepare(from start: Int64, to end: Int64) throws(DatabaseError) {
     cache.removeAll(keepingCapacity: true)
-    let s = conversionsOfDay
+    // Every ordered copy of the orders with a conversion or refund in the span, in one query
+    // (one index search per order, without a statement per order); the kept copy of each is
+    // the earliest, ties to the smallest event id (CONTRACT §3 "Duplicate orders").
+    let s = ordersOfSpan
     s.reset()
     s.bind(1, start)
     s.bind(2, end)
-    var keys: [(platform: String, orderID: String)] = []
-    while try s.step() { keys.append((s.text(0), s.text(1))) }
-    s.reset()
-    var orders: [Order] = []
-    var ordered: [[UInt8]] = []
-    for (platform, orderID) in keys {
-      if let order = try canonicalOrder(platform: platform, orderID: orderID) {
-        orders.append(order)
-        ordered.append(Self.key(platform, orderID))
+    var kept: [[UInt8]: Order] = [:]
+    var seen: [[UInt8]] = []
+    while try s.step() {
+      let key = Self.key(s.bytes(4), s.bytes(7))
+      let order = Order(
+        eventID: s.text(0), ts: s.int(1), viewerID: s.text(2), productID: s.text(3), platform: s.text(4),
+        store: s.text(5), clickID: s.text(6))
+      if let current = kept[key] {
+        if order.ts < current.ts || (order.ts == current.ts && order.eventID.utf8.lexicographicallyPrecedes(current.eventID.utf8)) {
+          kept[key] = order
+        }
       } else {
-        cache[Self.key(platform, orderID)] = .some(nil)
+        kept[key] = order
+        seen.append(key)
       }
     }
-    for (index, result) in try search.attribute(orders).enumerated() {
-      cache[ordered[index]] = Attributed(canonicalEventID: orders[index].eventID, result: result)
+    s.reset()
+    // Orders with only refunds have no kept copy.
+    let r = refundOrdersOfSpan
+    r.reset()
+    r.bind(1, start)
+    r.bind(2, end)
+    while try r.step() {
+      let key = Self.key(r.bytes(0), r.bytes(1))
+      if kept[key] == nil { cache[key] = .some(nil) }
     }
+    r.reset()
+    let orders = seen.map { kept[$0]! }
+    for (index, result) in try search.attribute(orders).enumerated() {
+      cache[seen[index]] = Attributed(canonicalEventID: orders[index].eventID, result: result)
+    }
+  }
+
+  private static func key(_ platform: UnsafeRawBufferPointer, _ orderID: UnsafeRawBufferPointer) -> [UInt8] {
+    var key = ByteKeyBuilder()
+    key.append(platform)
+    key.append(orderID)
+    return key.bytes
   }
 
   private static func key(_ platform: String, _ orderID: String) -> [UInt8] {

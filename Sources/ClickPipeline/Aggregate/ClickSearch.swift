@@ -38,10 +38,16 @@ struct ClickSearch {
   private func attributeBatch(_ orders: ArraySlice<Attribution.Order>) throws(DatabaseError) -> [Attribution.Result] {
     // What each UTC day must be searched for: named click ids and viewers.
     var wantedIDs: [Int64: ByteKeyTable] = [:]
+    // The same ids in the 16-byte form of a segment's UUID column, compared without text.
+    var wantedUUIDs: [Int64: Set<UUIDText.Words>] = [:]
     var wantedViewers: [Int64: ByteKeyTable] = [:]
     for order in orders {
       if !order.clickID.isEmpty {
-        for day in try daysOfClick(order.clickID) { insert(order.clickID, into: &wantedIDs[day, default: ByteKeyTable()]) }
+        let words = UUIDText.words(order.clickID)
+        for day in try daysOfClick(order.clickID) {
+          insert(order.clickID, into: &wantedIDs[day, default: ByteKeyTable()])
+          if let words { wantedUUIDs[day, default: []].insert(words) }
+        }
       }
       if !order.viewerID.isEmpty, let window = window(order.platform) {
         for day in utcDay(ofMilliseconds: order.ts - window)...utcDay(ofMilliseconds: order.ts) {
@@ -54,6 +60,7 @@ struct ClickSearch {
     var byViewer: [[UInt8]: [Click]] = [:]
     for day in Set(wantedIDs.keys).union(wantedViewers.keys).sorted() {
       let ids = wantedIDs[day]
+      let uuids = wantedUUIDs[day] ?? []
       let viewers = wantedViewers[day]
       for info in try reader.segments(.click, days: day...day) {
         let s = try reader.load(info.segmentID)
@@ -62,7 +69,10 @@ struct ClickSearch {
         var isBot: [Bool?] = Array(repeating: nil, count: agents.count)
         let agentCodes = s.codes[EventSegment.Column.userAgent.rawValue]
         for r in s.liveRows {
-          let named = ids.map { table in eventIDs.withID(r) { table.find($0) != nil } } ?? false
+          let named =
+            ids.map { table in
+              eventIDs.format == .uuid ? uuids.contains(eventIDs.words(r)) : eventIDs.withID(r) { table.find($0) != nil }
+            } ?? false
           let viewed = viewers.map { table in s.withValue(.viewer, r) { !$0.isEmpty && table.find($0) != nil } } ?? false
           guard named || viewed else { continue }
           let code = Int(agentCodes[r])

@@ -8,48 +8,75 @@ final class DayWriter {
   private let deleteOrders: Statement
   private let insertOrder: Statement
 
+  /// Rows per multi-row `INSERT`: fewer statements to step (1.3 against 1.7-3.0 us a row measured).
+  static let rowsPerStatement = 16
+  private let insertRows: Statement
+
   init(db: SQLiteDatabase) throws(DatabaseError) {
     deleteOrders = try db.prepare("DELETE FROM orders WHERE day = ?")
     insertOrder = try db.prepare(
       "INSERT INTO orders(day, \(OrderRow.columns.joined(separator: ", "))) VALUES (?\(String(repeating: ",?", count: OrderRow.columns.count)))")
     deleteDay = try db.prepare("DELETE FROM daily_metrics WHERE day = ?")
-    insertRow = try db.prepare(
-      """
-      INSERT INTO daily_metrics(day, creator_id, placement, platform, store, product_id,
-        \(MetricsRow.columnNames.joined(separator: ", ")))
-      VALUES (?,?,?,?,?,?\(String(repeating: ",?", count: MetricsRow.columnNames.count)))
-      """)
+    let columns = "day, creator_id, placement, platform, store, product_id, \(MetricsRow.columnNames.joined(separator: ", "))"
+    let values = "(?,?,?,?,?,?" + String(repeating: ",?", count: MetricsRow.columnNames.count) + ")"
+    insertRow = try db.prepare("INSERT INTO daily_metrics(\(columns)) VALUES \(values)")
+    insertRows = try db.prepare(
+      "INSERT INTO daily_metrics(\(columns)) VALUES " + Array(repeating: values, count: Self.rowsPerStatement).joined(separator: ","))
   }
 
   /// Replaces the rows of the day `dayText` by the serialized `rows`.
   func replace(dayText: String, rows: [UInt8]) throws(DatabaseError) {
     try deleteDay.run([.text(dayText)])
-    let s = insertRow
+    let perRow = 6 + MetricsRow.columnNames.count
     // Rows come in primary-key order (sorted by the workers), so the B-tree is appended to.
     let rc: Int32 = rows.withUnsafeBytes { rows in
       var offset = 0
-      while offset < rows.count {
+      var pending = 0
+      var statement = insertRows
+      /// Binds the row at `offset` as row `slot` of `statement`.
+      func bindRow(_ slot: Int) {
+        let base = Int32(slot * perRow)
         let n = Int(rows.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
         offset += 4
-        s.reset()
-        s.bind(1, dayText)
-        var column: Int32 = 2
+        statement.bind(base + 1, dayText)
+        var column = base + 2
         ByteKeyBuilder.forEachPart(of: UnsafeRawBufferPointer(rebasing: rows[offset..<offset + n])) { part in
-          s.bindText(column, part)  // the five dimensions
+          statement.bindText(column, part)  // the five dimensions
           column += 1
         }
         offset += n
-        for column in 0..<MetricsRow.columnNames.count {
-          s.bind(Int32(7 + column), Int64(littleEndian: rows.loadUnaligned(fromByteOffset: offset, as: Int64.self)))
+        for metric in 0..<MetricsRow.columnNames.count {
+          statement.bind(base + 7 + Int32(metric), Int64(littleEndian: rows.loadUnaligned(fromByteOffset: offset, as: Int64.self)))
           offset += 8
         }
-        let rc = s.stepCode()
+      }
+      // Whole statements of `rowsPerStatement` rows, then one row at a time.
+      var remaining = Self.count(rows)
+      while remaining > 0 {
+        statement = remaining >= Self.rowsPerStatement ? insertRows : insertRow
+        pending = statement === insertRows ? Self.rowsPerStatement : 1
+        statement.reset()
+        for slot in 0..<pending { bindRow(slot) }
+        let rc = statement.stepCode()
         guard rc == SQLITE_DONE else { return rc }
+        remaining -= pending
       }
       return SQLITE_DONE
     }
-    s.reset()
-    guard rc == SQLITE_DONE else { throw s.database.error(rc, sql: s.sql) }
+    insertRow.reset()
+    insertRows.reset()
+    guard rc == SQLITE_DONE else { throw insertRow.database.error(rc, sql: insertRows.sql) }
+  }
+
+  /// The number of serialized rows in `rows`.
+  private static func count(_ rows: UnsafeRawBufferPointer) -> Int {
+    var offset = 0
+    var n = 0
+    while offset < rows.count {
+      offset += 4 + Int(rows.loadUnaligned(fromByteOffset: offset, as: UInt32.self)) + 8 * MetricsRow.columnNames.count
+      n += 1
+    }
+    return n
   }
 
   /// Replaces the orders of the day `dayText` by the serialized `orders` (``OrderRow``).
