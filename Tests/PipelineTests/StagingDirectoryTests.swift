@@ -17,7 +17,30 @@ import Testing
     let fm = FileManager.default
     #expect(try fm.contentsOfDirectory(atPath: final).sorted() == ["added.md", "old.md"])
     #expect(try String(contentsOfFile: final + "/old.md", encoding: .utf8) == "new\n")
-    #expect(try fm.contentsOfDirectory(atPath: dir.file("out")) == ["creators"], "no staging or old folder is left")
+    #expect(
+      try fm.contentsOfDirectory(atPath: dir.file("out")).sorted() == [".creators.previous", "creators"],
+      "no staging folder is left; the replaced folder is kept for the next report")
+    #expect(try fm.contentsOfDirectory(atPath: dir.file("out/.creators.previous")).sorted() == ["gone.md", "old.md"])
+  }
+
+  /// The next full report is built in the previous one's folder: a statement written again
+  /// keeps its file (its inode), one not written again is removed before the swap.
+  @Test func theNextReportOverwritesThePreviousFolder() throws {
+    let dir = try TemporaryDirectory()
+    let final = dir.file("out/creators")
+    for round in 1...3 {
+      let staging = try StagingDirectory(finalPath: final)
+      try staging.write("kept.md", "round \(round)\n")
+      try staging.write("r\(round).md", "only in round \(round)\n")
+      try staging.commit(replacing: true)
+    }
+    let fm = FileManager.default
+    #expect(try fm.contentsOfDirectory(atPath: final).sorted() == ["kept.md", "r3.md"])
+    #expect(try String(contentsOfFile: final + "/kept.md", encoding: .utf8) == "round 3\n")
+    // Round 3 was built in round 1's folder: its kept.md is the same file, overwritten.
+    let previous = try fm.contentsOfDirectory(atPath: dir.file("out/.creators.previous")).sorted()
+    #expect(previous == ["kept.md", "r2.md"])
+    #expect(try fm.contentsOfDirectory(atPath: dir.file("out")).sorted() == [".creators.previous", "creators"])
   }
 
   /// On Linux the swap is `renameat2(RENAME_EXCHANGE)`: at no moment is `creators/` missing.

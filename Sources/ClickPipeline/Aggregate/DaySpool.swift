@@ -54,9 +54,9 @@ final class DaySpool: @unchecked Sendable {
   func compute(_ days: [Int], workers: Int, progress: (@Sendable (Int) -> Void)?) throws(PipelineError) {
     let count = max(1, min(workers, days.count))
     files = try (0..<count).map { worker throws(PipelineError) in try temporaryFile(worker) }
-    DispatchQueue.concurrentPerform(iterations: count) { worker in
+    WorkerPool(name: "aggregate", count: count) { [self] worker in
       if let error = work(worker, days, progress) { lock.withLock { failure = failure ?? error } }
-    }
+    }.join()
     if let failure { throw failure }
   }
 

@@ -93,8 +93,7 @@ final class FileStager: LineSink {
     for kind in 0..<2 {
       for day in Array(open[kind].keys) {
         guard let builder = open[kind].removeValue(forKey: day) else { continue }
-        var discard = ColumnWriter()
-        _ = builder.finish(scratch: &discard, compressor: compressor)
+        builder.removeAll()
         spare[kind].append(builder)
       }
     }

@@ -104,7 +104,7 @@ public struct ReportRunner {
       }
       // Statements are rendered and written on a second thread while this one reads the
       // database: creating 50k files is mostly kernel time, reading them mostly SQLite's.
-      let staging = try StagingDirectory(finalPath: options.outputDirectory + "/creators")
+      let staging = try StagingDirectory(finalPath: options.outputDirectory + "/creators", reusing: options.creator == nil)
       let out = options.outputDirectory
       // With --creator, only that statement is written: the CSVs cover everyone.
       let csvFiles = options.creator == nil

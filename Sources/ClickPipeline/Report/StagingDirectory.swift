@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
   import Glibc
@@ -6,21 +7,49 @@ import Foundation
 
 /// A folder of report files built under a temporary name and swapped into place at the end,
 /// so that readers (and a killed run) never see a half-written set of statements.
+///
+/// A full report keeps the folder it replaces as `.NAME.previous` and builds the next report
+/// in it: each statement overwrites the file of the same name, and the files not written again
+/// are removed before the swap. Deleting tens of thousands of files and creating as many again
+/// costs the file system more than the report's own work: ext4 avoids reusing an inode freed
+/// moments ago, and creating 5,000 files right after deleting 5,000 took 3-5 s of kernel time
+/// (`find_inode_bit`, `recently_deleted`), against 0.1-0.3 s in a fresh folder.
 final class StagingDirectory: Sendable {
   let finalPath: String
   let temporaryPath: String
+  /// The previous report's folder, kept for the next one to write into.
+  let previousPath: String
+  /// Files of a reused folder not written again yet (removed before the swap).
+  private let stale: Mutex<Set<String>>
 
-  init(finalPath: String) throws {
+  /// `reusing`: build in the previous report's folder (a full report); otherwise start empty.
+  init(finalPath: String, reusing: Bool = true) throws {
     self.finalPath = finalPath
     temporaryPath = StagingDirectory.hiddenSibling(of: finalPath, "tmp")
+    previousPath = StagingDirectory.previousFolder(of: finalPath)
     StagingDirectory.removeLeftovers(of: finalPath)
     let fm = FileManager.default
     if fm.fileExists(atPath: temporaryPath) { try fm.removeItem(atPath: temporaryPath) }
-    try fm.createDirectory(atPath: temporaryPath, withIntermediateDirectories: true)
+    var isFolder: ObjCBool = false
+    if reusing && fm.fileExists(atPath: previousPath, isDirectory: &isFolder) && isFolder.boolValue {
+      try fm.moveItem(atPath: previousPath, toPath: temporaryPath)
+      stale = Mutex(Set(try fm.contentsOfDirectory(atPath: temporaryPath)))
+    } else {
+      try fm.createDirectory(atPath: temporaryPath, withIntermediateDirectories: true)
+      stale = Mutex([])
+    }
+  }
+
+  /// `dir/.name.previous` for `dir/name`.
+  static func previousFolder(of path: String) -> String {
+    let folder = (path as NSString).deletingLastPathComponent
+    let name = (path as NSString).lastPathComponent
+    return (folder.isEmpty ? "" : folder + "/") + "." + name + ".previous"
   }
 
   func write(_ name: String, _ text: String) throws {
     try StagingDirectory.writeFile(temporaryPath + "/" + name, text)
+    stale.withLock { _ = $0.remove(name) }
     StopPoint.reached(.reportFileStaged)
   }
 
@@ -42,21 +71,24 @@ final class StagingDirectory: Sendable {
   }
 
   /// Moves the new files into place. With `replacing`, the old folder is swapped out whole
-  /// (statements of creators no longer in the period disappear); otherwise files are merged in.
+  /// (statements of creators no longer in the period disappear) and kept as the next run's
+  /// staging folder; otherwise files are merged in.
   func commit(replacing: Bool) throws {
     let fm = FileManager.default
+    for name in stale.withLock({ $0 }) { try fm.removeItem(atPath: temporaryPath + "/" + name) }
+    stale.withLock { $0.removeAll() }
     if replacing || !fm.fileExists(atPath: finalPath) {
       // One atomic exchange where the system has it: readers, and a run killed here, see the
       // old folder or the new one, never neither. The old one is then under the temporary
-      // name, removed now or, if the run is killed first, by the next run.
+      // name, and becomes the previous folder (a run killed first leaves it to the next run).
       if fm.fileExists(atPath: finalPath) && StagingDirectory.exchange(temporaryPath, finalPath) {
-        try fm.removeItem(atPath: temporaryPath)
+        try fm.moveItem(atPath: temporaryPath, toPath: previousPath)
         return
       }
       let old = StagingDirectory.hiddenSibling(of: finalPath, "old")
       if fm.fileExists(atPath: finalPath) { try fm.moveItem(atPath: finalPath, toPath: old) }
       try fm.moveItem(atPath: temporaryPath, toPath: finalPath)
-      if fm.fileExists(atPath: old) { try fm.removeItem(atPath: old) }
+      if fm.fileExists(atPath: old) { try fm.moveItem(atPath: old, toPath: previousPath) }
     } else {
       for name in try fm.contentsOfDirectory(atPath: temporaryPath) {
         try StagingDirectory.replace(finalPath + "/" + name, with: temporaryPath + "/" + name)

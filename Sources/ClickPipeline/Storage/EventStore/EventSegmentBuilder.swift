@@ -140,7 +140,8 @@ final class EventSegmentBuilder {
     return staged
   }
 
-  private func removeAll() {
+  /// Forgets the rows appended so far (their file failed), keeping the memory.
+  func removeAll() {
     count = 0
     minTs = .max
     maxTs = .min
