@@ -39,7 +39,7 @@ final class Attribution {
   }
 
   /// Each order of the day being computed, by (platform, order id); see ``prepare(from:to:)``.
-  private var cache: [[UInt8]: Attributed?] = [:]
+  private var cache: [ByteKey: Attributed?] = [:]
 
   init(db: SQLiteDatabase, configuration: PipelineConfiguration, segments: SegmentReader) throws(DatabaseError) {
     ordersOfSpan = try db.prepare(
@@ -74,8 +74,8 @@ final class Attribution {
     s.reset()
     s.bind(1, start)
     s.bind(2, end)
-    var kept: [[UInt8]: Order] = [:]
-    var seen: [[UInt8]] = []
+    var kept: [ByteKey: Order] = [:]
+    var seen: [ByteKey] = []
     while try s.step() {
       let key = Self.key(s.bytes(4), s.bytes(7))
       let order = Order(
@@ -107,18 +107,18 @@ final class Attribution {
     }
   }
 
-  private static func key(_ platform: UnsafeRawBufferPointer, _ orderID: UnsafeRawBufferPointer) -> [UInt8] {
+  private static func key(_ platform: UnsafeRawBufferPointer, _ orderID: UnsafeRawBufferPointer) -> ByteKey {
     var key = ByteKeyBuilder()
     key.append(platform)
     key.append(orderID)
-    return key.bytes
+    return ByteKey(key.bytes)
   }
 
-  private static func key(_ platform: String, _ orderID: String) -> [UInt8] {
+  private static func key(_ platform: String, _ orderID: String) -> ByteKey {
     var key = ByteKeyBuilder()
     key.append(platform)
     key.append(orderID)
-    return key.bytes
+    return ByteKey(key.bytes)
   }
 
   /// The ordered conversion kept for (platform, order_id): the earliest, ties to the smallest

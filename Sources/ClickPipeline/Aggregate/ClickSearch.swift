@@ -56,8 +56,8 @@ struct ClickSearch {
       }
     }
     // Keyed by bytes: ids that differ in bytes are different clicks (no Unicode equivalence).
-    var byID: [[UInt8]: Click] = [:]
-    var byViewer: [[UInt8]: [Click]] = [:]
+    var byID: [ByteKey: Click] = [:]
+    var byViewer: [ByteKey: [Click]] = [:]
     for day in Set(wantedIDs.keys).union(wantedViewers.keys).sorted() {
       let ids = wantedIDs[day]
       let uuids = wantedUUIDs[day] ?? []
@@ -81,7 +81,10 @@ struct ClickSearch {
             ts: s.ts[r], creatorID: s.string(.creator, r), placement: s.placement(r).name, eventID: eventIDs.id(r),
             isBot: isBot[code]!)
           // The earliest click with an id is the one it names (CONTRACT §3): days come in order.
-          if named && byID[Array(click.eventID.utf8)] == nil { byID[Array(click.eventID.utf8)] = click }
+          if named {
+            let key = ByteKey(click.eventID)
+            if byID[key] == nil { byID[key] = click }
+          }
           if viewed && !click.isBot {
             let key = s.withListing(r) { platform, store, product in
               Self.key(
@@ -99,7 +102,7 @@ struct ClickSearch {
       byViewer[key]!.sort { $0.ts != $1.ts ? $0.ts < $1.ts : $0.eventID.utf8.lexicographicallyPrecedes($1.eventID.utf8) }
     }
     return orders.map { order in
-      if !order.clickID.isEmpty, let click = byID[Array(order.clickID.utf8)] {
+      if !order.clickID.isEmpty, let click = byID[ByteKey(order.clickID)] {
         return click.isBot
           ? Attribution.Result(creatorID: "", placement: "", clickEventID: click.eventID, rule: .botClick)
           : Attribution.Result(creatorID: click.creatorID, placement: click.placement, clickEventID: click.eventID, rule: .clickID)
@@ -126,10 +129,10 @@ struct ClickSearch {
   }
 
   /// The parts' bytes, each after its length.
-  private static func key(_ parts: String...) -> [UInt8] {
+  private static func key(_ parts: String...) -> ByteKey {
     var key = ByteKeyBuilder()
     for part in parts { key.append(part) }
-    return key.bytes
+    return ByteKey(key.bytes)
   }
 
   private func insert(_ value: String, into table: inout ByteKeyTable) {

@@ -31,8 +31,8 @@ final class DayComputer {
   private var viewerPlaces: [UInt32] = []
   private var clickerWords: [UInt64] = []
   private var clickerPlaces: [UInt32] = []
-  /// The segments counted in this pass, kept for the viewer ids.
-  private var passSegments: [EventSegment] = []
+  /// The viewer column of each segment counted in this pass, kept to confirm repeated words.
+  private var passViewers: [ByteColumn] = []
   private var listing: [UInt8] = []
   /// The share of the day's rows being computed: those whose dimensions hash to `index`
   /// modulo `of` (see ``compute(day:passes:emit:)``).
@@ -105,7 +105,7 @@ final class DayComputer {
       viewerPlaces.removeAll(keepingCapacity: true)
       clickerWords.removeAll(keepingCapacity: true)
       clickerPlaces.removeAll(keepingCapacity: true)
-      passSegments.removeAll(keepingCapacity: true)
+      passViewers.removeAll(keepingCapacity: true)
       for kind in [EventKind.view, .click] {
         for info in try segments.segments(kind, days: utcDays(of: day)) {
           try countTraffic(segments.load(info.segmentID), start, end, isView: kind == .view)
@@ -113,7 +113,7 @@ final class DayComputer {
       }
       countDistinct(&viewerWords, &viewerPlaces, \.uniqueViewers)
       countDistinct(&clickerWords, &clickerPlaces, \.uniqueClickers)
-      passSegments.removeAll(keepingCapacity: true)
+      passViewers.removeAll(keepingCapacity: true)
       try countConversions(start, end)
       written += try emitRows(emit)
     }
@@ -242,9 +242,9 @@ final class DayComputer {
   }
 
   private func countTraffic(_ s: EventSegment, _ start: Int64, _ end: Int64, isView: Bool) {
-    precondition(passSegments.count < 1 << 16, "more than 65,536 segments in one pass")
-    let slot = UInt32(passSegments.count)
-    passSegments.append(s)
+    precondition(passViewers.count < 1 << 16, "more than 65,536 segments in one pass")
+    let slot = UInt32(passViewers.count)
+    passViewers.append(s.dictionaries[EventSegment.Column.viewer.rawValue])
     // The segment's dictionaries, translated once: day codes, pass hashes, bot verdicts.
     let creatorDictionary = s.dictionaries[EventSegment.Column.creator.rawValue]
     let listingDictionary = s.dictionaries[EventSegment.Column.listing.rawValue]
@@ -305,7 +305,7 @@ final class DayComputer {
         var seen: [[UInt8]] = []
         for k in i..<j {
           let place = places[k]
-          let id = passSegments[Int(place >> 16)].withValue(.viewer, Int(place & 0xFFFF)) { Array($0) }
+          let id = passViewers[Int(place >> 16)].withValue(Int(place & 0xFFFF)) { Array($0) }
           if !seen.contains(id) { seen.append(id) }
         }
         rows[row][keyPath: metric] += Int64(seen.count)
