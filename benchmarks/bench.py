@@ -203,7 +203,10 @@ def file_creation_floor(src, dst):
     same subfolders, same sizes) with a plain loop of os.open / os.write / os.close. Returns a
     Stage (wall and CPU of the loop, in this process) with .files and .bytes."""
     entries = []
-    for root, _, names in os.walk(src):
+    for root, dirs, names in os.walk(src):
+        # Hidden folders are not the report: .creators.previous is the folder the next report
+        # writes into (and leftovers of killed runs are named .NAME.tmp-PID).
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
         rel = os.path.relpath(root, src)
         entries.extend((rel, n, os.path.getsize(os.path.join(root, n))) for n in sorted(names))
     folders = sorted(set(rel for rel, _, _ in entries if rel != "."))
@@ -1261,8 +1264,10 @@ def mode_stages(a, runner):
           % (path, n_files, fmt_rate(lines), raw / 1e6, gz / 1e6), flush=True)
     names = ("ingest", "aggregate") if a.no_report else ("ingest", "aggregate", "report")
     db = os.path.join(a.work, "stages.sqlite")
-    out_dirs = [os.path.join(a.work, "stages-report-rep%d" % (i + 1)) for i in range(a.repeat)]
-    for d in out_dirs:
+    # One report folder for every repetition: each report replaces the previous one, as a
+    # nightly report does (see Runner.ours).
+    out_dirs = [os.path.join(a.work, "stages-report")] * a.repeat
+    for d in out_dirs[:1]:
         if os.path.isdir(d):
             shutil.rmtree(d)
     runs = dict((n, []) for n in names)
@@ -1274,6 +1279,10 @@ def mode_stages(a, runner):
         for n in names:
             args = {"ingest": ["--db", db, path], "aggregate": ["--db", db],
                     "report": ["--db", db, "--out", out_dirs[i]]}[n]
+            if n == "report" and not os.path.isdir(os.path.join(out_dirs[i], ".creators.previous")):
+                for _ in range(2):   # untimed: the timed report replaces an earlier one
+                    run_stage("report", [runner.exe("report")] + args,
+                              os.path.join(a.work, "logs", "%s-report-warmup.log" % tag))
             r = runner.ours_stage_stats(n, args, tag)
             runs[n].append(r)
             done.append("%s %.2fs%s" % (n, r[0].wall, "" if r[1] and r[1].get("steps") else " (no steps)"))
@@ -1288,7 +1297,7 @@ def mode_stages(a, runner):
         if counted != lines:
             print("  warning: the read floor counted %d lines, expected %d" % (counted, lines), file=sys.stderr)
     remove_db(db)
-    for d in out_dirs:
+    for d in out_dirs[:1]:
         for x in (d, d + "-floor"):
             if os.path.isdir(x):
                 shutil.rmtree(x)

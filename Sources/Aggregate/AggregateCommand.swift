@@ -47,6 +47,7 @@ struct AggregateCommand: ParsableCommand {
     options.rebuild = rebuild
     options.lockWait = common.wait
     options.commandLine = CommandLine.arguments.joined(separator: " ")
+    options.stats = common.stage.makeStats(stage: "aggregate", steps: AggregateRunner.stepNames)
     let started = Clock.monotonic()
     var progress: (@Sendable (Int, Int, Double) -> Void)?
     if interactive {
@@ -54,6 +55,7 @@ struct AggregateCommand: ParsableCommand {
       progress = { done, total, seconds in line.days(done, total, seconds) }
     }
     let result = try AggregateRunner(options: options, logger: logger, progress: progress).run()
+    common.stage.writeStats(options.stats, wallSeconds: Clock.monotonic() - started, logger: logger)
     if interactive {
       FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
       let kind = result.fullRebuild ? "full rebuild" : "incremental"

@@ -78,7 +78,10 @@ struct ReportCommand: ParsableCommand {
     options.creator = creator
     options.allowPending = allowPending
     options.lockWait = common.wait
+    options.stats = common.stage.makeStats(stage: "report", steps: ReportRunner.stepNames)
+    let started = Clock.monotonic()
     let result = try ReportRunner(options: options, logger: logger).run()
+    common.stage.writeStats(options.stats, wallSeconds: Clock.monotonic() - started, logger: logger)
     if interactive {
       FileHandle.standardError.write(Data("report: \(result.from) to \(result.to): \(out)/summary.md, \(result.statements) statement(s) in \(out)/creators/, \(out)/creator_earnings.csv\n".utf8))
     }

@@ -23,33 +23,11 @@ import Testing
     let builder = EventSegmentBuilder(kind: kind)
     builder.start(day: day)
     for (line, row) in rows.enumerated() {
-      let parts = [row.id, "c1", row.viewer, row.agent, row.post, row.store, row.product].map { Array($0.utf8) }
-      parts.withUnsafeBufferPointer { p in
-        p[0].withUnsafeBytes { id in
-          p[1].withUnsafeBytes { creator in
-            p[2].withUnsafeBytes { viewer in
-              p[3].withUnsafeBytes { agent in
-                p[4].withUnsafeBytes { post in
-                  p[5].withUnsafeBytes { store in
-                    p[6].withUnsafeBytes { product in
-                      var view = EventView(kind: kind, eventID: id, ts: row.ts, line: line + 7)
-                      view.creatorID = creator
-                      view.viewerID = viewer
-                      view.userAgent = agent
-                      view.postID = post
-                      view.placement = row.post.isEmpty ? .bio : .post
-                      view.platform = row.platform
-                      view.store = store
-                      view.productID = row.platform == nil ? EventView.empty : product
-                      builder.append(view)
-                    }
-                  }
-                }
-              }
-            }
-          }
-        }
-      }
+      let stored = EventStoreMigration.Row(
+        eventID: row.id, ts: row.ts, line: line + 7, creator: "c1", placement: row.post.isEmpty ? "bio" : "post",
+        viewer: row.viewer, product: row.platform == nil ? "" : row.product, platform: row.platform?.rawValue ?? "",
+        store: row.store, userAgent: row.agent, post: row.post)
+      stored.withView(kind: kind) { builder.append($0) }
     }
     var scratch = ColumnWriter()
     return builder.finish(scratch: &scratch, compressor: ZstdCompressor())

@@ -59,14 +59,7 @@ import Testing
 
     #expect(try stagedTraffic(db) == before)
     #expect(try TestDatabase(db).int("SELECT value FROM meta WHERE key = 'schema_version'") == Int64(Schema.version))
-    #expect(try TestDatabase(db).dailyMetrics() == metrics)
-    let rebuild = try Stage.run("aggregate", ["--db", db, "--rebuild", "--config", SampleDataTests.sample + "/clickpipeline.toml"])
-    #expect(rebuild.exitStatus == 0, "\(rebuild.stderr)")
-    #expect(try TestDatabase(db).dailyMetrics() == metrics)
-
-    let file = try Self.resendTraffic(dir, db)
-    #expect(file.count == 1 && file.first?[0] == "0" && Int(file.first?[1] ?? "") ?? 0 > 10, "\(file)")
-    #expect(try TestDatabase(db).dailyMetrics() == metrics)
+    try Self.keepsItsMetricsAndItsIds(dir, db, metrics)
   }
 
   /// The database the release before this store format wrote (schema version 6, segments in
@@ -88,14 +81,21 @@ import Testing
     #expect(traffic.count == 39 && traffic == traffic5)
     #expect(try TestDatabase(db).int("SELECT value FROM meta WHERE key = 'schema_version'") == Int64(Schema.version))
     #expect(try TestDatabase(db).rows("SELECT name FROM sqlite_master WHERE name IN ('event_keys', 'segments_v6')").isEmpty)
-    #expect(try TestDatabase(db).dailyMetrics() == metrics)
-    let rebuild = try Stage.run("aggregate", ["--db", db, "--rebuild", "--config", SampleDataTests.sample + "/clickpipeline.toml"])
-    #expect(rebuild.exitStatus == 0, "\(rebuild.stderr)")
-    #expect(try TestDatabase(db).dailyMetrics() == metrics)
+    try Self.keepsItsMetricsAndItsIds(dir, db, metrics)
+  }
 
-    let file = try Self.resendTraffic(dir, db)
-    #expect(file.count == 1 && file.first?[0] == "0" && Int(file.first?[1] ?? "") ?? 0 > 10, "\(file)")
-    #expect(try TestDatabase(db).dailyMetrics() == metrics)
+  /// A migrated database keeps its `daily_metrics`, recomputes them identical, and takes a
+  /// re-sent copy of its traffic as duplicates.
+  static func keepsItsMetricsAndItsIds(
+    _ dir: TemporaryDirectory, _ db: String, _ metrics: [String], sourceLocation: SourceLocation = #_sourceLocation
+  ) throws {
+    #expect(try TestDatabase(db).dailyMetrics() == metrics, sourceLocation: sourceLocation)
+    let rebuild = try Stage.run("aggregate", ["--db", db, "--rebuild", "--config", SampleDataTests.sample + "/clickpipeline.toml"])
+    #expect(rebuild.exitStatus == 0, "\(rebuild.stderr)", sourceLocation: sourceLocation)
+    #expect(try TestDatabase(db).dailyMetrics() == metrics, sourceLocation: sourceLocation)
+    let file = try resendTraffic(dir, db)
+    #expect(file.count == 1 && file.first?[0] == "0" && Int(file.first?[1] ?? "") ?? 0 > 10, "\(file)", sourceLocation: sourceLocation)
+    #expect(try TestDatabase(db).dailyMetrics() == metrics, sourceLocation: sourceLocation)
   }
 
   /// Runs the pipeline on a copy of the sample's 2026-11-01 views and clicks in one new file;

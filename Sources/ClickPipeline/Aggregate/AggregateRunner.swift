@@ -17,6 +17,8 @@ public struct AggregateOptions: Sendable {
   /// of the day: about 130 bytes per event in a pass (measured: one 2M-event day, 294 MB peak
   /// in one pass), so 1.5M keeps two workers inside 512 MiB.
   public var trafficPerPass = 1_500_000
+  /// Where to add CPU time per step (`--stats-json`); `nil`: not measured.
+  public var stats: StageStats?
 
   public init(databasePath: String, configuration: PipelineConfiguration?) {
     self.databasePath = databasePath
@@ -31,6 +33,12 @@ public struct AggregateResult: Sendable, Equatable {
   public var rowsWritten = 0
   /// Passes over days: more than `daysRecomputed` when large days were computed in shares.
   public var passes = 0
+}
+
+/// The steps of `aggregate`, for `--stats-json`: decoding segments, attributing orders,
+/// grouping events into rows (and pricing conversions), writing `daily_metrics` and `orders`.
+enum AggregateStep: Int, CaseIterable {
+  case read, attribute, group, write
 }
 
 /// The `aggregate` stage: attribution, money and `daily_metrics` (CONTRACT §4-§7).
@@ -52,6 +60,9 @@ public struct AggregateRunner {
     self.logger = logger
     self.progress = progress
   }
+
+  /// The steps `--stats-json` reports.
+  public static var stepNames: [String] { AggregateStep.allCases.map { "\($0)" } }
 
   public func run() throws(PipelineError) -> AggregateResult {
     let startedAt = Clock.isoNow()
@@ -81,7 +92,7 @@ public struct AggregateRunner {
         DaySpool.Setup(
           databasePath: options.databasePath, calendar: calendar,
           money: MoneyRules(configuration: configuration, catalog: catalog), configuration: configuration,
-          trafficPerPass: options.trafficPerPass))
+          trafficPerPass: options.trafficPerPass, stats: options.stats))
       let started = Clock.monotonic()
       let progress = self.progress
       try spool.compute(days, workers: options.workers) { done in
@@ -90,6 +101,7 @@ public struct AggregateRunner {
 
       // 3. Write them, with the run's other changes, in one transaction.
       logger.debug("days computed", metadata: ["aggregate.days": "\(days.count)", "aggregate.seconds": "\(Clock.monotonic() - started)"])
+      let writeStarted = StepClock.threadCPU()
       try db.beginWrite()
       if result.fullRebuild { try db.execute("DELETE FROM daily_metrics; DELETE FROM orders;") }
       let writer = try DayWriter(db: db)
@@ -131,6 +143,7 @@ public struct AggregateRunner {
         ])
       StopPoint.reached(.aggregateBeforeCommit)
       try db.execute("COMMIT")
+      options.stats?.add(step: AggregateStep.write.rawValue, seconds: StepClock.threadCPU() - writeStarted)
       logger.info("\(message)")
     } catch {
       try? db.execute("ROLLBACK")

@@ -44,6 +44,9 @@ final class DayComputer {
   private(set) var orderBytes: [UInt8] = []
   private(set) var orderCount = 0
   private var currentDay = 0
+  /// CPU time per ``AggregateStep`` (`--stats-json`), and the views, clicks and conversions read.
+  var clock = StepClock(steps: AggregateStep.allCases.count, enabled: false)
+  private(set) var eventsRead = 0
 
   /// Rows a pass may hold: a row number takes 26 bits of a viewer word.
   static let maxRowsPerPass = 1 << 26
@@ -93,7 +96,11 @@ final class DayComputer {
     currentDay = day
     orderBytes.removeAll(keepingCapacity: true)
     orderCount = 0
+    let attributeStarted = clock.cpuNow()
     try attribution.prepare(from: start, to: end)
+    clock.addSeconds(AggregateStep.attribute.rawValue, clock.cpuNow() - attributeStarted)
+    let groupStarted = clock.cpuNow()
+    var reading = 0.0
     creators.removeAll()
     listings.removeAll()
     for index in 0..<max(1, passes) {
@@ -108,7 +115,11 @@ final class DayComputer {
       passViewers.removeAll(keepingCapacity: true)
       for kind in [EventKind.view, .click] {
         for info in try segments.segments(kind, days: utcDays(of: day)) {
-          try countTraffic(segments.load(info.segmentID), start, end, isView: kind == .view)
+          let loadStarted = clock.cpuNow()
+          let segment = try segments.load(info.segmentID)
+          reading += clock.cpuNow() - loadStarted
+          eventsRead += segment.count
+          countTraffic(segment, start, end, isView: kind == .view)
         }
       }
       countDistinct(&viewerWords, &viewerPlaces, \.uniqueViewers)
@@ -117,6 +128,8 @@ final class DayComputer {
       try countConversions(start, end)
       written += try emitRows(emit)
     }
+    clock.addSeconds(AggregateStep.read.rawValue, reading)
+    clock.addSeconds(AggregateStep.group.rawValue, clock.cpuNow() - groupStarted - reading)
     return written
   }
 
@@ -321,6 +334,7 @@ final class DayComputer {
     s.bind(1, start)
     s.bind(2, end)
     while try s.step() {
+      eventsRead += 1
       let eventID = s.text(0)
       let platform = s.text(4)
       let store = s.text(5)

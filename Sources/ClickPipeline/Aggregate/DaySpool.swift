@@ -29,6 +29,8 @@ final class DaySpool: @unchecked Sendable {
     var configuration: PipelineConfiguration
     /// Views and clicks a worker counts in one pass over a day (``DayComputer/passes(day:trafficPerPass:)``).
     var trafficPerPass: Int
+    /// Where workers add their CPU time per step (`--stats-json`).
+    var stats: StageStats?
   }
 
   private let setup: Setup
@@ -102,6 +104,11 @@ final class DaySpool: @unchecked Sendable {
       let attribution = try Attribution(db: db, configuration: setup.configuration, segments: segments)
       let computer = try DayComputer(
         db: db, calendar: setup.calendar, money: setup.money, attribution: attribution, segments: segments)
+      computer.clock = StepClock(steps: AggregateStep.allCases.count, enabled: setup.stats != nil)
+      defer {
+        setup.stats?.add(computer.clock)
+        setup.stats?.addEvents(computer.eventsRead)
+      }
       while true {
         let index: Int? = lock.withLock {
           guard failure == nil, nextDay < days.count else { return nil }

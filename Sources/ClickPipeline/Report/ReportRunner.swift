@@ -1,6 +1,14 @@
 import Foundation
 import Logging
 
+/// The steps of `report`, for `--stats-json`: reading `daily_metrics` by creator (with the
+/// payout ledger), the summary (its own thread and connection), rendering and writing the
+/// statements (and the CSV rows, on the statement thread), `orders.csv`, and putting it all in
+/// place.
+enum ReportStep: Int, CaseIterable {
+  case read, summary, render, write, orders, publish
+}
+
 /// Settings of one `report` run.
 public struct ReportOptions: Sendable {
   public var databasePath: String
@@ -16,6 +24,8 @@ public struct ReportOptions: Sendable {
   public var lockWait: Double = 0
   /// Report even when new data waits for `aggregate` (the summary then says so at the top).
   public var allowPending = false
+  /// Where to add CPU time per step (`--stats-json`); `nil`: not measured.
+  public var stats: StageStats?
 
   public init(databasePath: String, outputDirectory: String, configuration: PipelineConfiguration?) {
     self.databasePath = databasePath
@@ -39,6 +49,9 @@ public struct ReportResult: Sendable, Equatable {
 /// `platform_summary` answer the same questions in the database. Output is byte-for-byte
 /// deterministic; files are written under temporary names and renamed into place.
 public struct ReportRunner {
+  /// The steps `--stats-json` reports.
+  public static var stepNames: [String] { ReportStep.allCases.map { "\($0)" } }
+
   public var options: ReportOptions
   public var logger: Logger
 
@@ -88,11 +101,16 @@ public struct ReportRunner {
       result.from = from
       result.to = to
       let periodRows = try Self.checkSumsFit(db, from: from, to: to, databasePath: options.databasePath)
+      let stats = options.stats
+      stats?.setEvents(periodRows)
+      let readStarted = StepClock.threadCPU()
       let data = ReportData(db: db, from: from, to: to)
       // The summary is read and rendered on a third thread, from its own read connection (the
       // run lock keeps writers out, so both connections see the same data).
       let databasePath = options.databasePath
       let summaryTask = BackgroundTask(name: "summary") { () throws -> String in
+        let summaryStarted = StepClock.threadCPU()
+        defer { stats?.add(step: ReportStep.summary.rawValue, seconds: StepClock.threadCPU() - summaryStarted) }
         let own = try Schema.openForReading(path: databasePath, cacheMiB: 16)
         try own.execute("BEGIN")
         defer { try? own.execute("COMMIT") }
@@ -115,7 +133,7 @@ public struct ReportRunner {
         staging: staging,
         renderer: StatementRenderer(
           from: from, to: to, catalog: catalog, thresholdCents: settings.configuration.payoutThresholdCents),
-        earnings: csvFiles?.0, payouts: csvFiles?.1)
+        earnings: csvFiles?.0, payouts: csvFiles?.1, stats: stats)
       let summary: String
       let count: Int
       do {
@@ -129,9 +147,12 @@ public struct ReportRunner {
           }
         }
         if !batch.isEmpty { statements.handoff.send(batch) }
+        stats?.add(step: ReportStep.read.rawValue, seconds: StepClock.threadCPU() - readStarted)
         summary = try summaryTask.value()
         count = try statements.handoff.finish()
+        let ordersStarted = StepClock.threadCPU()
         if let orders = csvFiles?.2 { try Self.writeOrdersCSV(db, from: from, to: to, catalog: catalog, into: orders) }
+        stats?.add(step: ReportStep.orders.rawValue, seconds: StepClock.threadCPU() - ordersStarted)
       } catch {
         _ = try? summaryTask.value()
         defer { statements.staging.discard() }
@@ -150,6 +171,8 @@ public struct ReportRunner {
       }
       result.statements = count
       StopPoint.reached(.reportBeforePublish)
+      let publishStarted = StepClock.threadCPU()
+      defer { stats?.add(step: ReportStep.publish.rawValue, seconds: StepClock.threadCPU() - publishStarted) }
       try statements.staging.commit(replacing: options.creator == nil)
       StopPoint.reached(.reportStatementsPublished)
       try write(outputs)
@@ -234,7 +257,10 @@ public struct ReportRunner {
     let staging: StagingDirectory
     let handoff: Handoff<[StatementRenderer.CreatorFigures], Int>
 
-    init(staging: StagingDirectory, renderer: StatementRenderer, earnings: StagedFile?, payouts: StagedFile?) {
+    init(
+      staging: StagingDirectory, renderer: StatementRenderer, earnings: StagedFile?, payouts: StagedFile?,
+      stats: StageStats? = nil
+    ) {
       self.staging = staging
       let threshold = renderer.thresholdCents
       nonisolated(unsafe) let earnings = earnings
@@ -244,10 +270,17 @@ public struct ReportRunner {
         try earnings?.append(
           "creator_id,orders,units,revenue_cents,commission_cents,refunds,refunded_cents,reversed_commission_cents,net_commission_cents,payout_status,missing_to_threshold_cents\n")
         try payouts?.append("creator_id,month,opening_cents,net_cents,payable_cents,closing_cents,currency\n")
+        var clock = StepClock(steps: ReportStep.allCases.count, enabled: stats != nil)
+        defer { stats?.add(clock) }
         while let batch = next() {
           for figures in batch {
             let name = ReportRunner.fileName(for: figures.creatorID) + ".md"
-            try staging.write(name, renderer.render(figures))
+            let renderStarted = clock.cpuNow()
+            let text = renderer.render(figures)
+            let writeStarted = clock.cpuNow()
+            clock.addSeconds(ReportStep.render.rawValue, writeStarted - renderStarted)
+            try staging.write(name, text)
+            clock.addSeconds(ReportStep.write.rawValue, clock.cpuNow() - writeStarted)
             count += 1
             let t = figures.totals
             let status = StatementRenderer.payoutStatus(figures.months, threshold: threshold)

@@ -118,6 +118,10 @@ public final class StageStats: Sendable {
     totals.withLock { $0.events = events }
   }
 
+  func addEvents(_ events: Int) {
+    totals.withLock { $0.events += events }
+  }
+
   /// The JSON object `bench.py --stages` reads.
   public func json(wallSeconds: Double) -> String {
     let (seconds, events) = totals.withLock { ($0.seconds, $0.events) }

@@ -136,30 +136,31 @@ enum EventStoreMigration {
     var platform: String
     var store: String
     var userAgent: String
+    var post = ""
 
     /// Calls `body` with the row as a validated event.
     func withView(kind: EventKind, _ body: (EventView) -> Void) {
-      let parts = [eventID, creator, viewer, product, store, userAgent].map { Array($0.utf8) }
-      parts[0].withUnsafeBytes { id in
-        parts[1].withUnsafeBytes { creator in
-          parts[2].withUnsafeBytes { viewer in
-            parts[3].withUnsafeBytes { product in
-              parts[4].withUnsafeBytes { store in
-                parts[5].withUnsafeBytes { agent in
-                  var view = EventView(kind: kind, eventID: id, ts: ts, line: line)
-                  view.creatorID = creator
-                  view.placement = placement == "post" ? .post : .bio
-                  view.viewerID = viewer
-                  view.productID = product
-                  view.platform = Platform(platform)
-                  view.store = store
-                  view.userAgent = agent
-                  body(view)
-                }
-              }
-            }
-          }
-        }
+      // One buffer holds every value; the view's fields point into it.
+      let values = [eventID, creator, viewer, product, store, userAgent, post]
+      var bytes: [UInt8] = []
+      var ranges: [Range<Int>] = []
+      for value in values {
+        let start = bytes.count
+        bytes.append(contentsOf: value.utf8)
+        ranges.append(start..<bytes.count)
+      }
+      bytes.withUnsafeBytes { all in
+        func part(_ index: Int) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: all[ranges[index]]) }
+        var view = EventView(kind: kind, eventID: part(0), ts: ts, line: line)
+        view.creatorID = part(1)
+        view.placement = placement == "post" ? .post : .bio
+        view.viewerID = part(2)
+        view.productID = part(3)
+        view.platform = Platform(platform)
+        view.store = part(4)
+        view.userAgent = part(5)
+        view.postID = part(6)
+        body(view)
       }
     }
   }
