@@ -13,9 +13,13 @@ struct ReportCommand: ParsableCommand {
       Writes into --out: summary.md (totals, funnel, daily trend, platforms, placements, top \
       creators and products, data quality), creators/<creator_id>.md (an earnings statement \
       for every creator active in the period, with payout status against \
-      payout.threshold_cents) and creator_earnings.csv (one row per creator, in cents). The \
-      database keeps the views creator_earnings, product_funnel and platform_summary for SQL. \
-      The same database gives byte-identical files.
+      payout.threshold_cents), creator_earnings.csv (one row per creator, in cents), \
+      payouts.csv (each creator's monthly payout balances) and orders.csv (every counted order \
+      and refund with its money and the click and rule that attributed it). The database keeps \
+      the views creator_earnings, product_funnel and platform_summary for SQL. The same \
+      database gives byte-identical files. The creators/ folder a report replaces is kept as \
+      the hidden .creators.previous/ and the next report writes into it (overwriting files is \
+      cheaper for the file system than deleting and creating them); deleting it is safe.
 
       EXAMPLES
         report --db clicks.sqlite --out reports/
@@ -35,7 +39,7 @@ struct ReportCommand: ParsableCommand {
 
   static func main() { mainWithContractExitStatus() }
 
-  @Option(help: ArgumentHelp("Folder for summary.md, creators/ and creator_earnings.csv (created if missing).", valueName: "dir"))
+  @Option(help: ArgumentHelp("Folder for summary.md, creators/, creator_earnings.csv, payouts.csv and orders.csv (created if missing).", valueName: "dir"))
   var out: String?
 
   @Flag(help: "Print the operator's view instead of writing reports: last runs, failed files, days waiting for aggregate, settings in force, database size.")
