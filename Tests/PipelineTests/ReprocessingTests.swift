@@ -224,6 +224,22 @@ import Testing
     #expect(runs[0].rows.count > 100)
     #expect(runs[1].rows == runs[0].rows && runs[2].rows == runs[0].rows)
   }
+
+  /// Conversions attributed a few at a time (the attribution cache then keeps only a batch's
+  /// orders) and orders spooled in many small sorted runs give the same `daily_metrics` and
+  /// `orders` as one batch and one run per day.
+  @Test func smallBatchesAndRunsGiveTheSameRowsAndOrders() throws {
+    let (dir, runs) = try Self.aggregateCopies(
+      .init(lines: 6_000, seed: 63, prefix: "b", hours: 48),
+      [{ _ in }, { $0.conversionsPerBatch = 7; $0.orderRunBytes = 300 }, { $0.conversionsPerBatch = 1; $0.workers = 1 }])
+    let orders = try (0..<runs.count).map { n in
+      try TestDatabase(dir.file("db-\(n).sqlite")).rows("SELECT * FROM orders ORDER BY day, event_id").map { $0.joined(separator: "|") }
+    }
+    #expect(orders[0].count > 300)
+    #expect(runs[1].result.spooledRuns > 10 * runs[0].result.spooledRuns, "runs: \(runs.map(\.result.spooledRuns))")
+    #expect(runs[1].rows == runs[0].rows && runs[2].rows == runs[0].rows)
+    #expect(orders[1] == orders[0] && orders[2] == orders[0])
+  }
 }
 
 @Suite struct LateFailureTests {

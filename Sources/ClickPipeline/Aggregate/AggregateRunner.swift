@@ -17,6 +17,11 @@ public struct AggregateOptions: Sendable {
   /// of the day: about 130 bytes per event in a pass (measured: one 2M-event day, 294 MB peak
   /// in one pass), so 1.5M keeps two workers inside 512 MiB.
   public var trafficPerPass = 1_500_000
+  /// Conversions of a day attributed and counted together: the orders, candidate clicks and
+  /// attributions held at once follow this, not the size of the day.
+  public var conversionsPerBatch = 20_000
+  /// Bytes of a day's `orders` rows a worker holds before it sorts and spools them as a run.
+  public var orderRunBytes = 8 << 20
   /// Where to add CPU time per step (`--stats-json`); `nil`: not measured.
   public var stats: StageStats?
 
@@ -33,6 +38,8 @@ public struct AggregateResult: Sendable, Equatable {
   public var rowsWritten = 0
   /// Passes over days: more than `daysRecomputed` when large days were computed in shares.
   public var passes = 0
+  /// Sorted runs of rows and orders the days were spooled in (``SortedRunMerge``).
+  public var spooledRuns = 0
 }
 
 /// The steps of `aggregate`, for `--stats-json`: decoding segments, attributing orders,
@@ -92,7 +99,8 @@ public struct AggregateRunner {
         DaySpool.Setup(
           databasePath: options.databasePath, calendar: calendar,
           money: MoneyRules(configuration: configuration, catalog: catalog), configuration: configuration,
-          trafficPerPass: options.trafficPerPass, stats: options.stats))
+          trafficPerPass: options.trafficPerPass, conversionsPerBatch: options.conversionsPerBatch,
+          orderRunBytes: options.orderRunBytes, stats: options.stats))
       let started = Clock.monotonic()
       let progress = self.progress
       try spool.compute(days, workers: options.workers) { done in
@@ -104,16 +112,16 @@ public struct AggregateRunner {
       let writeStarted = StepClock.threadCPU()
       try db.beginWrite()
       if result.fullRebuild { try db.execute("DELETE FROM daily_metrics; DELETE FROM orders;") }
-      let writer = try DayWriter(db: db)
+      let writer = try DayWriter(db: db, databasePath: options.databasePath)
       for day in days {
-        let (bytes, rows) = try spool.rows(of: day)
-        try writer.replace(dayText: calendar.text(ofDay: day), rows: bytes)
-        try writer.replaceOrders(dayText: calendar.text(ofDay: day), orders: try spool.orders(of: day))
+        var (rows, rowMerge, orderMerge) = spool.output(of: day)
+        try writer.replace(dayText: calendar.text(ofDay: day), rows: &rowMerge, orders: &orderMerge)
         StopPoint.reached(.aggregateDayWritten)
         result.rowsWritten += rows
       }
       result.daysRecomputed = days.count
       result.passes = spool.passes
+      result.spooledRuns = spool.runs
       try db.execute("DELETE FROM dirty_hours")
       if needsStoring { try settings.store(in: db) }
       // daily_metrics is aggregate's own again (not what spark/load_daily_metrics.py loaded).

@@ -27,8 +27,6 @@ final class Attribution {
     static let none = Result(creatorID: "", placement: "")
   }
 
-  private let ordersOfSpan: Statement
-  private let refundOrdersOfSpan: Statement
   private let canonicalOrder: Statement
   private let search: ClickSearch
   var bots: BotMatcher { search.bots }
@@ -38,19 +36,14 @@ final class Attribution {
     var result: Result
   }
 
-  /// Each order of the day being computed, by (platform, order id); see ``prepare(from:to:)``.
+  /// Orders already worked out, by (platform, order id); `nil` for an order with only refunds.
+  /// Bounded: past `cacheLimit`, it keeps only the orders of the batch being resolved; emptied
+  /// at the start of each day.
   private var cache: [ByteKey: Attributed?] = [:]
+  private let cacheLimit: Int
 
-  init(db: SQLiteDatabase, configuration: PipelineConfiguration, segments: SegmentReader) throws(DatabaseError) {
-    ordersOfSpan = try db.prepare(
-      """
-      SELECT o.event_id, o.ts, o.viewer_id, o.product_id, o.platform, o.store, o.click_id, o.order_id
-      FROM (SELECT DISTINCT order_key, platform, order_id FROM conversions WHERE ts >= ? AND ts < ?) d
-      JOIN conversions o ON o.order_key = d.order_key AND o.platform = d.platform AND o.order_id = d.order_id
-      WHERE o.refunded = 0
-      """)
-    refundOrdersOfSpan = try db.prepare(
-      "SELECT DISTINCT platform, order_id FROM conversions WHERE ts >= ? AND ts < ? AND refunded = 1")
+  init(db: SQLiteDatabase, configuration: PipelineConfiguration, segments: SegmentReader, cacheLimit: Int) throws(DatabaseError) {
+    self.cacheLimit = cacheLimit
     canonicalOrder = try db.prepare(
       """
       SELECT event_id, ts, viewer_id, product_id, platform, store, click_id FROM conversions
@@ -63,55 +56,36 @@ final class Attribution {
       configuration: configuration)
   }
 
-  /// Attributes, in one batch, every order that a conversion or refund with `start <= ts < end`
-  /// belongs to, for ``attributionOfOrder(platform:orderID:)``.
-  func prepare(from start: Int64, to end: Int64) throws(DatabaseError) {
-    cache.removeAll(keepingCapacity: true)
-    // Every ordered copy of the orders with a conversion or refund in the span, in one query
-    // (one index search per order, without a statement per order); the kept copy of each is
-    // the earliest, ties to the smallest event id (CONTRACT §3 "Duplicate orders").
-    let s = ordersOfSpan
-    s.reset()
-    s.bind(1, start)
-    s.bind(2, end)
-    var kept: [ByteKey: Order] = [:]
-    var seen: [ByteKey] = []
-    while try s.step() {
-      let key = Self.key(s.bytes(4), s.bytes(7))
-      let order = Order(
-        eventID: s.text(0), ts: s.int(1), viewerID: s.text(2), productID: s.text(3), platform: s.text(4),
-        store: s.text(5), clickID: s.text(6))
-      if let current = kept[key] {
-        if order.ts < current.ts || (order.ts == current.ts && order.eventID.utf8.lexicographicallyPrecedes(current.eventID.utf8)) {
-          kept[key] = order
-        }
-      } else {
-        kept[key] = order
-        seen.append(key)
-      }
-    }
-    s.reset()
-    // Orders with only refunds have no kept copy.
-    let r = refundOrdersOfSpan
-    r.reset()
-    r.bind(1, start)
-    r.bind(2, end)
-    while try r.step() {
-      let key = Self.key(r.bytes(0), r.bytes(1))
-      if kept[key] == nil { cache[key] = .some(nil) }
-    }
-    r.reset()
-    let orders = seen.map { kept[$0]! }
-    for (index, result) in try search.attribute(orders).enumerated() {
-      cache[seen[index]] = Attributed(canonicalEventID: orders[index].eventID, result: result)
-    }
+  /// Forgets the orders worked out so far (at the start of a day: most orders are the day's).
+  func forgetOrders() {
+    cache.removeAll(keepingCapacity: false)
   }
 
-  private static func key(_ platform: UnsafeRawBufferPointer, _ orderID: UnsafeRawBufferPointer) -> ByteKey {
-    var key = ByteKeyBuilder()
-    key.append(platform)
-    key.append(orderID)
-    return ByteKey(key.bytes)
+  /// Works out, in one batch, every order of `orders` not known yet: its kept copy (one index
+  /// search each) and the attribution of all of them (one search of the click segments), so
+  /// that ``order(platform:orderID:)`` answers each from memory.
+  func resolve(_ orders: [(platform: String, orderID: String)]) throws(DatabaseError) {
+    var wanted = Set<ByteKey>()
+    var missing: [(key: ByteKey, platform: String, orderID: String)] = []
+    for (platform, orderID) in orders {
+      let key = Self.key(platform, orderID)
+      guard wanted.insert(key).inserted, cache[key] == nil else { continue }
+      missing.append((key, platform, orderID))
+    }
+    if cache.count + missing.count > cacheLimit { cache = cache.filter { wanted.contains($0.key) } }
+    var keys: [ByteKey] = []
+    var kept: [Order] = []
+    for (key, platform, orderID) in missing {
+      if let order = try canonicalOrder(platform: platform, orderID: orderID) {
+        keys.append(key)
+        kept.append(order)
+      } else {
+        cache[key] = .some(nil)
+      }
+    }
+    for (index, result) in try search.attribute(kept).enumerated() {
+      cache[keys[index]] = Attributed(canonicalEventID: kept[index].eventID, result: result)
+    }
   }
 
   private static func key(_ platform: String, _ orderID: String) -> ByteKey {
@@ -137,16 +111,11 @@ final class Attribution {
   }
 
   /// The kept copy of the order (platform, order_id) and its attribution, or `nil` if the order
-  /// has no ordered conversion: from ``prepare(from:to:)``'s batch, or worked out alone if the
-  /// order was not in it. Asked once per conversion, so each answer is kept for the day.
+  /// has no ordered conversion: from ``resolve(_:)``'s batch, or worked out alone if the order
+  /// was not in it.
   func order(platform: String, orderID: String) throws(DatabaseError) -> Attributed? {
-    let key = Self.key(platform, orderID)
-    if let cached = cache[key] { return cached }
-    var attributed: Attributed?
-    if let order = try canonicalOrder(platform: platform, orderID: orderID) {
-      attributed = Attributed(canonicalEventID: order.eventID, result: try search.attribute([order])[0])
-    }
-    cache[key] = attributed
-    return attributed
+    if let cached = cache[Self.key(platform, orderID)] { return cached }
+    try resolve([(platform, orderID)])
+    return cache[Self.key(platform, orderID)] ?? nil
   }
 }

@@ -148,6 +148,26 @@ struct ByteKeyBuilder {
     return parts
   }
 
+  /// `a`'s parts come before `b`'s: compared part after part, each by its bytes and then its
+  /// length, as SQLite compares the columns of a primary key (BINARY collation). Compares the
+  /// first `parts` parts only (a record whose key is its leading parts).
+  static func precedes(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer, parts: Int = .max) -> Bool {
+    var i = 0
+    var j = 0
+    var compared = 0
+    while compared < parts && i + 4 <= a.count && j + 4 <= b.count {
+      let m = Int(a.loadUnaligned(fromByteOffset: i, as: UInt32.self))
+      let n = Int(b.loadUnaligned(fromByteOffset: j, as: UInt32.self))
+      let c = min(m, n) == 0 ? 0 : memcmp(a.baseAddress! + i + 4, b.baseAddress! + j + 4, min(m, n))
+      if c != 0 { return c < 0 }
+      if m != n { return m < n }
+      i += 4 + m
+      j += 4 + n
+      compared += 1
+    }
+    return compared < parts && i + 4 > a.count && j + 4 <= b.count
+  }
+
   /// Calls `body` with each part of a key made by ``append(_:)-(UnsafeRawBufferPointer)``.
   static func forEachPart(of key: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Void) {
     var offset = 0

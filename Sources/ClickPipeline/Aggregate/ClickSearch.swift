@@ -19,23 +19,10 @@ struct ClickSearch {
   let clickDaysOfKey: Statement
   let configuration: PipelineConfiguration
 
-  /// Orders attributed per pass over the click segments: bounds the clicks held at once,
-  /// whatever the number of orders in a day.
-  static let ordersPerBatch = 20_000
-
+  /// Attributes `orders` in one pass over the click segments of the UTC days they need. The
+  /// caller bounds the batch (``DayComputer``'s conversions per batch), which bounds the clicks
+  /// held at once.
   func attribute(_ orders: [Attribution.Order]) throws(DatabaseError) -> [Attribution.Result] {
-    var results: [Attribution.Result] = []
-    results.reserveCapacity(orders.count)
-    var start = 0
-    while start < orders.count {
-      let end = min(orders.count, start + Self.ordersPerBatch)
-      results += try attributeBatch(orders[start..<end])
-      start = end
-    }
-    return results
-  }
-
-  private func attributeBatch(_ orders: ArraySlice<Attribution.Order>) throws(DatabaseError) -> [Attribution.Result] {
     // What each UTC day must be searched for: named click ids and viewers.
     var wantedIDs: [Int64: ByteKeyTable] = [:]
     // The same ids in the 16-byte form of a segment's UUID column, compared without text.

@@ -1,9 +1,5 @@
 import CSQLite
 
-#if canImport(Glibc)
-  import Glibc
-#endif
-
 /// Recomputes the `daily_metrics` rows of one local day from the staged events.
 ///
 /// Rows are numbered by integers, not bytes: each segment's dictionaries (creators, listings)
@@ -40,10 +36,20 @@ final class DayComputer {
   /// Conversions left out because their money does not fit in a 64-bit sum, one line each
   /// (day, order, event, product); the runner reports them.
   private(set) var leftOut: [String] = []
-  /// The `orders` rows of the day last computed (``OrderRow`` encoding) and their number.
-  private(set) var orderBytes: [UInt8] = []
-  private(set) var orderCount = 0
+  /// The `orders` rows not yet spooled (``OrderRow`` encoding), at most about `orderRunBytes`:
+  /// then they are sorted and spooled as one run.
+  private var orderBytes: [UInt8] = []
+  private let orderRunBytes: Int
+  /// The day's conversions read before their orders are attributed, at most
+  /// `conversionsPerBatch`: memory follows the batch, not the day.
+  private var batch: [Conversion] = []
+  private let conversionsPerBatch: Int
+  /// Where the day being computed goes, and what went there.
+  private var spool: SpoolFile?
+  private var output = SpooledDay()
   private var currentDay = 0
+  /// CPU seconds spent attributing in the day being computed (part of its grouping time).
+  private var attributing = 0.0
   /// CPU time per ``AggregateStep`` (`--stats-json`), and the views, clicks and conversions read.
   var clock = StepClock(steps: AggregateStep.allCases.count, enabled: false)
   private(set) var eventsRead = 0
@@ -52,8 +58,11 @@ final class DayComputer {
   static let maxRowsPerPass = 1 << 26
 
   init(
-    db: SQLiteDatabase, calendar: DayCalendar, money: MoneyRules, attribution: Attribution, segments: SegmentReader
+    db: SQLiteDatabase, calendar: DayCalendar, money: MoneyRules, attribution: Attribution, segments: SegmentReader,
+    conversionsPerBatch: Int, orderRunBytes: Int
   ) throws(DatabaseError) {
+    self.conversionsPerBatch = max(1, conversionsPerBatch)
+    self.orderRunBytes = orderRunBytes
     self.db = db
     self.calendar = calendar
     self.money = money
@@ -80,25 +89,25 @@ final class DayComputer {
     return Int(max(1, (traffic + perPass - 1) / perPass))
   }
 
-  /// Computes the rows of `day` and hands them to `emit` in pieces: for each row with a
-  /// non-zero metric, its dimension key (``ByteKeyBuilder`` parts, length first) and its 13
-  /// metrics. `emit` returns an error to stop. Returns the number of rows. Reads only;
-  /// ``DayWriter`` writes them.
+  /// Computes the rows of `day` into `spool`, in sorted runs: each pass's non-zero rows (per
+  /// row, its dimension key as ``ByteKeyBuilder`` parts after the key's length, then its 13
+  /// metrics) in key order, and the `orders` rows (``OrderRow``) sorted a run at a time. Reads
+  /// only; ``DayWriter`` writes what the runs hold.
   ///
   /// With `passes` > 1 the day is read that many times, each pass counting only the rows whose
   /// dimensions fall in its share: a row's viewers are all in the same pass, so each pass is
   /// exact, and the tables hold a share of the day. Memory then follows `trafficPerPass`, not
   /// the size of the day.
-  func compute(day: Int, passes: Int = 1, emit: (UnsafeRawBufferPointer) -> PipelineError?) throws -> Int {
+  func compute(day: Int, passes: Int = 1, into spool: SpoolFile) throws -> SpooledDay {
     let start = calendar.start(ofDay: day)
     let end = calendar.start(ofDay: day + 1)
-    var written = 0
     currentDay = day
+    self.spool = spool
+    defer { self.spool = nil }
+    output = SpooledDay()
     orderBytes.removeAll(keepingCapacity: true)
-    orderCount = 0
-    let attributeStarted = clock.cpuNow()
-    try attribution.prepare(from: start, to: end)
-    clock.addSeconds(AggregateStep.attribute.rawValue, clock.cpuNow() - attributeStarted)
+    attributing = 0
+    attribution.forgetOrders()
     let groupStarted = clock.cpuNow()
     var reading = 0.0
     creators.removeAll()
@@ -126,16 +135,17 @@ final class DayComputer {
       countDistinct(&clickerWords, &clickerPlaces, \.uniqueClickers)
       passViewers.removeAll(keepingCapacity: true)
       try countConversions(start, end)
-      written += try emitRows(emit)
+      try spoolRows()
     }
+    try spoolOrders()
     clock.addSeconds(AggregateStep.read.rawValue, reading)
-    clock.addSeconds(AggregateStep.group.rawValue, clock.cpuNow() - groupStarted - reading)
-    return written
+    clock.addSeconds(AggregateStep.attribute.rawValue, attributing)
+    clock.addSeconds(AggregateStep.group.rawValue, clock.cpuNow() - groupStarted - reading - attributing)
+    return output
   }
 
-  /// Hands this pass's non-zero rows to `emit`, in `daily_metrics` key order; returns how many.
-  private func emitRows(_ emit: (UnsafeRawBufferPointer) -> PipelineError?) throws -> Int {
-    var written = 0
+  /// Spools this pass's non-zero rows as one run, in `daily_metrics` key order.
+  private func spoolRows() throws {
     var record: [UInt8] = []
     var key = ByteKeyBuilder()
     for index in rowsInKeyOrder() {
@@ -150,10 +160,19 @@ final class DayComputer {
         var v = value.littleEndian
         withUnsafeBytes(of: &v) { record.append(contentsOf: $0) }
       }
-      if let error = record.withUnsafeBytes(emit) { throw error }
-      written += 1
+      try record.withUnsafeBytes { bytes in try spool!.append(bytes) }
+      output.rows += 1
     }
-    return written
+    if let run = try spool!.endRun() { output.rowRuns.append(run) }
+  }
+
+  /// Spools the orders not yet spooled as one run, sorted by event id.
+  private func spoolOrders() throws {
+    try orderBytes.withUnsafeBytes { bytes in
+      try OrderRow.forEachSorted(bytes) { row throws(PipelineError) in try spool!.append(row) }
+    }
+    orderBytes.removeAll(keepingCapacity: true)
+    if let run = try spool!.endRun() { output.orderRuns.append(run) }
   }
 
   /// Row `index`'s five dimensions (creator, placement, platform, store, product) as
@@ -176,20 +195,13 @@ final class DayComputer {
   /// after the other), so the writer appends to the B-tree instead of inserting at random.
   /// Sorting here runs on the worker threads, in parallel; the single writer only inserts.
   private func rowsInKeyOrder() -> [Int] {
-    // Sort keys: each dimension followed by a 0 byte, which sorts a prefix first as SQLite
-    // does. (Ids cannot hold control characters; if one did, only the order would suffer.)
     var keys: [UInt8] = []
     var ends: [Int] = []
     var order: [Int] = []
     var key = ByteKeyBuilder()
     for (index, row) in rows.enumerated() where !row.isZero {
       dimensionKey(index, into: &key)
-      key.withKey { key in
-        ByteKeyBuilder.forEachPart(of: key) { part in
-          keys.append(contentsOf: part)
-          keys.append(0)
-        }
-      }
+      key.withKey { keys.append(contentsOf: $0) }
       ends.append(keys.count)
       order.append(index)
     }
@@ -198,12 +210,7 @@ final class DayComputer {
       func key(_ i: Int) -> UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(rebasing: keys[(i == 0 ? 0 : ends[i - 1])..<ends[i]])
       }
-      positions.sort { a, b in
-        let x = key(a)
-        let y = key(b)
-        let c = memcmp(x.baseAddress!, y.baseAddress!, min(x.count, y.count))
-        return c != 0 ? c < 0 : x.count < y.count
-      }
+      positions.sort { ByteKeyBuilder.precedes(key($0), key($1)) }
     }
     return positions.map { order[$0] }
   }
@@ -327,66 +334,95 @@ final class DayComputer {
     }
   }
 
-  private func countConversions(_ start: Int64, _ end: Int64) throws(DatabaseError) {
+  /// A conversion of the day, read before its order is attributed.
+  private struct Conversion {
+    var eventID: String
+    var platform: String
+    var store: String
+    var productID: String
+    var orderID: String
+    var quantity: Int64
+    var amount: String
+    var currency: String
+    var refunded: Bool
+  }
+
+  /// Counts the day's conversions in batches: a batch's orders are attributed together (one
+  /// search of the click segments), then its conversions are priced and counted.
+  private func countConversions(_ start: Int64, _ end: Int64) throws {
     let s = conversionsOfDay
     s.reset()
     defer { s.reset() }
     s.bind(1, start)
     s.bind(2, end)
+    batch.removeAll(keepingCapacity: true)
     while try s.step() {
       eventsRead += 1
-      let eventID = s.text(0)
-      let platform = s.text(4)
-      let store = s.text(5)
-      let productID = s.text(3)
-      let orderID = s.text(6)
-      let refunded = s.int(11) != 0
-      guard let amount = ExactDecimal(s.text(9)),
-        let cents = money.revenueCents(amount: amount, currency: s.text(10))
-      else {
-        // A currency dropped from the FX table since ingest: the row cannot be priced.
-        if money.configuration.fxUSDPerUnit[s.text(10)] != nil {
-          leftOut.append("\(calendar.text(ofDay: currentDay)) order \(orderID) (event \(eventID)): its revenue does not fit in 64-bit cents")
-        }
-        continue
+      batch.append(
+        Conversion(
+          eventID: s.text(0), platform: s.text(4), store: s.text(5), productID: s.text(3), orderID: s.text(6),
+          quantity: s.int(8), amount: s.text(9), currency: s.text(10), refunded: s.int(11) != 0))
+      if batch.count >= conversionsPerBatch { try countBatch() }
+    }
+    try countBatch()
+  }
+
+  private func countBatch() throws {
+    guard !batch.isEmpty else { return }
+    let started = clock.cpuNow()
+    try attribution.resolve(batch.map { (platform: $0.platform, orderID: $0.orderID) })
+    attributing += clock.cpuNow() - started
+    for c in batch { try count(c) }
+    batch.removeAll(keepingCapacity: true)
+    if orderBytes.count >= orderRunBytes { try spoolOrders() }
+  }
+
+  private func count(_ c: Conversion) throws {
+    guard let amount = ExactDecimal(c.amount),
+      let cents = money.revenueCents(amount: amount, currency: c.currency)
+    else {
+      // A currency dropped from the FX table since ingest: the row cannot be priced.
+      if money.configuration.fxUSDPerUnit[c.currency] != nil {
+        leftOut.append("\(calendar.text(ofDay: currentDay)) order \(c.orderID) (event \(c.eventID)): its revenue does not fit in 64-bit cents")
       }
-      let commission = money.commissionCents(
-        revenueCents: cents, platform: platform, store: store, productID: productID)
-      if refunded {
-        let who = try attribution.order(platform: platform, orderID: orderID)?.result ?? .none
-        guard let index = rowIndex(of: who, platform: platform, store: store, productID: productID) else { continue }
-        var row = rows[index]
-        guard row.add(refundedCents: cents, reversedCommissionCents: commission) else {
-          leftOut.append("\(calendar.text(ofDay: currentDay)) refund of order \(orderID) (event \(eventID)), product \(productID): its row's refunded sum would pass 2^63-1 cents")
-          continue
-        }
-        rows[index] = row
-        OrderRow(
-          eventID: eventID, refund: true, platform: platform, store: store, orderID: orderID, productID: productID,
-          quantity: s.int(8), revenueCents: 0, commissionCents: 0, refundedCents: cents, reversedCommissionCents: commission,
-          attribution: who
-        ).encode(into: &orderBytes)
-        orderCount += 1
-      } else {
-        // Only the canonical copy of a retried order counts.
-        guard let order = try attribution.order(platform: platform, orderID: orderID),
-          order.canonicalEventID == eventID,
-          let index = rowIndex(of: order.result, platform: platform, store: store, productID: productID)
-        else { continue }
-        let who = order.result
-        var row = rows[index]
-        guard row.add(units: s.int(8), revenueCents: cents, commissionCents: commission) else {
-          leftOut.append("\(calendar.text(ofDay: currentDay)) order \(orderID) (event \(eventID)), product \(productID): its row's revenue sum would pass 2^63-1 cents")
-          continue
-        }
-        rows[index] = row
-        OrderRow(
-          eventID: eventID, refund: false, platform: platform, store: store, orderID: orderID, productID: productID,
-          quantity: s.int(8), revenueCents: cents, commissionCents: commission, refundedCents: 0, reversedCommissionCents: 0,
-          attribution: who
-        ).encode(into: &orderBytes)
-        orderCount += 1
+      return
+    }
+    let commission = money.commissionCents(
+      revenueCents: cents, platform: c.platform, store: c.store, productID: c.productID)
+    if c.refunded {
+      let who = try attribution.order(platform: c.platform, orderID: c.orderID)?.result ?? .none
+      guard let index = rowIndex(of: who, platform: c.platform, store: c.store, productID: c.productID) else { return }
+      var row = rows[index]
+      guard row.add(refundedCents: cents, reversedCommissionCents: commission) else {
+        leftOut.append("\(calendar.text(ofDay: currentDay)) refund of order \(c.orderID) (event \(c.eventID)), product \(c.productID): its row's refunded sum would pass 2^63-1 cents")
+        return
       }
+      rows[index] = row
+      OrderRow(
+        eventID: c.eventID, refund: true, platform: c.platform, store: c.store, orderID: c.orderID, productID: c.productID,
+        quantity: c.quantity, revenueCents: 0, commissionCents: 0, refundedCents: cents, reversedCommissionCents: commission,
+        attribution: who
+      ).encode(into: &orderBytes)
+      output.orders += 1
+    } else {
+      // Only the canonical copy of a retried order counts.
+      guard let order = try attribution.order(platform: c.platform, orderID: c.orderID),
+        order.canonicalEventID == c.eventID,
+        let index = rowIndex(of: order.result, platform: c.platform, store: c.store, productID: c.productID)
+      else { return }
+      let who = order.result
+      var row = rows[index]
+      guard row.add(units: c.quantity, revenueCents: cents, commissionCents: commission) else {
+        leftOut.append("\(calendar.text(ofDay: currentDay)) order \(c.orderID) (event \(c.eventID)), product \(c.productID): its row's revenue sum would pass 2^63-1 cents")
+        return
+      }
+      rows[index] = row
+      OrderRow(
+        eventID: c.eventID, refund: false, platform: c.platform, store: c.store, orderID: c.orderID, productID: c.productID,
+        quantity: c.quantity, revenueCents: cents, commissionCents: commission, refundedCents: 0, reversedCommissionCents: 0,
+        attribution: who
+      ).encode(into: &orderBytes)
+      output.orders += 1
     }
   }
 }

@@ -1,7 +1,7 @@
 import CSQLite
 
-/// Writes the rows ``DayComputer/compute(day:passes:emit:)`` produced for a day into `daily_metrics`,
-/// and its orders into `orders`.
+/// Writes the rows ``DayComputer/compute(day:passes:into:)`` spooled for a day into
+/// `daily_metrics`, and its orders into `orders`.
 final class DayWriter {
   private let deleteDay: Statement
   private let insertRow: Statement
@@ -12,7 +12,10 @@ final class DayWriter {
   static let rowsPerStatement = 16
   private let insertRows: Statement
 
-  init(db: SQLiteDatabase) throws(DatabaseError) {
+  private let databasePath: String
+
+  init(db: SQLiteDatabase, databasePath: String) throws(DatabaseError) {
+    self.databasePath = databasePath
     deleteOrders = try db.prepare("DELETE FROM orders WHERE day = ?")
     insertOrder = try db.prepare(
       "INSERT INTO orders(day, \(OrderRow.columns.joined(separator: ", "))) VALUES (?\(String(repeating: ",?", count: OrderRow.columns.count)))")
@@ -24,11 +27,52 @@ final class DayWriter {
       "INSERT INTO daily_metrics(\(columns)) VALUES " + Array(repeating: values, count: Self.rowsPerStatement).joined(separator: ","))
   }
 
-  /// Replaces the rows of the day `dayText` by the serialized `rows`.
-  func replace(dayText: String, rows: [UInt8]) throws(DatabaseError) {
-    try deleteDay.run([.text(dayText)])
+  /// Replaces the `daily_metrics` rows and the `orders` of the day `dayText` by what the merges
+  /// yield: rows in primary-key order, so the B-trees are appended to, a chunk at a time.
+  func replace(dayText: String, rows: inout SortedRunMerge, orders: inout SortedRunMerge) throws {
+    do {
+      try deleteDay.run([.text(dayText)])
+      try deleteOrders.run([.text(dayText)])
+    } catch {
+      throw PipelineError(error, databasePath: databasePath)
+    }
+    var chunk: [UInt8] = []
+    func flush(_ insert: (String, [UInt8]) throws(DatabaseError) -> Void) throws(PipelineError) {
+      do {
+        try insert(dayText, chunk)
+      } catch {
+        throw PipelineError(error, databasePath: databasePath)
+      }
+      chunk.removeAll(keepingCapacity: true)
+    }
+    try rows.forEach { record in
+      chunk.append(contentsOf: record)
+      if chunk.count >= Self.chunkBytes { try flush(writeRows) }
+    }
+    try flush(writeRows)
+    try orders.forEach { record in
+      chunk.append(contentsOf: record)
+      if chunk.count >= Self.chunkBytes { try flush(writeOrders) }
+    }
+    try flush(writeOrders)
+  }
+
+  /// Bytes of rows bound and inserted at a time.
+  static let chunkBytes = 256 << 10
+
+  /// Record `a` comes before `b` in `daily_metrics`' primary key within a day: records are a
+  /// key's length, the key (``ByteKeyBuilder`` parts: the five dimensions), then the metrics.
+  static func rowPrecedes(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+    func key(_ r: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+      UnsafeRawBufferPointer(rebasing: r[4..<4 + Int(r.loadUnaligned(as: UInt32.self))])
+    }
+    return ByteKeyBuilder.precedes(key(a), key(b))
+  }
+
+  /// Inserts the serialized `rows` of the day `dayText`.
+  private func writeRows(dayText: String, rows: [UInt8]) throws(DatabaseError) {
     let perRow = 6 + MetricsRow.columnNames.count
-    // Rows come in primary-key order (sorted by the workers), so the B-tree is appended to.
+    // Rows come in primary-key order, so the B-tree is appended to.
     let rc: Int32 = rows.withUnsafeBytes { rows in
       var offset = 0
       var pending = 0
@@ -79,9 +123,8 @@ final class DayWriter {
     return n
   }
 
-  /// Replaces the orders of the day `dayText` by the serialized `orders` (``OrderRow``).
-  func replaceOrders(dayText: String, orders: [UInt8]) throws(DatabaseError) {
-    try deleteOrders.run([.text(dayText)])
+  /// Inserts the serialized `orders` (``OrderRow``) of the day `dayText`.
+  private func writeOrders(dayText: String, orders: [UInt8]) throws(DatabaseError) {
     let s = insertOrder
     var failure: Int32 = SQLITE_DONE
     orders.withUnsafeBytes { bytes in

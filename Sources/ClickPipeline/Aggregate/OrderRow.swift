@@ -1,7 +1,7 @@
 /// One row of `orders`: a counted ordered conversion or refund, its money, and the click and
 /// rule that attributed it. Aggregate computes them with the day's `daily_metrics` rows and
 /// spools them in this byte form (each text as a 32-bit length and its bytes, then the
-/// integers), so a day's orders are never all in memory twice.
+/// integers), in sorted runs (``SortedRunMerge``), so a day's orders are never all in memory.
 struct OrderRow {
   var eventID: String
   var refund: Bool
@@ -37,6 +37,30 @@ struct OrderRow {
       var v = value.littleEndian
       withUnsafeBytes(of: &v) { buffer.append(contentsOf: $0) }
     }
+  }
+
+  /// Record `a` comes before `b` in `orders`' primary key within a day: by event id, the
+  /// first text (a ``ByteKeyBuilder`` part).
+  static func precedes(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+    ByteKeyBuilder.precedes(a, b, parts: 1)
+  }
+
+  /// Calls `body` with each row of `bytes` (``encode(into:)``), in ``precedes(_:_:)`` order.
+  static func forEachSorted(
+    _ bytes: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws(PipelineError) -> Void
+  ) throws(PipelineError) {
+    var rows: [Range<Int>] = []
+    var offset = 0
+    while offset < bytes.count {
+      let start = offset
+      for _ in 0..<textColumns {
+        offset += 4 + Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
+      }
+      offset += 8 * (columns.count - textColumns)
+      rows.append(start..<offset)
+    }
+    rows.sort { precedes(UnsafeRawBufferPointer(rebasing: bytes[$0]), UnsafeRawBufferPointer(rebasing: bytes[$1])) }
+    for row in rows { try body(UnsafeRawBufferPointer(rebasing: bytes[row])) }
   }
 
   /// Calls `text(column, bytes)` for the ten texts and `integer(column, value)` for the five
