@@ -66,17 +66,19 @@ final class Attribution {
   /// that ``order(platform:orderID:)`` answers each from memory.
   func resolve(_ orders: [(platform: String, orderID: String)]) throws(DatabaseError) {
     var wanted = Set<ByteKey>()
-    var missing: [(key: ByteKey, platform: String, orderID: String)] = []
+    var missing: [(key: ByteKey, orderKey: Int64, platform: String, orderID: String)] = []
     for (platform, orderID) in orders {
       let key = Self.key(platform, orderID)
       guard wanted.insert(key).inserted, cache[key] == nil else { continue }
-      missing.append((key, platform, orderID))
+      missing.append((key, ConversionKeys.order(platform: platform, orderID: orderID), platform, orderID))
     }
     if cache.count + missing.count > cacheLimit { cache = cache.filter { wanted.contains($0.key) } }
+    // Searched in order-key order: neighbouring keys share the index's pages.
+    missing.sort { $0.orderKey < $1.orderKey }
     var keys: [ByteKey] = []
     var kept: [Order] = []
-    for (key, platform, orderID) in missing {
-      if let order = try canonicalOrder(platform: platform, orderID: orderID) {
+    for (key, orderKey, platform, orderID) in missing {
+      if let order = try canonicalOrder(orderKey: orderKey, platform: platform, orderID: orderID) {
         keys.append(key)
         kept.append(order)
       } else {
@@ -97,11 +99,11 @@ final class Attribution {
 
   /// The ordered conversion kept for (platform, order_id): the earliest, ties to the smallest
   /// event id, so the choice does not depend on arrival order (CONTRACT §3 "Duplicate orders").
-  private func canonicalOrder(platform: String, orderID: String) throws(DatabaseError) -> Order? {
+  private func canonicalOrder(orderKey: Int64, platform: String, orderID: String) throws(DatabaseError) -> Order? {
     let s = canonicalOrder
     s.reset()
     defer { s.reset() }
-    s.bind(1, ConversionKeys.order(platform: platform, orderID: orderID))
+    s.bind(1, orderKey)
     s.bind(2, platform)
     s.bind(3, orderID)
     guard try s.step() else { return nil }

@@ -28,14 +28,18 @@ struct ClickSearch {
     // The same ids in the 16-byte form of a segment's UUID column, compared without text.
     var wantedUUIDs: [Int64: Set<UUIDText.Words>] = [:]
     var wantedViewers: [Int64: ByteKeyTable] = [:]
-    for order in orders {
-      if !order.clickID.isEmpty {
-        let words = UUIDText.words(order.clickID)
-        for day in try daysOfClick(order.clickID) {
-          insert(order.clickID, into: &wantedIDs[day, default: ByteKeyTable()])
-          if let words { wantedUUIDs[day, default: []].insert(words) }
-        }
+    // click_index searched in key order: neighbouring keys share its pages.
+    let named = orders.indices.filter { !orders[$0].clickID.isEmpty }.map { (key: EventKeyHash.key(orders[$0].clickID), order: $0) }
+      .sorted { $0.key < $1.key }
+    for (key, index) in named {
+      let clickID = orders[index].clickID
+      let words = UUIDText.words(clickID)
+      for day in try daysOfClick(key: key) {
+        insert(clickID, into: &wantedIDs[day, default: ByteKeyTable()])
+        if let words { wantedUUIDs[day, default: []].insert(words) }
       }
+    }
+    for order in orders {
       if !order.viewerID.isEmpty, let window = window(order.platform) {
         for day in utcDay(ofMilliseconds: order.ts - window)...utcDay(ofMilliseconds: order.ts) {
           insert(order.viewerID, into: &wantedViewers[day, default: ByteKeyTable()])
@@ -127,12 +131,12 @@ struct ClickSearch {
     _ = value.withUTF8 { table.insert(UnsafeRawBufferPointer($0)) }
   }
 
-  /// The UTC days on which a click id's hash occurs (`click_index`).
-  private func daysOfClick(_ id: String) throws(DatabaseError) -> [Int64] {
+  /// The UTC days on which a click id's key occurs (`click_index`).
+  private func daysOfClick(key: Int64) throws(DatabaseError) -> [Int64] {
     let s = clickDaysOfKey
     s.reset()
     defer { s.reset() }
-    s.bind(1, EventKeyHash.key(id))
+    s.bind(1, key)
     var days: [Int64] = []
     while try s.step() { days.append(s.int(0)) }
     return days
