@@ -26,7 +26,7 @@ struct ClickSearch {
     // What each UTC day must be searched for: named click ids and viewers.
     var wantedIDs: [Int64: ByteKeyTable] = [:]
     // The same ids in the 16-byte form of a segment's UUID column, compared without text.
-    var wantedUUIDs: [Int64: Set<UUIDText.Words>] = [:]
+    var wantedUUIDs: [Int64: UUIDWordSet] = [:]
     var wantedViewers: [Int64: ByteKeyTable] = [:]
     // click_index searched in key order: neighbouring keys share its pages.
     let named = orders.indices.filter { !orders[$0].clickID.isEmpty }.map { (key: EventKeyHash.key(orders[$0].clickID), order: $0) }
@@ -36,7 +36,7 @@ struct ClickSearch {
       let words = UUIDText.words(clickID)
       for day in try daysOfClick(key: key) {
         insert(clickID, into: &wantedIDs[day, default: ByteKeyTable()])
-        if let words { wantedUUIDs[day, default: []].insert(words) }
+        if let words { wantedUUIDs[day, default: UUIDWordSet()].insert(words) }
       }
     }
     for order in orders {
@@ -51,19 +51,24 @@ struct ClickSearch {
     var byViewer: [ByteKey: [Click]] = [:]
     for day in Set(wantedIDs.keys).union(wantedViewers.keys).sorted() {
       let ids = wantedIDs[day]
-      let uuids = wantedUUIDs[day] ?? []
+      let uuids = wantedUUIDs[day] ?? UUIDWordSet()
       let viewers = wantedViewers[day]
       for info in try reader.segments(.click, days: day...day) {
-        let s = try reader.load(info.segmentID)
         let eventIDs = try reader.ids(info.segmentID)
+        func isNamed(_ r: Int) -> Bool {
+          ids.map { table in
+            eventIDs.format == .uuid ? uuids.contains(eventIDs.words(r)) : eventIDs.withID(r) { table.find($0) != nil }
+          } ?? false
+        }
+        // Only ids are wanted on this day: a segment that holds none of them is not decoded
+        // (a day with more orders than a batch is searched once per batch).
+        if viewers == nil && !(0..<eventIDs.count).contains(where: isNamed) { continue }
+        let s = try reader.load(info.segmentID)
         let agents = s.dictionaries[EventSegment.Column.userAgent.rawValue]
         var isBot: [Bool?] = Array(repeating: nil, count: agents.count)
         let agentCodes = s.codes[EventSegment.Column.userAgent.rawValue]
         for r in s.liveRows {
-          let named =
-            ids.map { table in
-              eventIDs.format == .uuid ? uuids.contains(eventIDs.words(r)) : eventIDs.withID(r) { table.find($0) != nil }
-            } ?? false
+          let named = isNamed(r)
           let viewed = viewers.map { table in s.withValue(.viewer, r) { !$0.isEmpty && table.find($0) != nil } } ?? false
           guard named || viewed else { continue }
           let code = Int(agentCodes[r])
