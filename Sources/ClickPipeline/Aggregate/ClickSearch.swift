@@ -39,16 +39,19 @@ struct ClickSearch {
         if let words { wantedUUIDs[day, default: UUIDWordSet()].insert(words) }
       }
     }
+    // Rule 2: the orders' timestamps per (viewer, platform, store, product).
+    var orderTimes: [ByteKey: [Int64]] = [:]
     for order in orders {
       if !order.viewerID.isEmpty, let window = window(order.platform) {
         for day in utcDay(ofMilliseconds: order.ts - window)...utcDay(ofMilliseconds: order.ts) {
           insert(order.viewerID, into: &wantedViewers[day, default: ByteKeyTable()])
         }
+        orderTimes[Self.key(order.viewerID, order.platform, order.store, order.productID), default: []].append(order.ts)
       }
     }
     // Keyed by bytes: ids that differ in bytes are different clicks (no Unicode equivalence).
     var byID: [ByteKey: Click] = [:]
-    var byViewer: [ByteKey: [Click]] = [:]
+    var byViewer = orderTimes.mapValues { LatestClickSlots<Click>(orderTimes: $0) }
     for day in Set(wantedIDs.keys).union(wantedViewers.keys).sorted() {
       let ids = wantedIDs[day]
       let uuids = wantedUUIDs[day] ?? UUIDWordSet()
@@ -73,29 +76,26 @@ struct ClickSearch {
           guard named || viewed else { continue }
           let code = Int(agentCodes[r])
           if isBot[code] == nil { isBot[code] = agents.withValue(code) { bots.isBot($0) } }
-          let click = Click(
-            ts: s.ts[r], creatorID: s.string(.creator, r), placement: s.placement(r).name, eventID: eventIDs.id(r),
-            isBot: isBot[code]!)
+          let bot = isBot[code]!
+          func click() -> Click {
+            Click(ts: s.ts[r], creatorID: s.string(.creator, r), placement: s.placement(r).name, eventID: eventIDs.id(r), isBot: bot)
+          }
           // The earliest click with an id is the one it names (CONTRACT §3): days come in order.
           if named {
-            let key = ByteKey(click.eventID)
-            if byID[key] == nil { byID[key] = click }
+            let made = click()
+            let key = ByteKey(made.eventID)
+            if byID[key] == nil { byID[key] = made }
           }
-          if viewed && !click.isBot {
+          if viewed && !bot {
             let key = s.withListing(r) { platform, store, product in
               Self.key(
                 s.string(.viewer, r), platform?.rawValue ?? "", String(decoding: store, as: UTF8.self),
                 String(decoding: product, as: UTF8.self))
             }
-            byViewer[key, default: []].append(click)
+            eventIDs.withID(r) { id in byViewer[key]?.offer(ts: s.ts[r], eventID: id, click) }
           }
         }
       }
-    }
-    // Each viewer's candidates by time, then event id: an order finds its latest click in the
-    // window by binary search, so one viewer with many clicks and many orders stays N log N.
-    for key in byViewer.keys {
-      byViewer[key]!.sort { $0.ts != $1.ts ? $0.ts < $1.ts : $0.eventID.utf8.lexicographicallyPrecedes($1.eventID.utf8) }
     }
     return orders.map { order in
       if !order.clickID.isEmpty, let click = byID[ByteKey(order.clickID)] {
@@ -103,18 +103,12 @@ struct ClickSearch {
           ? Attribution.Result(creatorID: "", placement: "", clickEventID: click.eventID, rule: .botClick)
           : Attribution.Result(creatorID: click.creatorID, placement: click.placement, clickEventID: click.eventID, rule: .clickID)
       }
+      // The latest click at or before the order, ties to the greatest event id, if in the window.
       guard !order.viewerID.isEmpty, let window = window(order.platform),
-        let candidates = byViewer[Self.key(order.viewerID, order.platform, order.store, order.productID)]
+        let latest = byViewer[Self.key(order.viewerID, order.platform, order.store, order.productID)]?.latest(atOrBefore: order.ts),
+        latest.ts >= order.ts - window
       else { return .none }
-      // The last candidate with ts <= the order's: the latest, ties to the greatest event id.
-      var low = 0
-      var high = candidates.count
-      while low < high {
-        let mid = (low + high) / 2
-        if candidates[mid].ts <= order.ts { low = mid + 1 } else { high = mid }
-      }
-      let best = low > 0 && candidates[low - 1].ts >= order.ts - window ? candidates[low - 1] : nil
-      guard let best else { return .none }
+      let best = latest.click
       return Attribution.Result(creatorID: best.creatorID, placement: best.placement, clickEventID: best.eventID, rule: .viewerWindow)
     }
   }
