@@ -266,11 +266,18 @@ def kept_rows(rows):
 
 def daily_metrics(rows, windows):
     """CONTRACT §3-§7 on the kept rows: the `daily_metrics` DataFrame."""
-    # Event ids are unique across everything: the first copy by file order, then line, is kept.
-    first_event = Window.partitionBy("event_id").orderBy("file_index", "line")
+    # CONTRACT §3: conversions are unique by event_id across everything, the earliest by ts kept
+    # (same ts: the first in file order, then line); views and clicks, one family, are unique
+    # by event_id within the UTC day of their ts (the first copy in file order, then line). A
+    # view or click and a conversion that share an id are two events.
+    is_conversion = F.col("type") == "conversion"
+    family = F.when(is_conversion, F.lit(-1)).otherwise(F.floor(F.col("ts_ms") / 86_400_000))
+    first_event = Window.partitionBy("event_id", "family").orderBy(
+        F.when(is_conversion, F.col("ts_ms")).otherwise(F.lit(0)), "file_index", "line")
     events = (rows.where(F.col("kind") == "event")
+              .withColumn("family", family)
               .withColumn("copy", F.row_number().over(first_event))
-              .where(F.col("copy") == 1).drop("copy", "kind", "reason", "raw", "error", "content_hash")
+              .where(F.col("copy") == 1).drop("copy", "family", "kind", "reason", "raw", "error", "content_hash")
               .persist())
 
     traffic = events.where(F.col("type").isin("view", "click"))
@@ -300,9 +307,13 @@ def daily_metrics(rows, windows):
         F.col("store").alias("c_store"), F.col("product_id").alias("c_product_id"),
         F.col("is_bot").alias("c_is_bot"))
 
-    # 1. click_id naming an ingested click (a view's or conversion's id is not a click).
+    # 1. click_id naming an ingested click (a view's or conversion's id is not a click); an id
+    #    re-sent on several days names the earliest of those clicks.
+    earliest_click = Window.partitionBy("c_event_id").orderBy("c_ts")
+    named_clicks = (clicks.withColumn("copy", F.row_number().over(earliest_click))
+                    .where(F.col("copy") == 1).drop("copy"))
     by_click_id = (orders.select("event_id", "click_id").where(F.col("click_id") != "")
-                   .join(clicks, F.col("click_id") == F.col("c_event_id"))
+                   .join(named_clicks, F.col("click_id") == F.col("c_event_id"))
                    .select(F.col("event_id").alias("o_event_id"),
                            F.when(F.col("c_is_bot"), F.lit("")).otherwise(F.col("c_creator_id")).alias("id_creator"),
                            F.when(F.col("c_is_bot"), F.lit("")).otherwise(F.col("c_placement")).alias("id_placement")))

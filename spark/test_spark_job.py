@@ -115,6 +115,32 @@ def write_logs(folder):
     broken[-6] ^= 0xFF
     with open(os.path.join(folder, "sub", "d.ndjson.gz"), "wb") as f:
         f.write(bytes(broken))
+    # Re-sent events (CONTRACT §3): a view or click again on another UTC day is a new event, on
+    # the same day a duplicate; a conversion counts once whatever its ts, the earliest copy kept
+    # (here the later copy comes first, and only the earlier one is in k1's 24 h window); a
+    # click id re-sent on a later day names the earliest click; a view may share a
+    # conversion's id.
+    e = [
+        ev(type="conversion", event_id="o8", ts=T0 + 30 * H, order_id="A8", product_id="B1", platform="amazon",
+           amount="50.00", viewer_id="u1"),
+        ev(type="conversion", event_id="o8", ts=T0 + 2 * H, order_id="A8", product_id="B1", platform="amazon",
+           amount="50.00", viewer_id="u1"),
+        ev(type="conversion", event_id="r1", ts=T0 + 80 * H, order_id="A1", product_id="B1", platform="amazon",
+           amount="10.00", currency="EUR", status="refunded"),
+        ev(type="view", event_id="v1", ts=T0 + 48 * H, creator_id="c1", viewer_id="u1", product_id="B1",
+           platform="amazon", user_agent=ua),
+        ev(type="view", event_id="v2", ts=T0 + 3 * H, creator_id="c1", viewer_id="u1", product_id="B1",
+           platform="amazon", user_agent=ua),
+        ev(type="click", event_id="k9", ts=T0 + 24 * H + 5, creator_id="c9", viewer_id="u9", product_id="B9",
+           platform="amazon", user_agent=ua),
+        ev(type="click", event_id="k9", ts=T0 + 72 * H, creator_id="c10", viewer_id="u9", product_id="B9",
+           platform="amazon", user_agent=ua),
+        ev(type="conversion", event_id="o9", ts=T0 + 96 * H, order_id="A9", product_id="B9", platform="amazon",
+           amount="9.00", click_id="k9"),
+        ev(type="view", event_id="o9", ts=T0 + 96 * H, creator_id="c11", viewer_id="u11"),
+    ]
+    with open(os.path.join(folder, "sub", "e.ndjson"), "w") as f:
+        f.write("\n".join(e) + "\n")
     with open(os.path.join(folder, ".hidden.ndjson"), "w") as f:
         f.write(ev(type="view", event_id="hid", ts=T0, creator_id="h") + "\n")
 
@@ -227,8 +253,9 @@ def check_metrics_equal(name):
 # refunded, reversed), so that both pipelines being wrong the same way cannot pass.
 EXPECTED = {
     "default": {
-        # o1 (EUR 19.99 x 2 units -> 2159) and o6a (A6's kept retry) through k1; 4 % Amazon.
-        ("2026-11-01", "c1", "bio", "amazon", "", "B1"): (2, 3, 3159, 126, 0, 0, 0),
+        # o1 (EUR 19.99 x 2 units -> 2159), o6a (A6's kept retry) and o8's earlier copy (5000)
+        # through k1; 4 % Amazon.
+        ("2026-11-01", "c1", "bio", "amazon", "", "B1"): (3, 4, 8159, 326, 0, 0, 0),
         # o2 names a bot click: unattributed. o5 is 30 h after k1: outside 24 h.
         ("2026-11-01", "", "", "amazon", "", "B2"): (1, 1, 500, 20, 0, 0, 0),
         ("2026-11-02", "", "", "amazon", "", "B1"): (1, 1, 423, 17, 0, 0, 0),
@@ -241,10 +268,13 @@ EXPECTED = {
         ("2026-11-04", "c7", "bio", "amazon", "", "B7"): (1, 1, 10000, 400, 0, 0, 0),
         # o3: k3 and k3b tie on ts; the greatest event id (k3b, creator c4, bio) wins.
         ("2026-11-05", "c4", "bio", "brand_store", "lumi-skin", "S1"): (1, 1, 12050, 1205, 0, 0, 0),
+        # o9 names k9, sent on 11-02 (c9) and again on 11-04 (c10): the earliest.
+        ("2026-11-05", "c9", "bio", "amazon", "", "B9"): (1, 1, 900, 36, 0, 0, 0),
     },
     "custom": {
         # Jakarta days; beauty 10 % for B1, books 4.5 % for B7, lumi-skin 15 %, GBP 1.2345.
-        ("2026-11-01", "c1", "bio", "amazon", "", "B1"): (1, 1, 1000, 100, 0, 0, 0),
+        # o6a and o8's earlier copy (Jakarta 21:00).
+        ("2026-11-01", "c1", "bio", "amazon", "", "B1"): (2, 2, 6000, 600, 0, 0, 0),
         ("2026-11-02", "c1", "bio", "amazon", "", "B1"): (2, 3, 2936, 294, 0, 0, 0),
         # o5 is inside the 48 h window now.
         ("2026-11-03", "c1", "bio", "amazon", "", "B1"): (1, 1, 411, 41, 1, 1080, 108),
@@ -261,9 +291,11 @@ def check_expected_rows(name):
         assert by_key.get(key) == expected, f"{key}: {by_key.get(key)} != {expected}"
     column = load_daily_metrics.COLUMNS.index
     totals = {m: sum(r[column(m)] for r in metrics) for m in ("orders", "refunds", "bot_views", "bot_clicks", "views")}
-    # Seven orders (A6's retries count once), two refunds, bots v3 v7 k2, four non-bot views
-    # (the CSV's copies of v1 and the skipped copy of a.ndjson count nothing).
-    assert totals == {"orders": 7, "refunds": 2, "bot_views": 2, "bot_clicks": 1, "views": 4}, totals
+    # Nine orders (A6's retries and o8's copies count once), two refunds (r1's copy counts
+    # nothing), bots v3 v7 k2, six non-bot views: v1 v2 v4 v5, v1 again two days later, and the
+    # view that shares o9's id (the CSV's copy of v1, the same-day copy of v2 and the skipped
+    # copy of a.ndjson count nothing).
+    assert totals == {"orders": 9, "refunds": 2, "bot_views": 2, "bot_clicks": 1, "views": 6}, totals
 
 
 def check_rejects_equal(name):
