@@ -66,6 +66,48 @@ import Testing
     #expect(try t.int("SELECT coalesce(sum(orders), 0) FROM daily_metrics") == c.orders)
   }
 
+  /// Generated logs with a random share of conversions re-sent with their `ts` moved one to
+  /// three days later, and of all lines sent again as they were, everything shuffled over
+  /// three runs (copies may come before their originals, clicks after the conversions that
+  /// name them): the same `daily_metrics` and `orders` as the original logs ingested once,
+  /// in Los Angeles time, where a UTC day's copies can fall on the same local day.
+  @Test(arguments: [UInt64(71), 72, 73])
+  func resentCopiesOverSeveralRunsCountAsTheLogsOnce(seed: UInt64) throws {
+    let dir = try TemporaryDirectory()
+    let config = try dir.write("la.toml", "timezone = \"America/Los_Angeles\"\n")
+    let original = Workload.ndjson(.init(lines: 3_000, seed: seed, prefix: "r", hours: 96)).bytes
+    let lines = original.split(separator: UInt8(ascii: "\n")).map { String(decoding: $0, as: UTF8.self) }
+    var rng = SeededRandom(seed: seed)
+    var sent = lines
+    var movedConversions = 0
+    for line in lines {
+      if line.hasPrefix(#"{"type":"conversion""#), rng.chance(30),
+        let range = line.range(of: #""ts":"#), let end = line[range.upperBound...].firstIndex(of: ","),
+        let ts = Int64(line[range.upperBound..<end])
+      {
+        sent.append(line.replacingCharacters(in: range.upperBound..<end, with: String(ts + Int64(1 + rng.below(3)) * 86_400_000)))
+        movedConversions += 1
+      } else if rng.chance(10) {
+        sent.append(line)
+      }
+    }
+    for i in stride(from: sent.count - 1, to: 0, by: -1) { sent.swapAt(i, rng.below(i + 1)) }
+
+    let once = dir.file("once.sqlite")
+    try runPipeline(db: once, config: config, inputs: [try dir.write("once/log.ndjson", lines.joined(separator: "\n") + "\n")])
+    let resent = dir.file("resent.sqlite")
+    let third = sent.count / 3
+    for (run, part) in [sent[..<third], sent[third..<2 * third], sent[(2 * third)...]].enumerated() {
+      let file = try dir.write("run\(run)/log.ndjson", part.joined(separator: "\n") + "\n")
+      try runPipeline(db: resent, config: config, inputs: [file])
+    }
+    #expect(movedConversions > 50)
+    let orders = "SELECT * FROM orders ORDER BY day, event_id"
+    #expect(try TestDatabase(once).int("SELECT sum(orders) FROM daily_metrics") > 50)
+    #expect(try TestDatabase(resent).dailyMetrics() == (try TestDatabase(once).dailyMetrics()))
+    #expect(try TestDatabase(resent).rows(orders) == (try TestDatabase(once).rows(orders)))
+  }
+
   /// The kept copy is the earliest: its day is the one that counts.
   @Test func theEarliestCopyDecidesTheDay() throws {
     let dir = try TemporaryDirectory()
