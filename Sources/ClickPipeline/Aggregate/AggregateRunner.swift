@@ -119,6 +119,10 @@ public struct AggregateRunner {
         StopPoint.reached(.aggregateDayWritten)
         result.rowsWritten += rows
       }
+      let overRefunded = try OverRefunds(db: db, money: MoneyRules(configuration: configuration, catalog: catalog))
+        .update(days: days.map(calendar.text(ofDay:)))
+      for entry in overRefunded.prefix(10) { logger.warning("\(entry.description)") }
+      if overRefunded.count > 10 { logger.warning("\(overRefunded.count - 10) more order(s) refunded past their amount") }
       result.daysRecomputed = days.count
       result.passes = spool.passes
       result.spooledRuns = spool.runs

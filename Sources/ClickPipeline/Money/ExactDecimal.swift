@@ -176,6 +176,16 @@ public struct ExactDecimal: Sendable, Hashable, CustomStringConvertible {
     roundedProduct(ExactDecimal(normalizing: Int128(integer), scale: 0), times: 1)
   }
 
+  /// `self + other`, exactly, or `nil` when the sum does not fit 128 bits at the larger scale.
+  public func adding(_ other: ExactDecimal) -> ExactDecimal? {
+    let scale = max(self.scale, other.scale)
+    let (a, o1) = significand.multipliedReportingOverflow(by: ExactDecimal.pow10(scale - self.scale))
+    let (b, o2) = other.significand.multipliedReportingOverflow(by: ExactDecimal.pow10(scale - other.scale))
+    let (sum, o3) = a.addingReportingOverflow(b)
+    guard !o1, !o2, !o3 else { return nil }
+    return ExactDecimal(normalizing: sum, scale: scale)
+  }
+
   /// `10^exponent` for `0...38`.
   static func pow10(_ exponent: Int) -> Int128 {
     var result: Int128 = 1

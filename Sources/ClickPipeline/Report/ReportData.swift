@@ -256,6 +256,8 @@ struct ReportData {
     var linesRead: Int64 = 0
     var rejectsByReason: [(String, Int64)] = []
     var duplicates: Int64 = 0
+    /// Orders whose refunds add up to more than their amount (`over_refunds`).
+    var ordersRefundedPastTheirAmount: Int64 = 0
   }
 
   func quality() throws(DatabaseError) -> Quality {
@@ -279,6 +281,7 @@ struct ReportData {
       WHERE f.status = 'ingested' GROUP BY r.reason ORDER BY count(*) DESC, r.reason
       """
     ).map { ($0[0].textValue, $0[1].intValue) }
+    q.ordersRefundedPastTheirAmount = try db.scalarInt("SELECT count(*) FROM over_refunds") ?? 0
     return q
   }
 }

@@ -39,6 +39,14 @@ public enum StatusReport {
       let settings = try EffectiveSettings.stored(in: db, path: path)
         ?? EffectiveSettings(configuration: .default, catalog: ProductCatalog(), catalogText: nil)
       out += "\nwaiting for aggregate: \(try ReportRunner.pendingWork(db, settings: settings) ?? "nothing; daily_metrics is up to date")\n"
+      let overRefunds = try db.rows("SELECT platform, order_id, ordered, refunded FROM over_refunds ORDER BY platform, order_id")
+      out += "orders refunded past their amount: \(overRefunds.count)\n"
+      for row in overRefunds.prefix(10) {
+        let entry = OverRefunds.Entry(
+          platform: row[0].textValue, orderID: row[1].textValue, ordered: row[2].textValue, refunded: row[3].textValue)
+        out += "  \(entry.description)\n"
+      }
+      if overRefunds.count > 10 { out += "  … and \(overRefunds.count - 10) more (SELECT * FROM over_refunds)\n" }
       let span = try db.rows("SELECT count(*), min(day), max(day) FROM daily_metrics")[0]
       out += "daily_metrics: \(span[0].intValue) row(s)" + (span[0].intValue > 0 ? ", \(span[1].textValue) to \(span[2].textValue)" : "") + "\n"
 

@@ -118,8 +118,8 @@ struct SummaryRenderer {
   private func quality(_ t: Totals, unattributed: Totals) throws(DatabaseError) -> String {
     let q = try data.quality()
     var out = "\n## Data quality\n\n"
-    out += "Files, lines, rejects and duplicates cover everything ingested into this database; "
-    out += "bot traffic and unattributed orders cover the period.\n\n"
+    out += "Files, lines, rejects, duplicates and orders refunded past their amount cover everything ingested into "
+    out += "this database; bot traffic and unattributed orders cover the period.\n\n"
     out += Markdown.table(
       ["Measure", "Value"],
       [
@@ -128,6 +128,7 @@ struct SummaryRenderer {
         ["Lines read (non-blank, CSV headers included)", Markdown.count(q.linesRead)],
         ["Lines rejected", Markdown.count(q.rejectsByReason.reduce(0) { $0 + $1.1 })],
         ["Duplicate events dropped", Markdown.count(q.duplicates)],
+        ["Orders refunded past their amount", Markdown.count(q.ordersRefundedPastTheirAmount)],
         ["Bot views", Markdown.count(t.botViews)],
         ["Bot clicks", Markdown.count(t.botClicks)],
         ["Unattributed orders", Markdown.count(unattributed.orders)],
@@ -138,6 +139,10 @@ struct SummaryRenderer {
       out += Markdown.table(
         ["Reason", "Lines"], q.rejectsByReason.map { [Markdown.escape($0.0), Markdown.count($0.1)] }, alignRight: [1])
       out += "\nEach rejected line is in the `rejects` table with its file, line number and raw text.\n"
+    }
+    if q.ordersRefundedPastTheirAmount > 0 {
+      out += "\nOrders refunded past their amount are listed in the `over_refunds` table (`report --status` names the first ten); "
+      out += "their refunds count as sent.\n"
     }
     if !q.filesFailedNow.isEmpty {
       out += "\n### Files that could not be read\n\n"
