@@ -41,7 +41,7 @@ struct BackupCommand: ParsableCommand {
       valueName: "seconds"))
   var wait: Double = 0
 
-  @Flag(name: .shortAndLong, help: "Print only errors.")
+  @Flag(name: .shortAndLong, help: "No summary line, even on a terminal; warnings and errors are still printed.")
   var quiet = false
 
   @Flag(name: .shortAndLong, help: "Print what each step does (repeat for debug detail).")
@@ -58,7 +58,7 @@ struct BackupCommand: ParsableCommand {
   }
 
   func run() throws {
-    let level: Logger.Level = quiet ? .error : verbose >= 2 ? .debug : verbose == 1 ? .info : .warning
+    let level: Logger.Level = verbose >= 2 ? .debug : verbose == 1 ? .info : .warning
     let format = logFormat
     var logger = Logger(label: "backup") { name in StandardErrorLogHandler(label: name, format: format) }
     logger.logLevel = level

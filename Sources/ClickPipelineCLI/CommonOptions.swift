@@ -43,7 +43,9 @@ public struct StageOptions: ParsableArguments {
       valueName: "seconds"))
   public var wait: Double = 0
 
-  @Flag(name: .shortAndLong, help: "Print only errors; no progress, no summary.")
+  @Flag(
+    name: .shortAndLong,
+    help: "No progress and no summary, even on a terminal; warnings and errors are still printed (for cron's mail).")
   public var quiet = false
 
   @Flag(name: .shortAndLong, help: "Print what each step does (repeat for debug detail).")
@@ -86,8 +88,8 @@ public struct StageOptions: ParsableArguments {
 
   /// The logger the stage's library code uses; only `main` makes one.
   public func makeLogger(label: String) -> Logger {
-    let level: Logger.Level =
-      quiet ? .error : verbose >= 2 ? .debug : verbose == 1 ? .info : .warning
+    // --quiet silences progress and summaries (see `interactive`), never warnings.
+    let level: Logger.Level = verbose >= 2 ? .debug : verbose == 1 ? .info : .warning
     let format = logFormat
     var logger = Logger(label: label) { name in StandardErrorLogHandler(label: name, format: format) }
     logger.logLevel = level

@@ -75,6 +75,20 @@ import Testing
     #expect(summary.contains("| Orders refunded past their amount | \(expectedCount) |"))
   }
 
+  /// `--quiet` silences progress and summaries, never warnings: cron's mail must carry them.
+  @Test func quietRunsStillPrintWarnings() throws {
+    let dir = try TemporaryDirectory()
+    let db = dir.file("db.sqlite")
+    let logs = try dir.write(
+      "a/log.ndjson",
+      [Self.order("o1", "2026-11-02T10:00:00Z", "100.00"), Self.refund("r1", "2026-11-03T10:00:00Z", "100.01")].joined(separator: "\n") + "\n")
+    let ingest = try Executables.stage("ingest", ["--quiet", "--db", db, logs])
+    #expect(ingest.status == 0 && ingest.stderr.isEmpty, "a clean quiet run prints nothing: \(ingest.stderr)")
+    let aggregate = try Executables.stage("aggregate", ["--quiet", "--db", db])
+    #expect(aggregate.status == 0)
+    #expect(aggregate.stderr == Self.flagged + "refunds 100.01 EUR against 100.00 EUR ordered\n")
+  }
+
   /// Forgetting the refund that passed the amount clears the flag; a rebuild finds it again.
   @Test func forgettingTheRefundClearsTheFlag() throws {
     let dir = try TemporaryDirectory()
