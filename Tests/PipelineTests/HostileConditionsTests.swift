@@ -207,7 +207,18 @@ import Testing
     ("+1", "'+1"), ("-2", "'-2"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"), ("plain", "plain"), ("a,b", "\"a,b\""),
   ])
   func formulaCellsAreNeutralised(cell: String, expected: String) {
-    #expect(ReportRunner.csvCell(cell) == expected)
+    #expect(CSVLine.cell(cell) == expected)
+  }
+
+  /// Integer cells are written as `String(_:)` would, and cells are separated by commas.
+  @Test(arguments: [Int64(0), 7, -1200, 1_000_000, .max, .min])
+  func integerCellsArePlainNumbers(value: Int64) {
+    var line = CSVLine()
+    line.text("a\r\nb")
+    line.int(value)
+    line.text("")
+    line.finish()
+    #expect(String(decoding: line.bytes, as: UTF8.self) == "\"a\r\nb\",\(value),\n")
   }
 
   @Test func reportNeutralisesAFormulaCreatorID() throws {

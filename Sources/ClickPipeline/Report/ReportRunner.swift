@@ -1,10 +1,10 @@
 import Foundation
 import Logging
 
-/// The steps of `report`, for `--stats-json`: reading `daily_metrics` by creator (with the
-/// payout ledger), the summary (its own thread and connection), rendering and writing the
-/// statements (and the CSV rows, on the statement thread), `orders.csv`, and putting it all in
-/// place.
+/// The steps of `report`, for `--stats-json`: the one scan of `daily_metrics` (``ReportScan``,
+/// with the payout ledger), rendering the summary, rendering and writing the statements (and
+/// the CSV rows, on the statement thread), `orders.csv` (its own thread and connection), and
+/// putting it all in place.
 enum ReportStep: Int, CaseIterable {
   case read, summary, render, write, orders, publish
 }
@@ -104,22 +104,6 @@ public struct ReportRunner {
       let stats = options.stats
       stats?.setEvents(periodRows)
       let readStarted = StepClock.threadCPU()
-      let data = ReportData(db: db, from: from, to: to)
-      // The summary is read and rendered on a third thread, from its own read connection (the
-      // run lock keeps writers out, so both connections see the same data).
-      let databasePath = options.databasePath
-      let summaryTask = BackgroundTask(name: "summary") { () throws -> String in
-        let summaryStarted = StepClock.threadCPU()
-        defer { stats?.add(step: ReportStep.summary.rawValue, seconds: StepClock.threadCPU() - summaryStarted) }
-        let own = try Schema.openForReading(path: databasePath, cacheMiB: 16)
-        try own.execute("BEGIN")
-        defer { try? own.execute("COMMIT") }
-        let text = try SummaryRenderer(data: ReportData(db: own, from: from, to: to), catalog: catalog).render()
-        guard let pending else { return text }
-        // Right under the title, so nobody takes these figures for complete ones.
-        let title = text.prefix { $0 != "\n" }
-        return title + "\n\n> **Not up to date:** \(pending); run `aggregate`, then report again.\n" + text.dropFirst(title.count)
-      }
       // Statements are rendered and written on a second thread while this one reads the
       // database: creating 50k files is mostly kernel time, reading them mostly SQLite's.
       let staging = try StagingDirectory(finalPath: options.outputDirectory + "/creators", reusing: options.creator == nil)
@@ -134,12 +118,25 @@ public struct ReportRunner {
         renderer: StatementRenderer(
           from: from, to: to, catalog: catalog, thresholdCents: settings.configuration.payoutThresholdCents),
         earnings: csvFiles?.0, payouts: csvFiles?.1, stats: stats)
+      // orders.csv is written on a third thread, from its own read connection (the run lock
+      // keeps writers out, so both connections see the same data).
+      let databasePath = options.databasePath
+      nonisolated(unsafe) let ordersFile = csvFiles?.2
+      let ordersTask = BackgroundTask(name: "orders") { () throws in
+        guard let ordersFile else { return }
+        let started = StepClock.threadCPU()
+        defer { stats?.add(step: ReportStep.orders.rawValue, seconds: StepClock.threadCPU() - started) }
+        let own = try Schema.openForReading(path: databasePath, cacheMiB: 16)
+        try own.execute("BEGIN")
+        defer { try? own.execute("COMMIT") }
+        try Self.writeOrdersCSV(own, from: from, to: to, catalog: catalog, into: ordersFile)
+      }
       let summary: String
       let count: Int
       do {
         var batch: [StatementRenderer.CreatorFigures] = []
         let ledger = PayoutLedger(thresholdCents: settings.configuration.payoutThresholdCents)
-        try data.forEachCreator(only: options.creator, ledger: ledger) { figures in
+        let figures = try ReportScan(db: db, from: from, to: to, ledger: ledger).run(only: options.creator) { figures in
           batch.append(figures)
           if batch.count == 256 {
             guard statements.handoff.send(batch) else { throw StatementWriter.Stopped() }
@@ -148,13 +145,20 @@ public struct ReportRunner {
         }
         if !batch.isEmpty { statements.handoff.send(batch) }
         stats?.add(step: ReportStep.read.rawValue, seconds: StepClock.threadCPU() - readStarted)
-        summary = try summaryTask.value()
+        let summaryStarted = StepClock.threadCPU()
+        let text = SummaryRenderer(from: from, to: to, catalog: catalog).render(figures, quality: try ReportData.quality(db))
+        if let pending {
+          // Right under the title, so nobody takes these figures for complete ones.
+          let title = text.prefix { $0 != "\n" }
+          summary = title + "\n\n> **Not up to date:** \(pending); run `aggregate`, then report again.\n" + text.dropFirst(title.count)
+        } else {
+          summary = text
+        }
+        stats?.add(step: ReportStep.summary.rawValue, seconds: StepClock.threadCPU() - summaryStarted)
         count = try statements.handoff.finish()
-        let ordersStarted = StepClock.threadCPU()
-        if let orders = csvFiles?.2 { try Self.writeOrdersCSV(db, from: from, to: to, catalog: catalog, into: orders) }
-        stats?.add(step: ReportStep.orders.rawValue, seconds: StepClock.threadCPU() - ordersStarted)
+        try ordersTask.value()
       } catch {
-        _ = try? summaryTask.value()
+        try? ordersTask.value()
         defer { statements.staging.discard() }
         // If the statement thread stopped, its own error says why.
         _ = try statements.handoff.finish()
@@ -203,13 +207,23 @@ public struct ReportRunner {
       """)
     s.bind(1, from)
     s.bind(2, to)
+    // Each listing's catalog title, looked up once.
+    var listings = ByteKeyTable()
+    var titles: [String] = []
+    var key = ByteKeyBuilder()
+    var line = CSVLine()
     while try s.step() {
-      let title = catalog.product(platform: s.text(1), store: s.text(5), productID: s.text(6))?.title ?? ""
-      var cells = (0..<7).map { csvCell(s.text(Int32($0))) }
-      cells.append(csvCell(title))
-      cells += (7..<12).map { String(s.int(Int32($0))) }
-      cells += (12..<16).map { csvCell(s.text(Int32($0))) }
-      try file.append(cells.joined(separator: ",") + "\n")
+      line.reset()
+      for column in Int32(0)..<7 { line.text(s.bytes(column)) }
+      key.reset()
+      for column: Int32 in [1, 5, 6] { key.append(s.bytes(column)) }
+      let (listing, isNew) = key.withKey { listings.insert($0) }
+      if isNew { titles.append(catalog.product(platform: s.text(1), store: s.text(5), productID: s.text(6))?.title ?? "") }
+      line.text(titles[listing])
+      for column in Int32(7)..<12 { line.int(s.int(column)) }
+      for column in Int32(12)..<16 { line.text(s.bytes(column)) }
+      line.finish()
+      try file.append(line)
     }
   }
 
@@ -271,6 +285,7 @@ public struct ReportRunner {
           "creator_id,orders,units,revenue_cents,commission_cents,refunds,refunded_cents,reversed_commission_cents,net_commission_cents,payout_status,missing_to_threshold_cents\n")
         try payouts?.append("creator_id,month,opening_cents,net_cents,payable_cents,closing_cents,currency\n")
         var clock = StepClock(steps: ReportStep.allCases.count, enabled: stats != nil)
+        var line = CSVLine()
         defer { stats?.add(clock) }
         while let batch = next() {
           for figures in batch {
@@ -284,18 +299,25 @@ public struct ReportRunner {
             count += 1
             let t = figures.totals
             let status = StatementRenderer.payoutStatus(figures.months, threshold: threshold)
-            try earnings?.append(
-              [
-                ReportRunner.csvCell(figures.creatorID), String(t.orders), String(t.units), String(t.revenueCents),
-                String(t.commissionCents), String(t.refunds), String(t.refundedCents), String(t.reversedCommissionCents),
-                String(t.netCommissionCents), status.payable ? "payable" : "carried_over", String(status.missing),
-              ].joined(separator: ",") + "\n")
+            if let earnings {
+              line.reset()
+              line.text(figures.creatorID)
+              for value in [t.orders, t.units, t.revenueCents, t.commissionCents, t.refunds, t.refundedCents] { line.int(value) }
+              for value in [t.reversedCommissionCents, t.netCommissionCents] { line.int(value) }
+              line.text(status.payable ? "payable" : "carried_over")
+              line.int(status.missing)
+              line.finish()
+              try earnings.append(line)
+            }
             for m in figures.months {
-              try payouts?.append(
-                [
-                  ReportRunner.csvCell(figures.creatorID), m.month, String(m.openingCents), String(m.netCents),
-                  String(m.payableCents), String(m.closingCents), "USD",
-                ].joined(separator: ",") + "\n")
+              guard let payouts else { break }
+              line.reset()
+              line.text(figures.creatorID)
+              line.text(m.month)
+              for value in [m.openingCents, m.netCents, m.payableCents, m.closingCents] { line.int(value) }
+              line.text("USD")
+              line.finish()
+              try payouts.append(line)
             }
           }
         }
@@ -331,19 +353,5 @@ public struct ReportRunner {
       })
     let hash = String(UInt64(EventKeyHash.key(creatorID)) & 0xFFFF_FFFF, radix: 16)
     return cleaned + "-" + String(repeating: "0", count: 8 - hash.count) + hash
-  }
-
-  ///
-  /// A text cell that a spreadsheet would run as a formula (it begins with `=`, `+`, `-`, `@`,
-  /// a tab or a carriage return) gets a leading `'`, as OWASP recommends for CSV injection:
-  /// finance opens this file in Excel. Only text cells pass through here; money columns are
-  /// written as plain integers and stay numbers.
-  static func csvCell(_ text: String) -> String {
-    var text = text
-    if let first = text.utf8.first, [UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 0x09, 0x0D].contains(first) {
-      text = "'" + text
-    }
-    guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) else { return text }
-    return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
   }
 }

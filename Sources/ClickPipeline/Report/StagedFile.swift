@@ -33,6 +33,11 @@ final class StagedFile {
     if buffer.count >= 1 << 20 { try flush() }
   }
 
+  func append(_ line: CSVLine) throws {
+    buffer.append(contentsOf: line.bytes)
+    if buffer.count >= 1 << 20 { try flush() }
+  }
+
   private func flush() throws {
     var offset = 0
     while offset < buffer.count {

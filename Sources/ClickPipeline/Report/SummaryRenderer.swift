@@ -1,14 +1,13 @@
 /// Renders `summary.md`: totals, funnel, trend, platforms, placements, top creators and
 /// products, and data quality, for one period.
 struct SummaryRenderer {
-  let data: ReportData
+  let from: String
+  let to: String
   let catalog: ProductCatalog
-  var topCount = 10
 
-  func render() throws(DatabaseError) -> String {
-    let g = try data.summaryGroups()
+  func render(_ g: ReportScan.Summary, quality q: ReportData.Quality) -> String {
     let t = g.total
-    var out = "# ClickPipeline summary: \(data.from) to \(data.to)\n\n"
+    var out = "# ClickPipeline summary: \(from) to \(to)\n\n"
     out += "All money in US dollars. CTR = clicks / views; conversion rate = orders / clicks. "
     out += "Bot traffic is excluded from views and clicks and counted under data quality. "
     out += "Orders and refunds count on their own day; unattributed orders have no creator or placement.\n\n"
@@ -40,11 +39,11 @@ struct SummaryRenderer {
     out += "\n## By platform\n\n"
     out += Markdown.table(
       ["Platform"] + trafficHeader,
-      ReportData.SummaryGroups.ordered(g.byPlatform, { $0 }).map { key, v in
+      g.byPlatform.map { key, v in
         [key.isEmpty ? "(no product)" : Markdown.escape(key)] + trafficCells(v)
       }, alignRight: Set(1...8))
 
-    let stores = ReportData.SummaryGroups.ordered(g.byStore, { $0 })
+    let stores = g.byStore
     if !stores.isEmpty {
       out += "\n## By brand store\n\n"
       out += Markdown.table(
@@ -53,7 +52,7 @@ struct SummaryRenderer {
     }
 
     out += "\n## By placement\n\n"
-    let placements = ReportData.SummaryGroups.ordered(g.byPlacement, { $0 }).map { ([$0.0], $0.1) }
+    let placements = g.byPlacement.map { ([$0.0], $0.1) }
     out += Markdown.table(
       ["Placement", "Views", "Clicks", "CTR", "Orders", "Conversion rate", "Revenue", "Commission"],
       placements.map { key, v in
@@ -66,7 +65,7 @@ struct SummaryRenderer {
       }, alignRight: Set(1..<8))
 
     out += "\n## Top creators by net commission\n\n"
-    let creators = try data.topCreators(limit: topCount).map { ([$0.0], $0.1) }
+    let creators = g.topCreators.map { ([$0.0], $0.1) }
     out += Markdown.table(
       ["Creator", "Views", "Clicks", "Orders", "Revenue", "Net commission"],
       creators.map { key, v in
@@ -77,25 +76,25 @@ struct SummaryRenderer {
       }, alignRight: Set(1..<6))
 
     out += "\n## Top products by revenue\n\n"
-    let products = try data.topProducts(limit: topCount)
     out += Markdown.table(
       ["Product", "Title", "Platform", "Store", "Clicks", "Orders", "Units", "Revenue", "Commission"],
-      products.map { key, v in
-        let title = catalog.product(platform: key[0], store: key[1], productID: key[2])?.title ?? ""
+      g.topProducts.map { key, v in
+        let title = catalog.product(platform: key.platform, store: key.store, productID: key.productID)?.title ?? ""
         return [
-          Markdown.code(key[2]), title.isEmpty ? "—" : Markdown.escape(title), Markdown.escape(key[0]), Markdown.code(key[1]),
+          Markdown.code(key.productID), title.isEmpty ? "—" : Markdown.escape(title), Markdown.escape(key.platform),
+          Markdown.code(key.store),
           Markdown.count(v.clicks), Markdown.count(v.orders), Markdown.count(v.units), Markdown.usd(v.revenueCents),
           Markdown.usd(v.commissionCents),
         ]
       }, alignRight: Set(4..<9))
 
-    out += try quality(t, unattributed: g.unattributed)
+    out += quality(q, t, unattributed: g.unattributed)
     return out
   }
 
   /// A Mermaid `xychart-beta` of daily clicks and orders (renders on GitHub).
-  private func trend(_ g: ReportData.SummaryGroups) -> String {
-    let days = ReportData.SummaryGroups.ordered(g.byDay, { $0 }).map { ([$0.0], $0.1) }
+  private func trend(_ g: ReportScan.Summary) -> String {
+    let days = g.byDay.map { ([$0.0], $0.1) }
     guard !days.isEmpty else { return "" }
     var out = "\n## Daily trend\n\n"
     out += "```mermaid\nxychart-beta\n  title \"Clicks (bars) and orders (line) per day\"\n"
@@ -115,8 +114,7 @@ struct SummaryRenderer {
     return out
   }
 
-  private func quality(_ t: Totals, unattributed: Totals) throws(DatabaseError) -> String {
-    let q = try data.quality()
+  private func quality(_ q: ReportData.Quality, _ t: Totals, unattributed: Totals) -> String {
     var out = "\n## Data quality\n\n"
     out += "Files, lines, rejects, duplicates and orders refunded past their amount cover everything ingested into "
     out += "this database; bot traffic and unattributed orders cover the period.\n\n"

@@ -1,0 +1,264 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// Everything the report shows, from one scan of `daily_metrics` in (creator, day) order:
+/// each creator's statement figures (handed on one creator at a time) and the summary's groups
+/// and top lists.
+///
+/// The scan reads every row up to the period's last day. Rows before the period feed only the
+/// payout ledger's monthly net (a balance is carried from a creator's first month); rows in the
+/// period feed the statements and the summary. Text becomes a `String` only when it changes
+/// (a creator, a day, a month) or is seen for the first time (a listing, a placement): row by
+/// row, the scan compares bytes and adds integers. SQLite's sorter spills to disk, so memory
+/// follows one creator's rows plus the distinct listings of the period, not the table.
+struct ReportScan {
+  let db: SQLiteDatabase
+  /// The period, `YYYY-MM-DD`, inclusive.
+  let from: String
+  let to: String
+  let ledger: PayoutLedger
+  /// How many creators and products the summary's top lists show.
+  var topCount = 10
+
+  /// The summary's groups, each in byte order of its key, and its top lists.
+  struct Summary {
+    var total = Totals()
+    /// Rows without a creator that carry orders or refunds.
+    var unattributed = Totals()
+    var byDay: [(day: String, totals: Totals)] = []
+    /// By platform (`""`: rows without a product).
+    var byPlatform: [(platform: String, totals: Totals)] = []
+    /// brand_store rows by store.
+    var byStore: [(store: String, totals: Totals)] = []
+    var byPlacement: [(placement: String, totals: Totals)] = []
+    /// Highest net commission first; ties in creator-id byte order.
+    var topCreators: [(creatorID: String, totals: Totals)] = []
+    /// Highest revenue first; ties in (platform, store, product) byte order.
+    var topProducts: [(listing: Listing, totals: Totals)] = []
+  }
+
+  /// A (platform, store, product) of `daily_metrics`.
+  struct Listing {
+    var platform: String
+    var store: String
+    var productID: String
+    /// The three joined by NUL: byte order of this is the order of the tuple.
+    var sortKey: String
+  }
+
+  /// Reads the period, calling `body` with each creator's figures in creator-id byte order
+  /// (every creator active in the period or with a balance carried into it), and returns the
+  /// summary. With `only`, just that creator's rows are read, and the summary covers only them.
+  func run(only: String?, _ body: (StatementRenderer.CreatorFigures) throws -> Void) throws -> Summary {
+    let s = try db.prepare(
+      """
+      SELECT creator_id, day, placement, platform, store, product_id, \(Totals.columnNames.joined(separator: ", "))
+      FROM daily_metrics WHERE day <= ?1\(only == nil ? "" : " AND creator_id = ?2")
+      ORDER BY creator_id, day
+      """)
+    s.bind(1, to)
+    if let only { s.bind(2, only) }
+    var state = ScanState(
+      from: from, firstMonth: String(from.prefix(7)), lastMonth: String(to.prefix(7)), ledger: ledger, topCount: topCount)
+    while try s.step() { try state.add(s, body) }
+    try state.flushCreator(body)
+    return state.summary()
+  }
+}
+
+/// The running state of one ``ReportScan``.
+private struct ScanState {
+  let fromBytes: [UInt8]
+  let firstMonth: String
+  let lastMonth: String
+  let ledger: PayoutLedger
+  let topCount: Int
+
+  // The listings and placements seen, numbered in order of first appearance.
+  var listingCodes = ByteKeyTable()
+  var listings: [ReportScan.Listing] = []
+  var placements: [(bytes: [UInt8], text: String)] = []
+  var keyBuilder = ByteKeyBuilder()
+
+  // Whole-period groups.
+  var total = Totals()
+  var unattributed = Totals()
+  var byListing: [Totals] = []
+  var byPlacement: [Totals] = []
+  var byDay: [String: Totals] = [:]
+  var topCreators: [(creatorID: String, totals: Totals)] = []
+
+  // The current creator.
+  var creatorBytes: [UInt8]?
+  var creator = ""
+  var inPeriod = false
+  var totals = Totals()
+  var days: [(day: String, totals: Totals)] = []
+  var dayBytes: [UInt8] = []
+  /// Per listing: the current creator's totals, valid where `listingSeenBy` is `creatorNumber`.
+  var creatorListings: [Totals] = []
+  var listingSeenBy: [Int] = []
+  var creatorNumber = 0
+  var touched: [Int] = []
+  var months: [(month: String, cents: Int64)] = []
+  var monthBytes: [UInt8] = []
+
+  init(from: String, firstMonth: String, lastMonth: String, ledger: PayoutLedger, topCount: Int) {
+    fromBytes = Array(from.utf8)
+    self.firstMonth = firstMonth
+    self.lastMonth = lastMonth
+    self.ledger = ledger
+    self.topCount = topCount
+  }
+
+  mutating func add(_ s: Statement, _ body: (StatementRenderer.CreatorFigures) throws -> Void) throws {
+    let creatorNow = s.bytes(0)
+    if creatorBytes.map({ !Self.same($0, creatorNow) }) ?? true {
+      try flushCreator(body)
+      creatorBytes = Array(creatorNow)
+      creator = String(decoding: creatorNow, as: UTF8.self)
+      creatorNumber += 1
+    }
+    let t = Totals(s, from: 6)
+    let day = s.bytes(1)
+    // The payout ledger's months: from the creator's first day on.
+    if !creatorNow.isEmpty {
+      let month = UnsafeRawBufferPointer(rebasing: day.prefix(7))
+      if months.isEmpty || !Self.same(monthBytes, month) {
+        monthBytes = Array(month)
+        months.append((String(decoding: month, as: UTF8.self), 0))
+      }
+      months[months.count - 1].cents += t.netCommissionCents
+    }
+    guard !day.lexicographicallyPrecedes(fromBytes) else { return }
+
+    inPeriod = true
+    total.add(t)
+    let placement = placementCode(s.bytes(2))
+    byPlacement[placement].add(t)
+    let listing = listingCode(s.bytes(3), s.bytes(4), s.bytes(5))
+    byListing[listing].add(t)
+    totals.add(t)
+    if days.isEmpty || !Self.same(dayBytes, day) {
+      dayBytes = Array(day)
+      days.append((String(decoding: day, as: UTF8.self), Totals()))
+    }
+    days[days.count - 1].totals.add(t)
+    if creatorNow.isEmpty {
+      if t.orders > 0 || t.refunds > 0 { unattributed.add(t) }
+      return
+    }
+    if !listings[listing].productID.isEmpty {
+      if creatorListings.count < listings.count {
+        creatorListings += Array(repeating: Totals(), count: listings.count - creatorListings.count)
+        listingSeenBy += Array(repeating: 0, count: listings.count - listingSeenBy.count)
+      }
+      if listingSeenBy[listing] != creatorNumber {
+        listingSeenBy[listing] = creatorNumber
+        creatorListings[listing] = Totals()
+        touched.append(listing)
+      }
+      creatorListings[listing].add(t)
+    }
+  }
+
+  /// Hands on the current creator's figures (if there is one worth a statement) and resets.
+  mutating func flushCreator(_ body: (StatementRenderer.CreatorFigures) throws -> Void) throws {
+    defer {
+      totals = Totals()
+      inPeriod = false
+      days.removeAll(keepingCapacity: true)
+      months.removeAll(keepingCapacity: true)
+      touched.removeAll(keepingCapacity: true)
+    }
+    guard creatorBytes != nil else { return }
+    for (day, t) in days { byDay[day, default: Totals()].add(t) }
+    // Rows without a creator count in the summary only.
+    guard !creator.isEmpty else { return }
+    var figures = StatementRenderer.CreatorFigures(creatorID: creator)
+    figures.months = ledger.months(net: months, firstMonth: firstMonth, lastMonth: lastMonth)
+    guard inPeriod else {
+      // A balance carried into the period, without activity in it.
+      if figures.months.contains(where: { $0.openingCents != 0 || $0.netCents != 0 }) { try body(figures) }
+      return
+    }
+    figures.totals = totals
+    figures.days = days
+    touched.sort { listings[$0].sortKey.utf8.lexicographicallyPrecedes(listings[$1].sortKey.utf8) }
+    figures.products = touched.map { i in
+      (listings[i].platform, listings[i].store, listings[i].productID, creatorListings[i])
+    }
+    considerTopCreator(creator, totals)
+    try body(figures)
+  }
+
+  /// Keeps the `topCount` creators with the highest net commission. Creators arrive in id byte
+  /// order, so a newcomer that ties goes after the ones already kept.
+  private mutating func considerTopCreator(_ creator: String, _ t: Totals) {
+    let net = t.netCommissionCents
+    if topCreators.count == topCount, let last = topCreators.last, net <= last.totals.netCommissionCents { return }
+    let at = topCreators.firstIndex { net > $0.totals.netCommissionCents } ?? topCreators.count
+    topCreators.insert((creator, t), at: at)
+    if topCreators.count > topCount { topCreators.removeLast() }
+  }
+
+  private mutating func placementCode(_ bytes: UnsafeRawBufferPointer) -> Int {
+    if let i = placements.firstIndex(where: { Self.same($0.bytes, bytes) }) { return i }
+    placements.append((Array(bytes), String(decoding: bytes, as: UTF8.self)))
+    byPlacement.append(Totals())
+    return placements.count - 1
+  }
+
+  private mutating func listingCode(
+    _ platform: UnsafeRawBufferPointer, _ store: UnsafeRawBufferPointer, _ product: UnsafeRawBufferPointer
+  ) -> Int {
+    keyBuilder.reset()
+    keyBuilder.append(platform)
+    keyBuilder.append(store)
+    keyBuilder.append(product)
+    let (index, inserted) = keyBuilder.withKey { listingCodes.insert($0) }
+    if inserted {
+      let text = [platform, store, product].map { String(decoding: $0, as: UTF8.self) }
+      listings.append(.init(platform: text[0], store: text[1], productID: text[2], sortKey: text.joined(separator: "\u{0}")))
+      byListing.append(Totals())
+    }
+    return index
+  }
+
+  private static func same(_ a: [UInt8], _ b: UnsafeRawBufferPointer) -> Bool {
+    a.count == b.count && a.withUnsafeBytes { a in b.count == 0 || memcmp(a.baseAddress!, b.baseAddress!, b.count) == 0 }
+  }
+
+  func summary() -> ReportScan.Summary {
+    var summary = ReportScan.Summary()
+    summary.total = total
+    summary.unattributed = unattributed
+    summary.byDay = Self.ordered(byDay.map { ($0.key, $0.value) })
+    summary.byPlacement = Self.ordered(placements.indices.map { (placements[$0].text, byPlacement[$0]) })
+    var platforms: [String: Totals] = [:]
+    var stores: [String: Totals] = [:]
+    for (i, listing) in listings.enumerated() {
+      platforms[listing.platform, default: Totals()].add(byListing[i])
+      if listing.platform == Platform.brandStore.rawValue { stores[listing.store, default: Totals()].add(byListing[i]) }
+    }
+    summary.byPlatform = Self.ordered(platforms.map { ($0.key, $0.value) })
+    summary.byStore = Self.ordered(stores.map { ($0.key, $0.value) })
+    summary.topCreators = topCreators
+    summary.topProducts = listings.indices.filter { !listings[$0].productID.isEmpty }
+      .sorted { a, b in
+        let (ra, rb) = (byListing[a].revenueCents, byListing[b].revenueCents)
+        return ra != rb ? ra > rb : listings[a].sortKey.utf8.lexicographicallyPrecedes(listings[b].sortKey.utf8)
+      }
+      .prefix(topCount)
+      .map { (listings[$0], byListing[$0]) }
+    return summary
+  }
+
+  /// Groups in byte order of their keys, as SQL's `ORDER BY` would give them.
+  private static func ordered(_ groups: [(String, Totals)]) -> [(String, Totals)] {
+    groups.sorted { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }
+  }
+}
