@@ -20,7 +20,11 @@ struct IngestCommand: ParsableCommand {
       Bad lines are stored in the `rejects` table with file, line and reason, and the run goes on. \
       Conversions are unique by event_id across everything ever ingested, views and clicks \
       within the UTC day of their timestamp, so overlapping dumps and reruns change nothing. A file that cannot be read whole (truncated or corrupt gzip) \
-      contributes nothing, is recorded as failed, and is retried by the next run.
+      contributes nothing, is recorded as failed, and is retried by the next run. A file of at \
+      least 100 data lines of which more than ingest.max_rejected_share (default 0.5) are \
+      rejected is refused whole: nothing of it counts, it is recorded as refused with its most \
+      frequent reasons, and the same content is refused again until it is taken with \
+      --accept-mostly-rejected.
 
       The whole run is one transaction: if it fails or is killed, the database is as before.
 
@@ -43,7 +47,8 @@ struct IngestCommand: ParsableCommand {
       EXIT STATUS
         0   success (rejected lines are not a failure)
         1   nothing was changed: bad arguments, configuration or database
-        2   finished, but some input files could not be read (they are retried next run)
+        2   finished, but some input files could not be read (they are retried next run) or were
+            refused because most of their lines were rejected
         75  another run holds the database (use --wait SECONDS to wait for it)
         130, 143  interrupted by SIGINT or SIGTERM; nothing of the run was kept
       """,
@@ -73,6 +78,11 @@ struct IngestCommand: ParsableCommand {
       "Parse one file (or - for standard input) and write its events and rejects to standard output as NDJSON, without a database. The only format is ndjson.",
       valueName: "format"))
   var emit: EmitFormat?
+
+  @Flag(
+    help: ArgumentHelp(
+      "Take files whose lines are mostly rejected line by line, as usual, instead of refusing them whole."))
+  var acceptMostlyRejected = false
 
   @Argument(help: ArgumentHelp("Log files or directories to ingest.", valueName: "path"))
   var paths: [String] = []
@@ -125,6 +135,7 @@ struct IngestCommand: ParsableCommand {
     }
     var options = IngestOptions(databasePath: db, inputPaths: paths, configuration: configuration)
     if let workers { options.workers = workers }
+    options.acceptMostlyRejected = acceptMostlyRejected
     options.lockWait = common.wait
     options.commandLine = CommandLine.arguments.joined(separator: " ")
     options.stats = common.makeStats(stage: "ingest", steps: IngestRunner.stepNames)
@@ -137,7 +148,7 @@ struct IngestCommand: ParsableCommand {
     common.writeStats(options.stats, wallSeconds: Clock.monotonic() - started, logger: logger)
     if interactive {
       let seconds = Clock.monotonic() - started
-      FileHandle.standardError.write(Data(("ingest: \(result.filesIngested) file(s) ingested, \(result.filesSkipped) skipped (already ingested), \(result.filesFailed) failed; \(grouped(result.eventsKept)) events kept, \(grouped(result.rejected)) lines rejected, \(grouped(result.duplicates)) duplicates; " + String(format: "%.1f s", seconds) + "\n").utf8))
+      FileHandle.standardError.write(Data(("ingest: \(result.filesIngested) file(s) ingested, \(result.filesSkipped) skipped (already ingested), \(result.filesFailed) failed\(result.filesRefused > 0 ? ", \(result.filesRefused) refused" : ""); \(grouped(result.eventsKept)) events kept, \(grouped(result.rejected)) lines rejected, \(grouped(result.duplicates)) duplicates; " + String(format: "%.1f s", seconds) + "\n").utf8))
     }
     return result.exitCode
   }

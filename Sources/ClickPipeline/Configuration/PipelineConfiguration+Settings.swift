@@ -16,6 +16,7 @@ extension PipelineConfiguration {
     let patterns = Set(botPatterns).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
     var result = [
       Setting(key: "timezone", value: TOMLDocument.quoted(timeZoneIdentifier)),
+      Setting(key: "ingest.max_rejected_share", value: "\(maxRejectedShare)"),
       Setting(key: "attribution.amazon_window_hours", value: String(amazonWindowHours)),
       Setting(key: "attribution.brand_store_window_hours", value: String(brandStoreWindowHours)),
       Setting(key: "bots.user_agent_patterns", value: "[" + patterns.map(TOMLDocument.quoted).joined(separator: ", ") + "]"),
@@ -60,11 +61,14 @@ extension PipelineConfiguration {
 
   /// Canonical text of every setting that changes aggregate output; two configurations with
   /// equal fingerprints produce the same `daily_metrics` from the same catalog. The payout
-  /// threshold is left out (reports only).
+  /// threshold (reports only) and the share of rejects that refuses a file (ingest only: it
+  /// decides what is staged, not how staged events count) are left out.
   public var fingerprint: String {
     "clickpipeline-config-v2\n"
-      + settings.filter { $0.key != "payout.threshold_cents" }.map { "\($0.key) \($0.value)\n" }.joined()
+      + settings.filter { !Self.notInFingerprint.contains($0.key) }.map { "\($0.key) \($0.value)\n" }.joined()
   }
+
+  private static let notInFingerprint: Set = ["payout.threshold_cents", "ingest.max_rejected_share"]
 
   /// Lines naming each setting that differs between `old` and `new`:
   /// `commission.amazon 0.04 → 0.05`; a table entry only one side has is `(unset)` on the other.

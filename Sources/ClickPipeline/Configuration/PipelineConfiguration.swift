@@ -36,6 +36,12 @@ public struct PipelineConfiguration: Sendable, Equatable {
   public var fxUSDPerUnit: [String: ExactDecimal]
   /// Earnings at or above this many cents are payable.
   public var payoutThresholdCents: Int64
+  /// A file of at least ``minimumLinesToRefuse`` data lines with a larger share of them
+  /// rejected is refused whole (CONTRACT §8).
+  public var maxRejectedShare = ExactDecimal(normalizing: 5, scale: 1)
+
+  /// Files with fewer data lines are never refused for their rejects.
+  public static let minimumLinesToRefuse = 100
 
   /// The largest accepted attribution window: ten years.
   public static let maxWindowHours = 87_600
@@ -160,11 +166,17 @@ private struct ConfigurationReader {
   }
 
   mutating func read(_ root: TOMLTable) throws(ConfigurationError) {
-    let top = ["timezone", "catalog", "attribution", "bots", "commission", "fx_usd_per_unit", "payout"]
+    let top = ["timezone", "catalog", "ingest", "attribution", "bots", "commission", "fx_usd_per_unit", "payout"]
     for (name, value) in try entries(TOMLValue(kind: .table(root), line: 1), [], known: top) {
       switch name {
       case "timezone": configuration.timeZoneIdentifier = try timeZone(value)
       case "catalog": configuration.catalogPath = try catalog(value)
+      case "ingest":
+        for (name, value) in try entries(value, [name], known: ["max_rejected_share"]) {
+          configuration.maxRejectedShare = try decimal(value, ["ingest", name], "must be a decimal from 0 to 1") {
+            !$0.isNegative && $0 <= ExactDecimal(1)
+          }
+        }
       case "attribution":
         for (name, value) in try entries(value, [name], known: ["amazon_window_hours", "brand_store_window_hours"]) {
           let hours = try integer(

@@ -14,6 +14,9 @@ public struct IngestOptions: Sendable {
   public var commandLine: String = ""
   /// Where to add CPU time per step (`--stats-json`); `nil`: not measured.
   public var stats: StageStats?
+  /// Take files whose lines are mostly rejected line by line instead of refusing them
+  /// (`--accept-mostly-rejected`; CONTRACT §8).
+  public var acceptMostlyRejected = false
 
   public init(databasePath: String, inputPaths: [String], configuration: PipelineConfiguration?) {
     self.databasePath = databasePath
@@ -28,16 +31,18 @@ public struct IngestResult: Sendable, Equatable {
   public var filesIngested = 0
   public var filesFailed = 0
   public var filesSkipped = 0
+  /// Files refused whole because most of their lines were rejected.
+  public var filesRefused = 0
   public var linesRead = 0
   public var eventsKept = 0
   public var rejected = 0
   public var duplicates = 0
   public var uncompressedBytes = 0
-  /// One message per failed file: path and error.
+  /// One message per failed or refused file: path and error.
   public var failures: [String] = []
 
-  /// 0, or 2 when some files could not be read (CONTRACT §10).
-  public var exitCode: Int32 { filesFailed > 0 ? 2 : 0 }
+  /// 0, or 2 when some files could not be read or were refused (CONTRACT §8, §10).
+  public var exitCode: Int32 { filesFailed + filesRefused > 0 ? 2 : 0 }
 }
 
 /// Progress of a long run, for a person watching a terminal.
@@ -237,6 +242,23 @@ public struct IngestRunner {
         stagedEvents += staged
         continue
       } else {
+        if !options.acceptMostlyRejected,
+          let refusal = try refusal(of: summary, share: settings.settings.configuration.maxRejectedShare, fileID: fileID, db: db)
+        {
+          try writer.dropFile()
+          let message = "\(path): \(refusal)"
+          if try db.scalarInt("SELECT count(*) FROM files WHERE status = 'refused' AND content_hash = ?", [.text(hash)]) == 0 {
+            try recordFile.run([
+              .int(fileID), .int(runID), .text(path), .text(hash), .int(Int64(summary.fileSize)), .text("refused"),
+              .text(summary.format.rawValue), .text(refusal), .int(Int64(summary.lines)), .int(0),
+              .int(Int64(summary.rejected)), .int(0), .text(Clock.isoNow()), .int(0),
+            ])
+          }
+          result.filesRefused += 1
+          result.failures.append(message)
+          logger.error("\(message)")
+          continue
+        }
         try writer.commitFile()
         knownContent.insert(hash)
         let kept = summary.events - writer.fileDuplicates
@@ -266,6 +288,10 @@ public struct IngestRunner {
           "records.rejected": "\(summary.rejected)", "records.duplicates": "\(writer.fileDuplicates)",
           "records.strict": "\(summary.strictLines)",
         ])
+    }
+    if result.filesRefused > 0 {
+      logger.error(
+        "\(result.filesRefused) file(s) refused: most of their lines were rejected. Nothing of them was counted; fix the exporter and ingest the corrected files, or take them line by line with --accept-mostly-rejected")
     }
     // Views and clicks: duplicates are known once every file is staged.
     let dedupStarted = clock.cpuNow()
@@ -320,5 +346,23 @@ public struct IngestRunner {
     clock.addSeconds(IngestStep.commit.rawValue, clock.cpuNow() - commitStarted)
     options.stats?.add(clock)
     return result
+  }
+
+  /// Why a file is refused whole (CONTRACT §8), or `nil`: at least
+  /// ``PipelineConfiguration/minimumLinesToRefuse`` data lines, more than `share` of them
+  /// rejected. Names the three most frequent reasons, from the rejects the file staged.
+  private func refusal(of summary: ParsedFileSummary, share: ExactDecimal, fileID: Int64, db: SQLiteDatabase) throws -> String? {
+    let data = summary.events + summary.rejected
+    guard data >= PipelineConfiguration.minimumLinesToRefuse else { return nil }
+    // rejected / data > significand / 10^scale, in integers.
+    var scale: Int128 = 1
+    for _ in 0..<share.scale { scale *= 10 }
+    guard Int128(summary.rejected) * scale > share.significand * Int128(data) else { return nil }
+    let reasons = try db.rows(
+      "SELECT reason, count(*) FROM rejects WHERE file_id = ? GROUP BY reason ORDER BY count(*) DESC, reason LIMIT 3",
+      [.int(fileID)]
+    ).map { "\($0[0].textValue) (\($0[1].intValue))" }
+    return "refused: \(summary.rejected) of \(data) data lines rejected, more than "
+      + "ingest.max_rejected_share \(share); most frequent: \(reasons.joined(separator: ", ")). Nothing of the file was counted"
   }
 }

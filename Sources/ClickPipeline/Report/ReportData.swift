@@ -12,6 +12,9 @@ enum ReportData {
   struct Quality {
     var filesIngested: Int64 = 0
     var filesFailedNow: [(path: String, error: String)] = []
+    /// Files refused whole because most of their lines were rejected, whose content was not
+    /// taken later (`--accept-mostly-rejected`).
+    var filesRefusedNow: [(path: String, error: String)] = []
     var linesRead: Int64 = 0
     var rejectsByReason: [(String, Int64)] = []
     var duplicates: Int64 = 0
@@ -26,14 +29,8 @@ enum ReportData {
     q.filesIngested = files[0].intValue
     q.linesRead = files[1].intValue
     q.duplicates = files[2].intValue
-    // A failed file counts until the same path is ingested later.
-    q.filesFailedNow = try db.rows(
-      """
-      SELECT f.path, f.error FROM files f
-      WHERE f.status = 'failed' AND f.file_id = (SELECT max(file_id) FROM files g WHERE g.path = f.path)
-      ORDER BY f.path
-      """
-    ).map { ($0[0].textValue, $0[1].textValue) }
+    q.filesFailedNow = try failedFiles(db)
+    q.filesRefusedNow = try refusedFiles(db)
     q.rejectsByReason = try db.rows(
       """
       SELECT r.reason, count(*) FROM rejects r JOIN files f ON f.file_id = r.file_id
@@ -42,5 +39,29 @@ enum ReportData {
     ).map { ($0[0].textValue, $0[1].intValue) }
     q.ordersRefundedPastTheirAmount = try db.scalarInt("SELECT count(*) FROM over_refunds") ?? 0
     return q
+  }
+
+  /// Files whose last attempt failed (they are retried when given again), by path.
+  static func failedFiles(_ db: SQLiteDatabase) throws(DatabaseError) -> [(path: String, error: String)] {
+    // A failed file counts until the same path is ingested later.
+    try db.rows(
+      """
+      SELECT f.path, f.error FROM files f
+      WHERE f.status = 'failed' AND f.file_id = (SELECT max(file_id) FROM files g WHERE g.path = f.path)
+      ORDER BY f.path
+      """
+    ).map { ($0[0].textValue, $0[1].textValue) }
+  }
+
+  /// Files refused as mostly rejected whose content has not been ingested since, by path.
+  static func refusedFiles(_ db: SQLiteDatabase) throws(DatabaseError) -> [(path: String, error: String)] {
+    try db.rows(
+      """
+      SELECT f.path, f.error FROM files f
+      WHERE f.status = 'refused'
+        AND NOT EXISTS (SELECT 1 FROM files g WHERE g.status = 'ingested' AND g.content_hash = f.content_hash)
+      ORDER BY f.path, f.file_id
+      """
+    ).map { ($0[0].textValue, $0[1].textValue) }
   }
 }

@@ -26,15 +26,14 @@ public enum StatusReport {
         out += "  #\(run[0].intValue) \(run[1].textValue), ended \(run[2].textValue), exit \(run[3].intValue)\(message.isEmpty ? "" : ": " + message)\n"
       }
 
-      let failed = try db.rows(
-        """
-        SELECT path, error FROM files f
-        WHERE status = 'failed' AND file_id = (SELECT max(file_id) FROM files g WHERE g.path = f.path)
-        ORDER BY path
-        """)
+      let failed = try ReportData.failedFiles(db)
       out += "\nfiles that failed and are retried when given again: \(failed.count)\n"
-      for file in failed.prefix(20) { out += "  \(file[0].textValue): \(file[1].textValue)\n" }
+      for file in failed.prefix(20) { out += "  \(file.path): \(file.error)\n" }
       if failed.count > 20 { out += "  … and \(failed.count - 20) more (SELECT path, error FROM files WHERE status = 'failed')\n" }
+      let refused = try ReportData.refusedFiles(db)
+      out += "files refused because most of their lines were rejected: \(refused.count)\n"
+      for file in refused.prefix(20) { out += "  \(file.path): \(file.error)\n" }
+      if refused.count > 20 { out += "  … and \(refused.count - 20) more (SELECT path, error FROM files WHERE status = 'refused')\n" }
 
       let settings = try EffectiveSettings.stored(in: db, path: path)
         ?? EffectiveSettings(configuration: .default, catalog: ProductCatalog(), catalogText: nil)

@@ -123,6 +123,7 @@ struct SummaryRenderer {
       [
         ["Files ingested", Markdown.count(q.filesIngested)],
         ["Files failed (to be retried)", Markdown.count(Int64(q.filesFailedNow.count))],
+        ["Files refused (most lines rejected)", Markdown.count(Int64(q.filesRefusedNow.count))],
         ["Lines read (non-blank, CSV headers included)", Markdown.count(q.linesRead)],
         ["Lines rejected", Markdown.count(q.rejectsByReason.reduce(0) { $0 + $1.1 })],
         ["Duplicate events dropped", Markdown.count(q.duplicates)],
@@ -141,6 +142,12 @@ struct SummaryRenderer {
     if q.ordersRefundedPastTheirAmount > 0 {
       out += "\nOrders refunded past their amount are listed in the `over_refunds` table (`report --status` names the first ten); "
       out += "their refunds count as sent.\n"
+    }
+    if !q.filesRefusedNow.isEmpty {
+      out += "\n### Files refused because most of their lines were rejected\n\n"
+      out += Markdown.table(
+        ["File", "Why"], q.filesRefusedNow.map { [Markdown.escape($0.path), Markdown.escape($0.error)] })
+      out += "\nNothing of these files is counted. Fix the exporter and ingest the corrected files, or take them line by line with `ingest --accept-mostly-rejected`.\n"
     }
     if !q.filesFailedNow.isEmpty {
       out += "\n### Files that could not be read\n\n"

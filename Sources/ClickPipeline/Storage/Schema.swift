@@ -9,7 +9,7 @@
 /// `meta.schema_version` records the version. A database from an older version is migrated
 /// in one transaction; one from a newer version is refused (see docs/OPERATIONS.md).
 public enum Schema {
-  public static let version = 8
+  public static let version = 9
 
   /// Statements that create version 1 from an empty database.
   static let createV1 = """
@@ -198,6 +198,33 @@ public enum Schema {
         PRIMARY KEY (platform, order_id)
       ) WITHOUT ROWID;
       DELETE FROM meta WHERE key = 'aggregate_fingerprint';
+      """,
+    // 9: a file whose lines are mostly rejected is refused whole (CONTRACT §8) and recorded
+    // with status 'refused'. SQLite cannot change a CHECK constraint, so `files` is rebuilt.
+    8: """
+      CREATE TABLE files_v9(
+        file_id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL,
+        path TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('ingested', 'failed', 'forgotten', 'refused')),
+        format TEXT NOT NULL DEFAULT '',
+        error TEXT NOT NULL DEFAULT '',
+        lines INTEGER NOT NULL DEFAULT 0,
+        events INTEGER NOT NULL DEFAULT 0,
+        rejected INTEGER NOT NULL DEFAULT 0,
+        duplicates INTEGER NOT NULL DEFAULT 0,
+        recorded_at TEXT NOT NULL,
+        held_back_line INTEGER NOT NULL DEFAULT 0
+      );
+      INSERT INTO files_v9(file_id, run_id, path, content_hash, size, status, format, error, lines, events, rejected,
+        duplicates, recorded_at, held_back_line)
+      SELECT file_id, run_id, path, content_hash, size, status, format, error, lines, events, rejected,
+        duplicates, recorded_at, held_back_line FROM files;
+      DROP TABLE files;
+      ALTER TABLE files_v9 RENAME TO files;
+      CREATE UNIQUE INDEX files_ingested_content ON files(content_hash) WHERE status = 'ingested';
       """,
   ]
 
