@@ -157,7 +157,7 @@ import Testing
     // Unknown keys
     ("timezon = \"UTC\"", "1: unknown key 'timezon' (known keys: timezone, catalog, ingest, attribution, bots, commission, fx_usd_per_unit, payout)"),
     ("[attribution]\namazon_window = 24", "2: unknown key 'attribution.amazon_window' (known keys in [attribution]: amazon_window_hours, brand_store_window_hours)"),
-    ("[commission]\nbooks = 0.045", "2: unknown key 'commission.books' (known keys in [commission]: amazon, brand_store, amazon_categories, brand_stores)"),
+    ("[commission]\nbooks = 0.045", "2: unknown key 'commission.books' (known keys in [commission]: unknown_keys, amazon, brand_store, amazon_categories, brand_stores)"),
     ("[comission]\namazon = 0.05", "1: unknown key 'comission' (known keys: timezone, catalog, ingest, attribution, bots, commission, fx_usd_per_unit, payout)"),
     // Bad values
     ("timezone = \"Mars/Olympus\"", "1: timezone: unknown time zone 'Mars/Olympus'; use an IANA name such as 'UTC' or 'Asia/Jakarta'"),

@@ -91,6 +91,14 @@ public struct AggregateRunner {
       try db.execute("BEGIN")
       let previous = try db.scalarText("SELECT value FROM meta WHERE key = 'aggregate_fingerprint'")
       result.fullRebuild = options.rebuild || previous != fingerprint
+      if previous != fingerprint {
+        for finding in try RateKeyCheck(configuration: configuration, catalog: catalog).findings(db) {
+          let error = ConfigurationError(
+            path: configuration.rateKeySources.path, line: finding.line, key: finding.key, message: finding.message)
+          guard configuration.unknownRateKeys == .warn else { throw PipelineError.configuration(error) }
+          logger.warning("\(error)")
+        }
+      }
       let days = result.fullRebuild ? try allDays(db, calendar) : try DirtyHours.days(db, calendar, configuration)
       try db.execute("COMMIT")
 

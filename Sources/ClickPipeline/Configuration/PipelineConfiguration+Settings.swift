@@ -20,6 +20,7 @@ extension PipelineConfiguration {
       Setting(key: "attribution.amazon_window_hours", value: String(amazonWindowHours)),
       Setting(key: "attribution.brand_store_window_hours", value: String(brandStoreWindowHours)),
       Setting(key: "bots.user_agent_patterns", value: "[" + patterns.map(TOMLDocument.quoted).joined(separator: ", ") + "]"),
+      Setting(key: "commission.unknown_keys", value: TOMLDocument.quoted(unknownRateKeys.rawValue)),
       Setting(key: "commission.amazon", value: "\(amazonRate)"),
       Setting(key: "commission.brand_store", value: "\(brandStoreRate)"),
     ]
@@ -61,14 +62,17 @@ extension PipelineConfiguration {
 
   /// Canonical text of every setting that changes aggregate output; two configurations with
   /// equal fingerprints produce the same `daily_metrics` from the same catalog. The payout
-  /// threshold (reports only) and the share of rejects that refuses a file (ingest only: it
-  /// decides what is staged, not how staged events count) are left out.
+  /// threshold (reports only), the share of rejects that refuses a file (ingest only: it
+  /// decides what is staged, not how staged events count) and what to do with unknown rate
+  /// keys (it decides whether aggregate runs, not what it computes) are left out.
   public var fingerprint: String {
     "clickpipeline-config-v2\n"
       + settings.filter { !Self.notInFingerprint.contains($0.key) }.map { "\($0.key) \($0.value)\n" }.joined()
   }
 
-  private static let notInFingerprint: Set = ["payout.threshold_cents", "ingest.max_rejected_share"]
+  private static let notInFingerprint: Set = [
+    "payout.threshold_cents", "ingest.max_rejected_share", "commission.unknown_keys",
+  ]
 
   /// Lines naming each setting that differs between `old` and `new`:
   /// `commission.amazon 0.04 → 0.05`; a table entry only one side has is `(unset)` on the other.

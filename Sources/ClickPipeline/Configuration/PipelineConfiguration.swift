@@ -42,6 +42,29 @@ public struct PipelineConfiguration: Sendable, Equatable {
 
   /// Files with fewer data lines are never refused for their rejects.
   public static let minimumLinesToRefuse = 100
+  /// What `aggregate` does with a rate key that names no store or category it knows of
+  /// (`commission.unknown_keys`; ``RateKeyCheck``).
+  public var unknownRateKeys = UnknownKeys.error
+  /// Where each rate key was written, for messages; not a setting.
+  public var rateKeySources = KeySources()
+
+  /// `commission.unknown_keys`.
+  public enum UnknownKeys: String, Sendable, CaseIterable {
+    /// `aggregate` stops with the key's file and line: usually a typo.
+    case error
+    /// `aggregate` warns and goes on: for a store whose events come later.
+    case warn
+  }
+
+  /// The file and lines where the rate tables' keys were written. Two configurations that
+  /// differ only here are equal: positions in a file are not settings.
+  public struct KeySources: Sendable, Equatable {
+    public var path = ""
+    /// Keyed by the full dotted key (`commission.brand_stores."lumi-skin"`).
+    public var lines: [String: Int] = [:]
+
+    public static func == (_: KeySources, _: KeySources) -> Bool { true }
+  }
 
   /// The largest accepted attribution window: ten years.
   public static let maxWindowHours = 87_600
@@ -140,7 +163,10 @@ private struct ConfigurationReader {
   let path: String
   var configuration = PipelineConfiguration.default
 
-  init(path: String) { self.path = path }
+  init(path: String) {
+    self.path = path
+    configuration.rateKeySources.path = path
+  }
 
   func failure(_ value: TOMLValue, _ key: [String], _ message: String) -> ConfigurationError {
     ConfigurationError(path: path, line: value.line, key: TOMLDocument.keyPath(key), message: message)
@@ -243,10 +269,16 @@ private struct ConfigurationReader {
   }
 
   mutating func commission(_ value: TOMLValue) throws(ConfigurationError) {
-    let known = ["amazon", "brand_store", "amazon_categories", "brand_stores"]
+    let known = ["unknown_keys", "amazon", "brand_store", "amazon_categories", "brand_stores"]
     for (name, value) in try entries(value, ["commission"], known: known) {
       let key = ["commission", name]
       switch name {
+      case "unknown_keys":
+        let choices = PipelineConfiguration.UnknownKeys.allCases.map(\.rawValue)
+        guard case .string(let text) = value.kind, let choice = PipelineConfiguration.UnknownKeys(rawValue: text) else {
+          throw failure(value, key, "must be \(choices.map { "\"\($0)\"" }.joined(separator: " or ")), got \(describe(value))")
+        }
+        configuration.unknownRateKeys = choice
       case "amazon": configuration.amazonRate = try rate(value, key)
       case "brand_store": configuration.brandStoreRate = try rate(value, key)
       case "amazon_categories":
@@ -262,7 +294,7 @@ private struct ConfigurationReader {
   }
 
   /// A table of free-form names to rates; names that collide after `normalize` are an error.
-  func rates(_ value: TOMLValue, _ key: [String], what: String, normalize: (String) -> String) throws(ConfigurationError) -> [String: ExactDecimal] {
+  mutating func rates(_ value: TOMLValue, _ key: [String], what: String, normalize: (String) -> String) throws(ConfigurationError) -> [String: ExactDecimal] {
     var result: [String: ExactDecimal] = [:]
     var lines: [String: Int] = [:]
     for (name, item) in try table(value, key).entries {
@@ -273,6 +305,7 @@ private struct ConfigurationReader {
       }
       result[normalized] = try rate(item, key + [name])
       lines[normalized] = item.line
+      configuration.rateKeySources.lines[TOMLDocument.keyPath(key + [normalized])] = item.line
     }
     return result
   }

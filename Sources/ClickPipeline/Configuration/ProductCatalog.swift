@@ -37,6 +37,20 @@ public struct ProductCatalog: Sendable, Equatable {
     return key
   }
 
+  /// The stores of the catalog's brand_store products.
+  public var brandStores: Set<String> {
+    let prefix = Array((Platform.brandStore.rawValue + "\u{1F}").utf8)
+    return Set(products.keys.filter { $0.starts(with: prefix) }.map { key in
+      String(decoding: key[prefix.count...].prefix { $0 != 0x1F }, as: UTF8.self)
+    })
+  }
+
+  /// The (lowercase) categories of the catalog's Amazon products.
+  public var amazonCategories: Set<String> {
+    let prefix = Array((Platform.amazon.rawValue + "\u{1F}").utf8)
+    return Set(products.filter { $0.key.starts(with: prefix) && !$0.value.category.isEmpty }.map(\.value.category))
+  }
+
   /// The product with exactly these bytes (an Amazon product's store is `""`).
   public func product(platform: String, store: String, productID: String) -> Product? {
     products[ProductCatalog.key(platform: platform, store: store, productID: productID)]

@@ -1,0 +1,58 @@
+/// Rate keys that name nothing (`commission.unknown_keys`, CONTRACT §9): a brand-store rate
+/// for a store that is neither in the catalog nor in any staged conversion, or an Amazon
+/// category rate for a category no catalog product has. Such a key is usually a typo
+/// (`"lumi-skn" = 0.15`), and the store it meant is silently paid the default rate.
+///
+/// Stores are looked up among the catalog's products and the staged conversions, the events
+/// a rate applies to; a store known only from views and clicks has nothing to be paid yet.
+/// `aggregate` checks when its settings are new to the database (the first run, or a changed
+/// setting), so a key allowed with `"warn"` is named once, not every night.
+struct RateKeyCheck {
+  /// One key that names nothing.
+  struct Finding: Equatable {
+    /// The full dotted key, as the configuration writes it.
+    var key: String
+    var line: Int?
+    var message: String
+  }
+
+  let configuration: PipelineConfiguration
+  let catalog: ProductCatalog
+
+  /// The keys that name nothing, in key order.
+  func findings(_ db: SQLiteDatabase) throws(DatabaseError) -> [Finding] {
+    var findings: [Finding] = []
+    let sources = configuration.rateKeySources
+    if !configuration.brandStoreRates.isEmpty {
+      var stores = catalog.brandStores
+      for row in try db.rows("SELECT DISTINCT store FROM conversions WHERE platform = ?", [.text(Platform.brandStore.rawValue)]) {
+        stores.insert(row[0].textValue)
+      }
+      for name in configuration.brandStoreRates.keys.sorted() where !stores.contains(name) {
+        let key = TOMLDocument.keyPath(["commission", "brand_stores", name])
+        findings.append(
+          Finding(
+            key: key, line: sources.lines[key],
+            message: "names no brand store of the catalog and none in the staged conversions\(Self.known(stores)); "
+              + "correct the store id, or set commission.unknown_keys = \"warn\" for a store whose orders come later"))
+      }
+    }
+    let categories = catalog.amazonCategories
+    for name in configuration.amazonCategoryRates.keys.sorted() where !categories.contains(name) {
+      let key = TOMLDocument.keyPath(["commission", "amazon_categories", name])
+      findings.append(
+        Finding(
+          key: key, line: sources.lines[key],
+          message: "names no category of the catalog's Amazon products\(Self.known(categories)); "
+            + "correct the category, or set commission.unknown_keys = \"warn\" for products not in the catalog yet"))
+    }
+    return findings
+  }
+
+  /// ` (known: a, b, c)`, at most five, or nothing.
+  private static func known(_ names: Set<String>) -> String {
+    guard !names.isEmpty else { return "" }
+    let sorted = names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    return " (known: " + sorted.prefix(5).joined(separator: ", ") + (sorted.count > 5 ? ", …" : "") + ")"
+  }
+}
