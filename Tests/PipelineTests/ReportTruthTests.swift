@@ -163,6 +163,20 @@ import Testing
     let bob = try String(contentsOfFile: out + "/creators/bob.md", encoding: .utf8)
     #expect(bob.contains("| 2026-10 | $0.00 | -$12.00 | $0.00 | -$12.00 |"), "\(bob)")
     #expect(bob.contains("**2026-11: below the payout threshold; -$4.00 is carried to next month** ($14.00 more is needed)."))
+    // The summary: whose commission it is, and each month's payouts over every creator.
+    let summary = try String(contentsOfFile: out + "/summary.md", encoding: .utf8)
+    #expect(summary.contains("""
+      | Owed to creators | $36.00 | $12.00 | $24.00 |
+      | Unattributed (no creator; not paid out) | $0.00 | $0.00 | $0.00 |
+      | Total | $36.00 | $12.00 | $24.00 |
+      """), "\(summary)")
+    #expect(summary.contains("""
+      | Month | Payable | Creators paid | Carried to next month | Creators carried | Owed back | Creators owing |
+      | --- | ---: | ---: | ---: | ---: | ---: | ---: |
+      | 2026-09 | $12.00 | 1 | $8.00 | 2 | $0.00 | 0 |
+      | 2026-10 | $0.00 | 0 | $12.00 | 2 | -$12.00 | 1 |
+      | 2026-11 | $12.00 | 1 | $4.00 | 1 | -$4.00 | 1 |
+      """), "\(summary)")
   }
 
   /// The same ledger whatever the period: November alone opens with what earlier months

@@ -38,6 +38,22 @@ struct ReportScan {
     var topCreators: [(creatorID: String, totals: Totals)] = []
     /// Highest revenue first; ties in (platform, store, product) byte order.
     var topProducts: [(listing: Listing, totals: Totals)] = []
+    /// The payout ledger's months of the period, over every creator.
+    var payouts: [Payouts] = []
+  }
+
+  /// One month of the payout ledger, over every creator with a statement.
+  struct Payouts: Equatable {
+    var month: String
+    var payableCents: Int64 = 0
+    /// Creators whose balance reached the threshold in the month.
+    var creatorsPaid = 0
+    /// Balances below the threshold carried to the next month, and their creators.
+    var carriedCents: Int64 = 0
+    var creatorsCarried = 0
+    /// Negative balances (refunds clawed back after a payout) carried to the next month.
+    var owedBackCents: Int64 = 0
+    var creatorsOwing = 0
   }
 
   /// A (platform, store, product) of `daily_metrics`.
@@ -90,6 +106,7 @@ private struct ScanState {
   var byPlacement: [Totals] = []
   var byDay: [String: Totals] = [:]
   var topCreators: [(creatorID: String, totals: Totals)] = []
+  var payouts: [String: ReportScan.Payouts] = [:]
 
   // The current creator.
   var creatorBytes: [UInt8]?
@@ -182,9 +199,13 @@ private struct ScanState {
     figures.months = ledger.months(net: months, firstMonth: firstMonth, lastMonth: lastMonth)
     guard inPeriod else {
       // A balance carried into the period, without activity in it.
-      if figures.months.contains(where: { $0.openingCents != 0 || $0.netCents != 0 }) { try body(figures) }
+      if figures.months.contains(where: { $0.openingCents != 0 || $0.netCents != 0 }) {
+        addPayouts(figures.months)
+        try body(figures)
+      }
       return
     }
+    addPayouts(figures.months)
     figures.totals = totals
     figures.days = days
     touched.sort { listings[$0].sortKey.utf8.lexicographicallyPrecedes(listings[$1].sortKey.utf8) }
@@ -193,6 +214,24 @@ private struct ScanState {
     }
     considerTopCreator(creator, totals)
     try body(figures)
+  }
+
+  private mutating func addPayouts(_ months: [PayoutLedger.Month]) {
+    for m in months {
+      var entry = payouts[m.month] ?? ReportScan.Payouts(month: m.month)
+      if m.payableCents > 0 {
+        entry.payableCents += m.payableCents
+        entry.creatorsPaid += 1
+      }
+      if m.closingCents > 0 {
+        entry.carriedCents += m.closingCents
+        entry.creatorsCarried += 1
+      } else if m.closingCents < 0 {
+        entry.owedBackCents += m.closingCents
+        entry.creatorsOwing += 1
+      }
+      payouts[m.month] = entry
+    }
   }
 
   /// Keeps the `topCount` creators with the highest net commission. Creators arrive in id byte
@@ -247,6 +286,7 @@ private struct ScanState {
     summary.byPlatform = Self.ordered(platforms.map { ($0.key, $0.value) })
     summary.byStore = Self.ordered(stores.map { ($0.key, $0.value) })
     summary.topCreators = topCreators
+    summary.payouts = payouts.values.sorted { $0.month < $1.month }
     summary.topProducts = listings.indices.filter { !listings[$0].productID.isEmpty }
       .sorted { a, b in
         let (ra, rb) = (byListing[a].revenueCents, byListing[b].revenueCents)

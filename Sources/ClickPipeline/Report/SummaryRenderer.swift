@@ -1,5 +1,5 @@
-/// Renders `summary.md`: totals, funnel, trend, platforms, placements, top creators and
-/// products, and data quality, for one period.
+/// Renders `summary.md`: totals, whose commission it is and the monthly payouts, funnel,
+/// trend, platforms, placements, top creators and products, and data quality, for one period.
 struct SummaryRenderer {
   let from: String
   let to: String
@@ -21,6 +21,8 @@ struct SummaryRenderer {
         Markdown.usd(t.commissionCents), Markdown.usd(t.refundedCents), Markdown.usd(t.reversedCommissionCents),
         Markdown.usd(t.netCommissionCents),
       ]], alignRight: Set(0..<11))
+
+    out += money(g)
 
     out += "\n## Funnel\n\n"
     out += "Views **\(Markdown.count(t.views))** → clicks **\(Markdown.count(t.clicks))** (\(Markdown.percent(t.clicks, t.views)) of views) → "
@@ -89,6 +91,40 @@ struct SummaryRenderer {
       }, alignRight: Set(4..<9))
 
     out += quality(q, t, unattributed: g.unattributed)
+    return out
+  }
+
+  /// Whose money the commission is (creators' or nobody's), and what the payout ledger pays
+  /// each month of the period.
+  private func money(_ g: ReportScan.Summary) -> String {
+    let all = g.total
+    let nobody = g.unattributed
+    func row(_ name: String, _ commission: Int64, _ reversed: Int64) -> [String] {
+      [name, Markdown.usd(commission), Markdown.usd(reversed), Markdown.usd(commission - reversed)]
+    }
+    var out = "\n## Whose commission\n\n"
+    out += Markdown.table(
+      ["", "Commission", "Reversed commission", "Net commission"],
+      [
+        row(
+          "Owed to creators", all.commissionCents - nobody.commissionCents,
+          all.reversedCommissionCents - nobody.reversedCommissionCents),
+        row("Unattributed (no creator; not paid out)", nobody.commissionCents, nobody.reversedCommissionCents),
+        row("Total", all.commissionCents, all.reversedCommissionCents),
+      ], alignRight: [1, 2, 3])
+    guard !g.payouts.isEmpty else { return out }
+    out += "\n### Payouts by month\n\n"
+    out += "Each creator's balance is payable in a month when it reaches the threshold; below it, it is carried to the next month, "
+    out += "and a refund after a payout leaves a negative balance, owed back from later earnings (see each statement). "
+    out += "A month is counted with every creator's order and refund up to the report's last day.\n\n"
+    out += Markdown.table(
+      ["Month", "Payable", "Creators paid", "Carried to next month", "Creators carried", "Owed back", "Creators owing"],
+      g.payouts.map { p in
+        [
+          p.month, Markdown.usd(p.payableCents), Markdown.count(Int64(p.creatorsPaid)), Markdown.usd(p.carriedCents),
+          Markdown.count(Int64(p.creatorsCarried)), Markdown.usd(p.owedBackCents), Markdown.count(Int64(p.creatorsOwing)),
+        ]
+      }, alignRight: [1, 2, 3, 4, 5, 6])
     return out
   }
 
