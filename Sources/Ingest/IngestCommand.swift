@@ -69,7 +69,7 @@ struct IngestCommand: ParsableCommand {
 
   @Option(
     help: ArgumentHelp(
-      "Forget an ingested file, given by its path or content hash, with its events and rejects, so that a corrected dump can be ingested again. Repeatable.",
+      "Forget an ingested file, given by its path or content hash, with its events and rejects, so that a corrected dump can be ingested again; later runs skip the forgotten content (see --take-forgotten). A file that failed (a corrupt gzip) is taken off the retry list the same way, by its path. Repeatable.",
       valueName: "path-or-hash"))
   var forget: [String] = []
 
@@ -83,6 +83,9 @@ struct IngestCommand: ParsableCommand {
     help: ArgumentHelp(
       "Take files whose lines are mostly rejected line by line, as usual, instead of refusing them whole."))
   var acceptMostlyRejected = false
+
+  @Flag(help: ArgumentHelp("Ingest content that --forget set aside, instead of skipping it."))
+  var takeForgotten = false
 
   @Argument(help: ArgumentHelp("Log files or directories to ingest.", valueName: "path"))
   var paths: [String] = []
@@ -129,13 +132,16 @@ struct IngestCommand: ParsableCommand {
       let forgotten = try FileForgetter(databasePath: db, lockWait: common.wait, logger: logger)
         .forget(forget, commandLine: CommandLine.arguments.joined(separator: " "))
       if interactive {
-        logger.warning("forgot \(forgotten.files) file(s): \(grouped(forgotten.events)) events, \(grouped(forgotten.rejects)) rejects; run aggregate next")
+        let dismissed = forgotten.dismissed > 0 ? "; dismissed \(forgotten.dismissed) failed file(s)" : ""
+        logger.warning(
+          "forgot \(forgotten.files) file(s): \(grouped(forgotten.events)) events, \(grouped(forgotten.rejects)) rejects\(dismissed); run aggregate next")
       }
       return 0
     }
     var options = IngestOptions(databasePath: db, inputPaths: paths, configuration: configuration)
     if let workers { options.workers = workers }
     options.acceptMostlyRejected = acceptMostlyRejected
+    options.takeForgotten = takeForgotten
     options.lockWait = common.wait
     options.commandLine = CommandLine.arguments.joined(separator: " ")
     options.stats = common.makeStats(stage: "ingest", steps: IngestRunner.stepNames)

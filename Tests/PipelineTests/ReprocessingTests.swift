@@ -70,7 +70,18 @@ import Testing
     }
     let forget = try Executables.stage("ingest", ["--db", db, "--forget", correctedTooEarly ? path : hash])
     #expect(forget.status == 0, "\(forget.stderr)")
-    try runPipeline(db: db, inputs: [path])
+    if correctedTooEarly {
+      // Forgetting the path forgot the corrected copy too: the next run skips that content,
+      // and takes it back only when told to.
+      let skipped = try Executables.stage("ingest", ["--db", db, "-v", path])
+      #expect(skipped.status == 0)
+      #expect(skipped.stderr.contains("skipped: this content was forgotten with ingest --forget; give --take-forgotten to ingest it again"))
+      #expect(try TestDatabase(db).int("SELECT count(*) FROM files WHERE status = 'ingested' AND path = '\(path)'") == 0)
+      #expect(try Executables.stage("ingest", ["--db", db, "--take-forgotten", path]).status == 0)
+      #expect(try Executables.stage("aggregate", ["--db", db]).status == 0)
+    } else {
+      try runPipeline(db: db, inputs: [path])
+    }
     let rows = try TestDatabase(db).dailyMetrics()
 
     // The same as a fresh database given the corrected dump.
@@ -105,8 +116,12 @@ import Testing
     try runPipeline(db: fresh, inputs: [late, orders])
     #expect(try TestDatabase(db).dailyMetrics() == (try TestDatabase(fresh).dailyMetrics()))
     #expect(try TestDatabase(db).int("SELECT orders FROM daily_metrics WHERE creator_id = 'late'") == 1)
-    // Ingesting the clicks again brings the first attribution back.
-    try runPipeline(db: db, inputs: [clicks])
+    // The next run over the same files leaves the forgotten clicks out; taking them back on
+    // purpose brings the first attribution back.
+    try runPipeline(db: db, inputs: [clicks, late, orders])
+    #expect(try TestDatabase(db).int("SELECT orders FROM daily_metrics WHERE creator_id = 'late'") == 1)
+    #expect(try Executables.stage("ingest", ["--db", db, "--take-forgotten", clicks]).status == 0)
+    #expect(try Executables.stage("aggregate", ["--db", db]).status == 0)
     #expect(try TestDatabase(db).int("SELECT orders FROM daily_metrics WHERE creator_id = 'named'") == 1)
   }
 
@@ -118,8 +133,38 @@ import Testing
     let before = try TestDatabase(db).rows("SELECT * FROM files")
     let result = try Executables.stage("ingest", ["--db", db, "--forget", dir.file("nope.gz")])
     #expect(result.status == 1)
-    #expect(result.stderr.contains("no ingested file has this path or content hash"))
+    #expect(
+      result.stderr
+        == "ingest: error: \(dir.file("nope.gz")): no ingested or failed file has this path or content hash; list them with: SELECT path, status, content_hash FROM files WHERE status IN ('ingested', 'failed')\n")
     #expect(try TestDatabase(db).rows("SELECT * FROM files") == before)
+  }
+
+  /// A file that can never be read (a bad CRC) is retried by every run until it is dismissed
+  /// with --forget: then later runs skip it (exit 0), while a good copy at the same path, new
+  /// content, comes in.
+  @Test func aFailedFileIsDismissedWithForget() throws {
+    let dir = try TemporaryDirectory()
+    let db = dir.file("db.sqlite")
+    let path = try dir.writeGzip("bad.ndjson.gz", lines: [ReprocessingTests.view("v1", "2026-11-01T10:00:00Z")])
+    var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+    bytes[bytes.count - 6] ^= 0xFF  // the CRC
+    try bytes.write(to: URL(fileURLWithPath: path))
+    #expect(try Executables.stage("ingest", ["--db", db, path]).status == 2)
+    #expect(try Executables.stage("ingest", ["--db", db, path]).status == 2)
+
+    let forget = try Executables.stage("ingest", ["--db", db, "--forget", path])
+    #expect(forget.status == 0 && forget.stderr.isEmpty, "\(forget.stderr)")
+    #expect(try TestDatabase(db).rows("SELECT message FROM runs WHERE command = 'forget'") == [["forgot 0 file(s), 0 event(s), 0 reject(s); dismissed 1 failed file(s)"]])
+    let status = try Executables.stage("report", ["--db", db, "--status"])
+    #expect(status.stdout.contains("\nfiles that failed and are retried when given again: 0\n"), "\(status.stdout)")
+    #expect(try Executables.stage("ingest", ["--db", db, path]).status == 0)
+
+    // A good copy at the same path is new content.
+    try dir.writeGzip("bad.ndjson.gz", lines: [ReprocessingTests.view("v1", "2026-11-01T10:00:00Z")])
+    #expect(try Executables.stage("ingest", ["--db", db, path]).status == 0)
+    #expect(try TestDatabase(db).rows("SELECT status FROM files WHERE path = '\(path)' ORDER BY file_id").map { $0[0] } == [
+      "failed", "forgotten", "ingested",
+    ])
   }
 
   /// After a configuration change, aggregate recomputes everything; the result equals a fresh

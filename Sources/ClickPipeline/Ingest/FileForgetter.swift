@@ -1,8 +1,12 @@
 import Foundation
 import Logging
 
-/// Forgets ingested files: their events, their rejects and their content hash, in one
-/// transaction, so that a corrected dump with the same event ids can be ingested again.
+/// Forgets ingested files: their events and their rejects, in one transaction, so that a
+/// corrected dump with the same event ids can be ingested again. The forgotten content is
+/// remembered (`status = 'forgotten'`, with its hash and size): later runs over the same
+/// folder skip it, while a corrected file (new content) comes in; `ingest --take-forgotten`
+/// takes the same content back. A file that failed and would be retried every run (a
+/// corrupt gzip) can be dismissed the same way, by its path.
 ///
 /// The hours the forgotten events touched are marked dirty, so the next `aggregate` recomputes
 /// exactly the days they counted in (and the windows and orders they influenced).
@@ -15,6 +19,23 @@ public struct FileForgetter {
     public var files = 0
     public var events = 0
     public var rejects = 0
+    /// Failed files taken off the retry list.
+    public var dismissed = 0
+  }
+
+  /// Content set aside by `--forget` and not ingested since: content hash → file size.
+  static func setAside(_ db: SQLiteDatabase) throws(DatabaseError) -> [String: Int] {
+    var result: [String: Int] = [:]
+    for row in try db.rows(
+      """
+      SELECT f.content_hash, f.size FROM files f
+      WHERE f.status = 'forgotten' AND f.content_hash <> ''
+        AND NOT EXISTS (SELECT 1 FROM files g WHERE g.status = 'ingested' AND g.content_hash = f.content_hash)
+      """)
+    {
+      result[row[0].textValue] = Int(row[1].intValue)
+    }
+    return result
   }
 
   public init(databasePath: String, lockWait: Double, logger: Logger) {
@@ -38,12 +59,15 @@ public struct FileForgetter {
           "SELECT file_id FROM files WHERE status = 'ingested' AND (path = ? OR content_hash = ?)",
           [.text(selector), .text(selector)]
         ).map(\.[0].intValue)
-        guard !ids.isEmpty else {
+        if !ids.isEmpty {
+          fileIDs += ids
+        } else if try dismissFailed(path: selector, db) {
+          result.dismissed += 1
+        } else {
           throw PipelineError.input(
             path: selector,
-            reason: "no ingested file has this path or content hash; list them with: SELECT path, content_hash FROM files WHERE status = 'ingested'")
+            reason: "no ingested or failed file has this path or content hash; list them with: SELECT path, status, content_hash FROM files WHERE status IN ('ingested', 'failed')")
         }
-        fileIDs += ids
       }
       let keys = try EventKeys(db: db)
       let segments = try SegmentReader(db: db)
@@ -99,7 +123,9 @@ public struct FileForgetter {
         [
           .int(runID), .text(commandLine), .text(startedAt), .text(Clock.isoNow()),
           .text(ProcessInfo.processInfo.hostName), .int(Int64(ProcessInfo.processInfo.processIdentifier)),
-          .text("forgot \(result.files) file(s), \(result.events) event(s), \(result.rejects) reject(s)"),
+          .text(
+            "forgot \(result.files) file(s), \(result.events) event(s), \(result.rejects) reject(s)"
+              + (result.dismissed > 0 ? "; dismissed \(result.dismissed) failed file(s)" : "")),
         ])
       try db.execute("COMMIT")
     } catch {
@@ -107,5 +133,21 @@ public struct FileForgetter {
       throw PipelineError(error, databasePath: databasePath)
     }
     return result
+  }
+
+  /// Takes the failed file at `path` off the retry list, remembering its content (if it can
+  /// still be read) so that later runs skip it; false if its last attempt did not fail.
+  private func dismissFailed(path: String, _ db: SQLiteDatabase) throws -> Bool {
+    let last = try db.rows(
+      "SELECT file_id, status FROM files WHERE path = ? ORDER BY file_id DESC LIMIT 1", [.text(path)]
+    ).first
+    guard let last, last[1].textValue == "failed" else { return false }
+    let hash = (try? FileParser.contentHash(path: path)) ?? ""
+    let size = ParallelParse.regularFileSize(path) ?? 0
+    try db.run(
+      "UPDATE files SET status = 'forgotten', content_hash = ?, size = ? WHERE file_id = ?",
+      [.text(hash), .int(Int64(size)), last[0]])
+    logger.info("dismissed: no longer retried; later runs skip this content", metadata: ["ingest.file": "\(path)"])
+    return true
   }
 }

@@ -17,6 +17,8 @@ public struct IngestOptions: Sendable {
   /// Take files whose lines are mostly rejected line by line instead of refusing them
   /// (`--accept-mostly-rejected`; CONTRACT §8).
   public var acceptMostlyRejected = false
+  /// Ingest content that `--forget` set aside, instead of skipping it (`--take-forgotten`).
+  public var takeForgotten = false
 
   public init(databasePath: String, inputPaths: [String], configuration: PipelineConfiguration?) {
     self.databasePath = databasePath
@@ -107,6 +109,9 @@ public struct IngestRunner {
     var knownContent = Set(
       try db.rows("SELECT content_hash FROM files WHERE status = 'ingested'").map(\.[0].textValue))
     let knownSizes = Set(try db.rows("SELECT size FROM files WHERE status = 'ingested'").map { Int($0[0].intValue) })
+    // Content set aside by --forget (a forgotten file, a dismissed unreadable one): skipped
+    // by later runs unless taken back on purpose.
+    let setAside = options.takeForgotten ? [:] : try FileForgetter.setAside(db)
     // Files ingested without their last line (no newline yet): content hash → file and line.
     var heldBack: [String: (fileID: Int64, line: Int)] = [:]
     for row in try db.rows(
@@ -116,8 +121,8 @@ public struct IngestRunner {
     }
     let parser = FileParser(currencies: Set(settings.settings.configuration.fxUSDPerUnit.keys))
     let pipeline = ParallelParse(
-      files: files, parser: parser, workers: max(1, options.workers), knownContent: knownContent,
-      knownSizes: knownSizes, heldBack: heldBack.mapValues(\.line), stats: options.stats)
+      files: files, parser: parser, workers: max(1, options.workers), knownContent: knownContent.union(setAside.keys),
+      knownSizes: knownSizes.union(setAside.values), heldBack: heldBack.mapValues(\.line), stats: options.stats)
     pipeline.start()
     defer { pipeline.cancel() }
 
@@ -163,6 +168,7 @@ public struct IngestRunner {
       }
       try writer.beginFile(id: fileID)
       var outcome: Result<ParsedFileSummary, InputError>?
+      var knownHash = ""
       while outcome == nil {
         guard let piece = pipeline.next(index) else { throw CancellationError() }
         let pieceStarted = clock.cpuNow()
@@ -170,7 +176,8 @@ public struct IngestRunner {
         case .segment(let segment): try writer.write(segment)
         case .conversions(let conversions): try writer.write(conversions)
         case .rejects(let rejects): try writer.write(rejects, path: path)
-        case .known:
+        case .known(let hash):
+          knownHash = hash
           outcome = .success(ParsedFileSummary())
         case .finished(let finished):
           outcome = finished
@@ -183,6 +190,14 @@ public struct IngestRunner {
       case .failure(let error):
         try writer.dropFile()
         try recordFailure(path, size: sizes[index], error)
+        continue
+      case .success(let parsed) where setAside[parsed.contentHash.isEmpty ? knownHash : parsed.contentHash] != nil:
+        // Set aside by --forget: a regular file is recognised unparsed, a pipe once read.
+        try writer.dropFile()
+        result.filesSkipped += 1
+        logger.info(
+          "skipped: this content was forgotten with ingest --forget; give --take-forgotten to ingest it again",
+          metadata: ["ingest.file": "\(path)"])
         continue
       case .success(let parsed) where parsed.contentHash.isEmpty:
         result.filesSkipped += 1
