@@ -35,6 +35,8 @@ public struct IngestResult: Sendable, Equatable {
   public var filesSkipped = 0
   /// Files refused whole because most of their lines were rejected.
   public var filesRefused = 0
+  /// Events dated more than a day after the run.
+  public var futureEvents = 0
   public var linesRead = 0
   public var eventsKept = 0
   public var rejected = 0
@@ -119,7 +121,8 @@ public struct IngestRunner {
     {
       heldBack[row[0].textValue] = (row[1].intValue, Int(row[2].intValue))
     }
-    let parser = FileParser(currencies: Set(settings.settings.configuration.fxUSDPerUnit.keys))
+    var parser = FileParser(currencies: Set(settings.settings.configuration.fxUSDPerUnit.keys))
+    parser.futureAfter = Clock.nowMilliseconds() + 86_400_000
     let pipeline = ParallelParse(
       files: files, parser: parser, workers: max(1, options.workers), knownContent: knownContent.union(setAside.keys),
       knownSizes: knownSizes.union(setAside.values), heldBack: heldBack.mapValues(\.line), stats: options.stats)
@@ -140,13 +143,13 @@ public struct IngestRunner {
     let recordFile = try db.prepare(
       """
       INSERT INTO files(file_id, run_id, path, content_hash, size, status, format, error, lines,
-        events, rejected, duplicates, recorded_at, held_back_line)
-      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+        events, rejected, duplicates, recorded_at, held_back_line, future_events)
+      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
       """)
     func recordFailure(_ path: String, size: Int, _ error: InputError) throws {
       try recordFile.run([
         .int(fileID), .int(runID), .text(path), .text(""), .int(Int64(size)), .text("failed"),
-        .text(""), .text(error.description), .int(0), .int(0), .int(0), .int(0), .text(Clock.isoNow()), .int(0),
+        .text(""), .text(error.description), .int(0), .int(0), .int(0), .int(0), .text(Clock.isoNow()), .int(0), .int(0),
       ])
       result.filesFailed += 1
       result.failures.append(error.description)
@@ -217,12 +220,13 @@ public struct IngestRunner {
         try db.run(
           """
           UPDATE files SET held_back_line = 0, format = ?, lines = lines + ?, events = events + ?,
-            rejected = rejected + ?, duplicates = duplicates + ?
+            rejected = rejected + ?, duplicates = duplicates + ?, future_events = future_events + ?
           WHERE file_id = ?
           """,
           [
             .text(summary.format.rawValue), .int(Int64(summary.lines)), .int(Int64(kept)),
-            .int(Int64(summary.rejected)), .int(Int64(writer.fileDuplicates)), .int(completing.fileID),
+            .int(Int64(summary.rejected)), .int(Int64(writer.fileDuplicates)), .int(Int64(summary.futureEvents)),
+            .int(completing.fileID),
           ])
         logger.info(
           "took the held-back last line \(completing.line): the file is unchanged since the last run",
@@ -266,7 +270,7 @@ public struct IngestRunner {
             try recordFile.run([
               .int(fileID), .int(runID), .text(path), .text(hash), .int(Int64(summary.fileSize)), .text("refused"),
               .text(summary.format.rawValue), .text(refusal), .int(Int64(summary.lines)), .int(0),
-              .int(Int64(summary.rejected)), .int(0), .text(Clock.isoNow()), .int(0),
+              .int(Int64(summary.rejected)), .int(0), .text(Clock.isoNow()), .int(0), .int(0),
             ])
           }
           result.filesRefused += 1
@@ -281,7 +285,7 @@ public struct IngestRunner {
           .int(fileID), .int(runID), .text(path), .text(hash), .int(Int64(summary.fileSize)),
           .text("ingested"), .text(summary.format.rawValue), .text(""), .int(Int64(summary.lines)),
           .int(Int64(kept)), .int(Int64(summary.rejected)), .int(Int64(writer.fileDuplicates)), .text(Clock.isoNow()),
-          .int(Int64(summary.heldBackLine)),
+          .int(Int64(summary.heldBackLine)), .int(Int64(summary.futureEvents)),
         ])
         if summary.heldBackLine > 0 {
           logger.info(
@@ -291,6 +295,11 @@ public struct IngestRunner {
         stagedEvents += kept
       }
       StopPoint.reached(.ingestFileStaged)
+      if let first = summary.firstFuture {
+        logger.warning(
+          "\(path): \(summary.futureEvents) event(s) dated more than a day after this run, the first on line \(first.line) (\(Timestamp.civilDate(daysSinceEpoch: Int(utcDay(ofMilliseconds: first.ts))))); they count on their own days: check the clock of the system that wrote them")
+      }
+      result.futureEvents += summary.futureEvents
       result.filesIngested += 1
       result.linesRead += summary.lines
       result.rejected += summary.rejected

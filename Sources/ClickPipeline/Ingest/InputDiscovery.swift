@@ -31,7 +31,7 @@ public enum InputDiscovery {
         continue
       }
       var below: [String] = []
-      walk(path, st, visited: &visited, into: &below, refused: &found.refused)
+      walk(path, st, visited: &visited, into: &below, refused: &found.refused, warnings: &found.warnings)
       if below.isEmpty { found.warnings.append("\(path): directory contains no input files") }
       listed += below
     }
@@ -56,7 +56,8 @@ public enum InputDiscovery {
   }
 
   private static func walk(
-    _ directory: String, _ st: stat, visited: inout Set<DirectoryID>, into result: inout [String], refused: inout [String]
+    _ directory: String, _ st: stat, visited: inout Set<DirectoryID>, into result: inout [String], refused: inout [String],
+    warnings: inout [String]
   ) {
     guard visited.insert(DirectoryID(st)).inserted else { return }  // reached again through a link
     guard let handle = opendir(directory) else {
@@ -80,12 +81,26 @@ public enum InputDiscovery {
       }
       let child = prefix + name
       var target = stat()
-      guard stat(child, &target) == 0 else { continue }  // a dangling link
+      guard stat(child, &target) == 0 else {
+        if let destination = danglingLink(child) {
+          warnings.append("\(child): a symbolic link to \(destination), which does not exist; skipped (fix or remove the link)")
+        }
+        continue
+      }
       switch target.st_mode & S_IFMT {
-      case S_IFDIR: walk(child, target, visited: &visited, into: &result, refused: &refused)
+      case S_IFDIR: walk(child, target, visited: &visited, into: &result, refused: &refused, warnings: &warnings)
       case S_IFREG: result.append(child)
       default: continue
       }
     }
+  }
+
+  /// Where the symbolic link at `path` points, if it is one whose target cannot be reached.
+  private static func danglingLink(_ path: String) -> String? {
+    var st = stat()
+    guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFLNK else { return nil }
+    var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX))
+    let n = readlink(path, &buffer, buffer.count)
+    return n < 0 ? "an unreadable target" : String(decoding: buffer[..<n], as: UTF8.self)
   }
 }

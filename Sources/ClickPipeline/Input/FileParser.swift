@@ -38,6 +38,15 @@ public struct ParsedFileSummary: Sendable, Equatable {
   public var strictLines = 0
   /// The line parsing started from (after 1: a held-back line taken later).
   public var firstLine = 1
+  /// Events dated after ``FileParser/futureAfter``, and the first of them.
+  public var futureEvents = 0
+  public var firstFuture: FutureEvent?
+
+  /// An event dated after ``FileParser/futureAfter``: its line and timestamp.
+  public struct FutureEvent: Sendable, Equatable {
+    public var line: Int
+    public var ts: Int64
+  }
 }
 
 /// What ``FileParser`` hands each line to: a valid event or a rejected line.
@@ -67,6 +76,9 @@ enum IngestStep: Int, CaseIterable {
 /// ``EventValidator`` applies the contract's rules to either.
 public struct FileParser: Sendable {
   public var currencies: Set<String>
+  /// Events dated after this (milliseconds since 1970) are counted in the summary: an
+  /// exporter's clock gone wrong (CONTRACT §8's warning). They are events like any other.
+  public var futureAfter = Int64.max
 
   public init(currencies: Set<String>) {
     self.currencies = currencies
@@ -168,6 +180,10 @@ public struct FileParser: Sendable {
         return
       }
       summary.events += 1
+      if view.ts > futureAfter {
+        summary.futureEvents += 1
+        if summary.firstFuture == nil { summary.firstFuture = .init(line: number, ts: view.ts) }
+      }
       guard sampled else {
         sink.accept(view)
         return

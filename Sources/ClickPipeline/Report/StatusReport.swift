@@ -46,6 +46,11 @@ public enum StatusReport {
         out += "  \(entry.description)\n"
       }
       if overRefunds.count > 10 { out += "  … and \(overRefunds.count - 10) more (SELECT * FROM over_refunds)\n" }
+      let future = try db.rows(
+        "SELECT coalesce(sum(future_events), 0), count(*) FROM files WHERE status = 'ingested' AND future_events > 0")[0]
+      out += "events dated more than a day after their ingest: \(future[0].intValue)"
+        + (future[0].intValue > 0 ? " in \(future[1].intValue) file(s) (SELECT path, future_events FROM files WHERE future_events > 0)" : "")
+        + "\n"
       let span = try db.rows("SELECT count(*), min(day), max(day) FROM daily_metrics")[0]
       out += "daily_metrics: \(span[0].intValue) row(s)" + (span[0].intValue > 0 ? ", \(span[1].textValue) to \(span[2].textValue)" : "") + "\n"
 

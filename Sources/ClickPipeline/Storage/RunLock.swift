@@ -123,6 +123,13 @@ public enum Clock {
       + "T\(two(rest / 3600)):\(two(rest / 60 % 60)):\(two(rest % 60))Z"
   }
 
+  /// Now, in milliseconds since 1970 (UTC), as event timestamps count.
+  public static func nowMilliseconds() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+  }
+
   /// Monotonic seconds, for durations and rates.
   public static func monotonic() -> Double {
     var ts = timespec()

@@ -9,7 +9,7 @@
 /// `meta.schema_version` records the version. A database from an older version is migrated
 /// in one transaction; one from a newer version is refused (see docs/OPERATIONS.md).
 public enum Schema {
-  public static let version = 9
+  public static let version = 10
 
   /// Statements that create version 1 from an empty database.
   static let createV1 = """
@@ -225,6 +225,11 @@ public enum Schema {
       DROP TABLE files;
       ALTER TABLE files_v9 RENAME TO files;
       CREATE UNIQUE INDEX files_ingested_content ON files(content_hash) WHERE status = 'ingested';
+      """,
+    // 10: each file counts its events dated more than a day after the run that ingested it
+    // (an exporter's clock gone wrong), for `report --status`.
+    9: """
+      ALTER TABLE files ADD COLUMN future_events INTEGER NOT NULL DEFAULT 0;
       """,
   ]
 
