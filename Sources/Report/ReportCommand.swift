@@ -26,6 +26,15 @@ struct ReportCommand: ParsableCommand {
         report --db clicks.sqlite --out reports/2026-11 --from 2026-11-01 --to 2026-11-30
         report --db clicks.sqlite --out statements/ --creator c_1042 --config clickpipeline.toml
         report --db clicks.sqlite --status
+        report --db clicks.sqlite --close-month 2026-11
+
+      CLOSING A MONTH
+        --close-month YYYY-MM stores every creator's month of the payout ledger as it is now \
+      and closes it: statements and payouts.csv then show it as closed, with the same figures \
+      forever. A late order or refund dated in a closed month, a forgotten file or a rate change \
+      shows as an adjustment line in the first open month, naming the closed month and its \
+      orders. Open months are labelled "open (not closed)": their figures can still change. \
+      This is the report command's only write to the database; it prints one line per month closed.
 
       EXIT STATUS
         0   success
@@ -57,9 +66,21 @@ struct ReportCommand: ParsableCommand {
   @Flag(help: "Report even when new data waits for aggregate; the summary says so at the top.")
   var allowPending = false
 
+  @Option(
+    help: ArgumentHelp(
+      "Close the payout ledger's month YYYY-MM (and every open month before it) for all creators, irreversibly: its figures never change again, and later differences appear as adjustments in the first open month. Refused while data waits for aggregate or before the month is over in the configured time zone.",
+      valueName: "month"))
+  var closeMonth: String?
+
   func validate() throws {
+    if closeMonth != nil {
+      if status || out != nil || from != nil || to != nil || creator != nil || allowPending {
+        throw ValidationError("--close-month runs on its own: leave out --out, --status, --from, --to, --creator and --allow-pending.")
+      }
+      return
+    }
     if status && out != nil { throw ValidationError("--status prints to standard output; leave out --out.") }
-    if !status && out == nil { throw ValidationError("Missing expected argument '--out <dir>' (or pass --status).") }
+    if !status && out == nil { throw ValidationError("Missing expected argument '--out <dir>' (or pass --status or --close-month).") }
     if let from, let to, from > to { throw ValidationError("--from \(from) is after --to \(to).") }
   }
 
@@ -74,8 +95,15 @@ struct ReportCommand: ParsableCommand {
       FileHandle.standardOutput.write(Data(try StatusReport.render(databasePath: common.db).utf8))
       return 0
     }
-    guard let out else { return 1 }
     let configuration = try common.loadConfiguration()
+    if let closeMonth {
+      var closer = MonthCloser(databasePath: common.db, configuration: configuration, logger: logger)
+      closer.lockWait = common.wait
+      let closed = try closer.close(month: closeMonth)
+      FileHandle.standardOutput.write(Data((closed.description + "\n").utf8))
+      return 0
+    }
+    guard let out else { return 1 }
     var options = ReportOptions(databasePath: common.db, outputDirectory: out, configuration: configuration)
     options.from = from
     options.to = to

@@ -230,7 +230,7 @@ import Testing
     let r = try Stage.run("report", ["--db", db, "--out", dir.file("out")])
     #expect(r.exitStatus == 0, "\(r.stderr)")
     let csv = try String(contentsOfFile: dir.file("out/creator_earnings.csv"), encoding: .utf8)
-    #expect(csv.split(separator: "\n").dropFirst().first == "'=1+1,1,1,10000,400,0,0,0,400,carried_over,600")
+    #expect(csv.split(separator: "\n").dropFirst().first == "'=1+1,1,1,10000,400,0,0,0,400,open (not closed),600")
   }
 }
 

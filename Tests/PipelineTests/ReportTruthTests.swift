@@ -148,21 +148,23 @@ import Testing
     #expect(try Stage.run("report", ["--db", db, "--out", out]).exitStatus == 0)
     #expect(
       try String(contentsOfFile: out + "/payouts.csv", encoding: .utf8) == """
-        creator_id,month,opening_cents,net_cents,payable_cents,closing_cents,currency
-        alice,2026-09,0,400,0,400,USD
-        alice,2026-10,400,400,0,800,USD
-        alice,2026-11,800,400,1200,0,USD
-        bob,2026-09,0,1200,1200,0,USD
-        bob,2026-10,0,-1200,0,-1200,USD
-        bob,2026-11,-1200,800,0,-400,USD
-        carol,2026-09,0,400,0,400,USD
-        carol,2026-10,400,0,0,400,USD
-        carol,2026-11,400,0,0,400,USD
+        creator_id,month,line,status,closed_at,opening_cents,net_cents,payable_cents,closing_cents,currency,note
+        alice,2026-09,balance,open (not closed),,0,400,0,400,USD,
+        alice,2026-10,balance,open (not closed),,400,400,0,800,USD,
+        alice,2026-11,balance,open (not closed),,800,400,1200,0,USD,
+        bob,2026-09,balance,open (not closed),,0,1200,1200,0,USD,
+        bob,2026-10,balance,open (not closed),,0,-1200,0,-1200,USD,
+        bob,2026-11,balance,open (not closed),,-1200,800,0,-400,USD,
+        carol,2026-09,balance,open (not closed),,0,400,0,400,USD,
+        carol,2026-10,balance,open (not closed),,400,0,0,400,USD,
+        carol,2026-11,balance,open (not closed),,400,0,0,400,USD,
 
         """)
     let bob = try String(contentsOfFile: out + "/creators/bob.md", encoding: .utf8)
-    #expect(bob.contains("| 2026-10 | $0.00 | -$12.00 | $0.00 | -$12.00 |"), "\(bob)")
-    #expect(bob.contains("**2026-11: below the payout threshold; -$4.00 is carried to next month** ($14.00 more is needed)."))
+    #expect(bob.contains("| 2026-10 | open (not closed) | $0.00 | -$12.00 | $0.00 | $0.00 | -$12.00 |"), "\(bob)")
+    #expect(
+      bob.contains(
+        "**2026-11 is open (not closed): with today's figures, -$4.00 would be carried to next month** ($14.00 more is needed)."))
     // The summary: whose commission it is, and each month's payouts over every creator.
     let summary = try String(contentsOfFile: out + "/summary.md", encoding: .utf8)
     #expect(summary.contains("""
@@ -171,11 +173,11 @@ import Testing
       | Total | $36.00 | $12.00 | $24.00 |
       """), "\(summary)")
     #expect(summary.contains("""
-      | Month | Payable | Creators paid | Carried to next month | Creators carried | Owed back | Creators owing |
-      | --- | ---: | ---: | ---: | ---: | ---: | ---: |
-      | 2026-09 | $12.00 | 1 | $8.00 | 2 | $0.00 | 0 |
-      | 2026-10 | $0.00 | 0 | $12.00 | 2 | -$12.00 | 1 |
-      | 2026-11 | $12.00 | 1 | $4.00 | 1 | -$4.00 | 1 |
+      | Month | Status | Payable (open: if closed now) | Creators paid | Carried to next month | Creators carried | Owed back | Creators owing |
+      | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |
+      | 2026-09 | open (not closed) | $12.00 | 1 | $8.00 | 2 | $0.00 | 0 |
+      | 2026-10 | open (not closed) | $0.00 | 0 | $12.00 | 2 | -$12.00 | 1 |
+      | 2026-11 | open (not closed) | $12.00 | 1 | $4.00 | 1 | -$4.00 | 1 |
       """), "\(summary)")
   }
 
@@ -188,14 +190,17 @@ import Testing
     #expect(try Stage.run("report", ["--db", db, "--out", out, "--from", "2026-11-01", "--to", "2026-11-30"]).exitStatus == 0)
     #expect(
       try String(contentsOfFile: out + "/payouts.csv", encoding: .utf8) == """
-        creator_id,month,opening_cents,net_cents,payable_cents,closing_cents,currency
-        alice,2026-11,800,400,1200,0,USD
-        bob,2026-11,-1200,800,0,-400,USD
-        carol,2026-11,400,0,0,400,USD
+        creator_id,month,line,status,closed_at,opening_cents,net_cents,payable_cents,closing_cents,currency,note
+        alice,2026-11,balance,open (not closed),,800,400,1200,0,USD,
+        bob,2026-11,balance,open (not closed),,-1200,800,0,-400,USD,
+        carol,2026-11,balance,open (not closed),,400,0,0,400,USD,
 
         """)
     let alice = try String(contentsOfFile: out + "/creators/alice.md", encoding: .utf8)
-    #expect(alice.contains("| 2026-11 | $8.00 | $4.00 | $12.00 | $0.00 |") && alice.contains("**2026-11: payable $12.00.**"), "\(alice)")
+    #expect(
+      alice.contains("| 2026-11 | open (not closed) | $8.00 | $4.00 | $0.00 | $12.00 | $0.00 |")
+        && alice.contains("**2026-11 is open (not closed): with today's figures, $12.00 would be payable once it is closed.**"),
+      "\(alice)")
     #expect(FileManager.default.fileExists(atPath: out + "/creators/carol.md"))
   }
 }

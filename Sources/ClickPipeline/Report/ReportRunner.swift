@@ -135,8 +135,11 @@ public struct ReportRunner {
       let count: Int
       do {
         var batch: [StatementRenderer.CreatorFigures] = []
-        let ledger = PayoutLedger(thresholdCents: settings.configuration.payoutThresholdCents)
-        let figures = try ReportScan(db: db, from: from, to: to, ledger: ledger).run(only: options.creator) { figures in
+        let closing = try LedgerStore.closing(db)
+        let ledger = PayoutLedger(thresholdCents: settings.configuration.payoutThresholdCents, closing: closing)
+        var scan = ReportScan(db: db, from: from, to: to, ledger: ledger)
+        if !closing.closedAt.isEmpty { scan.ledgerStore = try LedgerStore(db: db) }
+        let figures = try scan.run(only: options.creator) { figures in
           batch.append(figures)
           if batch.count == 256 {
             guard statements.handoff.send(batch) else { throw StatementWriter.Stopped() }
@@ -283,7 +286,8 @@ public struct ReportRunner {
         var count = 0
         try earnings?.append(
           "creator_id,orders,units,revenue_cents,commission_cents,refunds,refunded_cents,reversed_commission_cents,net_commission_cents,payout_status,missing_to_threshold_cents\n")
-        try payouts?.append("creator_id,month,opening_cents,net_cents,payable_cents,closing_cents,currency\n")
+        try payouts?.append(
+          "creator_id,month,line,status,closed_at,opening_cents,net_cents,payable_cents,closing_cents,currency,note\n")
         var clock = StepClock(steps: ReportStep.allCases.count, enabled: stats != nil)
         var line = CSVLine()
         defer { stats?.add(clock) }
@@ -304,18 +308,33 @@ public struct ReportRunner {
               line.text(figures.creatorID)
               for value in [t.orders, t.units, t.revenueCents, t.commissionCents, t.refunds, t.refundedCents] { line.int(value) }
               for value in [t.reversedCommissionCents, t.netCommissionCents] { line.int(value) }
-              line.text(status.payable ? "payable" : "carried_over")
+              line.text(status.status)
               line.int(status.missing)
               line.finish()
               try earnings.append(line)
             }
             for m in figures.months {
               guard let payouts else { break }
+              // Adjustments first, each on its own line, then the month's balance.
+              for a in m.adjustments {
+                line.reset()
+                for text in [figures.creatorID, m.month, "adjustment", m.closedAt == nil ? "open (not closed)" : "closed", m.closedAt ?? "", ""] {
+                  line.text(text)
+                }
+                line.int(a.cents)
+                for text in ["", "", "USD", "from \(a.sourceMonth) (closed)" + (a.orders.isEmpty ? "" : ": orders \(a.orders)")] {
+                  line.text(text)
+                }
+                line.finish()
+                try payouts.append(line)
+              }
               line.reset()
-              line.text(figures.creatorID)
-              line.text(m.month)
+              for text in [figures.creatorID, m.month, "balance", m.closedAt == nil ? "open (not closed)" : "closed", m.closedAt ?? ""] {
+                line.text(text)
+              }
               for value in [m.openingCents, m.netCents, m.payableCents, m.closingCents] { line.int(value) }
               line.text("USD")
+              line.text("")
               line.finish()
               try payouts.append(line)
             }

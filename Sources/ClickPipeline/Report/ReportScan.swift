@@ -20,6 +20,8 @@ struct ReportScan {
   let from: String
   let to: String
   let ledger: PayoutLedger
+  /// The closed months' rows, when some month is closed.
+  var ledgerStore: LedgerStore?
   /// How many creators and products the summary's top lists show.
   var topCount = 10
 
@@ -45,6 +47,8 @@ struct ReportScan {
   /// One month of the payout ledger, over every creator with a statement.
   struct Payouts: Equatable {
     var month: String
+    /// When the month was closed; `nil`: open.
+    var closedAt: String?
     var payableCents: Int64 = 0
     /// Creators whose balance reached the threshold in the month.
     var creatorsPaid = 0
@@ -79,6 +83,7 @@ struct ReportScan {
     if let only { s.bind(2, only) }
     var state = ScanState(
       from: from, firstMonth: String(from.prefix(7)), lastMonth: String(to.prefix(7)), ledger: ledger, topCount: topCount)
+    state.ledgerStore = ledgerStore
     while try s.step() { try state.add(s, body) }
     try state.flushCreator(body)
     return state.summary()
@@ -92,6 +97,7 @@ private struct ScanState {
   let lastMonth: String
   let ledger: PayoutLedger
   let topCount: Int
+  var ledgerStore: LedgerStore?
 
   // The listings and placements seen, numbered in order of first appearance.
   var listingCodes = ByteKeyTable()
@@ -196,10 +202,14 @@ private struct ScanState {
     // Rows without a creator count in the summary only.
     guard !creator.isEmpty else { return }
     var figures = StatementRenderer.CreatorFigures(creatorID: creator)
-    figures.months = ledger.months(net: months, firstMonth: firstMonth, lastMonth: lastMonth)
+    let store = ledgerStore
+    let creator = self.creator
+    figures.months = try ledger.months(
+      net: months, firstMonth: firstMonth, lastMonth: lastMonth, history: try store?.history(of: creator) ?? .init(),
+      orders: { try store?.orders(of: creator, month: $0) ?? "" })
     guard inPeriod else {
-      // A balance carried into the period, without activity in it.
-      if figures.months.contains(where: { $0.openingCents != 0 || $0.netCents != 0 }) {
+      // A balance carried into the period, or an adjustment, without activity in it.
+      if figures.months.contains(where: { $0.openingCents != 0 || $0.netCents != 0 || !$0.adjustments.isEmpty }) {
         addPayouts(figures.months)
         try body(figures)
       }
@@ -218,7 +228,7 @@ private struct ScanState {
 
   private mutating func addPayouts(_ months: [PayoutLedger.Month]) {
     for m in months {
-      var entry = payouts[m.month] ?? ReportScan.Payouts(month: m.month)
+      var entry = payouts[m.month] ?? ReportScan.Payouts(month: m.month, closedAt: m.closedAt)
       if m.payableCents > 0 {
         entry.payableCents += m.payableCents
         entry.creatorsPaid += 1

@@ -5,14 +5,17 @@ struct StatementRenderer: Sendable {
   let catalog: ProductCatalog
   let thresholdCents: Int64
 
-  /// The payout status of a creator's last month: payable, or carried over with the amount
-  /// still missing to reach the threshold.
-  static func payoutStatus(_ months: [PayoutLedger.Month], threshold: Int64) -> (payable: Bool, missing: Int64) {
-    guard let last = months.last else { return (false, threshold) }
-    return last.payableCents > 0 ? (true, 0) : (false, threshold - last.closingCents)
+  /// The payout status of a creator's last month, for `creator_earnings.csv`: `payable` or
+  /// `carried_over` for a closed month, `open (not closed)` for an open one, with the amount
+  /// still missing to reach the threshold (0 when payable).
+  static func payoutStatus(_ months: [PayoutLedger.Month], threshold: Int64) -> (status: String, missing: Int64) {
+    guard let last = months.last else { return ("open (not closed)", threshold) }
+    let missing = last.payableCents > 0 ? 0 : threshold - last.closingCents
+    guard last.closedAt != nil else { return ("open (not closed)", missing) }
+    return (last.payableCents > 0 ? "payable" : "carried_over", missing)
   }
 
-  /// One creator's figures for the period, as read by ``ReportData/forEachCreator(_:)``.
+  /// One creator's figures for the period, as read by ``ReportScan``.
   struct CreatorFigures: Sendable {
     var creatorID: String
     var totals = Totals()
@@ -20,6 +23,11 @@ struct StatementRenderer: Sendable {
     var products: [(platform: String, store: String, productID: String, totals: Totals)] = []
     /// The payout ledger's months of the period (``PayoutLedger``).
     var months: [PayoutLedger.Month] = []
+  }
+
+  /// `closed YYYY-MM-DD` or `open (not closed)`.
+  static func status(_ month: PayoutLedger.Month) -> String {
+    month.closedAt.map { "closed \($0.prefix(10))" } ?? "open (not closed)"
   }
 
   func render(_ figures: CreatorFigures) -> String {
@@ -37,17 +45,33 @@ struct StatementRenderer: Sendable {
       ]], alignRight: Set(0..<8))
 
     out += "\n## Payout\n\n"
-    out += "Payouts are worked out per calendar month: each month's net earnings are added to the balance carried from earlier months. At or above the payout threshold of \(Markdown.usd(thresholdCents)) the whole balance is payable; below it, the balance is carried to the next month.\n\n"
+    out += "Payouts are worked out per calendar month: each month's net earnings are added to the balance carried from earlier months. At or above the payout threshold of \(Markdown.usd(thresholdCents)) the whole balance is payable; below it, the balance is carried to the next month. "
+    out += "A closed month never changes: a late order or refund in it, or a rate change, is an adjustment in the first open month. An open month's figures can still change.\n\n"
     out += Markdown.table(
-      ["Month", "Opening balance", "Net earnings", "Payable", "Carried to next month"],
+      ["Month", "Status", "Opening balance", "Net earnings", "Adjustments", "Payable (open: if closed now)", "Carried to next month"],
       figures.months.map { m in
-        [m.month, Markdown.usd(m.openingCents), Markdown.usd(m.netCents), Markdown.usd(m.payableCents), Markdown.usd(m.closingCents)]
-      }, alignRight: Set(1..<5))
+        [
+          m.month, Self.status(m), Markdown.usd(m.openingCents), Markdown.usd(m.netCents), Markdown.usd(m.adjustmentCents),
+          Markdown.usd(m.payableCents), Markdown.usd(m.closingCents),
+        ]
+      }, alignRight: Set(2..<7))
+    for m in figures.months where !m.adjustments.isEmpty {
+      out += "\nAdjustments counted in \(m.month):\n\n"
+      for a in m.adjustments {
+        out += "- \(a.sourceMonth) (closed): \(a.cents > 0 ? "+" : "")\(Markdown.usd(a.cents))"
+          + (a.orders.isEmpty ? "" : ", orders \(Markdown.escape(a.orders))") + "\n"
+      }
+    }
     if let last = figures.months.last {
-      if last.payableCents > 0 {
-        out += "\n**\(last.month): payable \(Markdown.usd(last.payableCents)).**\n"
-      } else {
-        out += "\n**\(last.month): below the payout threshold; \(Markdown.usd(last.closingCents)) is carried to next month** (\(Markdown.usd(thresholdCents - last.closingCents)) more is needed).\n"
+      let missing = Markdown.usd(thresholdCents - last.closingCents)
+      switch (last.closedAt != nil, last.payableCents > 0) {
+      case (true, true): out += "\n**\(last.month) (closed): payable \(Markdown.usd(last.payableCents)).**\n"
+      case (true, false):
+        out += "\n**\(last.month) (closed): below the payout threshold; \(Markdown.usd(last.closingCents)) is carried to next month** (\(missing) more is needed).\n"
+      case (false, true):
+        out += "\n**\(last.month) is open (not closed): with today's figures, \(Markdown.usd(last.payableCents)) would be payable once it is closed.**\n"
+      case (false, false):
+        out += "\n**\(last.month) is open (not closed): with today's figures, \(Markdown.usd(last.closingCents)) would be carried to next month** (\(missing) more is needed).\n"
       }
     }
 

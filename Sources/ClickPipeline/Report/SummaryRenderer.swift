@@ -116,15 +116,15 @@ struct SummaryRenderer {
     out += "\n### Payouts by month\n\n"
     out += "Each creator's balance is payable in a month when it reaches the threshold; below it, it is carried to the next month, "
     out += "and a refund after a payout leaves a negative balance, owed back from later earnings (see each statement). "
-    out += "A month is counted with every creator's order and refund up to the report's last day.\n\n"
+    out += "A closed month is as it was closed (`report --close-month`); an open month's figures are today's and can still change.\n\n"
     out += Markdown.table(
-      ["Month", "Payable", "Creators paid", "Carried to next month", "Creators carried", "Owed back", "Creators owing"],
+      ["Month", "Status", "Payable (open: if closed now)", "Creators paid", "Carried to next month", "Creators carried", "Owed back", "Creators owing"],
       g.payouts.map { p in
         [
-          p.month, Markdown.usd(p.payableCents), Markdown.count(Int64(p.creatorsPaid)), Markdown.usd(p.carriedCents),
+          p.month, p.closedAt.map { "closed \($0.prefix(10))" } ?? "open (not closed)", Markdown.usd(p.payableCents), Markdown.count(Int64(p.creatorsPaid)), Markdown.usd(p.carriedCents),
           Markdown.count(Int64(p.creatorsCarried)), Markdown.usd(p.owedBackCents), Markdown.count(Int64(p.creatorsOwing)),
         ]
-      }, alignRight: [1, 2, 3, 4, 5, 6])
+      }, alignRight: [2, 3, 4, 5, 6, 7])
     return out
   }
 

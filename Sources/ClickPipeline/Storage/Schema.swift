@@ -9,7 +9,7 @@
 /// `meta.schema_version` records the version. A database from an older version is migrated
 /// in one transaction; one from a newer version is refused (see docs/OPERATIONS.md).
 public enum Schema {
-  public static let version = 10
+  public static let version = 11
 
   /// Statements that create version 1 from an empty database.
   static let createV1 = """
@@ -230,6 +230,28 @@ public enum Schema {
     // (an exporter's clock gone wrong), for `report --status`.
     9: """
       ALTER TABLE files ADD COLUMN future_events INTEGER NOT NULL DEFAULT 0;
+      """,
+    // 11: months of the payout ledger that finance closed (`report --close-month`,
+    // `MonthCloser`, `LedgerStore`): as closed, never updated, with the orders they are
+    // accounted with, so that later differences become adjustments in the first open month.
+    10: """
+      CREATE TABLE closed_months(
+        month TEXT PRIMARY KEY, closed_at TEXT NOT NULL, time_zone TEXT NOT NULL, threshold_cents INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE ledger_months(
+        creator_id TEXT NOT NULL, month TEXT NOT NULL, opening_cents INTEGER NOT NULL, net_cents INTEGER NOT NULL,
+        adjustment_cents INTEGER NOT NULL, payable_cents INTEGER NOT NULL, closing_cents INTEGER NOT NULL,
+        PRIMARY KEY (creator_id, month)
+      ) WITHOUT ROWID;
+      CREATE TABLE ledger_adjustments(
+        creator_id TEXT NOT NULL, month TEXT NOT NULL, source_month TEXT NOT NULL, cents INTEGER NOT NULL,
+        orders TEXT NOT NULL, PRIMARY KEY (creator_id, month, source_month)
+      ) WITHOUT ROWID;
+      CREATE TABLE ledger_orders(
+        month TEXT NOT NULL, event_id TEXT NOT NULL, order_id TEXT NOT NULL, creator_id TEXT NOT NULL,
+        net_cents INTEGER NOT NULL, PRIMARY KEY (month, event_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX ledger_orders_by_creator ON ledger_orders(creator_id, month);
       """,
   ]
 
