@@ -17,6 +17,12 @@ import Testing
     #expect(Markdown.escape(text) == escaped)
   }
 
+  /// Commission rates in statements are exact percentages of the configured decimals.
+  @Test(arguments: [("0.045", "4.5%"), ("0.1", "10%"), ("0.04", "4%"), ("1", "100%"), ("0", "0%"), ("0.00125", "0.125%")])
+  func ratesAreExactPercentages(rate: String, percent: String) {
+    #expect(StatementRenderer.percent(ExactDecimal(rate)!) == percent)
+  }
+
   @Test func moneyAndCountsAreGroupedExactly() {
     #expect(Markdown.usd(0) == "$0.00")
     #expect(Markdown.usd(5) == "$0.05")

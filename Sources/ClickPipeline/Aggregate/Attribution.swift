@@ -22,6 +22,8 @@ final class Attribution {
   struct Result: Equatable {
     var creatorID: String
     var placement: String
+    /// The click's post (empty for a bio link).
+    var postID = ""
     var clickEventID = ""
     var rule = AttributionRule.none
     static let none = Result(creatorID: "", placement: "")

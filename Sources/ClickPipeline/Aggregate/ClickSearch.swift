@@ -10,6 +10,7 @@ struct ClickSearch {
     var ts: Int64
     var creatorID: String
     var placement: String
+    var postID: String
     var eventID: String
     var isBot: Bool
   }
@@ -78,7 +79,9 @@ struct ClickSearch {
           if isBot[code] == nil { isBot[code] = agents.withValue(code) { bots.isBot($0) } }
           let bot = isBot[code]!
           func click() -> Click {
-            Click(ts: s.ts[r], creatorID: s.string(.creator, r), placement: s.placement(r).name, eventID: eventIDs.id(r), isBot: bot)
+            Click(
+              ts: s.ts[r], creatorID: s.string(.creator, r), placement: s.placement(r).name, postID: s.string(.post, r),
+              eventID: eventIDs.id(r), isBot: bot)
           }
           // The earliest click with an id is the one it names (CONTRACT §3): days come in order.
           if named {
@@ -101,7 +104,8 @@ struct ClickSearch {
       if !order.clickID.isEmpty, let click = byID[ByteKey(order.clickID)] {
         return click.isBot
           ? Attribution.Result(creatorID: "", placement: "", clickEventID: click.eventID, rule: .botClick)
-          : Attribution.Result(creatorID: click.creatorID, placement: click.placement, clickEventID: click.eventID, rule: .clickID)
+          : Attribution.Result(
+            creatorID: click.creatorID, placement: click.placement, postID: click.postID, clickEventID: click.eventID, rule: .clickID)
       }
       // The latest click at or before the order, ties to the greatest event id, if in the window.
       guard !order.viewerID.isEmpty, let window = window(order.platform),
@@ -109,7 +113,8 @@ struct ClickSearch {
         latest.ts >= order.ts - window
       else { return .none }
       let best = latest.click
-      return Attribution.Result(creatorID: best.creatorID, placement: best.placement, clickEventID: best.eventID, rule: .viewerWindow)
+      return Attribution.Result(
+        creatorID: best.creatorID, placement: best.placement, postID: best.postID, clickEventID: best.eventID, rule: .viewerWindow)
     }
   }
 

@@ -337,6 +337,7 @@ final class DayComputer {
   /// A conversion of the day, read before its order is attributed.
   private struct Conversion {
     var eventID: String
+    var ts: Int64
     var platform: String
     var store: String
     var productID: String
@@ -360,7 +361,7 @@ final class DayComputer {
       eventsRead += 1
       batch.append(
         Conversion(
-          eventID: s.text(0), platform: s.text(4), store: s.text(5), productID: s.text(3), orderID: s.text(6),
+          eventID: s.text(0), ts: s.int(1), platform: s.text(4), store: s.text(5), productID: s.text(3), orderID: s.text(6),
           quantity: s.int(8), amount: s.text(9), currency: s.text(10), refunded: s.int(11) != 0))
       if batch.count >= conversionsPerBatch { try countBatch() }
     }
@@ -387,8 +388,12 @@ final class DayComputer {
       }
       return
     }
-    let commission = money.commissionCents(
-      revenueCents: cents, platform: c.platform, store: c.store, productID: c.productID)
+    let rate = money.rate(platform: c.platform, store: c.store, productID: c.productID)
+    let commission = rate.roundedProduct(of: cents) ?? 0
+    let sent = (
+      ts: c.ts, currency: c.currency, amount: c.amount, fx: money.configuration.fxUSDPerUnit[c.currency].map { "\($0)" } ?? "",
+      rate: "\(rate)"
+    )
     if c.refunded {
       let who = try attribution.order(platform: c.platform, orderID: c.orderID)?.result ?? .none
       guard let index = rowIndex(of: who, platform: c.platform, store: c.store, productID: c.productID) else { return }
@@ -401,7 +406,7 @@ final class DayComputer {
       OrderRow(
         eventID: c.eventID, refund: true, platform: c.platform, store: c.store, orderID: c.orderID, productID: c.productID,
         quantity: c.quantity, revenueCents: 0, commissionCents: 0, refundedCents: cents, reversedCommissionCents: commission,
-        attribution: who
+        attribution: who, ts: sent.ts, currency: sent.currency, amount: sent.amount, fxUSDPerUnit: sent.fx, commissionRate: sent.rate
       ).encode(into: &orderBytes)
       output.orders += 1
     } else {
@@ -420,7 +425,7 @@ final class DayComputer {
       OrderRow(
         eventID: c.eventID, refund: false, platform: c.platform, store: c.store, orderID: c.orderID, productID: c.productID,
         quantity: c.quantity, revenueCents: cents, commissionCents: commission, refundedCents: 0, reversedCommissionCents: 0,
-        attribution: who
+        attribution: who, ts: sent.ts, currency: sent.currency, amount: sent.amount, fxUSDPerUnit: sent.fx, commissionRate: sent.rate
       ).encode(into: &orderBytes)
       output.orders += 1
     }

@@ -15,25 +15,33 @@ struct OrderRow {
   var refundedCents: Int64
   var reversedCommissionCents: Int64
   var attribution: Attribution.Result
+  /// The conversion as sent: its time, currency and amount, and the rates applied to it.
+  var ts: Int64
+  var currency: String
+  var amount: String
+  var fxUSDPerUnit: String
+  var commissionRate: String
 
   /// The columns of `orders` after `day`, in the order ``encode(into:)`` writes them.
   static let columns = [
     "event_id", "kind", "platform", "store", "order_id", "product_id", "creator_id", "placement", "click_event_id", "rule",
-    "quantity", "revenue_cents", "commission_cents", "refunded_cents", "reversed_commission_cents",
+    "post_id", "currency", "amount", "fx_usd_per_unit", "commission_rate",
+    "quantity", "revenue_cents", "commission_cents", "refunded_cents", "reversed_commission_cents", "ts",
   ]
-  static let textColumns = 10
+  static let textColumns = 15
 
   func encode(into buffer: inout [UInt8]) {
     let texts = [
       eventID, refund ? "refund" : "ordered", platform, store, orderID, productID, attribution.creatorID,
-      attribution.placement, attribution.clickEventID, attribution.rule.rawValue,
+      attribution.placement, attribution.clickEventID, attribution.rule.rawValue, attribution.postID, currency, amount,
+      fxUSDPerUnit, commissionRate,
     ]
     for text in texts {
       var length = UInt32(text.utf8.count).littleEndian
       withUnsafeBytes(of: &length) { buffer.append(contentsOf: $0) }
       buffer.append(contentsOf: text.utf8)
     }
-    for value in [quantity, revenueCents, commissionCents, refundedCents, reversedCommissionCents] {
+    for value in [quantity, revenueCents, commissionCents, refundedCents, reversedCommissionCents, ts] {
       var v = value.littleEndian
       withUnsafeBytes(of: &v) { buffer.append(contentsOf: $0) }
     }
@@ -63,8 +71,8 @@ struct OrderRow {
     for row in rows { try body(UnsafeRawBufferPointer(rebasing: bytes[row])) }
   }
 
-  /// Calls `text(column, bytes)` for the ten texts and `integer(column, value)` for the five
-  /// integers of each row in `bytes`, then `rowDone()`.
+  /// Calls `text(column, bytes)` for the texts and `integer(column, value)` for the integers
+  /// of each row in `bytes`, then `rowDone()`.
   static func decode(
     _ bytes: UnsafeRawBufferPointer, text: (Int32, UnsafeRawBufferPointer) -> Void, integer: (Int32, Int64) -> Void,
     rowDone: () throws -> Void

@@ -126,6 +126,20 @@ public enum Timestamp {
     return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))"
   }
 
+  /// `YYYY-MM-DDTHH:MM:SSZ` (UTC) for milliseconds since 1970, with `.mmm` when they are not 0.
+  public static func rfc3339(milliseconds ms: Int64) -> String {
+    let day = ms >= 0 ? ms / 86_400_000 : (ms - 86_399_999) / 86_400_000
+    let rest = ms - day * 86_400_000
+    func pad(_ v: Int64, _ width: Int) -> String {
+      let s = String(v)
+      return String(repeating: "0", count: max(0, width - s.count)) + s
+    }
+    let seconds = rest / 1000
+    let fraction = rest % 1000
+    return civilDate(daysSinceEpoch: Int(day)) + "T" + pad(seconds / 3600, 2) + ":" + pad(seconds / 60 % 60, 2) + ":"
+      + pad(seconds % 60, 2) + (fraction == 0 ? "" : "." + pad(fraction, 3)) + "Z"
+  }
+
   /// The day number of a `YYYY-MM-DD` string.
   public static func dayNumber(_ text: String) -> Int? {
     var copy = text

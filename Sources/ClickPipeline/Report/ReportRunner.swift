@@ -116,7 +116,8 @@ public struct ReportRunner {
       let statements = StatementWriter(
         staging: staging,
         renderer: StatementRenderer(
-          from: from, to: to, catalog: catalog, thresholdCents: settings.configuration.payoutThresholdCents),
+          from: from, to: to, money: MoneyRules(configuration: settings.configuration, catalog: catalog),
+          thresholdCents: settings.configuration.payoutThresholdCents),
         earnings: csvFiles?.0, payouts: csvFiles?.1, stats: stats)
       // orders.csv is written on a third thread, from its own read connection (the run lock
       // keeps writers out, so both connections see the same data).
@@ -198,14 +199,18 @@ public struct ReportRunner {
     return result
   }
 
-  /// `orders.csv`: every ordered conversion and refund counted in the period, with its money
-  /// and the click and rule that attributed it, in (day, platform, order, event) order.
+  /// `orders.csv`: every ordered conversion and refund counted in the period, as sent (time,
+  /// currency, amount), with the rates applied, its money in cents and the click, post and
+  /// rule that attributed it, in (day, platform, order, event) order.
   static func writeOrdersCSV(_ db: SQLiteDatabase, from: String, to: String, catalog: ProductCatalog, into file: StagedFile) throws {
-    try file.append("day,platform,order_id,event_id,kind,store,product_id,title,quantity,revenue_cents,commission_cents,refunded_cents,reversed_commission_cents,creator_id,placement,click_event_id,rule\n")
+    try file.append(
+      "day,ts,platform,order_id,event_id,kind,store,product_id,title,quantity,currency,amount,fx_usd_per_unit,revenue_cents,"
+        + "commission_rate,commission_cents,refunded_cents,reversed_commission_cents,creator_id,placement,post_id,click_event_id,rule\n")
     let s = try db.prepare(
       """
-      SELECT day, platform, order_id, event_id, kind, store, product_id, quantity, revenue_cents, commission_cents,
-        refunded_cents, reversed_commission_cents, creator_id, placement, click_event_id, rule
+      SELECT day, ts, platform, order_id, event_id, kind, store, product_id, quantity, currency, amount, fx_usd_per_unit,
+        revenue_cents, commission_rate, commission_cents, refunded_cents, reversed_commission_cents, creator_id, placement,
+        post_id, click_event_id, rule
       FROM orders WHERE day >= ? AND day <= ? ORDER BY day, platform, order_id, event_id
       """)
     s.bind(1, from)
@@ -217,14 +222,20 @@ public struct ReportRunner {
     var line = CSVLine()
     while try s.step() {
       line.reset()
-      for column in Int32(0)..<7 { line.text(s.bytes(column)) }
+      line.text(s.bytes(0))
+      line.text(Timestamp.rfc3339(milliseconds: s.int(1)))
+      for column in Int32(2)..<8 { line.text(s.bytes(column)) }
       key.reset()
-      for column: Int32 in [1, 5, 6] { key.append(s.bytes(column)) }
+      for column: Int32 in [2, 6, 7] { key.append(s.bytes(column)) }
       let (listing, isNew) = key.withKey { listings.insert($0) }
-      if isNew { titles.append(catalog.product(platform: s.text(1), store: s.text(5), productID: s.text(6))?.title ?? "") }
+      if isNew { titles.append(catalog.product(platform: s.text(2), store: s.text(6), productID: s.text(7))?.title ?? "") }
       line.text(titles[listing])
-      for column in Int32(7)..<12 { line.int(s.int(column)) }
-      for column in Int32(12)..<16 { line.text(s.bytes(column)) }
+      line.int(s.int(8))
+      for column: Int32 in [9, 10, 11] { line.text(s.bytes(column)) }
+      line.int(s.int(12))
+      line.text(s.bytes(13))
+      for column: Int32 in [14, 15, 16] { line.int(s.int(column)) }
+      for column in Int32(17)..<22 { line.text(s.bytes(column)) }
       line.finish()
       try file.append(line)
     }

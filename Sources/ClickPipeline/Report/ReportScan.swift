@@ -84,6 +84,13 @@ struct ReportScan {
     var state = ScanState(
       from: from, firstMonth: String(from.prefix(7)), lastMonth: String(to.prefix(7)), ledger: ledger, topCount: topCount)
     state.ledgerStore = ledgerStore
+    state.posts = try db.prepare(
+      """
+      SELECT placement, post_id, sum(kind = 'ordered'), sum(revenue_cents), sum(commission_cents), sum(reversed_commission_cents)
+      FROM orders WHERE creator_id = ?1 AND day >= ?2 AND day <= ?3 GROUP BY placement, post_id ORDER BY placement, post_id
+      """)
+    state.posts?.bind(2, from)
+    state.posts?.bind(3, to)
     while try s.step() { try state.add(s, body) }
     try state.flushCreator(body)
     return state.summary()
@@ -98,6 +105,8 @@ private struct ScanState {
   let ledger: PayoutLedger
   let topCount: Int
   var ledgerStore: LedgerStore?
+  /// A creator's orders per post (`orders`), for the statement.
+  var posts: Statement?
 
   // The listings and placements seen, numbered in order of first appearance.
   var listingCodes = ByteKeyTable()
@@ -218,6 +227,16 @@ private struct ScanState {
     addPayouts(figures.months)
     figures.totals = totals
     figures.days = days
+    if totals.orders + totals.refunds > 0, let posts {
+      posts.bind(1, creator)
+      while try posts.step() {
+        figures.posts.append(
+          .init(
+            placement: posts.text(0), postID: posts.text(1), orders: posts.int(2), revenueCents: posts.int(3),
+            commissionCents: posts.int(4), reversedCommissionCents: posts.int(5)))
+      }
+      posts.reset()
+    }
     touched.sort { listings[$0].sortKey.utf8.lexicographicallyPrecedes(listings[$1].sortKey.utf8) }
     figures.products = touched.map { i in
       (listings[i].platform, listings[i].store, listings[i].productID, creatorListings[i])

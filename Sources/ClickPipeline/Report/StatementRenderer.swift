@@ -2,8 +2,11 @@
 struct StatementRenderer: Sendable {
   let from: String
   let to: String
-  let catalog: ProductCatalog
+  /// The rates, windows and catalog the figures were computed with.
+  let money: MoneyRules
   let thresholdCents: Int64
+
+  var catalog: ProductCatalog { money.catalog }
 
   /// The payout status of a creator's last month, for `creator_earnings.csv`: `payable` or
   /// `carried_over` for a closed month, `open (not closed)` for an open one, with the amount
@@ -23,6 +26,18 @@ struct StatementRenderer: Sendable {
     var products: [(platform: String, store: String, productID: String, totals: Totals)] = []
     /// The payout ledger's months of the period (``PayoutLedger``).
     var months: [PayoutLedger.Month] = []
+    /// Earnings per post (and bio), from `orders`.
+    var posts: [Post] = []
+  }
+
+  /// A creator's orders and refunds credited through one post, or through the bio link.
+  struct Post: Sendable, Equatable {
+    var placement: String
+    var postID: String
+    var orders: Int64
+    var revenueCents: Int64
+    var commissionCents: Int64
+    var reversedCommissionCents: Int64
   }
 
   /// `closed YYYY-MM-DD` or `open (not closed)`.
@@ -100,9 +115,69 @@ struct StatementRenderer: Sendable {
     if t.refunds > 0 {
       out += "\nRefunds reverse the commission of the refunded amount; the net column is commission minus reversed commission.\n"
     }
+    if !figures.posts.isEmpty {
+      out += "\n## By post\n\n"
+      out += Markdown.table(
+        ["Link", "Orders", "Revenue", "Commission", "Reversed", "Net"],
+        figures.posts.map { p in
+          [
+            p.postID.isEmpty ? Markdown.escape(p.placement.isEmpty ? "(unknown)" : p.placement) : "post " + Markdown.code(p.postID),
+            Markdown.count(p.orders), Markdown.usd(p.revenueCents), Markdown.usd(p.commissionCents),
+            Markdown.usd(p.reversedCommissionCents), Markdown.usd(p.commissionCents - p.reversedCommissionCents),
+          ]
+        }, alignRight: Set(1..<6))
+    }
+    out += explanation(figures)
     if t.orders + t.refunds > 0 {
       out += "\nEach order and refund, with the click and rule that credited it, is a row of `orders.csv` with creator\\_id \(Markdown.code(creatorID)).\n"
     }
     return out
+  }
+
+  /// What the columns mean, the rates applied to this creator's products, and how clicks
+  /// are counted, in the configured windows.
+  private func explanation(_ figures: CreatorFigures) -> String {
+    let c = money.configuration
+    var out = "\n## How these figures are made\n\n"
+    out += "**Revenue** is what shoppers spent on the orders your links brought, in US dollars. **Commission** is your share of it, "
+    out += "at the rates below; a refund reverses the commission of the refunded amount (**reversed**), and **net earnings** are commission minus reversed commission.\n\n"
+    out += "**How clicks count.** Views and clicks from bots (user agents of crawlers and scripts) are not counted, and an event sent twice counts once. "
+    out += "An order is yours when it names a click on your link, or else when the same viewer clicked your link to the same product "
+    out += "within \(c.amazonWindowHours) hours (Amazon) or \(c.brandStoreWindowHours) hours (brand stores) before ordering; the latest such click wins.\n"
+    // The rate of each of the creator's products: by brand store, Amazon category, or default.
+    var rates: [String: [String]] = [:]
+    for product in figures.products {
+      let rate = money.rate(platform: product.platform, store: product.store, productID: product.productID)
+      let basis: String
+      if product.platform == Platform.brandStore.rawValue {
+        basis = c.brandStoreRates[product.store] != nil ? "brand store " + Markdown.code(product.store) : "brand stores (default)"
+      } else {
+        let category = catalog.product(platform: product.platform, store: product.store, productID: product.productID)?.category ?? ""
+        basis = c.amazonCategoryRates[category] != nil ? "Amazon, category " + Markdown.escape(category) : "Amazon (default)"
+      }
+      rates[basis] = [basis, Self.percent(rate)]
+    }
+    guard !rates.isEmpty else { return out }
+    out += "\n"
+    out += Markdown.table(
+      ["Commission rate for", "Rate"], rates.keys.sorted().map { rates[$0]! }, alignRight: [1])
+    return out
+  }
+
+  /// A rate as an exact percentage: `0.045` is `4.5%`.
+  static func percent(_ rate: ExactDecimal) -> String {
+    let text = "\(rate)"
+    let negative = text.hasPrefix("-")
+    let digits = negative ? String(text.dropFirst()) : text
+    let parts = digits.split(separator: ".", omittingEmptySubsequences: false)
+    var whole = String(parts[0])
+    var fraction = parts.count > 1 ? String(parts[1]) : ""
+    // Move the decimal point two places to the right.
+    for _ in 0..<2 {
+      whole += fraction.isEmpty ? "0" : String(fraction.removeFirst())
+    }
+    whole = String(whole.drop { $0 == "0" })
+    if whole.isEmpty { whole = "0" }
+    return (negative ? "-" : "") + whole + (fraction.isEmpty ? "" : "." + fraction) + "%"
   }
 }

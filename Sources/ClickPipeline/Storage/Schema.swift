@@ -9,7 +9,7 @@
 /// `meta.schema_version` records the version. A database from an older version is migrated
 /// in one transaction; one from a newer version is refused (see docs/OPERATIONS.md).
 public enum Schema {
-  public static let version = 11
+  public static let version = 12
 
   /// Statements that create version 1 from an empty database.
   static let createV1 = """
@@ -252,6 +252,19 @@ public enum Schema {
         net_cents INTEGER NOT NULL, PRIMARY KEY (month, event_id)
       ) WITHOUT ROWID;
       CREATE INDEX ledger_orders_by_creator ON ledger_orders(creator_id, month);
+      """,
+    // 12: each order keeps the conversion as sent (time, currency, amount), the rates applied
+    // (FX, commission) and the attributed click's post, for orders.csv and the statements'
+    // earnings per post. Forgetting the aggregate fingerprint makes the next aggregate a full
+    // rebuild, which fills them.
+    11: """
+      ALTER TABLE orders ADD COLUMN post_id TEXT NOT NULL DEFAULT '';
+      ALTER TABLE orders ADD COLUMN currency TEXT NOT NULL DEFAULT '';
+      ALTER TABLE orders ADD COLUMN amount TEXT NOT NULL DEFAULT '';
+      ALTER TABLE orders ADD COLUMN fx_usd_per_unit TEXT NOT NULL DEFAULT '';
+      ALTER TABLE orders ADD COLUMN commission_rate TEXT NOT NULL DEFAULT '';
+      ALTER TABLE orders ADD COLUMN ts INTEGER NOT NULL DEFAULT 0;
+      DELETE FROM meta WHERE key = 'aggregate_fingerprint';
       """,
   ]
 
