@@ -65,6 +65,7 @@ struct BackupCommand: ParsableCommand {
     runStage(logger: logger) {
       var backup = DatabaseBackup(databasePath: db, targetPath: out, logger: logger)
       backup.lockWait = wait
+      backup.commandLine = CommandLine.arguments.joined(separator: " ")
       let result = try backup.run()
       if !quiet && isatty(STDERR_FILENO) == 1 {
         FileHandle.standardError.write(Data("backup: \(out): \(grouped(result.bytes)) bytes, quick_check ok\n".utf8))

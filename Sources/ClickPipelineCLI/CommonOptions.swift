@@ -124,6 +124,7 @@ public func runStage(logger: Logger, _ body: () throws -> Int32) -> Never {
   pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
   for sig in [SIGINT, SIGTERM] {
     signal(sig) { sig in
+      RunLock.noteInterruption(signal: sig)
       let text = sig == SIGINT ? interruptedBySIGINT : interruptedBySIGTERM
       _ = text.withUnsafeBufferPointer { write(STDERR_FILENO, $0.baseAddress, $0.count) }
       _exit(128 + sig)

@@ -26,6 +26,7 @@ struct ReportCommand: ParsableCommand {
         report --db clicks.sqlite --out reports/2026-11 --from 2026-11-01 --to 2026-11-30
         report --db clicks.sqlite --out statements/ --creator c_1042 --config clickpipeline.toml
         report --db clicks.sqlite --status
+        report --db clicks.sqlite --status --json
         report --db clicks.sqlite --close-month 2026-11
 
       CLOSING A MONTH
@@ -51,8 +52,11 @@ struct ReportCommand: ParsableCommand {
   @Option(help: ArgumentHelp("Folder for summary.md, creators/, creator_earnings.csv, payouts.csv and orders.csv (created if missing).", valueName: "dir"))
   var out: String?
 
-  @Flag(help: "Print the operator's view instead of writing reports: last runs, failed files, days waiting for aggregate, settings in force, database size.")
+  @Flag(help: "Print the operator's view instead of writing reports: the lock, last runs (and interrupted ones), last report and backup, failed and refused files, what waits for aggregate, closed months, settings in force, database size.")
   var status = false
+
+  @Flag(help: "With --status: print it as one JSON object (snake_case keys), for monitoring.")
+  var json = false
 
   @Option(help: ArgumentHelp("First day of the period, YYYY-MM-DD (default: the first day with data).", valueName: "day"))
   var from: String?
@@ -79,6 +83,7 @@ struct ReportCommand: ParsableCommand {
       }
       return
     }
+    if json && !status { throw ValidationError("--json goes with --status.") }
     if status && out != nil { throw ValidationError("--status prints to standard output; leave out --out.") }
     if !status && out == nil { throw ValidationError("Missing expected argument '--out <dir>' (or pass --status or --close-month).") }
     if let from, let to, from > to { throw ValidationError("--from \(from) is after --to \(to).") }
@@ -92,7 +97,8 @@ struct ReportCommand: ParsableCommand {
 
   private func execute(logger: Logger, interactive: Bool) throws -> Int32 {
     if status {
-      FileHandle.standardOutput.write(Data(try StatusReport.render(databasePath: common.db).utf8))
+      let text = json ? try StatusReport.renderJSON(databasePath: common.db) : try StatusReport.render(databasePath: common.db)
+      FileHandle.standardOutput.write(Data(text.utf8))
       return 0
     }
     let configuration = try common.loadConfiguration()
@@ -110,6 +116,7 @@ struct ReportCommand: ParsableCommand {
     options.creator = creator
     options.allowPending = allowPending
     options.lockWait = common.wait
+    options.commandLine = CommandLine.arguments.joined(separator: " ")
     options.stats = common.stage.makeStats(stage: "report", steps: ReportRunner.stepNames)
     let started = Clock.monotonic()
     let result = try ReportRunner(options: options, logger: logger).run()

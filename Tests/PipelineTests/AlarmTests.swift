@@ -47,4 +47,36 @@ import Testing
     #expect(try Executables.stage("aggregate", ["--db", db]).status == 0)
     #expect(try TestDatabase(db).int("SELECT sum(views) FROM daily_metrics") == 3)
   }
+
+  /// A run stopped by SIGTERM (an operator's kill, a cron timeout) keeps nothing, says so,
+  /// and leaves its note in the lock file: `--status` shows it, and the next writing run
+  /// records it in `runs`, where `--status` lists it among the interrupted runs.
+  @Test func aRunInterruptedBySIGTERMIsRecordedByTheNextRun() throws {
+    let dir = try TemporaryDirectory()
+    let db = dir.file("db.sqlite")
+    let file = try dir.write("logs/a.ndjson", Self.view("v1", "2026-11-02T10:00:00Z") + "\n")
+    #expect(try Executables.stage("ingest", ["--db", db, file]).status == 0)
+    let more = try dir.write("logs/b.ndjson", Self.view("v2", "2026-11-02T11:00:00Z") + "\n")
+    let stopped = try Executables.run(
+      Executables.path("ingest"), ["--db", db, more],
+      environment: [StopPoint.environmentVariable: "ingest.before-commit", StopPoint.signalVariable: "TERM"])
+    #expect(stopped.status == 143)
+    #expect(stopped.stderr == "interrupted (SIGTERM); nothing of this run was kept\n")
+    #expect(try TestDatabase(db).int("SELECT count(*) FROM files") == 1)
+
+    let status = try Executables.stage("report", ["--db", db, "--status"]).stdout
+    let lock = status.split(separator: "\n").first { $0.hasPrefix("  lock: ") } ?? ""
+    #expect(lock.hasPrefix("  lock: free; its last holder did not finish (ingest, pid "), "\(status)")
+    #expect(lock.hasSuffix("; interrupted by SIGTERM); the next run records it"), "\(status)")
+
+    #expect(try Executables.stage("aggregate", ["--db", db]).status == 0)
+    #expect(
+      try TestDatabase(db).rows("SELECT command, exit_status, message FROM runs WHERE exit_status <> 0") == [
+        ["ingest", "143", "interrupted by SIGTERM; nothing of that run was kept"]
+      ])
+    let after = try Executables.stage("report", ["--db", db, "--status"]).stdout
+    #expect(after.contains("\n  lock: free\n"), "\(after)")
+    #expect(after.contains("\ninterrupted or unfinished runs (latest 1):\n  #2 ingest, started "), "\(after)")
+    #expect(after.contains(", exit 143: interrupted by SIGTERM; nothing of that run was kept\n"), "\(after)")
+  }
 }

@@ -117,11 +117,31 @@ extension FaultTests {
 
       let rerun = try Stage.run("ingest", ["--db", db] + f.inputs)
       #expect(rerun.exitStatus == 0, "rerun: \(rerun.stderr)")
+      try Self.expectKilledRunRecorded("ingest", db)
       let aggregate = try Stage.run("aggregate", ["--db", db])
       #expect(aggregate.exitStatus == 0, "aggregate: \(aggregate.stderr)")
       #expect(try TestDatabase(db).dailyMetrics() == f.referenceMetrics)
       let final = try DatabaseDump(db, dropping: DatabaseDump.runVolatile)
       #expect(final == f.reference, "rerun differs from an uninterrupted run:\n\(final.difference(from: f.reference))")
+    }
+
+    /// The rerun recorded the killed run (its lock file still named it) as one `runs` row; the
+    /// row is then taken out, and the later ids renumbered, so the database can be compared
+    /// with an uninterrupted run's.
+    static func expectKilledRunRecorded(_ command: String, _ db: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+      let recorded = try TestDatabase(db).rows("SELECT run_id, command, exit_status, ended_at, message FROM runs WHERE exit_status = -1")
+      #expect(
+        recorded.map { Array($0.dropFirst()) } == [[command, "-1", "", "ended without finishing (killed or crashed); nothing of that run was kept"]],
+        sourceLocation: sourceLocation)
+      guard let id = recorded.first?.first else { return }
+      let w = try SQLiteDatabase(path: db)
+      try w.execute(
+        """
+        DELETE FROM runs WHERE run_id = \(id);
+        UPDATE runs SET run_id = run_id - 1 WHERE run_id > \(id);
+        UPDATE files SET run_id = run_id - 1 WHERE run_id > \(id);
+        UPDATE rejects SET run_id = run_id - 1 WHERE run_id > \(id);
+        """)
     }
 
     static let aggregateMoments = [
@@ -147,6 +167,7 @@ extension FaultTests {
 
       let rerun = try Stage.run("aggregate", ["--db", db])
       #expect(rerun.exitStatus == 0, "rerun: \(rerun.stderr)")
+      try Self.expectKilledRunRecorded("aggregate", db)
       #expect(try TestDatabase(db).dailyMetrics() == f.referenceMetrics)
       let final = try DatabaseDump(db, dropping: DatabaseDump.runVolatile)
       #expect(final == f.reference, "rerun differs from an uninterrupted run:\n\(final.difference(from: f.reference))")

@@ -94,16 +94,34 @@ import Testing
     #expect(r.exitStatus == 0, "\(r.stderr)")
     let lines = r.stdout.split(separator: "\n").map(String.init)
     #expect(lines.first == "database \(db)")
+    #expect(lines.contains("  lock: free"), "\(r.stdout)")
     let failedRun = lines.first { $0.hasPrefix("  #3 ingest, ended ") } ?? ""
     #expect(
       failedRun.hasSuffix(
-        "Z, exit 2: \(broken): truncated gzip stream (ended inside the header of member 1 after 4 compressed bytes); the file may still be being written — it will be retried next run"),
+        "Z, exit 2: 1 file(s) ingested, 1 failed or refused, 0 skipped; 1 lines, 1 events kept, 0 rejected, 0 duplicates; \(broken): truncated gzip stream (ended inside the header of member 1 after 4 compressed bytes); the file may still be being written — it will be retried next run"),
       "\(r.stdout)")
+    #expect(lines.contains("last report: none recorded") && lines.contains("last backup: none recorded"), "\(r.stdout)")
     #expect(lines.contains("files that failed and are retried when given again: 1"), "\(r.stdout)")
     #expect(lines.contains("waiting for aggregate: 1 hour(s) of new or forgotten data are waiting for aggregate"), "\(r.stdout)")
     #expect(lines.contains("daily_metrics: 2 row(s), 2026-11-01 to 2026-11-01"), "\(r.stdout)")
     #expect(lines.contains("  commission.amazon = 0.04") && lines.contains("  catalog = (none)"), "\(r.stdout)")
     #expect(try DatabaseDump(db) == before)
+    // A report and a backup are recorded, and --json gives the same status to a monitor.
+    #expect(try Stage.run("report", ["--db", db, "--out", dir.file("out"), "--allow-pending"]).exitStatus == 0)
+    #expect(try Stage.run("backup", ["--db", db, "--out", dir.file("copy.sqlite")]).exitStatus == 0)
+    let again = try Stage.run("report", ["--db", db, "--status"]).stdout.split(separator: "\n").map(String.init)
+    let lastReport = again.first { $0.hasPrefix("last report: ") } ?? ""
+    #expect(lastReport.hasSuffix("Z: 2 statement(s) from 2026-11-01 to 2026-11-01 in \(dir.file("out"))"), "\(again)")
+    let lastBackup = again.first { $0.hasPrefix("last backup: ") } ?? ""
+    #expect(lastBackup.contains("Z: copied ") && lastBackup.hasSuffix(" bytes to \(dir.file("copy.sqlite"))"), "\(again)")
+    let json = try Stage.run("report", ["--db", db, "--status", "--json"])
+    #expect(json.exitStatus == 0, "\(json.stderr)")
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+    #expect((object["lock"] as? [String: Any])?["state"] as? String == "free")
+    #expect(object["waiting_for_aggregate"] as? String == "1 hour(s) of new or forgotten data are waiting for aggregate")
+    #expect((object["failed_files"] as? [[String: Any]])?.first?["path"] as? String == broken)
+    #expect((object["last_runs"] as? [[String: Any]])?.first?["command"] as? String == "backup")
+    #expect(object["daily_metrics_rows"] as? Int == 2)
     let usage = try Stage.run("report", ["--db", db, "--status", "--out", dir.file("out")])
     #expect(usage.termination == .exited(1))
     #expect(usage.stderr.hasPrefix("Error: --status prints to standard output; leave out --out."))

@@ -119,6 +119,7 @@ public struct AggregateRunner {
       logger.debug("days computed", metadata: ["aggregate.days": "\(days.count)", "aggregate.seconds": "\(Clock.monotonic() - started)"])
       let writeStarted = StepClock.threadCPU()
       try db.beginWrite()
+      try RunRecord.recordUnfinished(lock.unfinished, in: db)
       if result.fullRebuild { try db.execute("DELETE FROM daily_metrics; DELETE FROM orders;") }
       let writer = try DayWriter(db: db, databasePath: options.databasePath)
       for day in days {
@@ -141,7 +142,7 @@ public struct AggregateRunner {
       try db.run(
         "INSERT INTO meta(key, value) VALUES ('aggregate_fingerprint', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         [.text(fingerprint)])
-      result.runID = (try db.scalarInt("SELECT max(run_id) FROM runs") ?? 0) + 1
+      result.runID = try RunRecord.nextID(db)
       let leftOut = spool.leftOut.sorted()
       for line in leftOut.prefix(10) { logger.warning("left out of daily_metrics: \(line)") }
       if leftOut.count > 10 { logger.warning("left out of daily_metrics: \(leftOut.count - 10) more conversion(s)") }
@@ -151,16 +152,9 @@ public struct AggregateRunner {
         + (result.passes > days.count ? " in \(result.passes) passes" : "")
         + ", \(result.rowsWritten) row(s) written"
         + (leftOut.isEmpty ? "" : "; \(leftOut.count) conversion(s) left out: their sums would pass 2^63-1 cents (first: \(leftOut[0]))")
-      try db.run(
-        """
-        INSERT INTO runs(run_id, command, arguments, started_at, ended_at, exit_status, host, pid, message)
-        VALUES (?, 'aggregate', ?, ?, ?, 0, ?, ?, ?)
-        """,
-        [
-          .int(result.runID), .text(options.commandLine), .text(startedAt), .text(Clock.isoNow()),
-          .text(ProcessInfo.processInfo.hostName), .int(Int64(ProcessInfo.processInfo.processIdentifier)),
-          .text(message),
-        ])
+      var record = RunRecord(command: "aggregate", arguments: options.commandLine, startedAt: startedAt)
+      record.message = message
+      try record.insert(into: db, id: result.runID)
       StopPoint.reached(.aggregateBeforeCommit)
       try db.execute("COMMIT")
       options.stats?.add(step: AggregateStep.write.rawValue, seconds: StepClock.threadCPU() - writeStarted)

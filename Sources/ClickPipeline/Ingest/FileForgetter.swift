@@ -53,6 +53,7 @@ public struct FileForgetter {
     let startedAt = Clock.isoNow()
     do {
       try db.beginWrite()
+      try RunRecord.recordUnfinished(lock.unfinished, in: db)
       var fileIDs: [Int64] = []
       for selector in selectors {
         let ids = try db.rows(
@@ -114,19 +115,11 @@ public struct FileForgetter {
       }
       _ = try keys.finish(reader: segments)
       try dirty.write(to: db)
-      let runID = (try db.scalarInt("SELECT max(run_id) FROM runs") ?? 0) + 1
-      try db.run(
-        """
-        INSERT INTO runs(run_id, command, arguments, started_at, ended_at, exit_status, host, pid, message)
-        VALUES (?, 'forget', ?, ?, ?, 0, ?, ?, ?)
-        """,
-        [
-          .int(runID), .text(commandLine), .text(startedAt), .text(Clock.isoNow()),
-          .text(ProcessInfo.processInfo.hostName), .int(Int64(ProcessInfo.processInfo.processIdentifier)),
-          .text(
-            "forgot \(result.files) file(s), \(result.events) event(s), \(result.rejects) reject(s)"
-              + (result.dismissed > 0 ? "; dismissed \(result.dismissed) failed file(s)" : "")),
-        ])
+      var record = RunRecord(command: "forget", arguments: commandLine, startedAt: startedAt)
+      record.message =
+        "forgot \(result.files) file(s), \(result.events) event(s), \(result.rejects) reject(s)"
+        + (result.dismissed > 0 ? "; dismissed \(result.dismissed) failed file(s)" : "")
+      try record.insert(into: db)
       try db.execute("COMMIT")
     } catch {
       try? db.execute("ROLLBACK")

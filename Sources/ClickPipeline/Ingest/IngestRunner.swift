@@ -91,7 +91,8 @@ public struct IngestRunner {
     let db = try Schema.open(path: options.databasePath, cacheMiB: 48)
     do {
       let settings = try EffectiveSettings.resolve(given: given, db: db, path: options.databasePath, logger: logger)
-      return try attempt(db: db, settings: settings, files: found.files, refused: found.refused, startedAt: startedAt)
+      return try attempt(
+        db: db, settings: settings, files: found.files, refused: found.refused, startedAt: startedAt, unfinished: lock.unfinished)
     } catch {
       try? db.execute("ROLLBACK")
       throw PipelineError(error, databasePath: options.databasePath)
@@ -101,12 +102,13 @@ public struct IngestRunner {
   /// The run, in one transaction over all files.
   private func attempt(
     db: SQLiteDatabase, settings: (settings: EffectiveSettings, needsStoring: Bool), files: [String], refused: [String],
-    startedAt: String
+    startedAt: String, unfinished: RunLock.UnfinishedRun?
   ) throws -> IngestResult {
     let started = Clock.monotonic()
     let sizes = files.map { (try? FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int) ?? 0 }
     let totalBytes = sizes.reduce(0, +)
     try db.beginWrite()
+    try RunRecord.recordUnfinished(unfinished, in: db)
     StopPoint.reached(.ingestStarted)
     var knownContent = Set(
       try db.rows("SELECT content_hash FROM files WHERE status = 'ingested'").map(\.[0].textValue))
@@ -129,7 +131,7 @@ public struct IngestRunner {
     pipeline.start()
     defer { pipeline.cancel() }
 
-    let runID = (try db.scalarInt("SELECT max(run_id) FROM runs") ?? 0) + 1
+    let runID = try RunRecord.nextID(db)
     let writer = try StagingWriter(db: db, runID: runID)
     var clock = StepClock(steps: IngestStep.allCases.count, enabled: options.stats != nil)
     var fileID = (try db.scalarInt("SELECT max(file_id) FROM files") ?? 0) + 1
@@ -350,20 +352,17 @@ public struct IngestRunner {
     result.duplicates += outcome.dropped - droppedFromCopies
     options.stats?.setEvents(result.linesRead)
     if settings.needsStoring { try settings.settings.store(in: db) }
-    try db.run(
-      """
-      INSERT INTO runs(run_id, command, arguments, started_at, ended_at, exit_status, host, pid,
-        files_ingested, files_failed, files_skipped, lines_read, events_kept, rejected, duplicates, message)
-      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-      """,
-      [
-        .int(runID), .text("ingest"), .text(options.commandLine), .text(startedAt), .text(Clock.isoNow()),
-        .int(Int64(result.exitCode)), .text(ProcessInfo.processInfo.hostName),
-        .int(Int64(ProcessInfo.processInfo.processIdentifier)), .int(Int64(result.filesIngested)),
-        .int(Int64(result.filesFailed)), .int(Int64(result.filesSkipped)), .int(Int64(result.linesRead)),
-        .int(Int64(result.eventsKept)), .int(Int64(result.rejected)), .int(Int64(result.duplicates)),
-        .text(result.failures.joined(separator: "\n")),
-      ])
+    var record = RunRecord(command: "ingest", arguments: options.commandLine, startedAt: startedAt)
+    record.exitStatus = Int64(result.exitCode)
+    record.filesIngested = Int64(result.filesIngested)
+    record.filesFailed = Int64(result.filesFailed + result.filesRefused)
+    record.filesSkipped = Int64(result.filesSkipped)
+    record.linesRead = Int64(result.linesRead)
+    record.eventsKept = Int64(result.eventsKept)
+    record.rejected = Int64(result.rejected)
+    record.duplicates = Int64(result.duplicates)
+    record.message = result.failures.joined(separator: "\n")
+    try record.insert(into: db, id: runID)
     StopPoint.reached(.ingestBeforeCommit)
     let commitStarted = clock.cpuNow()
     try db.execute("COMMIT")

@@ -39,6 +39,7 @@ public struct MonthCloser {
   }
 
   public func close(month: String, now: Int64 = Clock.nowMilliseconds()) throws(PipelineError) -> Result {
+    let startedAt = Clock.isoNow()
     guard month.utf8.count == 7, Timestamp.dayNumber(month + "-01") != nil else {
       throw PipelineError.input(path: "--close-month", reason: "'\(month)' is not a month; write it as YYYY-MM")
     }
@@ -49,8 +50,12 @@ public struct MonthCloser {
     let db = try Schema.open(path: databasePath, cacheMiB: 16)
     do {
       try db.beginWrite()
+      try RunRecord.recordUnfinished(lock.unfinished, in: db)
       let settings = try EffectiveSettings.resolve(given: given, db: db, path: databasePath, logger: logger).settings
       let result = try closeMonths(through: month, db: db, settings: settings, now: now)
+      var record = RunRecord(command: "close-month", arguments: "--close-month \(month)", startedAt: startedAt)
+      record.message = result.description.replacingOccurrences(of: "\n", with: "; ")
+      try record.insert(into: db)
       try db.execute("COMMIT")
       return result
     } catch {

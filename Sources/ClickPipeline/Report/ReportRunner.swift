@@ -26,6 +26,8 @@ public struct ReportOptions: Sendable {
   public var allowPending = false
   /// Where to add CPU time per step (`--stats-json`); `nil`: not measured.
   public var stats: StageStats?
+  /// The command line, for the `runs` row.
+  public var commandLine = ""
 
   public init(databasePath: String, outputDirectory: String, configuration: PipelineConfiguration?) {
     self.databasePath = databasePath
@@ -61,6 +63,7 @@ public struct ReportRunner {
   }
 
   public func run() throws(PipelineError) -> ReportResult {
+    let startedAt = Clock.isoNow()
     for (name, value) in [("--from", options.from), ("--to", options.to)] {
       if let value, Timestamp.dayNumber(value) == nil {
         throw PipelineError.input(path: name, reason: "'\(value)' is not a day; write it as YYYY-MM-DD")
@@ -195,6 +198,15 @@ public struct ReportRunner {
     } catch {
       throw PipelineError.output(
         path: options.outputDirectory, reason: "\(PipelineError.systemReason(error)); check that the folder is writable and has free space")
+    }
+    if let lock {
+      var record = RunRecord(command: "report", arguments: options.commandLine, startedAt: startedAt)
+      record.message =
+        "\(result.statements) statement(s) from \(result.from) to \(result.to) in \(options.outputDirectory)"
+        + (options.creator.map { " (creator \($0) only)" } ?? "")
+      if let why = RunRecord.recordAfterwards(record, databasePath: options.databasePath, unfinished: lock.unfinished) {
+        logger.debug("report not recorded in runs: \(why)")
+      }
     }
     return result
   }

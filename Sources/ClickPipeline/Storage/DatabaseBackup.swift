@@ -27,6 +27,8 @@ public struct DatabaseBackup {
   /// Seconds to wait for another run's lock (0: fail at once with exit status 75).
   public var lockWait: Double = 0
   public var logger: Logger
+  /// The command line, for the `runs` row.
+  public var commandLine = ""
 
   public init(databasePath: String, targetPath: String, logger: Logger) {
     self.databasePath = databasePath
@@ -35,6 +37,7 @@ public struct DatabaseBackup {
   }
 
   public func run() throws(PipelineError) -> BackupResult {
+    let startedAt = Clock.isoNow()
     try Schema.requireExisting(path: databasePath)
     let lock = try RunLock(databasePath: databasePath, command: "backup", wait: lockWait) { [logger] in logger.info("\($0)") }
     defer { withExtendedLifetime(lock) {} }
@@ -83,6 +86,11 @@ public struct DatabaseBackup {
     try DatabaseBackup.sync(path: folder.isEmpty ? "/" : folder)
     logger.info(
       "backup written", metadata: ["backup.file": "\(targetPath)", "backup.pages": "\(result.pages)"])
+    var record = RunRecord(command: "backup", arguments: commandLine, startedAt: startedAt)
+    record.message = "copied \(result.bytes) bytes to \(targetPath)"
+    if let why = RunRecord.recordAfterwards(record, databasePath: databasePath, unfinished: lock.unfinished) {
+      logger.debug("backup not recorded in runs: \(why)")
+    }
     return result
   }
 

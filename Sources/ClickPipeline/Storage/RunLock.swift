@@ -17,6 +17,38 @@
 public final class RunLock {
   private let fd: Int32
   public let path: String
+  /// The previous holder, if it never released the lock: the lock file still names it.
+  public let unfinished: UnfinishedRun?
+
+  /// A run that held the lock and ended without releasing it: interrupted by SIGINT or
+  /// SIGTERM (the signal handler notes it, ``noteInterruption(signal:)``), or killed or crashed.
+  public struct UnfinishedRun: Sendable, Equatable {
+    public var command: String
+    public var pid: Int64
+    public var host: String
+    public var startedAt: String
+    /// `SIGINT` or `SIGTERM`; `nil`: killed or crashed.
+    public var signal: String?
+
+    /// Reads the lock file's text: `command, pid N, host H, started T[; interrupted by SIG]`.
+    init?(lockText text: String) {
+      var rest = Substring(text)
+      var signal: String?
+      if let range = rest.range(of: "; interrupted by ") {
+        signal = String(rest[range.upperBound...]).trimmingCharacters(in: .whitespacesAndNewlines)
+        rest = rest[..<range.lowerBound]
+      }
+      let parts = rest.components(separatedBy: ", ")
+      guard parts.count == 4, parts[1].hasPrefix("pid "), parts[2].hasPrefix("host "), parts[3].hasPrefix("started "),
+        let pid = Int64(parts[1].dropFirst(4))
+      else { return nil }
+      self.command = parts[0]
+      self.pid = pid
+      self.host = String(parts[2].dropFirst(5))
+      self.startedAt = String(parts[3].dropFirst(8))
+      self.signal = signal
+    }
+  }
 
   /// Takes the lock, waiting up to `wait` seconds (0: fail at once with exit status 75);
   /// `waiting` hears, once, that the run is waiting and for whom.
@@ -67,12 +99,27 @@ public final class RunLock {
       usleep(50_000)
     }
     self.fd = fd
+    // A holder that released the lock emptied the file; text left means it never did.
+    let left = RunLock.readHolder(fd)
+    unfinished = left.isEmpty ? nil : UnfinishedRun(lockText: String(left.dropFirst("held by ".count)))
     var host = [CChar](repeating: 0, count: 256)
     gethostname(&host, 255)
     let hostName = String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     let info = "\(command), pid \(getpid()), host \(hostName), started \(Clock.isoNow())"
     ftruncate(fd, 0)
     _ = info.withCString { pwrite(fd, $0, strlen($0), 0) }
+    interruptionFD = fd
+    interruptionOffset = off_t(info.utf8.count)
+  }
+
+  /// Called by the SIGINT/SIGTERM handler before the process exits: appends
+  /// `; interrupted by SIGTERM` to the held lock file, so the next run can record it.
+  /// Async-signal-safe: one `pwrite` of static text.
+  public static func noteInterruption(signal: Int32) {
+    let fd = interruptionFD
+    guard fd >= 0 else { return }
+    let text: StaticString = signal == SIGINT ? "; interrupted by SIGINT" : "; interrupted by SIGTERM"
+    _ = pwrite(fd, text.utf8Start, text.utf8CodeUnitCount, interruptionOffset)
   }
 
   /// The absolute path of the database's real file: the file resolved if it exists, else its
@@ -96,18 +143,23 @@ public final class RunLock {
   }
 
   deinit {
+    interruptionFD = -1
     ftruncate(fd, 0)
     flock(fd, LOCK_UN)
     close(fd)
   }
 
-  private static func readHolder(_ fd: Int32) -> String {
+  static func readHolder(_ fd: Int32) -> String {
     var buffer = [UInt8](repeating: 0, count: 512)
     let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 511, 0) }
     guard n > 0 else { return "" }
     return "held by " + String(decoding: buffer[0..<n], as: UTF8.self)
   }
 }
+
+/// The lock file the process holds, for the signal handler (``RunLock/noteInterruption(signal:)``).
+nonisolated(unsafe) private var interruptionFD: Int32 = -1
+nonisolated(unsafe) private var interruptionOffset: off_t = 0
 
 /// Wall-clock helpers for run records.
 public enum Clock {

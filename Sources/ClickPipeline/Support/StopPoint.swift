@@ -51,11 +51,23 @@ public enum StopPoint {
 
   private static let counter = Counter()
 
-  /// Stops the process with SIGKILL if `moment` is the armed one and this is its N-th passage.
+  /// `CLICKPIPELINE_TEST_STOP_SIGNAL=TERM` (or `INT`) stops the run with that signal instead,
+  /// as an operator's `kill` or Ctrl-C would: the handler's path, not a crash.
+  public static let signalVariable = "CLICKPIPELINE_TEST_STOP_SIGNAL"
+
+  /// Stops the process if `moment` is the armed one and this is its N-th passage: with SIGKILL,
+  /// or the signal `CLICKPIPELINE_TEST_STOP_SIGNAL` names, whose handler ends the process
+  /// while this thread waits.
   @inline(__always)
   public static func reached(_ moment: Moment) {
     guard let armed, armed.moment == moment else { return }
-    if counter.increment() == armed.count { kill(getpid(), SIGKILL) }
+    guard counter.increment() == armed.count else { return }
+    switch ProcessInfo.processInfo.environment[signalVariable] {
+    case "TERM": kill(getpid(), SIGTERM)
+    case "INT": kill(getpid(), SIGINT)
+    default: kill(getpid(), SIGKILL)
+    }
+    while true { pause() }
   }
 
   private final class Counter: @unchecked Sendable {
