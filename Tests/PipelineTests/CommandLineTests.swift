@@ -17,14 +17,14 @@ import Testing
     }
   }
 
-  /// `--version` names the project, the SQLite library and the gzip decoder. The build uses
-  /// ISA-L (a required system package), never a silent fallback to zlib.
+  /// `--version` names the project, the SQLite library, the gzip decoder and the crawler list's
+  /// release. The build uses ISA-L (a required system package), never a silent fallback to zlib.
   @Test(arguments: ["ingest", "aggregate", "report"])
-  func versionNamesSQLiteAndTheGzipDecoder(stage: String) throws {
+  func versionNamesSQLiteTheGzipDecoderAndTheCrawlerList(stage: String) throws {
     let result = try Executables.stage(stage, ["--version"])
     #expect(result.status == 0)
     #expect(
-      result.stdout == "\(stage) (ClickPipeline) \(BuildInfo.version), SQLite \(BuildInfo.sqliteVersion), gzip isa-l \(BuildInfo.gzipBackend.dropFirst("isa-l ".count))\n")
+      result.stdout == "\(stage) (ClickPipeline) \(BuildInfo.version), SQLite \(BuildInfo.sqliteVersion), gzip isa-l \(BuildInfo.gzipBackend.dropFirst("isa-l ".count)), crawler list crawler-user-agents 1.67.0 (1504 patterns)\n")
     #expect(BuildInfo.gzipBackend.hasPrefix("isa-l 2."))
   }
 

@@ -53,7 +53,7 @@ final class Attribution {
       ORDER BY ts, event_id LIMIT 1
       """)
     search = ClickSearch(
-      reader: segments, bots: BotMatcher(patterns: configuration.botPatterns),
+      reader: segments, bots: BotMatcher(configuration),
       clickDaysOfKey: try db.prepare("SELECT day FROM click_index WHERE key = ? ORDER BY day"),
       configuration: configuration)
   }

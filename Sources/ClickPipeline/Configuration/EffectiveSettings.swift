@@ -53,12 +53,20 @@ public struct EffectiveSettings: Sendable {
     let catalogValue = catalogText.map { text in
       "\(catalog.count) products, content \(String(UInt64(bitPattern: EventKeyHash.key(text)), radix: 16))"
     } ?? "(none)"
-    return configuration.settings + [PipelineConfiguration.Setting(key: "catalog", value: catalogValue)]
+    return configuration.settings + [
+      PipelineConfiguration.Setting(key: "catalog", value: catalogValue),
+      PipelineConfiguration.Setting(key: "crawler list", value: crawlerList),
+    ]
   }
 
-  /// What identifies aggregate output: the settings that change it and the catalog's categories.
+  /// The crawler list in use: its release (a new release is a setting change), or `(off)`.
+  var crawlerList: String { configuration.knownCrawlers ? CrawlerList.description : "(off)" }
+
+  /// What identifies aggregate output: the settings that change it, the catalog's categories
+  /// and the crawler list's release.
   public var fingerprint: String {
     configuration.fingerprint + "catalog-categories " + catalog.categoryDigest + "\n"
+      + (configuration.knownCrawlers ? "crawler-list " + CrawlerList.description + "\n" : "")
   }
 
   /// The settings of a run: `given` (from `--config`, see ``given(_:)``), or those stored in `db`, or the

@@ -20,6 +20,11 @@ extension PipelineConfiguration {
       Setting(key: "attribution.amazon_window_hours", value: String(amazonWindowHours)),
       Setting(key: "attribution.brand_store_window_hours", value: String(brandStoreWindowHours)),
       Setting(key: "bots.user_agent_patterns", value: "[" + patterns.map(TOMLDocument.quoted).joined(separator: ", ") + "]"),
+      Setting(key: "bots.known_crawlers", value: knownCrawlers ? "true" : "false"),
+      Setting(
+        key: "bots.not_bot_patterns",
+        value: "[" + Set(notBotPatterns).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }.map(TOMLDocument.quoted)
+          .joined(separator: ", ") + "]"),
       Setting(key: "commission.unknown_keys", value: TOMLDocument.quoted(unknownRateKeys.rawValue)),
       Setting(key: "commission.amazon", value: "\(amazonRate)"),
       Setting(key: "commission.brand_store", value: "\(brandStoreRate)"),

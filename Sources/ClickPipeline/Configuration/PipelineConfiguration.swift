@@ -24,6 +24,10 @@ public struct PipelineConfiguration: Sendable, Equatable {
   public var brandStoreWindowHours: Int
   /// Lowercase substrings that mark a user agent as a bot.
   public var botPatterns: [String]
+  /// Also the crawler-user-agents list (``CrawlerList``; `bots.known_crawlers`).
+  public var knownCrawlers = false
+  /// Lowercase substrings that make a user agent never a bot's (`bots.not_bot_patterns`).
+  public var notBotPatterns: [String] = []
   /// Default commission rate for Amazon products.
   public var amazonRate: ExactDecimal
   /// Default commission rate for brand store products.
@@ -212,8 +216,16 @@ private struct ConfigurationReader {
           else { configuration.brandStoreWindowHours = Int(hours) }
         }
       case "bots":
-        for (_, value) in try entries(value, [name], known: ["user_agent_patterns"]) {
-          configuration.botPatterns = try patterns(value, ["bots", "user_agent_patterns"])
+        for (name, value) in try entries(value, [name], known: ["user_agent_patterns", "known_crawlers", "not_bot_patterns"]) {
+          switch name {
+          case "user_agent_patterns": configuration.botPatterns = try patterns(value, ["bots", name])
+          case "not_bot_patterns": configuration.notBotPatterns = try patterns(value, ["bots", name])
+          default:
+            guard case .boolean(let on) = value.kind else {
+              throw failure(value, ["bots", name], "must be true or false, got \(describe(value))")
+            }
+            configuration.knownCrawlers = on
+          }
         }
       case "commission": try commission(value)
       case "fx_usd_per_unit": try fx(value)

@@ -44,7 +44,7 @@ public final class EventEmitter {
     self.configuration = configuration
     money = MoneyRules(configuration: configuration, catalog: catalog)
     calendar = DayCalendar(identifier: configuration.timeZoneIdentifier)
-    bots = BotMatcher(patterns: configuration.botPatterns)
+    bots = BotMatcher(configuration)
   }
 
   /// Emits the file at `path` (`-`: standard input) to the file descriptor `output`.

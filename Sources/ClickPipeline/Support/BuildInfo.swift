@@ -15,8 +15,8 @@ public enum BuildInfo {
   }
 
   /// The `--version` text of a command:
-  /// `ingest (ClickPipeline) 0.9.0, SQLite 3.40.1, gzip isa-l 2.30.0`.
+  /// `ingest (ClickPipeline) 0.9.0, SQLite 3.40.1, gzip isa-l 2.30.0, crawler list crawler-user-agents 1.67.0 (1504 patterns)`.
   public static func versionText(command: String) -> String {
-    "\(command) (ClickPipeline) \(version), SQLite \(sqliteVersion), gzip \(gzipBackend)"
+    "\(command) (ClickPipeline) \(version), SQLite \(sqliteVersion), gzip \(gzipBackend), crawler list \(CrawlerList.description)"
   }
 }
