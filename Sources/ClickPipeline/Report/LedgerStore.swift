@@ -28,7 +28,7 @@ struct LedgerStore {
     changedOrders = try db.prepare(
       """
       SELECT o.order_id FROM orders o
-      WHERE o.creator_id = ?1 AND o.day >= ?2 || '-01' AND o.day <= ?2 || '-31'
+      WHERE o.creator_id = ?1 AND o.creator_id <> '' AND o.day >= ?2 || '-01' AND o.day <= ?2 || '-31'
         AND NOT EXISTS (
           SELECT 1 FROM ledger_orders l
           WHERE l.month = ?2 AND l.event_id = o.event_id AND l.creator_id = o.creator_id

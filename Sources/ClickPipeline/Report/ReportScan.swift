@@ -69,6 +69,15 @@ struct ReportScan {
     var sortKey: String
   }
 
+  /// A creator's orders per post in the period. `creator_id <> ''` lets SQLite use the partial
+  /// index `orders_by_creator` (it cannot know that a bound creator is not empty): without it,
+  /// every statement scanned the period's orders (60 s for 5,000 creators on 5M events).
+  static let postsSQL = """
+    SELECT placement, post_id, sum(kind = 'ordered'), sum(revenue_cents), sum(commission_cents), sum(reversed_commission_cents)
+    FROM orders WHERE creator_id = ?1 AND creator_id <> '' AND day >= ?2 AND day <= ?3
+    GROUP BY placement, post_id ORDER BY placement, post_id
+    """
+
   /// Reads the period, calling `body` with each creator's figures in creator-id byte order
   /// (every creator active in the period or with a balance carried into it), and returns the
   /// summary. With `only`, just that creator's rows are read, and the summary covers only them.
@@ -84,11 +93,7 @@ struct ReportScan {
     var state = ScanState(
       from: from, firstMonth: String(from.prefix(7)), lastMonth: String(to.prefix(7)), ledger: ledger, topCount: topCount)
     state.ledgerStore = ledgerStore
-    state.posts = try db.prepare(
-      """
-      SELECT placement, post_id, sum(kind = 'ordered'), sum(revenue_cents), sum(commission_cents), sum(reversed_commission_cents)
-      FROM orders WHERE creator_id = ?1 AND day >= ?2 AND day <= ?3 GROUP BY placement, post_id ORDER BY placement, post_id
-      """)
+    state.posts = try db.prepare(Self.postsSQL)
     state.posts?.bind(2, from)
     state.posts?.bind(3, to)
     while try s.step() { try state.add(s, body) }
