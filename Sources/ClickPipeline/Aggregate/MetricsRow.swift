@@ -47,8 +47,12 @@ public struct MetricsRow: Sendable, Equatable {
     ]
   }
 
-  /// The metric columns of `daily_metrics`, in order: the schema, ``DayWriter`` and the
-  /// spool's row format all follow this list.
+  /// The key columns of `daily_metrics`, in primary-key order.
+  public static let dimensionNames = ["day", "creator_id", "placement", "platform", "store", "product_id"]
+
+  /// The metric columns of `daily_metrics`, in order: the one declaration of the metrics. The
+  /// schema, ``DayWriter``, the spool's row format and the report's ``Totals`` follow it; the
+  /// Spark job's and the loader's lists are checked against it (`MetricListTests`).
   public static let columnNames = [
     "views", "unique_viewers", "bot_views", "clicks", "unique_clickers", "bot_clicks", "orders", "units",
     "revenue_cents", "commission_cents", "refunds", "refunded_cents", "reversed_commission_cents",

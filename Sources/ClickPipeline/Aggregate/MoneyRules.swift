@@ -28,17 +28,22 @@ public struct MoneyRules: Sendable {
     return amount.roundedProduct(rate, times: 100)
   }
 
-  /// The first matching rate: the brand store's own, the Amazon category's, the platform default.
+  /// The first matching rate: the brand store's own, the Amazon category's, the platform
+  /// default. Every platform is named: a new platform without its rules does not compile. A
+  /// conversion's platform was validated at ingest; anything else earns nothing.
   public func rate(platform: String, store: String, productID: String) -> ExactDecimal {
-    if platform == Platform.brandStore.rawValue {
-      return brandStoreRates[Array(store.utf8)] ?? configuration.brandStoreRate
+    guard let known = Platform(platform) else { return .zero }
+    switch known {
+    case .brandStore:
+      return brandStoreRates[Array(store.utf8)] ?? configuration.defaultRate(known)
+    case .amazon:
+      if let category = catalog.product(platform: platform, store: store, productID: productID)?.category,
+        let rate = categoryRates[Array(category.utf8)]
+      {
+        return rate
+      }
+      return configuration.defaultRate(known)
     }
-    if let category = catalog.product(platform: platform, store: store, productID: productID)?.category,
-      let rate = categoryRates[Array(category.utf8)]
-    {
-      return rate
-    }
-    return configuration.amazonRate
   }
 
   /// `round_half_even(revenue_cents × rate)`.

@@ -8,9 +8,13 @@ public enum Platform: String, CaseIterable, Sendable {
   /// The platform spelled by `text` (`""`, a view without a product, is none).
   public init?(_ text: String) { self.init(rawValue: text) }
 
+  /// Every platform's spelling, in `allCases` order (checked by `PlatformTests`), as the fast
+  /// byte matcher takes them.
+  static let spellings: [StaticString] = ["amazon", "brand_store"]
+
   /// The platform spelled by `bytes`, matched case-insensitively (log input).
   init?(bytes: UnsafeRawBufferPointer) {
-    guard let index = EventValidator.match(bytes, ["amazon", "brand_store"]) else { return nil }
+    guard let index = EventValidator.match(bytes, Platform.spellings) else { return nil }
     self = Platform.allCases[index]
   }
 

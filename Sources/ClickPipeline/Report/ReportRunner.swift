@@ -45,11 +45,13 @@ public struct ReportResult: Sendable, Equatable {
 
 /// The `report` stage: Markdown and CSV for people and payout systems (CONTRACT §10).
 ///
-/// Input: `daily_metrics`, `files` and `rejects`. Output in the directory: `summary.md`,
-/// `creators/<creator_id>.md` for every creator active in the period, and
-/// `creator_earnings.csv`. The SQL views `creator_earnings`, `product_funnel` and
-/// `platform_summary` answer the same questions in the database. Output is byte-for-byte
-/// deterministic; files are written under temporary names and renamed into place.
+/// Input: `daily_metrics`, `orders`, the payout ledger's closed months, `files` and `rejects`.
+/// Output in the directory: `summary.md`, `creators/<creator_id>.md` for every creator active
+/// in the period or with a balance carried into it, `creator_earnings.csv`, `payouts.csv` and
+/// `orders.csv`. The SQL views `creator_earnings`, `product_funnel` and `platform_summary`
+/// answer the same questions in the database. Output is byte-for-byte deterministic; files are
+/// written under temporary names and renamed into place. `report --close-month` is
+/// ``MonthCloser``; `report --status` is ``StatusReport``.
 public struct ReportRunner {
   /// The steps `--stats-json` reports.
   public static var stepNames: [String] { ReportStep.allCases.map { "\($0)" } }

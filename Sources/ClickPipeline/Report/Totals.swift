@@ -31,12 +31,9 @@ public struct Totals: Sendable, Equatable {
     reversedCommissionCents += other.reversedCommissionCents
   }
 
-  /// The `daily_metrics` columns these totals add up, in the order ``init(_:from:)`` reads them
-  /// (the distinct-viewer counts do not add up across rows, so reports do not total them).
-  static let columnNames = [
-    "views", "bot_views", "clicks", "bot_clicks", "orders", "units", "revenue_cents", "commission_cents", "refunds",
-    "refunded_cents", "reversed_commission_cents",
-  ]
+  /// The `daily_metrics` columns these totals add up, in the order ``init(_:from:)`` reads them:
+  /// every metric but the distinct-viewer counts, which do not add up across rows.
+  static let columnNames = MetricsRow.columnNames.filter { !$0.hasPrefix("unique_") }
 
   /// The eleven metric columns of the current row of `s`, starting at column `offset`.
   init(_ s: Statement, from offset: Int32) {

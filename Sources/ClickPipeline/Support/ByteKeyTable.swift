@@ -7,8 +7,9 @@
 /// Distinct byte strings numbered 0, 1, 2, … in order of first appearance: a hash set that
 /// compares keys byte for byte (so it is exact) without making a `String` per lookup.
 ///
-/// `aggregate` looks up millions of (dimensions) and (row, viewer) keys straight from SQLite's
-/// column buffers; Swift `String`s and `Hasher` were half of its time.
+/// Keys are looked up from borrowed bytes (segment columns, SQLite's column buffers): the
+/// click search's wanted ids and viewers, and the report's listings and titles. A `String` per
+/// lookup and `Hasher` were half of `aggregate`'s time before.
 struct ByteKeyTable {
   /// The keys, one after another; key `i` is `arena[ends[i - 1] ..< ends[i]]`.
   private var arena: [UInt8] = []
