@@ -226,7 +226,7 @@ import Testing
 
   /// Every per-event lookup into `conversions` is an index search, not a scan: a scan per late
   /// click made N late clicks cost N² (the `late-clicks` shape of `bench.py --shapes`).
-  @Test(arguments: StagingWriter.lookups)
+  @Test(arguments: DirtyHours.ConversionHours.sql + [StagingWriter.copiesOfIDSQL])
   func perEventLookupsSearchAnIndex(sql: String) throws {
     let dir = try TemporaryDirectory()
     let db = try Schema.open(path: dir.file("db.sqlite"))

@@ -72,7 +72,7 @@ public struct FileForgetter {
       }
       let keys = try EventKeys(db: db)
       let segments = try SegmentReader(db: db)
-      let ofOrder = try db.prepare(StagingWriter.lookups[0])
+      let conversionHours = try DirtyHours.ConversionHours(db: db)
       var dirty = DirtyHours()
       var markedOrders = Set<[String]>()
       for fileID in Set(fileIDs).sorted() {
@@ -86,9 +86,7 @@ public struct FileForgetter {
             guard info.kind == .click else { continue }
             keys.removeClick(hash: EventKeyHash.hash(id), day: info.day)
             // Conversions that named this click by click_id fall back to other rules.
-            let named = try db.rows(StagingWriter.lookups[1], [.int(ConversionKeys.click(id)), .text(id)])
-            for other in named { dirty.mark(other[0].intValue) }
-            if !named.isEmpty {
+            if try conversionHours.markConversionsNaming(click: id, in: &dirty) {
               try db.run("INSERT OR IGNORE INTO pending_click_refs(click_id) VALUES (?)", [.text(id)])
             }
           }
@@ -101,10 +99,7 @@ public struct FileForgetter {
           dirty.mark(row[0].intValue)
           // Other conversions of the order may become the kept copy, or lose their order.
           guard markedOrders.insert([row[1].textValue, row[2].textValue]).inserted else { continue }
-          ofOrder.reset()
-          try ofOrder.bind([.int(ConversionKeys.order(platform: row[1].textValue, orderID: row[2].textValue)), row[1], row[2]])
-          while try ofOrder.step() { dirty.mark(ofOrder.int(0)) }
-          ofOrder.reset()
+          try conversionHours.markOrder(platform: row[1].textValue, orderID: row[2].textValue, in: &dirty)
         }
         result.events += rows.count
         try db.run("DELETE FROM conversions WHERE file_id = ?", [.int(fileID)])

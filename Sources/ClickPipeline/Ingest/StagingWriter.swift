@@ -83,13 +83,9 @@ final class StagingWriter {
   /// Segments written so far by this run.
   private(set) var segmentsWritten = 0
 
-  /// The per-event lookups into `conversions`: the conversions of an order, and those that
-  /// name a click. Each must be an index search (a test checks the plans).
-  static let lookups = [
-    "SELECT ts FROM conversions WHERE order_key = ? AND platform = ? AND order_id = ?",
-    "SELECT ts FROM conversions WHERE click_key = ? AND click_key <> 0 AND click_id = ?",
-    "SELECT conversion_row, ts FROM conversions WHERE event_key = ? AND event_id = ?",
-  ]
+  /// The copies of a conversion's event id already staged: an index search (a test checks
+  /// the plan, with ``DirtyHours/ConversionHours``' lookups).
+  static let copiesOfIDSQL = "SELECT conversion_row, ts FROM conversions WHERE event_key = ? AND event_id = ?"
 
   /// The hours of the conversions that name the clicks in `temp.late_clicks`, read from the
   /// index alone (a test checks the plan).
@@ -122,7 +118,7 @@ final class StagingWriter {
         AND EXISTS (SELECT 1 FROM conversions o WHERE o.event_key = n.event_key AND o.event_id = n.event_id
           AND o.conversion_row <> n.conversion_row)
       """)
-    copiesOfID = try db.prepare(Self.lookups[2])
+    copiesOfID = try db.prepare(Self.copiesOfIDSQL)
     deleteConversion = try db.prepare("DELETE FROM conversions WHERE conversion_row = ?")
     // The orders first, each once: joining row to row made N copies of one order cost N².
     // (Matched on the key alone: a key collision only marks an hour too many.)

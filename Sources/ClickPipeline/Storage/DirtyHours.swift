@@ -3,8 +3,8 @@
 ///
 /// Ingest and forget mark the UTC hours whose events changed, with a bit per platform
 /// (``Platform/clickBit``) when a click changed there; they also mark the hours of every other
-/// conversion of the same order, and of the conversions that name a click by id (the callers
-/// find those). ``days(_:_:_:)`` turns the marks into local days: each marked hour's days; for
+/// conversion of the same order, and of the conversions that name a click by id
+/// (``ConversionHours`` finds those). ``days(_:_:_:)`` turns the marks into local days: each marked hour's days; for
 /// a click hour, every hour up to that platform's attribution window after it (the click can
 /// win conversions there); then the days of the refunds of orders on a recomputed day.
 struct DirtyHours {
