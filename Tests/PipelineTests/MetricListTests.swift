@@ -27,6 +27,6 @@ import Testing
     let db = try Schema.open(path: dir.file("db.sqlite"))
     let columns = try db.rows("SELECT name FROM pragma_table_info('daily_metrics') ORDER BY cid").map(\.[0].textValue)
     #expect(columns == MetricsRow.dimensionNames + MetricsRow.columnNames)
-    #expect(Totals.columnNames == MetricsRow.columnNames.filter { $0 != "unique_viewers" && $0 != "unique_clickers" })
+    #expect(MetricsRow.summedColumnNames == MetricsRow.columnNames.filter { $0 != "unique_viewers" && $0 != "unique_clickers" })
   }
 }

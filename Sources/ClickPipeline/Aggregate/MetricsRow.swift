@@ -51,7 +51,7 @@ public struct MetricsRow: Sendable, Equatable {
   public static let dimensionNames = ["day", "creator_id", "placement", "platform", "store", "product_id"]
 
   /// The metric columns of `daily_metrics`, in order: the one declaration of the metrics. The
-  /// schema, ``DayWriter``, the spool's row format and the report's ``Totals`` follow it; the
+  /// schema, ``DayWriter``, the spool's row format and the report's sums (``summedColumnNames``) follow it; the
   /// Spark job's and the loader's lists are checked against it (`MetricListTests`).
   public static let columnNames = [
     "views", "unique_viewers", "bot_views", "clicks", "unique_clickers", "bot_clicks", "orders", "units",

@@ -21,32 +21,30 @@ struct RateKeyCheck {
 
   /// The keys that name nothing, in key order.
   func findings(_ db: SQLiteDatabase) throws(DatabaseError) -> [Finding] {
-    var findings: [Finding] = []
-    let sources = configuration.rateKeySources
+    var stores = catalog.brandStores
     if !configuration.brandStoreRates.isEmpty {
-      var stores = catalog.brandStores
       for row in try db.rows("SELECT DISTINCT store FROM conversions WHERE platform = ?", [.text(Platform.brandStore.rawValue)]) {
         stores.insert(row[0].textValue)
       }
-      for name in configuration.brandStoreRates.keys.sorted() where !stores.contains(name) {
-        let key = TOMLDocument.keyPath(["commission", "brand_stores", name])
-        findings.append(
-          Finding(
-            key: key, line: sources.lines[key],
-            message: "names no brand store of the catalog and none in the staged conversions\(Self.known(stores)); "
-              + "correct the store id, or set commission.unknown_keys = \"warn\" for a store whose orders come later"))
-      }
     }
-    let categories = catalog.amazonCategories
-    for name in configuration.amazonCategoryRates.keys.sorted() where !categories.contains(name) {
-      let key = TOMLDocument.keyPath(["commission", "amazon_categories", name])
-      findings.append(
-        Finding(
-          key: key, line: sources.lines[key],
-          message: "names no category of the catalog's Amazon products\(Self.known(categories)); "
-            + "correct the category, or set commission.unknown_keys = \"warn\" for products not in the catalog yet"))
+    return unknown(
+      configuration.brandStoreRates.keys, table: "brand_stores", known: stores,
+      "names no brand store of the catalog and none in the staged conversions",
+      hint: "correct the store id, or set commission.unknown_keys = \"warn\" for a store whose orders come later")
+      + unknown(
+        configuration.amazonCategoryRates.keys, table: "amazon_categories", known: catalog.amazonCategories,
+        "names no category of the catalog's Amazon products",
+        hint: "correct the category, or set commission.unknown_keys = \"warn\" for products not in the catalog yet")
+  }
+
+  /// A finding for each of `names` (keys of `[commission.<table>]`) not in `known`.
+  private func unknown(
+    _ names: some Collection<String>, table: String, known: Set<String>, _ what: String, hint: String
+  ) -> [Finding] {
+    names.sorted().filter { !known.contains($0) }.map { name in
+      let key = TOMLDocument.keyPath(["commission", table, name])
+      return Finding(key: key, line: configuration.rateKeySources.lines[key], message: what + Self.known(known) + "; " + hint)
     }
-    return findings
   }
 
   /// ` (known: a, b, c)`, at most five, or nothing.

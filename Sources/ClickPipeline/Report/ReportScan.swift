@@ -27,19 +27,19 @@ struct ReportScan {
 
   /// The summary's groups, each in byte order of its key, and its top lists.
   struct Summary {
-    var total = Totals()
+    var total = MetricsRow()
     /// Rows without a creator that carry orders or refunds.
-    var unattributed = Totals()
-    var byDay: [(day: String, totals: Totals)] = []
+    var unattributed = MetricsRow()
+    var byDay: [(day: String, totals: MetricsRow)] = []
     /// By platform (`""`: rows without a product).
-    var byPlatform: [(platform: String, totals: Totals)] = []
+    var byPlatform: [(platform: String, totals: MetricsRow)] = []
     /// brand_store rows by store.
-    var byStore: [(store: String, totals: Totals)] = []
-    var byPlacement: [(placement: String, totals: Totals)] = []
+    var byStore: [(store: String, totals: MetricsRow)] = []
+    var byPlacement: [(placement: String, totals: MetricsRow)] = []
     /// Highest net commission first; ties in creator-id byte order.
-    var topCreators: [(creatorID: String, totals: Totals)] = []
+    var topCreators: [(creatorID: String, totals: MetricsRow)] = []
     /// Highest revenue first; ties in (platform, store, product) byte order.
-    var topProducts: [(listing: Listing, totals: Totals)] = []
+    var topProducts: [(listing: Listing, totals: MetricsRow)] = []
     /// The payout ledger's months of the period, over every creator.
     var payouts: [Payouts] = []
   }
@@ -84,7 +84,7 @@ struct ReportScan {
   func run(only: String?, _ body: (StatementRenderer.CreatorFigures) throws -> Void) throws -> Summary {
     let s = try db.prepare(
       """
-      SELECT creator_id, day, placement, platform, store, product_id, \(Totals.columnNames.joined(separator: ", "))
+      SELECT creator_id, day, placement, platform, store, product_id, \(MetricsRow.summedColumnNames.joined(separator: ", "))
       FROM daily_metrics WHERE day <= ?1\(only == nil ? "" : " AND creator_id = ?2")
       ORDER BY creator_id, day
       """)
@@ -120,23 +120,23 @@ private struct ScanState {
   var keyBuilder = ByteKeyBuilder()
 
   // Whole-period groups.
-  var total = Totals()
-  var unattributed = Totals()
-  var byListing: [Totals] = []
-  var byPlacement: [Totals] = []
-  var byDay: [String: Totals] = [:]
-  var topCreators: [(creatorID: String, totals: Totals)] = []
+  var total = MetricsRow()
+  var unattributed = MetricsRow()
+  var byListing: [MetricsRow] = []
+  var byPlacement: [MetricsRow] = []
+  var byDay: [String: MetricsRow] = [:]
+  var topCreators: [(creatorID: String, totals: MetricsRow)] = []
   var payouts: [String: ReportScan.Payouts] = [:]
 
   // The current creator.
   var creatorBytes: [UInt8]?
   var creator = ""
   var inPeriod = false
-  var totals = Totals()
-  var days: [(day: String, totals: Totals)] = []
+  var totals = MetricsRow()
+  var days: [(day: String, totals: MetricsRow)] = []
   var dayBytes: [UInt8] = []
   /// Per listing: the current creator's totals, valid where `listingSeenBy` is `creatorNumber`.
-  var creatorListings: [Totals] = []
+  var creatorListings: [MetricsRow] = []
   var listingSeenBy: [Int] = []
   var creatorNumber = 0
   var touched: [Int] = []
@@ -159,7 +159,7 @@ private struct ScanState {
       creator = String(decoding: creatorNow, as: UTF8.self)
       creatorNumber += 1
     }
-    let t = Totals(s, from: 6)
+    let t = MetricsRow(summing: s, from: 6)
     let day = s.bytes(1)
     // The payout ledger's months: from the creator's first day on.
     if !creatorNow.isEmpty {
@@ -181,7 +181,7 @@ private struct ScanState {
     totals.add(t)
     if days.isEmpty || !Self.same(dayBytes, day) {
       dayBytes = Array(day)
-      days.append((String(decoding: day, as: UTF8.self), Totals()))
+      days.append((String(decoding: day, as: UTF8.self), MetricsRow()))
     }
     days[days.count - 1].totals.add(t)
     if creatorNow.isEmpty {
@@ -190,12 +190,12 @@ private struct ScanState {
     }
     if !listings[listing].productID.isEmpty {
       if creatorListings.count < listings.count {
-        creatorListings += Array(repeating: Totals(), count: listings.count - creatorListings.count)
+        creatorListings += Array(repeating: MetricsRow(), count: listings.count - creatorListings.count)
         listingSeenBy += Array(repeating: 0, count: listings.count - listingSeenBy.count)
       }
       if listingSeenBy[listing] != creatorNumber {
         listingSeenBy[listing] = creatorNumber
-        creatorListings[listing] = Totals()
+        creatorListings[listing] = MetricsRow()
         touched.append(listing)
       }
       creatorListings[listing].add(t)
@@ -205,14 +205,14 @@ private struct ScanState {
   /// Hands on the current creator's figures (if there is one worth a statement) and resets.
   mutating func flushCreator(_ body: (StatementRenderer.CreatorFigures) throws -> Void) throws {
     defer {
-      totals = Totals()
+      totals = MetricsRow()
       inPeriod = false
       days.removeAll(keepingCapacity: true)
       months.removeAll(keepingCapacity: true)
       touched.removeAll(keepingCapacity: true)
     }
     guard creatorBytes != nil else { return }
-    for (day, t) in days { byDay[day, default: Totals()].add(t) }
+    for (day, t) in days { byDay[day, default: MetricsRow()].add(t) }
     // Rows without a creator count in the summary only.
     guard !creator.isEmpty else { return }
     var figures = StatementRenderer.CreatorFigures(creatorID: creator)
@@ -270,7 +270,7 @@ private struct ScanState {
 
   /// Keeps the `topCount` creators with the highest net commission. Creators arrive in id byte
   /// order, so a newcomer that ties goes after the ones already kept.
-  private mutating func considerTopCreator(_ creator: String, _ t: Totals) {
+  private mutating func considerTopCreator(_ creator: String, _ t: MetricsRow) {
     let net = t.netCommissionCents
     if topCreators.count == topCount, let last = topCreators.last, net <= last.totals.netCommissionCents { return }
     let at = topCreators.firstIndex { net > $0.totals.netCommissionCents } ?? topCreators.count
@@ -281,7 +281,7 @@ private struct ScanState {
   private mutating func placementCode(_ bytes: UnsafeRawBufferPointer) -> Int {
     if let i = placements.firstIndex(where: { Self.same($0.bytes, bytes) }) { return i }
     placements.append((Array(bytes), String(decoding: bytes, as: UTF8.self)))
-    byPlacement.append(Totals())
+    byPlacement.append(MetricsRow())
     return placements.count - 1
   }
 
@@ -296,7 +296,7 @@ private struct ScanState {
     if inserted {
       let text = [platform, store, product].map { String(decoding: $0, as: UTF8.self) }
       listings.append(.init(platform: text[0], store: text[1], productID: text[2], sortKey: text.joined(separator: "\u{0}")))
-      byListing.append(Totals())
+      byListing.append(MetricsRow())
     }
     return index
   }
@@ -311,11 +311,11 @@ private struct ScanState {
     summary.unattributed = unattributed
     summary.byDay = Self.ordered(byDay.map { ($0.key, $0.value) })
     summary.byPlacement = Self.ordered(placements.indices.map { (placements[$0].text, byPlacement[$0]) })
-    var platforms: [String: Totals] = [:]
-    var stores: [String: Totals] = [:]
+    var platforms: [String: MetricsRow] = [:]
+    var stores: [String: MetricsRow] = [:]
     for (i, listing) in listings.enumerated() {
-      platforms[listing.platform, default: Totals()].add(byListing[i])
-      if listing.platform == Platform.brandStore.rawValue { stores[listing.store, default: Totals()].add(byListing[i]) }
+      platforms[listing.platform, default: MetricsRow()].add(byListing[i])
+      if listing.platform == Platform.brandStore.rawValue { stores[listing.store, default: MetricsRow()].add(byListing[i]) }
     }
     summary.byPlatform = Self.ordered(platforms.map { ($0.key, $0.value) })
     summary.byStore = Self.ordered(stores.map { ($0.key, $0.value) })
@@ -332,7 +332,7 @@ private struct ScanState {
   }
 
   /// Groups in byte order of their keys, as SQL's `ORDER BY` would give them.
-  private static func ordered(_ groups: [(String, Totals)]) -> [(String, Totals)] {
+  private static func ordered(_ groups: [(String, MetricsRow)]) -> [(String, MetricsRow)] {
     groups.sorted { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }
   }
 }

@@ -21,9 +21,9 @@ struct StatementRenderer: Sendable {
   /// One creator's figures for the period, as read by ``ReportScan``.
   struct CreatorFigures: Sendable {
     var creatorID: String
-    var totals = Totals()
-    var days: [(day: String, totals: Totals)] = []
-    var products: [(platform: String, store: String, productID: String, totals: Totals)] = []
+    var totals = MetricsRow()
+    var days: [(day: String, totals: MetricsRow)] = []
+    var products: [(platform: String, store: String, productID: String, totals: MetricsRow)] = []
     /// The payout ledger's months of the period (``PayoutLedger``).
     var months: [PayoutLedger.Month] = []
     /// Earnings per post (and bio), from `orders`.

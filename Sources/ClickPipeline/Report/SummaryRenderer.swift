@@ -31,7 +31,7 @@ struct SummaryRenderer {
     out += trend(g)
 
     let trafficHeader = ["Views", "Clicks", "CTR", "Orders", "Conversion rate", "Revenue", "Commission", "Net commission"]
-    func trafficCells(_ v: Totals) -> [String] {
+    func trafficCells(_ v: MetricsRow) -> [String] {
       [
         Markdown.count(v.views), Markdown.count(v.clicks), Markdown.percent(v.clicks, v.views), Markdown.count(v.orders),
         Markdown.percent(v.orders, v.clicks), Markdown.usd(v.revenueCents), Markdown.usd(v.commissionCents),
@@ -150,7 +150,7 @@ struct SummaryRenderer {
     return out
   }
 
-  private func quality(_ q: ReportData.Quality, _ t: Totals, unattributed: Totals) -> String {
+  private func quality(_ q: ReportData.Quality, _ t: MetricsRow, unattributed: MetricsRow) -> String {
     var out = "\n## Data quality\n\n"
     out += "Files, lines, rejects, duplicates and orders refunded past their amount cover everything ingested into "
     out += "this database; bot traffic and unattributed orders cover the period.\n\n"
