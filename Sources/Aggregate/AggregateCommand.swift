@@ -59,7 +59,10 @@ struct AggregateCommand: ParsableCommand {
     if interactive {
       FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
       let kind = result.fullRebuild ? "full rebuild" : "incremental"
-      FileHandle.standardError.write(Data(("aggregate: \(kind), \(result.daysRecomputed) day(s) recomputed, \(grouped(result.rowsWritten)) rows; " + String(format: "%.1f s", Clock.monotonic() - started) + "\n").utf8))
+      FileHandle.standardError.write(
+        Data(
+          ("aggregate: \(kind), \(result.daysRecomputed) day(s) recomputed, \(grouped(result.rowsWritten)) rows; "
+            + String(format: "%.1f s", Clock.monotonic() - started) + "\n").utf8))
     }
     return 0
   }

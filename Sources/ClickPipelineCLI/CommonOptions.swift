@@ -10,7 +10,10 @@ public enum LogFormat: String, ExpressibleByArgument, CaseIterable, Sendable {
 
 /// The options every stage shares: database, configuration, locking and output verbosity.
 public struct CommonOptions: ParsableArguments {
-  @Option(name: .long, help: ArgumentHelp("The SQLite database file (ingest creates it if missing; aggregate and report need it to exist).", valueName: "file"))
+  @Option(
+    name: .long,
+    help: ArgumentHelp("The SQLite database file (ingest creates it if missing; aggregate and report need it to exist).", valueName: "file")
+  )
   public var db: String
 
   @OptionGroup public var stage: StageOptions

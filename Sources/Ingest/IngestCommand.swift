@@ -134,7 +134,8 @@ struct IngestCommand: ParsableCommand {
       if interactive {
         let dismissed = forgotten.dismissed > 0 ? "; dismissed \(forgotten.dismissed) failed file(s)" : ""
         logger.warning(
-          "forgot \(forgotten.files) file(s): \(grouped(forgotten.events)) events, \(grouped(forgotten.rejects)) rejects\(dismissed); run aggregate next")
+          "forgot \(forgotten.files) file(s): \(grouped(forgotten.events)) events, \(grouped(forgotten.rejects)) rejects\(dismissed); run aggregate next"
+        )
       }
       return 0
     }
@@ -154,7 +155,10 @@ struct IngestCommand: ParsableCommand {
     common.writeStats(options.stats, wallSeconds: Clock.monotonic() - started, logger: logger)
     if interactive {
       let seconds = Clock.monotonic() - started
-      FileHandle.standardError.write(Data(("ingest: \(result.filesIngested) file(s) ingested, \(result.filesSkipped) skipped (already ingested), \(result.filesFailed) failed\(result.filesRefused > 0 ? ", \(result.filesRefused) refused" : ""); \(grouped(result.eventsKept)) events kept, \(grouped(result.rejected)) lines rejected, \(grouped(result.duplicates)) duplicates; " + String(format: "%.1f s", seconds) + "\n").utf8))
+      FileHandle.standardError.write(
+        Data(
+          ("ingest: \(result.filesIngested) file(s) ingested, \(result.filesSkipped) skipped (already ingested), \(result.filesFailed) failed\(result.filesRefused > 0 ? ", \(result.filesRefused) refused" : ""); \(grouped(result.eventsKept)) events kept, \(grouped(result.rejected)) lines rejected, \(grouped(result.duplicates)) duplicates; "
+            + String(format: "%.1f s", seconds) + "\n").utf8))
     }
     return result.exitCode
   }

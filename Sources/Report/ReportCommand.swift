@@ -49,10 +49,15 @@ struct ReportCommand: ParsableCommand {
 
   static func main() { mainWithContractExitStatus() }
 
-  @Option(help: ArgumentHelp("Folder for summary.md, creators/, creator_earnings.csv, payouts.csv and orders.csv (created if missing).", valueName: "dir"))
+  @Option(
+    help: ArgumentHelp(
+      "Folder for summary.md, creators/, creator_earnings.csv, payouts.csv and orders.csv (created if missing).", valueName: "dir"))
   var out: String?
 
-  @Flag(help: "Print the operator's view instead of writing reports: the lock, last runs (and interrupted ones), last report and backup, failed and refused files, what waits for aggregate, closed months, settings in force, database size.")
+  @Flag(
+    help:
+      "Print the operator's view instead of writing reports: the lock, last runs (and interrupted ones), last report and backup, failed and refused files, what waits for aggregate, closed months, settings in force, database size."
+  )
   var status = false
 
   @Flag(help: "With --status: print it as one JSON object (snake_case keys), for monitoring.")
@@ -122,7 +127,10 @@ struct ReportCommand: ParsableCommand {
     let result = try ReportRunner(options: options, logger: logger).run()
     common.stage.writeStats(options.stats, wallSeconds: Clock.monotonic() - started, logger: logger)
     if interactive {
-      FileHandle.standardError.write(Data("report: \(result.from) to \(result.to): \(out)/summary.md, \(result.statements) statement(s) in \(out)/creators/, \(out)/creator_earnings.csv\n".utf8))
+      FileHandle.standardError.write(
+        Data(
+          "report: \(result.from) to \(result.to): \(out)/summary.md, \(result.statements) statement(s) in \(out)/creators/, \(out)/creator_earnings.csv\n"
+            .utf8))
     }
     return 0
   }

@@ -41,7 +41,8 @@ import Testing
     let status = try Executables.stage("report", ["--db", db, "--status"])
     #expect(
       status.stdout.contains(
-        "\nevents dated more than a day after their ingest: 2 in 1 file(s) (SELECT path, future_events FROM files WHERE future_events > 0)\n"),
+        "\nevents dated more than a day after their ingest: 2 in 1 file(s) (SELECT path, future_events FROM files WHERE future_events > 0)\n"
+      ),
       "\(status.stdout)")
     // They are events like any other: the reports depend only on their inputs.
     #expect(try Executables.stage("aggregate", ["--db", db]).status == 0)

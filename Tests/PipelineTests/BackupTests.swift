@@ -62,8 +62,12 @@ import Testing
 
   /// What `backup` refuses, with exit 1 and the message it prints; nothing is written.
   @Test(arguments: [
-    RefusalCase(name: "missing folder", out: "DIR/nope/b.sqlite", message: "cannot write DIR/nope/b.sqlite: its folder DIR/nope does not exist; create it first"),
-    RefusalCase(name: "the database itself", out: "DIR/db.sqlite", message: "cannot write DIR/db.sqlite: it is the database itself; name another file"),
+    RefusalCase(
+      name: "missing folder", out: "DIR/nope/b.sqlite",
+      message: "cannot write DIR/nope/b.sqlite: its folder DIR/nope does not exist; create it first"),
+    RefusalCase(
+      name: "the database itself", out: "DIR/db.sqlite", message: "cannot write DIR/db.sqlite: it is the database itself; name another file"
+    ),
     RefusalCase(name: "a folder", out: "DIR/logs", message: "cannot write DIR/logs: it exists and is not a regular file"),
   ])
   func refusals(_ c: RefusalCase) throws {

@@ -13,7 +13,8 @@ import Testing
 
   static func order(_ id: String, _ ts: String, orderID: String, amount: String, click: String? = nil) -> String {
     let status = click == nil ? #","status":"refunded""# : #","click_id":"\#(click!)""#
-    return #"{"type":"conversion","event_id":"\#(id)","ts":"\#(ts)","product_id":"p1","platform":"amazon","order_id":"\#(orderID)","amount":"\#(amount)"\#(status)}"#
+    return
+      #"{"type":"conversion","event_id":"\#(id)","ts":"\#(ts)","product_id":"p1","platform":"amazon","order_id":"\#(orderID)","amount":"\#(amount)"\#(status)}"#
   }
 
   /// alice: $300 in October (4 %: $12, payable) and $100 in November ($4, carried).
@@ -38,15 +39,18 @@ import Testing
     let db = try Self.closedDatabase(dir)
     let close = try Executables.stage("report", ["--db", db, "--close-month", "2026-11"])
     #expect(close.status == 0, "\(close.stderr)")
-    #expect(close.stdout == "closed 2026-10: 1 creator(s), $12.00 payable to 1 creator(s)\nclosed 2026-11: 1 creator(s), $0.00 payable to 0 creator(s)\n")
+    #expect(
+      close.stdout
+        == "closed 2026-10: 1 creator(s), $12.00 payable to 1 creator(s)\nclosed 2026-11: 1 creator(s), $0.00 payable to 0 creator(s)\n")
     let closedAt = try #require(try TestDatabase(db).rows("SELECT closed_at FROM closed_months WHERE month = '2026-11'").first?[0])
     let before = dir.file("before")
     #expect(try Executables.stage("report", ["--db", db, "--out", before]).status == 0)
-    #expect(try Self.payouts(before) == [
-      "creator_id,month,line,status,closed_at,opening_cents,net_cents,payable_cents,closing_cents,currency,note",
-      "alice,2026-10,balance,closed,\(closedAt),0,1200,1200,0,USD,",
-      "alice,2026-11,balance,closed,\(closedAt),0,400,0,400,USD,",
-    ])
+    #expect(
+      try Self.payouts(before) == [
+        "creator_id,month,line,status,closed_at,opening_cents,net_cents,payable_cents,closing_cents,currency,note",
+        "alice,2026-10,balance,closed,\(closedAt),0,1200,1200,0,USD,",
+        "alice,2026-11,balance,closed,\(closedAt),0,400,0,400,USD,",
+      ])
 
     // Later: a late November order, a refund of the October order dated in October, a
     // December order, and a rate change.
@@ -66,24 +70,27 @@ import Testing
     let rows = try Self.payouts(after)
     // October and November byte for byte as closed; December carries the differences.
     #expect(Array(rows.prefix(3)) == (try Self.payouts(before)))
-    #expect(Array(rows.dropFirst(3)) == [
-      "alice,2026-12,adjustment,open (not closed),,,-200,,,USD,from 2026-10 (closed): orders O-1",
-      "alice,2026-12,adjustment,open (not closed),,,1100,,,USD,\"from 2026-11 (closed): orders O-2, O-3\"",
-      "alice,2026-12,balance,open (not closed),,400,250,1550,0,USD,",
-    ])
+    #expect(
+      Array(rows.dropFirst(3)) == [
+        "alice,2026-12,adjustment,open (not closed),,,-200,,,USD,from 2026-10 (closed): orders O-1",
+        "alice,2026-12,adjustment,open (not closed),,,1100,,,USD,\"from 2026-11 (closed): orders O-2, O-3\"",
+        "alice,2026-12,balance,open (not closed),,400,250,1550,0,USD,",
+      ])
     let statement = try String(contentsOfFile: after + "/creators/alice.md", encoding: .utf8)
-    #expect(statement.contains("""
-      | 2026-10 | closed \(closedAt.prefix(10)) | $0.00 | $12.00 | $0.00 | $12.00 | $0.00 |
-      | 2026-11 | closed \(closedAt.prefix(10)) | $0.00 | $4.00 | $0.00 | $0.00 | $4.00 |
-      | 2026-12 | open (not closed) | $4.00 | $2.50 | $9.00 | $15.50 | $0.00 |
+    #expect(
+      statement.contains(
+        """
+        | 2026-10 | closed \(closedAt.prefix(10)) | $0.00 | $12.00 | $0.00 | $12.00 | $0.00 |
+        | 2026-11 | closed \(closedAt.prefix(10)) | $0.00 | $4.00 | $0.00 | $0.00 | $4.00 |
+        | 2026-12 | open (not closed) | $4.00 | $2.50 | $9.00 | $15.50 | $0.00 |
 
-      Adjustments counted in 2026-12:
+        Adjustments counted in 2026-12:
 
-      - 2026-10 (closed): -$2.00, orders O-1
-      - 2026-11 (closed): +$11.00, orders O-2, O-3
+        - 2026-10 (closed): -$2.00, orders O-1
+        - 2026-11 (closed): +$11.00, orders O-2, O-3
 
-      **2026-12 is open (not closed): with today's figures, $15.50 would be payable once it is closed.**
-      """), "\(statement)")
+        **2026-12 is open (not closed): with today's figures, $15.50 would be payable once it is closed.**
+        """), "\(statement)")
     let earnings = try String(contentsOfFile: after + "/creator_earnings.csv", encoding: .utf8)
     #expect(earnings.hasSuffix("alice,4,4,65000,3250,1,10000,500,2750,open (not closed),0\n"), "\(earnings)")
   }
@@ -102,10 +109,14 @@ import Testing
       message: "--close-month 2099-01: it is not over yet in UTC (today is TODAY); close it from 2099-02-01 on; nothing was closed"),
     Refusal(
       name: "a closed month", month: "2026-10", pending: false,
-      message: "--close-month 2026-10: it was closed on CLOSED, and a closed month never changes (later differences are adjustments in the first open month); nothing was closed"),
+      message:
+        "--close-month 2026-10: it was closed on CLOSED, and a closed month never changes (later differences are adjustments in the first open month); nothing was closed"
+    ),
     Refusal(
       name: "data waiting for aggregate", month: "2026-11", pending: true,
-      message: "--close-month 2026-11: 1 hour(s) of new or forgotten data are waiting for aggregate; run aggregate first, then close the month; nothing was closed"),
+      message:
+        "--close-month 2026-11: 1 hour(s) of new or forgotten data are waiting for aggregate; run aggregate first, then close the month; nothing was closed"
+    ),
     Refusal(name: "not a month", month: "2026-13", pending: false, message: "--close-month: '2026-13' is not a month; write it as YYYY-MM"),
   ]
 
@@ -122,7 +133,9 @@ import Testing
     let result = try Executables.stage("report", ["--db", db, "--close-month", r.month])
     #expect(result.status == 1)
     let today = String(Clock.isoNow().prefix(10))
-    #expect(result.stderr == "report: error: " + r.message.replacingOccurrences(of: "TODAY", with: today).replacingOccurrences(of: "CLOSED", with: closedAt) + "\n")
+    #expect(
+      result.stderr == "report: error: "
+        + r.message.replacingOccurrences(of: "TODAY", with: today).replacingOccurrences(of: "CLOSED", with: closedAt) + "\n")
     #expect(try TestDatabase(db).rows("SELECT * FROM ledger_months") == before)
     #expect(try TestDatabase(db).int("SELECT count(*) FROM closed_months") == 1)
   }

@@ -24,7 +24,9 @@ import Testing
     let result = try Executables.stage(stage, ["--version"])
     #expect(result.status == 0)
     #expect(
-      result.stdout == "\(stage) (ClickPipeline) \(BuildInfo.version), SQLite \(BuildInfo.sqliteVersion), gzip isa-l \(BuildInfo.gzipBackend.dropFirst("isa-l ".count)), crawler list crawler-user-agents 1.67.0 (1504 patterns)\n")
+      result.stdout
+        == "\(stage) (ClickPipeline) \(BuildInfo.version), SQLite \(BuildInfo.sqliteVersion), gzip isa-l \(BuildInfo.gzipBackend.dropFirst("isa-l ".count)), crawler list crawler-user-agents 1.67.0 (1504 patterns)\n"
+    )
     #expect(BuildInfo.gzipBackend.hasPrefix("isa-l 2."))
   }
 

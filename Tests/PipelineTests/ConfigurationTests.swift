@@ -150,15 +150,30 @@ import Testing
 
   @Test func errorCarriesLineAndKey() {
     let error = failure("\n[commission]\namazon = 2")
-    #expect(error == ConfigurationError(path: "clickpipeline.toml", line: 3, key: "commission.amazon", message: "must be a decimal from 0 to 1, got 2"))
+    #expect(
+      error
+        == ConfigurationError(
+          path: "clickpipeline.toml", line: 3, key: "commission.amazon", message: "must be a decimal from 0 to 1, got 2"))
   }
 
   @Test(arguments: [
     // Unknown keys
-    ("timezon = \"UTC\"", "1: unknown key 'timezon' (known keys: timezone, catalog, ingest, attribution, bots, commission, fx_usd_per_unit, payout)"),
-    ("[attribution]\namazon_window = 24", "2: unknown key 'attribution.amazon_window' (known keys in [attribution]: amazon_window_hours, brand_store_window_hours)"),
-    ("[commission]\nbooks = 0.045", "2: unknown key 'commission.books' (known keys in [commission]: unknown_keys, amazon, brand_store, amazon_categories, brand_stores)"),
-    ("[comission]\namazon = 0.05", "1: unknown key 'comission' (known keys: timezone, catalog, ingest, attribution, bots, commission, fx_usd_per_unit, payout)"),
+    (
+      "timezon = \"UTC\"",
+      "1: unknown key 'timezon' (known keys: timezone, catalog, ingest, attribution, bots, commission, fx_usd_per_unit, payout)"
+    ),
+    (
+      "[attribution]\namazon_window = 24",
+      "2: unknown key 'attribution.amazon_window' (known keys in [attribution]: amazon_window_hours, brand_store_window_hours)"
+    ),
+    (
+      "[commission]\nbooks = 0.045",
+      "2: unknown key 'commission.books' (known keys in [commission]: unknown_keys, amazon, brand_store, amazon_categories, brand_stores)"
+    ),
+    (
+      "[comission]\namazon = 0.05",
+      "1: unknown key 'comission' (known keys: timezone, catalog, ingest, attribution, bots, commission, fx_usd_per_unit, payout)"
+    ),
     // Bad values
     ("timezone = \"Mars/Olympus\"", "1: timezone: unknown time zone 'Mars/Olympus'; use an IANA name such as 'UTC' or 'Asia/Jakarta'"),
     ("timezone = Asia/Jakarta", "1: invalid value 'Asia/Jakarta'; write strings in quotes: \"Asia/Jakarta\""),
@@ -166,20 +181,53 @@ import Testing
     ("[commission]\nbrand_store = 1.5", "2: commission.brand_store: must be a decimal from 0 to 1, got 1.5"),
     ("commission.amazon_categories.beauty = 2", "1: commission.amazon_categories.beauty: must be a decimal from 0 to 1, got 2"),
     ("commission.amazon = \"0.05\"", "1: commission.amazon: must be a decimal from 0 to 1, got \"0.05\"; write the number without quotes"),
-    ("commission.amazon = 0.0000000000000000001", "1: commission.amazon: must be a decimal from 0 to 1, got 0.0000000000000000001, which is too large or has more than 18 digits after the decimal point"),
-    ("[attribution]\namazon_window_hours = 24.5", "2: attribution.amazon_window_hours: must be a whole number of hours from 0 to 87600, got 24.5"),
-    ("attribution.brand_store_window_hours = \"168\"", "1: attribution.brand_store_window_hours: must be a whole number of hours from 0 to 87600, got \"168\"; write the number without quotes"),
+    (
+      "commission.amazon = 0.0000000000000000001",
+      "1: commission.amazon: must be a decimal from 0 to 1, got 0.0000000000000000001, which is too large or has more than 18 digits after the decimal point"
+    ),
+    (
+      "[attribution]\namazon_window_hours = 24.5",
+      "2: attribution.amazon_window_hours: must be a whole number of hours from 0 to 87600, got 24.5"
+    ),
+    (
+      "attribution.brand_store_window_hours = \"168\"",
+      "1: attribution.brand_store_window_hours: must be a whole number of hours from 0 to 87600, got \"168\"; write the number without quotes"
+    ),
     ("attribution.amazon_window_hours = -1", "1: attribution.amazon_window_hours: must be a whole number of hours from 0 to 87600, got -1"),
-    ("[fx_usd_per_unit]\nEUR = 0", "2: fx_usd_per_unit.EUR: must be a decimal greater than 0 and at most 10000 (US dollars per 1 EUR), got 0"),
-    ("fx_usd_per_unit.JPY = 10000.5", "1: fx_usd_per_unit.JPY: must be a decimal greater than 0 and at most 10000 (US dollars per 1 JPY), got 10000.5"),
-    ("[fx_usd_per_unit]\nusd = 1.0\nUSD = 0.9", "3: fx_usd_per_unit.USD: currency USD is already set on line 2 (codes are compared case-insensitively)"),
+    (
+      "[fx_usd_per_unit]\nEUR = 0",
+      "2: fx_usd_per_unit.EUR: must be a decimal greater than 0 and at most 10000 (US dollars per 1 EUR), got 0"
+    ),
+    (
+      "fx_usd_per_unit.JPY = 10000.5",
+      "1: fx_usd_per_unit.JPY: must be a decimal greater than 0 and at most 10000 (US dollars per 1 JPY), got 10000.5"
+    ),
+    (
+      "[fx_usd_per_unit]\nusd = 1.0\nUSD = 0.9",
+      "3: fx_usd_per_unit.USD: currency USD is already set on line 2 (codes are compared case-insensitively)"
+    ),
     ("[fx_usd_per_unit]\nUSD = 0.9", "2: fx_usd_per_unit.USD: must be 1: revenue is counted in US dollars, got 0.9"),
     ("[fx_usd_per_unit]\nEURO = 1.1", "2: fx_usd_per_unit.EURO: must be a 3-letter ISO 4217 currency code such as EUR"),
-    ("[fx_usd_per_unit]\nEUR = 1.1\neur = 1.2", "3: fx_usd_per_unit.eur: currency EUR is already set on line 2 (codes are compared case-insensitively)"),
-    ("[commission.amazon_categories]\nBeauty = 0.1\nbeauty = 0.2", "3: commission.amazon_categories.beauty: category name 'beauty' is already set on line 2 (category names are compared case-insensitively)"),
-    ("[bots]\nuser_agent_patterns = \"bot\"", "2: bots.user_agent_patterns: must be an array of strings such as [\"bot\", \"crawler\"], got \"bot\""),
-    ("[bots]\nuser_agent_patterns = [\n  \"bot\",\n  \"\",\n]", "4: bots.user_agent_patterns: item 2 must be a non-empty string in quotes, got \"\""),
-    ("catalog = \"~/products.csv\"", "1: catalog: '~' is not expanded; write an absolute path or one relative to the configuration file's folder"),
+    (
+      "[fx_usd_per_unit]\nEUR = 1.1\neur = 1.2",
+      "3: fx_usd_per_unit.eur: currency EUR is already set on line 2 (codes are compared case-insensitively)"
+    ),
+    (
+      "[commission.amazon_categories]\nBeauty = 0.1\nbeauty = 0.2",
+      "3: commission.amazon_categories.beauty: category name 'beauty' is already set on line 2 (category names are compared case-insensitively)"
+    ),
+    (
+      "[bots]\nuser_agent_patterns = \"bot\"",
+      "2: bots.user_agent_patterns: must be an array of strings such as [\"bot\", \"crawler\"], got \"bot\""
+    ),
+    (
+      "[bots]\nuser_agent_patterns = [\n  \"bot\",\n  \"\",\n]",
+      "4: bots.user_agent_patterns: item 2 must be a non-empty string in quotes, got \"\""
+    ),
+    (
+      "catalog = \"~/products.csv\"",
+      "1: catalog: '~' is not expanded; write an absolute path or one relative to the configuration file's folder"
+    ),
     ("attribution = 5", "1: attribution: must be a table: write [attribution] on a line of its own, with its settings below it; got 5"),
     ("[payout]\nthreshold_cents = -5", "2: payout.threshold_cents: must be a whole number of cents, 0 or more, got -5"),
     // TOML syntax and unsupported TOML
@@ -189,13 +237,22 @@ import Testing
     ("[bots]\nuser_agent_patterns = [\"bot\",\n\"crawler\"\n", "2: array is never closed with ']'"),
     ("timezone = \"UTC\"\n\ntimezone = \"Asia/Jakarta\"", "3: key 'timezone' is already defined on line 1"),
     ("[commission]\namazon = 0.04\n[commission]\n", "3: table [commission] is already defined on line 1"),
-    ("[commission.brand_stores]\n\"lumi-skin\" = 0.15\n[commission]\nbrand_stores.other = 0.2", "4: table [commission.brand_stores] is already defined on line 1; set 'other' under that header instead"),
+    (
+      "[commission.brand_stores]\n\"lumi-skin\" = 0.15\n[commission]\nbrand_stores.other = 0.2",
+      "4: table [commission.brand_stores] is already defined on line 1; set 'other' under that header instead"
+    ),
     ("fx_usd_per_unit = { EUR = 1.08 }", "1: inline tables ({ ... }) are not supported; use a [table] header instead"),
     ("[[bots]]", "1: arrays of tables ([[...]]) are not supported; use one [table] per setting group"),
-    ("timezone = \"\"\"UTC\"\"\"", "1: multi-line strings (\"\"\"...\"\"\") are not supported; write the string on one line, using \\n for line breaks"),
+    (
+      "timezone = \"\"\"UTC\"\"\"",
+      "1: multi-line strings (\"\"\"...\"\"\") are not supported; write the string on one line, using \\n for line breaks"
+    ),
     ("timezone = 2024-01-01", "1: dates and times are not supported; write '2024-01-01' as a quoted string"),
     ("[payout]\nthreshold_cents = 0x3E8", "2: hexadecimal, octal and binary integers are not supported; write '0x3E8' in decimal"),
-    ("payout.threshold_cents = 9223372036854775808", "1: integer 9223372036854775808 is out of range (-9223372036854775808 to 9223372036854775807)"),
+    (
+      "payout.threshold_cents = 9223372036854775808",
+      "1: integer 9223372036854775808 is out of range (-9223372036854775808 to 9223372036854775807)"
+    ),
     ("payout.threshold_cents = 0100", "1: invalid number '0100': leading zeros are not allowed"),
     ("commission.amazon = .5", "1: invalid number '.5': write a digit before the decimal point"),
     ("commission.amazon = 1.", "1: invalid number '1.'"),
@@ -205,7 +262,10 @@ import Testing
     ("timezone = \"\\uD800\"", "1: \\uD800 is not a Unicode scalar value"),
     ("timezone = \"\\u12\"", "1: \\u must be followed by exactly 4 hex digits"),
     ("a = 1\r[b]", "1: carriage return without a line feed"),
-    ("timezone = \"a\\\nb\"", "1: invalid escape '\\' followed by byte 0xA in a string; valid escapes are \\b \\t \\n \\f \\r \\\" \\\\ \\uXXXX \\UXXXXXXXX"),
+    (
+      "timezone = \"a\\\nb\"",
+      "1: invalid escape '\\' followed by byte 0xA in a string; valid escapes are \\b \\t \\n \\f \\r \\\" \\\\ \\uXXXX \\UXXXXXXXX"
+    ),
     ("a = 1 # note\r[b]", "1: carriage return without a line feed"),
     ("a = 1 # note\u{7}", "1: control character (byte 0x7) in a comment"),
     ("a = \"x\u{0}\"", "1: control character (byte 0x0) in a string; write it as an escape such as \\u0001"),
@@ -306,11 +366,15 @@ import Testing
     let text = "\u{FEFF}top = 1\r\n[a.\"x y\"]\nk = 'v'\n[a]\n'lit.key'.b . c = [\n  1, # one\n\n  \"two\", [3.0],\n]\n[a.z]\n"
     let root = try toml(text)
     #expect(root.keys == ["top", "a"])
-    guard case .table(let a)? = root["a"]?.kind else { Issue.record("a is not a table"); return }
+    guard case .table(let a)? = root["a"]?.kind else {
+      Issue.record("a is not a table")
+      return
+    }
     #expect(root["a"]?.line == 4 && a.keys == ["x y", "lit.key", "z"])
     #expect(a["x y"] == TOMLValue(kind: .table(try toml("\n\nk = 'v'")), line: 2))
     guard case .table(let lit)? = a["lit.key"]?.kind, case .table(let b)? = lit["b"]?.kind else {
-      Issue.record("dotted tables missing"); return
+      Issue.record("dotted tables missing")
+      return
     }
     let array = TOMLValue.Kind.array([
       TOMLValue(kind: .integer(1), line: 6), TOMLValue(kind: .string("two"), line: 8),
@@ -323,9 +387,12 @@ import Testing
   @Test func subTablesUnderDottedTablesAreAllowed() throws {
     let root = try toml("[fruit]\napple.color = 'red'\n[fruit.apple.texture]\nsmooth = true\n[x.y]\n[x]\nz = 1")
     #expect(root.keys == ["fruit", "x"])
-    #expect(tomlError("[fruit]\napple.color = 'red'\n[fruit.apple]") == TOMLError(line: 3, message: "table [fruit.apple] is already defined on line 2"))
+    #expect(
+      tomlError("[fruit]\napple.color = 'red'\n[fruit.apple]")
+        == TOMLError(line: 3, message: "table [fruit.apple] is already defined on line 2"))
     #expect(tomlError("a = 1\n[a.b]") == TOMLError(line: 2, message: "key 'a' is already defined on line 1 as a value, not a table"))
-    #expect(tomlError("a.b = 1\na.b.c = 2") == TOMLError(line: 2, message: "key 'a.b' is already defined on line 1 as a value, not a table"))
+    #expect(
+      tomlError("a.b = 1\na.b.c = 2") == TOMLError(line: 2, message: "key 'a.b' is already defined on line 1 as a value, not a table"))
     #expect(tomlError("[a]\nb = 1\n[a.b]") == TOMLError(line: 3, message: "key 'a.b' is already defined on line 2 as a value, not a table"))
   }
 

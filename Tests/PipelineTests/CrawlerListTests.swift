@@ -62,7 +62,8 @@ import Testing
   /// Patterns of the list (and two made up for `.` and `\s`) on agents where an engine's own
   /// reading would differ from the common subset the list keeps to.
   static let readings: [Reading] = [
-    Reading(pattern: #"BlogTraffic\/\d\.\d+ Feed-Fetcher"#, agent: "BlogTraffic/3.14 Feed-Fetcher", matches: true, why: "\\d: ASCII digits"),
+    Reading(
+      pattern: #"BlogTraffic\/\d\.\d+ Feed-Fetcher"#, agent: "BlogTraffic/3.14 Feed-Fetcher", matches: true, why: "\\d: ASCII digits"),
     Reading(
       pattern: #"BlogTraffic\/\d\.\d+ Feed-Fetcher"#, agent: "BlogTraffic/\u{663}.\u{664} Feed-Fetcher", matches: false,
       why: "\\d: not Arabic-Indic digits (ICU's \\d would match)"),
@@ -92,7 +93,8 @@ import Testing
     let dir = try TemporaryDirectory()
     let db = dir.file("db.sqlite")
     let shield = "Mozilla/5.0 (compatible; ProjectShield-UrlCheck; +http://g.co/projectshield)"
-    let line = #"{"type":"click","event_id":"k1","ts":"2026-11-02T10:00:00Z","creator_id":"c1","viewer_id":"u1","product_id":"p1","platform":"amazon","user_agent":"\#(shield)"}"#
+    let line =
+      #"{"type":"click","event_id":"k1","ts":"2026-11-02T10:00:00Z","creator_id":"c1","viewer_id":"u1","product_id":"p1","platform":"amazon","user_agent":"\#(shield)"}"#
     let logs = try dir.write("logs/a.ndjson", line + "\n")
     let off = try dir.write("off.toml", "")
     let on = try dir.write("on.toml", "[bots]\nknown_crawlers = true\n")

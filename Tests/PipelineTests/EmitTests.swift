@@ -25,23 +25,28 @@ import Testing
   static let cases: [Case] = [
     Case(
       name: "view: local day, placement bio, JSON escapes in the user agent", line: 1,
-      expected: #"{"kind":"event","type":"view","event_id":"v1","ts_ms":1793575800000,"day":"2026-11-02","creator_id":"c1","placement":"bio","viewer_id":"u1","product_id":"","platform":"","store":"","user_agent":"Mozilla \"q\" \\ \u0001","is_bot":false,"order_id":"","click_id":"","quantity":null,"status":"","revenue_cents":null,"commission_cents":null,"file":"FILE","line":1}"#
+      expected:
+        #"{"kind":"event","type":"view","event_id":"v1","ts_ms":1793575800000,"day":"2026-11-02","creator_id":"c1","placement":"bio","viewer_id":"u1","product_id":"","platform":"","store":"","user_agent":"Mozilla \"q\" \\ \u0001","is_bot":false,"order_id":"","click_id":"","quantity":null,"status":"","revenue_cents":null,"commission_cents":null,"file":"FILE","line":1}"#
     ),
     Case(
       name: "bot click: is_bot, placement post, platform lowercased", line: 2,
-      expected: #"{"kind":"event","type":"click","event_id":"k1","ts_ms":1793577600000,"day":"2026-11-02","creator_id":"c1","placement":"post","viewer_id":"","product_id":"B1","platform":"amazon","store":"","user_agent":"Googlebot/2.1","is_bot":true,"order_id":"","click_id":"","quantity":null,"status":"","revenue_cents":null,"commission_cents":null,"file":"FILE","line":2}"#
+      expected:
+        #"{"kind":"event","type":"click","event_id":"k1","ts_ms":1793577600000,"day":"2026-11-02","creator_id":"c1","placement":"post","viewer_id":"","product_id":"B1","platform":"amazon","store":"","user_agent":"Googlebot/2.1","is_bot":true,"order_id":"","click_id":"","quantity":null,"status":"","revenue_cents":null,"commission_cents":null,"file":"FILE","line":2}"#
     ),
     Case(
       name: "order: EUR 19.99 is 2159 cents, books category rate 0.045 gives 97", line: 3,
-      expected: #"{"kind":"event","type":"conversion","event_id":"o1","ts_ms":1793534400000,"day":"2026-11-01","creator_id":"","placement":"","viewer_id":"","product_id":"B1","platform":"amazon","store":"","user_agent":"","is_bot":false,"order_id":"A1","click_id":"k1","quantity":1,"status":"ordered","revenue_cents":2159,"commission_cents":97,"file":"FILE","line":3}"#
+      expected:
+        #"{"kind":"event","type":"conversion","event_id":"o1","ts_ms":1793534400000,"day":"2026-11-01","creator_id":"","placement":"","viewer_id":"","product_id":"B1","platform":"amazon","store":"","user_agent":"","is_bot":false,"order_id":"A1","click_id":"k1","quantity":1,"status":"ordered","revenue_cents":2159,"commission_cents":97,"file":"FILE","line":3}"#
     ),
     Case(
       name: "refund: its own amount, its own day", line: 4,
-      expected: #"{"kind":"event","type":"conversion","event_id":"r1","ts_ms":1793664000000,"day":"2026-11-03","creator_id":"","placement":"","viewer_id":"","product_id":"B1","platform":"amazon","store":"","user_agent":"","is_bot":false,"order_id":"A1","click_id":"","quantity":1,"status":"refunded","revenue_cents":1000,"commission_cents":45,"file":"FILE","line":4}"#
+      expected:
+        #"{"kind":"event","type":"conversion","event_id":"r1","ts_ms":1793664000000,"day":"2026-11-03","creator_id":"","placement":"","viewer_id":"","product_id":"B1","platform":"amazon","store":"","user_agent":"","is_bot":false,"order_id":"A1","click_id":"","quantity":1,"status":"refunded","revenue_cents":1000,"commission_cents":45,"file":"FILE","line":4}"#
     ),
     Case(
       name: "unknown type is rejected with its raw line", line: 5,
-      expected: #"{"kind":"reject","file":"FILE","line":5,"reason":"bad_value:type","raw":"{\"type\":\"purchase\",\"event_id\":\"x1\",\"ts\":1}"}"#
+      expected:
+        #"{"kind":"reject","file":"FILE","line":5,"reason":"bad_value:type","raw":"{\"type\":\"purchase\",\"event_id\":\"x1\",\"ts\":1}"}"#
     ),
     Case(
       name: "not JSON is malformed", line: 6,

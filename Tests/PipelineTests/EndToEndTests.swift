@@ -327,9 +327,11 @@ import Testing
       #"{"type":"view","event_id":"n1","ts":"2026-11-01T12:00:00Z","creator_id":"c1","viewer_id":"u2"}"#,  // 1: good
       #"{"type":"view","event_id":"n2","#,  // 2
       "",  // 3: blank
-      #"{"type":"conversion","event_id":"n4","ts":"2026-11-01T12:00:00Z","product_id":"B1","platform":"amazon","order_id":"o4","amount":"1.00","currency":"XYZ"}"#,  // 4
+      // 4
+      #"{"type":"conversion","event_id":"n4","ts":"2026-11-01T12:00:00Z","product_id":"B1","platform":"amazon","order_id":"o4","amount":"1.00","currency":"XYZ"}"#,
       #"{"type":"click","event_id":"n5","ts":"2026-11-01T12:00:00Z","creator_id":"c1","product_id":"B1","platform":"brand_store"}"#,  // 5
-      #"{"type":"conversion","event_id":"n6","ts":"2026-11-01T12:00:00Z","product_id":"B1","platform":"amazon","order_id":"o6","amount":"-1.00"}"#,  // 6
+      // 6
+      #"{"type":"conversion","event_id":"n6","ts":"2026-11-01T12:00:00Z","product_id":"B1","platform":"amazon","order_id":"o6","amount":"-1.00"}"#,
       "[1,2,3]",  // 7
       #"{"type":"view","event_id":"n8","ts":"2026-11-01T12:00:00Z","creator_id":"c1","placement":"story"}"#,  // 8
       longLine,  // 9

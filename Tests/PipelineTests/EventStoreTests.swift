@@ -194,9 +194,10 @@ import Testing
     let dir = try TemporaryDirectory()
     let db = try Schema.open(path: dir.file("db.sqlite"))
     _ = try Self.stage(db, [Self.segment(.view, day: 5, [Row(id: "a", ts: 432_000_000)])])
-    var ids = try #require(try db.rows("SELECT ids FROM segment_ids WHERE segment_id = 1").first.flatMap { row -> [UInt8]? in
-      if case .blob(let b) = row[0] { return b } else { return nil }
-    })
+    var ids = try #require(
+      try db.rows("SELECT ids FROM segment_ids WHERE segment_id = 1").first.flatMap { row -> [UInt8]? in
+        if case .blob(let b) = row[0] { return b } else { return nil }
+      })
     ids[6] ^= 0x55
     try db.run("UPDATE segment_ids SET ids = ? WHERE segment_id = 1", [.blob(ids)])
     do {
@@ -231,7 +232,9 @@ import Testing
     let dir = try TemporaryDirectory()
     let db = try Schema.open(path: dir.file("db.sqlite"))
     let plan = try db.rows("EXPLAIN QUERY PLAN " + sql, [.text("a"), .text("b")]).map { $0.last?.textValue ?? "" }
-    #expect(plan.allSatisfy { $0.hasPrefix("SEARCH conversions USING INDEX") || $0.hasPrefix("SEARCH conversions USING COVERING INDEX") }, "\(plan)")
+    #expect(
+      plan.allSatisfy { $0.hasPrefix("SEARCH conversions USING INDEX") || $0.hasPrefix("SEARCH conversions USING COVERING INDEX") },
+      "\(plan)")
   }
 
   /// The hours of the conversions that late clicks name come from `conversions_by_click`

@@ -59,7 +59,9 @@ extension FaultTests {
       let nonBlank = expected.filter { $0.outcome != .blank }.count + (header ? 1 : 0)
       let (lines, events, rejected, duplicates) = (Int(file[0][2])!, Int(file[0][3])!, Int(file[0][4])!, Int(file[0][5])!)
       #expect(lines == nonBlank, "files.lines \(lines), non-blank lines \(nonBlank)", sourceLocation: sourceLocation)
-      #expect(events + rejected + duplicates + (header ? 1 : 0) == lines, "events \(events) + rejected \(rejected) + duplicates \(duplicates) != lines \(lines)", sourceLocation: sourceLocation)
+      #expect(
+        events + rejected + duplicates + (header ? 1 : 0) == lines,
+        "events \(events) + rejected \(rejected) + duplicates \(duplicates) != lines \(lines)", sourceLocation: sourceLocation)
     }
 
     // MARK: - Very long lines
@@ -76,7 +78,9 @@ extension FaultTests {
       close(fd)
       let db = dir.file("db.sqlite")
       let r = try Stage.runMeasuringMemory("ingest", ["--db", db, path])
-      print("FaultTests.Hostile 2 GiB sparse file without newline: ingest \(r.termination), \(String(format: "%.1f", r.seconds)) s, peak RSS \(r.maxRSSKiB / 1024) MiB")
+      print(
+        "FaultTests.Hostile 2 GiB sparse file without newline: ingest \(r.termination), \(String(format: "%.1f", r.seconds)) s, peak RSS \(r.maxRSSKiB / 1024) MiB"
+      )
       #expect(r.termination == .exited(0), "\(r.stderr)")
       #expect(r.maxRSSKiB < Self.memoryLimitKiB, "peak RSS \(r.maxRSSKiB) KiB")
       try Self.checkOutcome(db: db, path: path, expected: [(1, .reject("line_too_long"))])
@@ -102,8 +106,11 @@ extension FaultTests {
       }
       var r = child.wait(timeout: 600)
       #expect(!child.timedOut)
-      r.maxRSSKiB = Int(((try? String(contentsOfFile: rss, encoding: .utf8)) ?? "").split(separator: "\n").last.map(String.init) ?? "") ?? Int.max
-      print("FaultTests.Hostile 2 GiB of x through a pipe: ingest \(r.termination), \(String(format: "%.1f", r.seconds)) s, peak RSS \(r.maxRSSKiB / 1024) MiB")
+      r.maxRSSKiB =
+        Int(((try? String(contentsOfFile: rss, encoding: .utf8)) ?? "").split(separator: "\n").last.map(String.init) ?? "") ?? Int.max
+      print(
+        "FaultTests.Hostile 2 GiB of x through a pipe: ingest \(r.termination), \(String(format: "%.1f", r.seconds)) s, peak RSS \(r.maxRSSKiB / 1024) MiB"
+      )
       #expect(written == 2 << 30)
       #expect(r.termination == .exited(0), "\(r.stderr)")
       #expect(r.maxRSSKiB < Self.memoryLimitKiB, "peak RSS \(r.maxRSSKiB) KiB")
@@ -124,7 +131,8 @@ extension FaultTests {
       bytes += Array(#""}"#.utf8) + [0x0D, 0x0A]
       bytes += Array(#"{"type":"view","event_id":"l3","ts":"2026-11-01T10:00:00Z","creator_id":"c1"}"#.utf8) + [0x0D, 0x0A]
       bytes += [0x20, 0x09, 0x0A]
-      bytes += Array(#"{"type":"click","event_id":"l5","ts":"2026-11-01T10:00:00Z","creator_id":"c1","product_id":"p","platform":"amazon"}"#.utf8)
+      bytes += Array(
+        #"{"type":"click","event_id":"l5","ts":"2026-11-01T10:00:00Z","creator_id":"c1","product_id":"p","platform":"amazon"}"#.utf8)
       // A plain file's last line without a newline would be held back (FilesBeingWrittenTests);
       // gzip's is taken as it is.
       if !gzip { bytes.append(0x0A) }
@@ -132,7 +140,9 @@ extension FaultTests {
       bytes = []
       let db = dir.file("db.sqlite")
       let r = try Stage.runMeasuringMemory("ingest", ["--db", db, path])
-      print("FaultTests.Hostile 100 MB line (\(gzip ? "gzip" : "plain")): \(r.termination), \(String(format: "%.2f", r.seconds)) s, peak RSS \(r.maxRSSKiB / 1024) MiB")
+      print(
+        "FaultTests.Hostile 100 MB line (\(gzip ? "gzip" : "plain")): \(r.termination), \(String(format: "%.2f", r.seconds)) s, peak RSS \(r.maxRSSKiB / 1024) MiB"
+      )
       #expect(r.termination == .exited(0), "\(r.stderr)")
       #expect(r.maxRSSKiB < Self.memoryLimitKiB, "peak RSS \(r.maxRSSKiB) KiB")
       try Self.checkOutcome(

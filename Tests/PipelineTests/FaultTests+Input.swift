@@ -101,7 +101,8 @@ extension FaultTests {
       let second = try Stage.run("ingest", ["--db", db, dir.file("logs")])
       #expect(second.termination == .exited(0), "\(second.stderr)")
       #expect(try t.rows("SELECT status FROM files WHERE path = '\(logs.c)' ORDER BY file_id").map(\.[0]) == ["failed", "ingested"])
-      #expect(try t.rows("SELECT files_ingested, files_skipped FROM runs WHERE command = 'ingest' ORDER BY run_id DESC LIMIT 1") == [["1", "2"]])
+      #expect(
+        try t.rows("SELECT files_ingested, files_skipped FROM runs WHERE command = 'ingest' ORDER BY run_id DESC LIMIT 1") == [["1", "2"]])
       #expect(try Stage.run("aggregate", ["--db", db]).exitStatus == 0)
       #expect(try t.dailyMetrics() == referenceMetrics)
     }
@@ -154,8 +155,10 @@ extension FaultTests {
 
     /// The same inputs through the library with the raw read sizes the fuzzer used: both
     /// backends fail cleanly (no crash), with a gzip error kind.
-    @Test(arguments: zip(["isal-avail-in-underflow", "corrupt-and-truncated", "corrupt-and-truncated-zlib-first"],
-                         [FuzzRegressions.isalUnderflow, FuzzRegressions.corruptAndTruncated, FuzzRegressions.corruptAndTruncatedZlibFirst]))
+    @Test(
+      arguments: zip(
+        ["isal-avail-in-underflow", "corrupt-and-truncated", "corrupt-and-truncated-zlib-first"],
+        [FuzzRegressions.isalUnderflow, FuzzRegressions.corruptAndTruncated, FuzzRegressions.corruptAndTruncatedZlibFirst]))
     func fuzzFoundGzipInputsFailCleanly(name: String, bytes: [UInt8]) throws {
       let dir = try TemporaryDirectory()
       let path = try dir.write(name + ".gz", Data(bytes))
@@ -170,7 +173,8 @@ extension FaultTests {
           } catch {
             kind = error.kind
           }
-          #expect(kind == .corruptGzip || kind == .truncatedGzip, "\(name), \(backend), \(readSize)-byte reads: \(String(describing: kind))")
+          #expect(
+            kind == .corruptGzip || kind == .truncatedGzip, "\(name), \(backend), \(readSize)-byte reads: \(String(describing: kind))")
         }
       }
     }
@@ -220,7 +224,8 @@ extension FaultTests {
       #expect(first.termination == .exited(2), "\(first.termination) \(first.stderr)")
       #expect(first.stderr.contains(logs.c) && first.stderr.contains("permission denied"), "\(first.stderr)")
       let t = try TestDatabase(db)
-      #expect(try t.rows("SELECT path, status FROM files ORDER BY path") == [[logs.a, "ingested"], [logs.b, "ingested"], [logs.c, "failed"]])
+      #expect(
+        try t.rows("SELECT path, status FROM files ORDER BY path") == [[logs.a, "ingested"], [logs.b, "ingested"], [logs.c, "failed"]])
       #expect(try stagedTraffic(db, kind: .view).filter { $0[1].hasPrefix("c-") }.isEmpty)
 
       #expect(chmod(logs.c, 0o644) == 0)
@@ -264,7 +269,9 @@ extension FaultTests {
 
       let mixed = try Stage.run("ingest", ["--db", db, dir.file("empty"), logs.b])
       #expect(mixed.termination == .exited(0), "\(mixed.stderr)")
-      #expect(mixed.stderr.contains(dir.file("empty")) && mixed.stderr.contains("no input files"), "the empty folder should be warned about: \(mixed.stderr)")
+      #expect(
+        mixed.stderr.contains(dir.file("empty")) && mixed.stderr.contains("no input files"),
+        "the empty folder should be warned about: \(mixed.stderr)")
       #expect(try TestDatabase(db).rows("SELECT path FROM files ORDER BY file_id").map(\.[0]) == [logs.a, logs.b])
     }
   }

@@ -109,7 +109,9 @@ extension FaultTests {
       let db = dir.file("kill.sqlite")
       try copyDatabase(f.prepared.pristine, to: db)
       let outcome = try Self.runKilled("ingest", ["--db", db] + f.inputs, at: moment)
-      #expect(outcome.termination == ChildProcess.Termination.signaled(SIGKILL), "ingest did not reach \(moment.testDescription): \(outcome.termination) \(outcome.stderr)")
+      #expect(
+        outcome.termination == ChildProcess.Termination.signaled(SIGKILL),
+        "ingest did not reach \(moment.testDescription): \(outcome.termination) \(outcome.stderr)")
 
       let after = try DatabaseDump(db)
       #expect(after.integrity == "ok")
@@ -131,7 +133,9 @@ extension FaultTests {
     static func expectKilledRunRecorded(_ command: String, _ db: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
       let recorded = try TestDatabase(db).rows("SELECT run_id, command, exit_status, ended_at, message FROM runs WHERE exit_status = -1")
       #expect(
-        recorded.map { Array($0.dropFirst()) } == [[command, "-1", "", "ended without finishing (killed or crashed); nothing of that run was kept"]],
+        recorded.map { Array($0.dropFirst()) } == [
+          [command, "-1", "", "ended without finishing (killed or crashed); nothing of that run was kept"]
+        ],
         sourceLocation: sourceLocation)
       guard let id = recorded.first?.first else { return }
       let w = try SQLiteDatabase(path: db)
@@ -159,7 +163,9 @@ extension FaultTests {
       let db = dir.file("kill.sqlite")
       try copyDatabase(f.ingested, to: db)
       let outcome = try Self.runKilled("aggregate", ["--db", db], at: moment)
-      #expect(outcome.termination == ChildProcess.Termination.signaled(SIGKILL), "aggregate did not reach \(moment.testDescription): \(outcome.termination) \(outcome.stderr)")
+      #expect(
+        outcome.termination == ChildProcess.Termination.signaled(SIGKILL),
+        "aggregate did not reach \(moment.testDescription): \(outcome.termination) \(outcome.stderr)")
 
       let after = try DatabaseDump(db)
       #expect(after.integrity == "ok")
@@ -185,8 +191,10 @@ extension FaultTests {
       init() throws {
         dir = try TemporaryDirectory()
         SharedFixtures.keep(dir)
-        let first = try dir.writeGzipFast("logs/first.ndjson.gz", Workload.ndjson(.init(lines: 3_000, seed: 21, prefix: "r1", creators: 400)).bytes)
-        let second = try dir.writeGzipFast("logs/second.ndjson.gz", Workload.ndjson(.init(lines: 12_000, seed: 22, prefix: "r2", creators: 800)).bytes)
+        let first = try dir.writeGzipFast(
+          "logs/first.ndjson.gz", Workload.ndjson(.init(lines: 3_000, seed: 21, prefix: "r1", creators: 400)).bytes)
+        let second = try dir.writeGzipFast(
+          "logs/second.ndjson.gz", Workload.ndjson(.init(lines: 12_000, seed: 22, prefix: "r2", creators: 800)).bytes)
         let prepared = try PreparedDatabase(base: [first], shared: true)
         db = try prepared.copy(to: dir.file("report.sqlite"))
         let old = dir.file("old-out")
@@ -232,7 +240,9 @@ extension FaultTests {
       try copyDatabase(f.db, to: db)
       try FileManager.default.copyItem(atPath: f.dir.file("old-pristine"), toPath: out)
       let outcome = try Self.runKilled("report", ["--db", db, "--out", out], at: moment)
-      #expect(outcome.termination == ChildProcess.Termination.signaled(SIGKILL), "report did not reach \(moment.testDescription): \(outcome.termination) \(outcome.stderr)")
+      #expect(
+        outcome.termination == ChildProcess.Termination.signaled(SIGKILL),
+        "report did not reach \(moment.testDescription): \(outcome.termination) \(outcome.stderr)")
 
       let after = try DatabaseDump(db)
       #expect(after == f.dump, "killed report changed the database:\n\(after.difference(from: f.dump))")
@@ -254,7 +264,8 @@ extension FaultTests {
       #expect(halfWritten.isEmpty, "half-written files: \(halfWritten.prefix(5)) (\(halfWritten.count) in all)")
       #expect(
         strangers.isEmpty,
-        "files that belong to neither the old nor the new report were left in the output folder: \(strangers.prefix(3)) (\(strangers.count) in all)")
+        "files that belong to neither the old nor the new report were left in the output folder: \(strangers.prefix(3)) (\(strangers.count) in all)"
+      )
       // A file of both reports must not vanish (e.g. a folder swapped out and not yet back).
       let vanished = Set(f.oldReport.keys).intersection(f.newReport.keys).subtracting(found.keys).sorted()
       #expect(vanished.isEmpty, "files of both reports missing after the kill: \(vanished.prefix(3)) (\(vanished.count) in all)")
@@ -264,7 +275,9 @@ extension FaultTests {
       let final = folderContents(out).filter { !$0.key.hasPrefix(".creators.previous/") }
       let extra = Set(final.keys).subtracting(f.newReport.keys).sorted()
       let missing = Set(f.newReport.keys).subtracting(final.keys).sorted()
-      #expect(extra.isEmpty && missing.isEmpty, "after the rerun: \(extra.count) extra files \(extra.prefix(3)), \(missing.count) missing \(missing.prefix(3))")
+      #expect(
+        extra.isEmpty && missing.isEmpty,
+        "after the rerun: \(extra.count) extra files \(extra.prefix(3)), \(missing.count) missing \(missing.prefix(3))")
       #expect(final.filter { f.newReport[$0.key] != nil } == f.newReport, "the rerun's report differs from an uninterrupted one")
     }
   }

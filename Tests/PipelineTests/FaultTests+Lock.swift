@@ -97,10 +97,13 @@ extension FaultTests {
         let arguments = ["--db", db] + contender.extra.map { $0 == "INPUT" ? input : $0 == "OUT" ? dir.file("out") : $0 }
         let second = try Stage.run(contender.stage, arguments)
         #expect(second.termination == .exited(75), "\(contender.testDescription): \(second.termination) \(second.stderr)")
-        #expect(second.stderr.contains("pid \(holder.child.pid)"), "\(contender.testDescription) does not name the holder's pid: \(second.stderr)")
+        #expect(
+          second.stderr.contains("pid \(holder.child.pid)"), "\(contender.testDescription) does not name the holder's pid: \(second.stderr)"
+        )
         #expect(second.stderr.contains("host \(Self.hostName())"), "no host in: \(second.stderr)")
         let started = Self.startTime(in: second.stderr)
-        #expect(started.map { $0 >= holderStartsAfter && $0 <= holderStartedBefore } == true, "not the holder's start time in: \(second.stderr)")
+        #expect(
+          started.map { $0 >= holderStartsAfter && $0 <= holderStartedBefore } == true, "not the holder's start time in: \(second.stderr)")
         #expect(second.stderr.contains("--wait"), "the message should say how to wait: \(second.stderr)")
       }
       #expect(!FileManager.default.fileExists(atPath: dir.file("out")), "neither a report nor a backup")
@@ -175,7 +178,8 @@ extension FaultTests {
     @Test func lockOfAKilledRunDoesNotBlock() throws {
       let dir = try TemporaryDirectory()
       let db = dir.file("db.sqlite")
-      let first = try dir.writeGzip("logs/first.ndjson.gz", lines: Self.holderLines.map { $0.replacingOccurrences(of: "holder-", with: "f-") })
+      let first = try dir.writeGzip(
+        "logs/first.ndjson.gz", lines: Self.holderLines.map { $0.replacingOccurrences(of: "holder-", with: "f-") })
       #expect(try Stage.run("ingest", ["--db", db, first]).exitStatus == 0)
       let before = try DatabaseDump(db)
       let holder = try Holder(db: db, dir: dir)
@@ -186,7 +190,8 @@ extension FaultTests {
       let stale = (try? String(contentsOfFile: db + ".lock", encoding: .utf8)) ?? ""
       #expect(stale.contains("pid \(holder.child.pid)"), "the dead holder's note stays in the lock file: '\(stale)'")
 
-      let next = try dir.writeGzip("logs/next.ndjson.gz", lines: Self.holderLines.map { $0.replacingOccurrences(of: "holder-", with: "n-") })
+      let next = try dir.writeGzip(
+        "logs/next.ndjson.gz", lines: Self.holderLines.map { $0.replacingOccurrences(of: "holder-", with: "n-") })
       let r = try Stage.run("ingest", ["--db", db, next])
       #expect(r.termination == .exited(0), "\(r.stderr)")
       let t = try TestDatabase(db)

@@ -40,7 +40,9 @@ extension FaultTests {
     static func seedLines(_ rng: inout SeededRandom) -> (ndjson: [[UInt8]], csvHeader: [UInt8], csv: [[UInt8]]) {
       let generated = Workload.ndjson(.init(lines: 200, seed: rng.next(), prefix: "p", creators: 5, products: 5, viewers: 10)).bytes
       let ndjson = generated.split(separator: 0x0A).map(Array.init)
-      let header = Array("type,event_id,ts,creator_id,post_id,placement,viewer_id,product_id,platform,store,user_agent,order_id,click_id,quantity,amount,currency,status".utf8)
+      let header = Array(
+        "type,event_id,ts,creator_id,post_id,placement,viewer_id,product_id,platform,store,user_agent,order_id,click_id,quantity,amount,currency,status"
+          .utf8)
       let csv: [[UInt8]] = [
         "view,v1,2026-11-01T10:00:00Z,c1,p1,,u1,B1,amazon,,Mozilla/5.0,,,,,,",
         "click,k1,1793498400000,c1,,bio,u1,B1,AMAZON,,\"Mozilla/5.0 (X11; Linux x86_64)\",,,,,,",
@@ -143,7 +145,8 @@ extension FaultTests {
         totals.events += eventLines.count
         totals.rejects += rejects.count
       }
-      print("FaultTests.Property: \(totals.files) files, \(totals.lines) non-blank lines, \(totals.events) events, \(totals.rejects) rejects")
+      print(
+        "FaultTests.Property: \(totals.files) files, \(totals.lines) non-blank lines, \(totals.events) events, \(totals.rejects) rejects")
       // The mutations must exercise both outcomes a lot, or the property says little.
       #expect(totals.events > totals.lines / 5 && totals.rejects > totals.lines / 5, "\(totals)")
     }

@@ -163,7 +163,9 @@ extension FaultTests {
       }
       let before = try DatabaseDump(db)
       let out = dir.file("out")
-      for arguments in [["ingest", base], ["aggregate"], ["aggregate", "--rebuild"], ["report", "--out", out], ["ingest", "--forget", base]] {
+      for arguments in [
+        ["ingest", base], ["aggregate"], ["aggregate", "--rebuild"], ["report", "--out", out], ["ingest", "--forget", base],
+      ] {
         let r = try Stage.run(arguments[0], ["--db", db] + arguments.dropFirst())
         #expect(r.termination == .exited(1), "\(arguments): \(r.termination) \(r.stderr)")
         #expect(r.stderr.contains(c.advice), "\(arguments): the message should say what to do: \(r.stderr)")
@@ -205,7 +207,8 @@ extension FaultTests {
     /// A file that is not a database at all: exit 1, the file untouched.
     @Test func notADatabase() throws {
       let dir = try TemporaryDirectory()
-      let input = try dir.writeGzip("a.ndjson.gz", lines: [#"{"type":"view","event_id":"v1","ts":"2026-11-01T10:00:00Z","creator_id":"c1"}"#])
+      let input = try dir.writeGzip(
+        "a.ndjson.gz", lines: [#"{"type":"view","event_id":"v1","ts":"2026-11-01T10:00:00Z","creator_id":"c1"}"#])
       let bytes = Data((0..<8192).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) })
       let db = try dir.write("clicks.sqlite", bytes)
       for arguments in [["ingest", input], ["aggregate"], ["report", "--out", dir.file("out")]] {

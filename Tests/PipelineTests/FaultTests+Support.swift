@@ -418,7 +418,8 @@ struct DatabaseDump: Equatable, CustomStringConvertible {
       let onlyMine = Set(mine).subtracting(theirs)
       let onlyTheirs = Set(theirs).subtracting(mine)
       lines.append(
-        "\(name): \(mine.count) vs \(theirs.count) rows; only here: \(onlyMine.sorted().prefix(3)); only there: \(onlyTheirs.sorted().prefix(3))")
+        "\(name): \(mine.count) vs \(theirs.count) rows; only here: \(onlyMine.sorted().prefix(3)); only there: \(onlyTheirs.sorted().prefix(3))"
+      )
     }
     return lines.isEmpty ? "no difference" : lines.joined(separator: "\n")
   }
@@ -507,47 +508,96 @@ enum Workload {
       if r >= 985 {
         bad += 1
         switch rng.below(3) {
-        case 0: w.put(#"{"type":"view","event_id":""#); w.put(shape.prefix); w.put("-bad-"); w.put(i); w.put(#"","ts":"#); w.put(ts); w.put("}\n")  // no creator_id
-        case 1: w.put(#"{"type":"click","event_id":""#); w.put(shape.prefix); w.put("-bad-"); w.put(i); w.put(#"","ts":"yesterday","creator_id":"c1"}"#); w.put("\n")
-        default: w.put(#"{"type":"view","event_id":"#); w.put("\n")  // malformed
+        case 0:
+          w.put(#"{"type":"view","event_id":""#)
+          w.put(shape.prefix)
+          w.put("-bad-")
+          w.put(i)
+          w.put(#"","ts":"#)
+          w.put(ts)
+          w.put("}\n")  // no creator_id
+        case 1:
+          w.put(#"{"type":"click","event_id":""#)
+          w.put(shape.prefix)
+          w.put("-bad-")
+          w.put(i)
+          w.put(#"","ts":"yesterday","creator_id":"c1"}"#)
+          w.put("\n")
+        default:
+          w.put(#"{"type":"view","event_id":"#)
+          w.put("\n")  // malformed
         }
         lastLineStart = lineStart
         continue
       }
       w.put(#"{"type":""#)
       if r < 700 {
-        w.put(#"view","event_id":""#); w.put(shape.prefix); w.put("-v"); w.put(i)
-        w.put(#"","ts":"#); w.put(ts)
-        w.put(#","creator_id":"c"#); w.put(rng.below(shape.creators))
-        if rng.chance(60) { w.put(#"","post_id":"p"#); w.put(rng.below(5000)) }
-        w.put(#"","viewer_id":"u"#); w.put(viewer)
+        w.put(#"view","event_id":""#)
+        w.put(shape.prefix)
+        w.put("-v")
+        w.put(i)
+        w.put(#"","ts":"#)
+        w.put(ts)
+        w.put(#","creator_id":"c"#)
+        w.put(rng.below(shape.creators))
+        if rng.chance(60) {
+          w.put(#"","post_id":"p"#)
+          w.put(rng.below(5000))
+        }
+        w.put(#"","viewer_id":"u"#)
+        w.put(viewer)
         if rng.chance(70) { putProduct(&w, product, brand) } else { w.put(#"""#) }
-        if rng.chance(2) { w.put(#","user_agent":"Mozilla/5.0 (compatible; Googlebot/2.1)""#) }
-        else { w.put(#","user_agent":"Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X)""#) }
+        if rng.chance(2) {
+          w.put(#","user_agent":"Mozilla/5.0 (compatible; Googlebot/2.1)""#)
+        } else {
+          w.put(#","user_agent":"Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X)""#)
+        }
       } else if r < 900 {
-        w.put(#"click","event_id":""#); w.put(shape.prefix); w.put("-k"); w.put(i)
+        w.put(#"click","event_id":""#)
+        w.put(shape.prefix)
+        w.put("-k")
+        w.put(i)
         clickIDs.append(i)
-        w.put(#"","ts":"#); w.put(ts)
-        w.put(#","creator_id":"c"#); w.put(rng.below(shape.creators))
+        w.put(#"","ts":"#)
+        w.put(ts)
+        w.put(#","creator_id":"c"#)
+        w.put(rng.below(shape.creators))
         if rng.chance(50) { w.put(#"","placement":"bio"#) }
-        w.put(#"","viewer_id":"u"#); w.put(viewer)
+        w.put(#"","viewer_id":"u"#)
+        w.put(viewer)
         putProduct(&w, product, brand)
         if rng.chance(2) { w.put(#","user_agent":"curl/8.5.0""#) }
       } else {
-        w.put(#"conversion","event_id":""#); w.put(shape.prefix); w.put("-o"); w.put(i)
-        w.put(#"","ts":"#); w.put(ts)
+        w.put(#"conversion","event_id":""#)
+        w.put(shape.prefix)
+        w.put("-o")
+        w.put(i)
+        w.put(#"","ts":"#)
+        w.put(ts)
         if !clickIDs.isEmpty, rng.chance(40) {
-          w.put(#","click_id":""#); w.put(shape.prefix); w.put("-k"); w.put(clickIDs[rng.below(clickIDs.count)]); w.put(#"""#)
+          w.put(#","click_id":""#)
+          w.put(shape.prefix)
+          w.put("-k")
+          w.put(clickIDs[rng.below(clickIDs.count)])
+          w.put(#"""#)
         }
-        w.put(#","viewer_id":"u"#); w.put(viewer)
+        w.put(#","viewer_id":"u"#)
+        w.put(viewer)
         putProduct(&w, product, brand)
-        w.put(#","order_id":"O-"#); w.put(rng.below(shape.lines / 8 + 1))
+        w.put(#","order_id":"O-"#)
+        w.put(rng.below(shape.lines / 8 + 1))
         if rng.chance(80) {
-          w.put(#"","quantity":"#); w.put(1 + rng.below(3))
-          w.put(#","amount":""#); w.put(1 + rng.below(200)); w.put("."); w.put(10 + rng.below(90))
+          w.put(#"","quantity":"#)
+          w.put(1 + rng.below(3))
+          w.put(#","amount":""#)
+          w.put(1 + rng.below(200))
+          w.put(".")
+          w.put(10 + rng.below(90))
           w.put(rng.chance(20) ? #"","currency":"EUR""# : #"""#)
         } else {
-          w.put(#"","amount":""#); w.put(1 + rng.below(50)); w.put(#".00","status":"refunded""#)
+          w.put(#"","amount":""#)
+          w.put(1 + rng.below(50))
+          w.put(#".00","status":"refunded""#)
         }
       }
       w.put("}\n")
@@ -557,9 +607,12 @@ enum Workload {
   }
 
   private static func putProduct(_ w: inout ByteWriter, _ product: Int, _ brand: Bool) {
-    w.put(#"","product_id":"P"#); w.put(product)
+    w.put(#"","product_id":"P"#)
+    w.put(product)
     if brand {
-      w.put(#"","platform":"brand_store","store":"store-"#); w.put(product % 7); w.put(#"""#)
+      w.put(#"","platform":"brand_store","store":"store-"#)
+      w.put(product % 7)
+      w.put(#"""#)
     } else {
       w.put(#"","platform":"amazon""#)
     }

@@ -4,7 +4,7 @@ import Testing
 @testable import ClickPipeline
 
 #if canImport(Glibc)
-import Glibc
+  import Glibc
 #endif
 
 /// FileByteStream: gzip detection, multi-member streams, strict errors, content hash.
@@ -108,8 +108,9 @@ struct FileByteStreamTests {
   func everyOptionalHeaderField(backend: Backend) throws {
     let dir = try TempDir()
     let text = sampleLines(count: 40)
-    let member = storedMember(text, extra: [1, 2, 3, 4, 5], name: "clicks.ndjson",
-                              comment: "made by hand", headerCRC: true)
+    let member = storedMember(
+      text, extra: [1, 2, 3, 4, 5], name: "clicks.ndjson",
+      comment: "made by hand", headerCRC: true)
     let path = try dir.write("fields.gz", member + member)
     let (out, _) = try decode(path, backend: backend)
     #expect(out == text + text)
@@ -122,7 +123,8 @@ struct FileByteStreamTests {
     let dir = try TempDir()
     let a = sampleLines(count: 400, seed: 4)
     let b = sampleLines(count: 3, seed: 5)
-    let file = try dir.gzip(a, noName: false) + dir.gzip([]) + storedMember(b, name: "b", headerCRC: true)
+    let file =
+      try dir.gzip(a, noName: false) + dir.gzip([]) + storedMember(b, name: "b", headerCRC: true)
       + dir.gzip(b, level: 1)
     let path = try dir.write("splits.gz", file)
     for inputSize in [1, 2, 3, 5, 7, 8, 9, 13, 64, 1000, 1 << 20] {
@@ -317,8 +319,10 @@ struct FileByteStreamTests {
     reserved[3] |= 0x20
     var headerCRC = storedMember(text, name: "x", headerCRC: true)
     headerCRC[12] ^= 0x01  // the FHCRC itself: 10 fixed bytes + "x\0", then the CRC-16
-    for (bytes, what) in [(method, "unknown compression method"), (reserved, "unknown header flags set"),
-                          (headerCRC, "header crc mismatch")] {
+    for (bytes, what) in [
+      (method, "unknown compression method"), (reserved, "unknown header flags set"),
+      (headerCRC, "header crc mismatch"),
+    ] {
       let path = try dir.write("hdr.gz", good + bytes)
       let error = decodeError(path, backend: backend)
       #expect(error?.kind == .corruptGzip, "\(what)")
@@ -549,7 +553,8 @@ private func sampleLines(count: Int, seed: UInt64 = 0) -> [UInt8] {
   let types = ["view", "click", "conversion"]
   for i in 0..<count {
     let r = rng.next()
-    let line = "{\"type\":\"\(types[Int(r % 3)])\",\"event_id\":\"e\(seed)-\(i)\",\"ts\":\(1_700_000_000_000 + Int(r % 86_400_000)),"
+    let line =
+      "{\"type\":\"\(types[Int(r % 3)])\",\"event_id\":\"e\(seed)-\(i)\",\"ts\":\(1_700_000_000_000 + Int(r % 86_400_000)),"
       + "\"creator_id\":\"c\(r % 997)\",\"product_id\":\"p\(r % 5003)\",\"platform\":\"amazon\",\"viewer_id\":\"v\(r >> 40)\"}\n"
     out.append(contentsOf: line.utf8)
   }

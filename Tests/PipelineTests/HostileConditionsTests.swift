@@ -54,7 +54,8 @@ import Testing
     #expect(whole.exitStatus == 1)
     #expect(
       whole.stderr.contains(
-        "2026-11-01 to 2026-11-12: the period's figures add up to more than 9,223,372,036,854,775,807 cents (the largest integer); report shorter periods with --from and --to — nothing was written"),
+        "2026-11-01 to 2026-11-12: the period's figures add up to more than 9,223,372,036,854,775,807 cents (the largest integer); report shorter periods with --from and --to — nothing was written"
+      ),
       "\(whole.stderr)")
     #expect(!FileManager.default.fileExists(atPath: out + "/summary.md"))
     let part = try Stage.run("report", ["--db", db, "--out", out, "--config", config, "--from", "2026-11-01", "--to", "2026-11-05"])
@@ -90,7 +91,8 @@ import Testing
     let r = try Stage.run("ingest", ["--db", db, dir.file("in")])
     #expect(r.exitStatus == 2, "\(r.termination) \(r.stderr)")
     #expect(
-      r.stderr.contains("\(dir.file("in/bad"))\\xFF.ndjson.gz: the name is not valid UTF-8, so it cannot be recorded; rename it to ingest it"),
+      r.stderr.contains(
+        "\(dir.file("in/bad"))\\xFF.ndjson.gz: the name is not valid UTF-8, so it cannot be recorded; rename it to ingest it"),
       "\(r.stderr)")
     #expect(try stagedTraffic(db, kind: .view).count == 1)
   }
@@ -224,8 +226,10 @@ import Testing
   @Test func reportNeutralisesAFormulaCreatorID() throws {
     let dir = try TemporaryDirectory()
     let db = dir.file("db.sqlite")
-    let click = #"{"type":"click","event_id":"k1","ts":"2026-11-01T10:00:00Z","creator_id":"=1+1","viewer_id":"u1","product_id":"p1","platform":"amazon"}"#
-    let order = #"{"type":"conversion","event_id":"o1","ts":"2026-11-01T11:00:00Z","viewer_id":"u1","product_id":"p1","platform":"amazon","order_id":"O1","amount":"100.00"}"#
+    let click =
+      #"{"type":"click","event_id":"k1","ts":"2026-11-01T10:00:00Z","creator_id":"=1+1","viewer_id":"u1","product_id":"p1","platform":"amazon"}"#
+    let order =
+      #"{"type":"conversion","event_id":"o1","ts":"2026-11-01T11:00:00Z","viewer_id":"u1","product_id":"p1","platform":"amazon","order_id":"O1","amount":"100.00"}"#
     _ = try runPipeline(db: db, inputs: [try dir.writeGzip("a.ndjson.gz", lines: [click, order])])
     let r = try Stage.run("report", ["--db", db, "--out", dir.file("out")])
     #expect(r.exitStatus == 0, "\(r.stderr)")
@@ -256,7 +260,9 @@ import Testing
     let r = try Stage.run("aggregate", ["--db", db])
     #expect(r.termination == .exited(1))
     #expect(
-      r.stderr == "aggregate: error: database \(db) is not a SQLite database (or is encrypted or damaged); check the --db path — nothing was changed\n")
+      r.stderr
+        == "aggregate: error: database \(db) is not a SQLite database (or is encrypted or damaged); check the --db path — nothing was changed\n"
+    )
   }
 
   @Test(.enabled(if: FaultEnvironment.canDropPrivileges, "needs root and setpriv to run report as nobody"))
@@ -271,6 +277,7 @@ import Testing
     #expect(chmod(locked, 0o555) == 0)
     let r = try Stage.run("report", ["--db", db, "--out", locked + "/out"], asNobody: true)
     #expect(r.termination == .exited(1))
-    #expect(r.stderr == "report: error: cannot write \(locked)/out: permission denied; check that the folder is writable and has free space\n")
+    #expect(
+      r.stderr == "report: error: cannot write \(locked)/out: permission denied; check that the folder is writable and has free space\n")
   }
 }

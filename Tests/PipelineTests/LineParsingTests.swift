@@ -55,19 +55,55 @@ func parse(_ data: Data, currencies: Set<String> = Set(PipelineConfiguration.def
     ("bad_value:viewer_id", #"{"type":"view","event_id":"v1","ts":"2026-11-01T10:00:00Z","creator_id":"c1","viewer_id":[1]}"#),
     ("missing_field:product_id", #"{"type":"click","event_id":"k1","ts":"2026-11-01T10:00:00Z","creator_id":"c1","platform":"amazon"}"#),
     ("missing_field:platform", #"{"type":"view","event_id":"v1","ts":"2026-11-01T10:00:00Z","creator_id":"c1","product_id":"p1"}"#),
-    ("bad_value:platform", #"{"type":"click","event_id":"k1","ts":"2026-11-01T10:00:00Z","creator_id":"c1","product_id":"p1","platform":"ebay"}"#),
-    ("missing_field:store", #"{"type":"click","event_id":"k1","ts":"2026-11-01T10:00:00Z","creator_id":"c1","product_id":"p1","platform":"brand_store"}"#),
+    (
+      "bad_value:platform",
+      #"{"type":"click","event_id":"k1","ts":"2026-11-01T10:00:00Z","creator_id":"c1","product_id":"p1","platform":"ebay"}"#
+    ),
+    (
+      "missing_field:store",
+      #"{"type":"click","event_id":"k1","ts":"2026-11-01T10:00:00Z","creator_id":"c1","product_id":"p1","platform":"brand_store"}"#
+    ),
     ("bad_value:user_agent", #"{"type":"view","event_id":"v1","ts":"2026-11-01T10:00:00Z","creator_id":"c1","user_agent":42}"#),
-    ("missing_field:order_id", #"{"type":"conversion","event_id":"o1","ts":"2026-11-01T10:00:00Z","product_id":"p1","platform":"amazon","amount":"1"}"#),
-    ("bad_value:click_id", #"{"type":"conversion","event_id":"o1","ts":"2026-11-01T10:00:00Z","product_id":"p1","platform":"amazon","order_id":"A","click_id":false,"amount":"1"}"#),
-    ("bad_value:quantity", #"{"type":"conversion","event_id":"o1","ts":"2026-11-01T10:00:00Z","product_id":"p1","platform":"amazon","order_id":"A","quantity":0,"amount":"1"}"#),
-    ("bad_value:quantity", #"{"type":"conversion","event_id":"o1","ts":"2026-11-01T10:00:00Z","product_id":"p1","platform":"amazon","order_id":"A","quantity":1.5,"amount":"1"}"#),
-    ("missing_field:amount", #"{"type":"conversion","event_id":"o1","ts":"2026-11-01T10:00:00Z","product_id":"p1","platform":"amazon","order_id":"A"}"#),
-    ("bad_value:amount", #"{"type":"conversion","event_id":"o1","ts":"2026-11-01T10:00:00Z","product_id":"p1","platform":"amazon","order_id":"A","amount":"-1.00"}"#),
-    ("bad_value:amount", #"{"type":"conversion","event_id":"o1","ts":"2026-11-01T10:00:00Z","product_id":"p1","platform":"amazon","order_id":"A","amount":"12,50"}"#),
-    ("bad_value:amount", #"{"type":"conversion","event_id":"o1","ts":"2026-11-01T10:00:00Z","product_id":"p1","platform":"amazon","order_id":"A","amount":1e400}"#),
-    ("bad_value:currency", #"{"type":"conversion","event_id":"o1","ts":"2026-11-01T10:00:00Z","product_id":"p1","platform":"amazon","order_id":"A","amount":"1","currency":"XXX"}"#),
-    ("bad_value:status", #"{"type":"conversion","event_id":"o1","ts":"2026-11-01T10:00:00Z","product_id":"p1","platform":"amazon","order_id":"A","amount":"1","status":"cancelled"}"#),
+    (
+      "missing_field:order_id",
+      #"{"type":"conversion","event_id":"o1","ts":"2026-11-01T10:00:00Z","product_id":"p1","platform":"amazon","amount":"1"}"#
+    ),
+    (
+      "bad_value:click_id",
+      #"{"type":"conversion","event_id":"o1","ts":"2026-11-01T10:00:00Z","product_id":"p1","platform":"amazon","order_id":"A","click_id":false,"amount":"1"}"#
+    ),
+    (
+      "bad_value:quantity",
+      #"{"type":"conversion","event_id":"o1","ts":"2026-11-01T10:00:00Z","product_id":"p1","platform":"amazon","order_id":"A","quantity":0,"amount":"1"}"#
+    ),
+    (
+      "bad_value:quantity",
+      #"{"type":"conversion","event_id":"o1","ts":"2026-11-01T10:00:00Z","product_id":"p1","platform":"amazon","order_id":"A","quantity":1.5,"amount":"1"}"#
+    ),
+    (
+      "missing_field:amount",
+      #"{"type":"conversion","event_id":"o1","ts":"2026-11-01T10:00:00Z","product_id":"p1","platform":"amazon","order_id":"A"}"#
+    ),
+    (
+      "bad_value:amount",
+      #"{"type":"conversion","event_id":"o1","ts":"2026-11-01T10:00:00Z","product_id":"p1","platform":"amazon","order_id":"A","amount":"-1.00"}"#
+    ),
+    (
+      "bad_value:amount",
+      #"{"type":"conversion","event_id":"o1","ts":"2026-11-01T10:00:00Z","product_id":"p1","platform":"amazon","order_id":"A","amount":"12,50"}"#
+    ),
+    (
+      "bad_value:amount",
+      #"{"type":"conversion","event_id":"o1","ts":"2026-11-01T10:00:00Z","product_id":"p1","platform":"amazon","order_id":"A","amount":1e400}"#
+    ),
+    (
+      "bad_value:currency",
+      #"{"type":"conversion","event_id":"o1","ts":"2026-11-01T10:00:00Z","product_id":"p1","platform":"amazon","order_id":"A","amount":"1","currency":"XXX"}"#
+    ),
+    (
+      "bad_value:status",
+      #"{"type":"conversion","event_id":"o1","ts":"2026-11-01T10:00:00Z","product_id":"p1","platform":"amazon","order_id":"A","amount":"1","status":"cancelled"}"#
+    ),
   ]
 
   @Test(arguments: rejectCases)
@@ -90,9 +126,11 @@ func parse(_ data: Data, currencies: Set<String> = Set(PipelineConfiguration.def
   }
 
   @Test func lineOverOneMebibyteIsRejectedAndReadingGoesOn() throws {
-    let long = #"{"type":"view","event_id":"v2","ts":"2026-11-01T10:00:00Z","creator_id":""#
+    let long =
+      #"{"type":"view","event_id":"v2","ts":"2026-11-01T10:00:00Z","creator_id":""#
       + String(repeating: "x", count: LineReader.maxLineBytes) + "\"}"
-    let result = try parse([LineParsingTests.view, long, LineParsingTests.view.replacingOccurrences(of: "v1", with: "v3")].joined(separator: "\n"))
+    let result = try parse(
+      [LineParsingTests.view, long, LineParsingTests.view.replacingOccurrences(of: "v1", with: "v3")].joined(separator: "\n"))
     #expect(result.events.map(\.eventID) == ["v1", "v3"])
     #expect(result.rejects.map(\.reason.code) == ["line_too_long"])
     #expect(result.rejects.first?.line == 2)
@@ -109,7 +147,8 @@ func parse(_ data: Data, currencies: Set<String> = Set(PipelineConfiguration.def
   }
 
   @Test func normalizesEnumsIdsAndDefaults() throws {
-    let line = #"{"type":"CLICK","event_id":42,"ts":"2026-11-01 17:00:00.1239+07:00","creator_id":7,"post_id":"p9","#
+    let line =
+      #"{"type":"CLICK","event_id":42,"ts":"2026-11-01 17:00:00.1239+07:00","creator_id":7,"post_id":"p9","#
       + #""product_id":"P1","platform":"Brand_Store","store":"Lumi","viewer_id":null,"extra":{"a":[1,{"b":null}]}}"#
     let result = try parse(line)
     let e = try #require(result.events.first)
@@ -152,14 +191,16 @@ func parse(_ data: Data, currencies: Set<String> = Set(PipelineConfiguration.def
   }
 
   @Test func deepNestingIsRejectedWithoutCrashing() throws {
-    let deep = #"{"type":"view","event_id":"v","ts":0,"creator_id":"c","x":"# + String(repeating: "[", count: 100_000)
+    let deep =
+      #"{"type":"view","event_id":"v","ts":0,"creator_id":"c","x":"# + String(repeating: "[", count: 100_000)
       + String(repeating: "]", count: 100_000) + "}"
     let result = try parse(deep)
     #expect(result.rejects.map(\.reason.code) == ["malformed"])
   }
 
   @Test func csvWithQuotingCRLFAndBlankLines() throws {
-    let csv = "type,event_id,ts,creator_id,post_id,user_agent,unknown\r\n"
+    let csv =
+      "type,event_id,ts,creator_id,post_id,user_agent,unknown\r\n"
       + "view,v1,2026-11-01T10:00:00Z,c1,,\"Mozilla, \"\"quoted\"\"\",x\r\n"
       + "\r\n"
       + "view,v2,1761991200000,c2,p7,,\r\n"

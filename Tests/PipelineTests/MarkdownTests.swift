@@ -4,15 +4,18 @@ import Testing
 
 /// The Markdown helpers that every report line goes through.
 @Suite struct MarkdownTests {
-  @Test(arguments: [(String, String)]([
-    ("plain text, ünïcode — and digits 42", "plain text, ünïcode — and digits 42"),
-    ("a|b", #"a\|b"#),
-    ("*bold* _it_ `code` [link](x) <b> #1 ~x~ $5 back\\slash", ##"\*bold\* \_it\_ \`code\` \[link\](x) \<b\> \#1 \~x\~ \$5 back\\slash"##),
-    // One Character each, but the `|` and the line break must still be caught.
-    ("end|\u{301}", "end\\|\u{301}"),
-    ("two\r\nlines\tand\nmore", "two  lines and more"),
-    ("", ""),
-  ]))
+  @Test(
+    arguments: [(String, String)]([
+      ("plain text, ünïcode — and digits 42", "plain text, ünïcode — and digits 42"),
+      ("a|b", #"a\|b"#),
+      (
+        "*bold* _it_ `code` [link](x) <b> #1 ~x~ $5 back\\slash", ##"\*bold\* \_it\_ \`code\` \[link\](x) \<b\> \#1 \~x\~ \$5 back\\slash"##
+      ),
+      // One Character each, but the `|` and the line break must still be caught.
+      ("end|\u{301}", "end\\|\u{301}"),
+      ("two\r\nlines\tand\nmore", "two  lines and more"),
+      ("", ""),
+    ]))
   func escapeMakesTextSafeForATableCell(text: String, escaped: String) {
     #expect(Markdown.escape(text) == escaped)
   }

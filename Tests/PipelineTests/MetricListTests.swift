@@ -13,7 +13,9 @@ import Testing
     guard let start = text.range(of: "\n\(name) = ["), let end = text.range(of: "]", range: start.upperBound..<text.endIndex)
     else { return [] }
     let body = text[start.upperBound..<end.lowerBound]
-    return body.split(separator: "\"", omittingEmptySubsequences: false).enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) }
+    return body.split(separator: "\"", omittingEmptySubsequences: false).enumerated().filter { $0.offset % 2 == 1 }.map {
+      String($0.element)
+    }
   }
 
   @Test(arguments: ["spark/clickpipeline_job.py", "spark/load_daily_metrics.py"])

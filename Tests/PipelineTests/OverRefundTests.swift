@@ -37,11 +37,17 @@ import Testing
       warnings: [nil, flagged + "refunds 100.50 EUR against 100.00 EUR ordered", nil]),
     Case(
       name: "refunds up to the amount are not flagged",
-      runs: [[order("o1", "2026-11-02T10:00:00Z", "100"), refund("r1", "2026-11-03T10:00:00Z", "60")], [refund("r2", "2026-11-04T10:00:00Z", "40.00")]],
+      runs: [
+        [order("o1", "2026-11-02T10:00:00Z", "100"), refund("r1", "2026-11-03T10:00:00Z", "60")],
+        [refund("r2", "2026-11-04T10:00:00Z", "40.00")],
+      ],
       warnings: [nil, nil]),
     Case(
       name: "a refund re-sent counts once",
-      runs: [[order("o1", "2026-11-02T10:00:00Z", "100.00"), refund("r1", "2026-11-03T10:00:00Z", "60.00")], [refund("r1", "2026-11-04T10:00:00Z", "60.00")]],
+      runs: [
+        [order("o1", "2026-11-02T10:00:00Z", "100.00"), refund("r1", "2026-11-03T10:00:00Z", "60.00")],
+        [refund("r1", "2026-11-04T10:00:00Z", "60.00")],
+      ],
       warnings: [nil, nil]),
     Case(
       name: "refunds in another currency are compared in dollars",
@@ -81,7 +87,8 @@ import Testing
     let db = dir.file("db.sqlite")
     let logs = try dir.write(
       "a/log.ndjson",
-      [Self.order("o1", "2026-11-02T10:00:00Z", "100.00"), Self.refund("r1", "2026-11-03T10:00:00Z", "100.01")].joined(separator: "\n") + "\n")
+      [Self.order("o1", "2026-11-02T10:00:00Z", "100.00"), Self.refund("r1", "2026-11-03T10:00:00Z", "100.01")].joined(separator: "\n")
+        + "\n")
     let ingest = try Executables.stage("ingest", ["--quiet", "--db", db, logs])
     #expect(ingest.status == 0 && ingest.stderr.isEmpty, "a clean quiet run prints nothing: \(ingest.stderr)")
     let aggregate = try Executables.stage("aggregate", ["--quiet", "--db", db])

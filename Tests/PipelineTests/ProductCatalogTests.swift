@@ -25,9 +25,12 @@ import Testing
     Accepted(name: "no final line break", text: "\(header)\nB1,amazon,,Serum,Beauty\nLS-1,brand_store,lumi,Cream,beauty"),
     Accepted(
       name: "quoted header, columns reordered, blank lines",
-      text: "\"title\",\"category\",\"product_id\",\"store\",\"PLATFORM\"\n\nSerum,beauty,B1,,Amazon\n  \nCream,beauty,LS-1,lumi,brand_store\n"),
-    Accepted(name: "an Amazon row's store is ignored", text: "\(header)\nB1,amazon,somestore,Serum,beauty\nLS-1,brand_store,lumi,Cream,beauty\n"),
-    Accepted(name: "the same row twice", text: "\(header)\nB1,amazon,,Serum,beauty\nB1,amazon,,Serum,beauty\nLS-1,brand_store,lumi,Cream,beauty\n"),
+      text:
+        "\"title\",\"category\",\"product_id\",\"store\",\"PLATFORM\"\n\nSerum,beauty,B1,,Amazon\n  \nCream,beauty,LS-1,lumi,brand_store\n"),
+    Accepted(
+      name: "an Amazon row's store is ignored", text: "\(header)\nB1,amazon,somestore,Serum,beauty\nLS-1,brand_store,lumi,Cream,beauty\n"),
+    Accepted(
+      name: "the same row twice", text: "\(header)\nB1,amazon,,Serum,beauty\nB1,amazon,,Serum,beauty\nLS-1,brand_store,lumi,Cream,beauty\n"),
   ]
 
   @Test(arguments: accepted)
@@ -59,11 +62,15 @@ import Testing
       name: "a brand-store product without a store", text: "\(header)\nLS-1,brand_store,,Cream,beauty\n",
       message: "products.csv:2: brand_store product `LS-1` has no store; give the store id in the `store` column"),
     Refused(
-      name: "the same product with two categories", text: "\(header)\nB1,amazon,,Serum,beauty\nB2,amazon,,Mug,home\nB1,amazon,,Serum,books\n",
+      name: "the same product with two categories",
+      text: "\(header)\nB1,amazon,,Serum,beauty\nB2,amazon,,Mug,home\nB1,amazon,,Serum,books\n",
       message: "products.csv:4: product `B1` (amazon) is listed again with a different category than on line 2; keep one row per product"),
     Refused(
-      name: "the same product with two titles", text: "\(header)\nLS-1,brand_store,lumi,Cream,beauty\nLS-1,brand_store,lumi,Day Cream,beauty\n",
-      message: "products.csv:3: product `LS-1` (brand_store, store lumi) is listed again with a different title than on line 2; keep one row per product"),
+      name: "the same product with two titles",
+      text: "\(header)\nLS-1,brand_store,lumi,Cream,beauty\nLS-1,brand_store,lumi,Day Cream,beauty\n",
+      message:
+        "products.csv:3: product `LS-1` (brand_store, store lumi) is listed again with a different title than on line 2; keep one row per product"
+    ),
     Refused(
       name: "an empty product id", text: "\(header)\n,amazon,,Serum,beauty\n",
       message: "products.csv:2: product_id is empty"),

@@ -75,9 +75,10 @@ import Testing
     let first = try Executables.stage("ingest", ["--db", db, dir.file("logs")])
     #expect(first.status == 2)
     #expect(first.stderr == expected)
-    #expect(try TestDatabase(db).rows("SELECT path, status, error FROM files ORDER BY file_id") == [
-      [bad, "refused", why], [good, "ingested", ""],
-    ])
+    #expect(
+      try TestDatabase(db).rows("SELECT path, status, error FROM files ORDER BY file_id") == [
+        [bad, "refused", why], [good, "ingested", ""],
+      ])
 
     // The next night's run over the same folder refuses it again, without a second record.
     let again = try Executables.stage("ingest", ["--db", db, dir.file("logs")])
@@ -110,6 +111,8 @@ import Testing
     let config = try dir.write("c.toml", "[ingest]\nmax_rejected_share = 1.5\n")
     let result = try Executables.stage("ingest", ["--db", dir.file("db.sqlite"), "--config", config, config])
     #expect(result.status == 1)
-    #expect(result.stderr == "ingest: error: configuration error: \(config):2: ingest.max_rejected_share: must be a decimal from 0 to 1, got 1.5\n")
+    #expect(
+      result.stderr
+        == "ingest: error: configuration error: \(config):2: ingest.max_rejected_share: must be a decimal from 0 to 1, got 1.5\n")
   }
 }

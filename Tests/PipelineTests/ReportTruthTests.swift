@@ -32,7 +32,8 @@ import Testing
     let out = dir.file("out")
     #expect(try Stage.run("report", ["--db", db, "--out", out]).exitStatus == 0)
     let full = folderContents(out)
-    #expect(full.keys.sorted() == ["creator_earnings.csv", "creators/alice.md", "creators/bob.md", "orders.csv", "payouts.csv", "summary.md"])
+    #expect(
+      full.keys.sorted() == ["creator_earnings.csv", "creators/alice.md", "creators/bob.md", "orders.csv", "payouts.csv", "summary.md"])
     try FileManager.default.removeItem(atPath: out + "/creators/alice.md")
     let one = try Stage.run("report", ["--db", db, "--out", out, "--creator", "alice"])
     #expect(one.exitStatus == 0, "\(one.stderr)")
@@ -55,13 +56,15 @@ import Testing
     #expect(refused.termination == .exited(1))
     #expect(
       refused.stderr
-        == "report: error: database \(db) cannot be used: 1 hour(s) of new or forgotten data are waiting for aggregate; run aggregate first, or pass --allow-pending to report without it\n")
+        == "report: error: database \(db) cannot be used: 1 hour(s) of new or forgotten data are waiting for aggregate; run aggregate first, or pass --allow-pending to report without it\n"
+    )
     #expect(!FileManager.default.fileExists(atPath: out))
     let anyway = try Stage.run("report", ["--db", db, "--out", out, "--allow-pending"])
     #expect(anyway.exitStatus == 0, "\(anyway.stderr)")
     let summary = try String(contentsOfFile: out + "/summary.md", encoding: .utf8)
     let lines = summary.split(separator: "\n", omittingEmptySubsequences: false)
-    #expect(lines[2] == "> **Not up to date:** 1 hour(s) of new or forgotten data are waiting for aggregate; run `aggregate`, then report again.")
+    #expect(
+      lines[2] == "> **Not up to date:** 1 hour(s) of new or forgotten data are waiting for aggregate; run `aggregate`, then report again.")
     #expect(try Stage.run("aggregate", ["--db", db]).exitStatus == 0)
     #expect(try Stage.run("report", ["--db", db, "--out", out]).exitStatus == 0)
     #expect(!(try String(contentsOfFile: out + "/summary.md", encoding: .utf8)).contains("Not up to date"))
@@ -98,7 +101,8 @@ import Testing
     let failedRun = lines.first { $0.hasPrefix("  #3 ingest, ended ") } ?? ""
     #expect(
       failedRun.hasSuffix(
-        "Z, exit 2: 1 file(s) ingested, 1 failed or refused, 0 skipped; 1 lines, 1 events kept, 0 rejected, 0 duplicates; \(broken): truncated gzip stream (ended inside the header of member 1 after 4 compressed bytes); the file may still be being written — it will be retried next run"),
+        "Z, exit 2: 1 file(s) ingested, 1 failed or refused, 0 skipped; 1 lines, 1 events kept, 0 rejected, 0 duplicates; \(broken): truncated gzip stream (ended inside the header of member 1 after 4 compressed bytes); the file may still be being written — it will be retried next run"
+      ),
       "\(r.stdout)")
     #expect(lines.contains("last report: none recorded") && lines.contains("last backup: none recorded"), "\(r.stdout)")
     #expect(lines.contains("files that failed and are retried when given again: 1"), "\(r.stdout)")
@@ -135,7 +139,8 @@ import Testing
     #"{"type":"click","event_id":"\#(id)","ts":"\#(day)T10:00:00Z","creator_id":"\#(creator)","viewer_id":"u-\#(id)","product_id":"p1","platform":"amazon"}"#
   }
 
-  static func order(_ id: String, click: String, day: String, amount: String, status: String = "ordered", orderID: String? = nil) -> String {
+  static func order(_ id: String, click: String, day: String, amount: String, status: String = "ordered", orderID: String? = nil) -> String
+  {
     #"{"type":"conversion","event_id":"\#(id)","ts":"\#(day)T11:00:00Z","product_id":"p1","platform":"amazon","order_id":"\#(orderID ?? "O-" + id)","amount":"\#(amount)","click_id":"\#(click)","status":"\#(status)"}"#
   }
 
@@ -185,18 +190,22 @@ import Testing
         "**2026-11 is open (not closed): with today's figures, -$4.00 would be carried to next month** ($14.00 more is needed)."))
     // The summary: whose commission it is, and each month's payouts over every creator.
     let summary = try String(contentsOfFile: out + "/summary.md", encoding: .utf8)
-    #expect(summary.contains("""
-      | Owed to creators | $36.00 | $12.00 | $24.00 |
-      | Unattributed (no creator; not paid out) | $0.00 | $0.00 | $0.00 |
-      | Total | $36.00 | $12.00 | $24.00 |
-      """), "\(summary)")
-    #expect(summary.contains("""
-      | Month | Status | Payable (open: if closed now) | Creators paid | Carried to next month | Creators carried | Owed back | Creators owing |
-      | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |
-      | 2026-09 | open (not closed) | $12.00 | 1 | $8.00 | 2 | $0.00 | 0 |
-      | 2026-10 | open (not closed) | $0.00 | 0 | $12.00 | 2 | -$12.00 | 1 |
-      | 2026-11 | open (not closed) | $12.00 | 1 | $4.00 | 1 | -$4.00 | 1 |
-      """), "\(summary)")
+    #expect(
+      summary.contains(
+        """
+        | Owed to creators | $36.00 | $12.00 | $24.00 |
+        | Unattributed (no creator; not paid out) | $0.00 | $0.00 | $0.00 |
+        | Total | $36.00 | $12.00 | $24.00 |
+        """), "\(summary)")
+    #expect(
+      summary.contains(
+        """
+        | Month | Status | Payable (open: if closed now) | Creators paid | Carried to next month | Creators carried | Owed back | Creators owing |
+        | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |
+        | 2026-09 | open (not closed) | $12.00 | 1 | $8.00 | 2 | $0.00 | 0 |
+        | 2026-10 | open (not closed) | $0.00 | 0 | $12.00 | 2 | -$12.00 | 1 |
+        | 2026-11 | open (not closed) | $12.00 | 1 | $4.00 | 1 | -$4.00 | 1 |
+        """), "\(summary)")
   }
 
   /// The same ledger whatever the period: November alone opens with what earlier months

@@ -135,7 +135,8 @@ import Testing
     #expect(result.status == 1)
     #expect(
       result.stderr
-        == "ingest: error: \(dir.file("nope.gz")): no ingested or failed file has this path or content hash; list them with: SELECT path, status, content_hash FROM files WHERE status IN ('ingested', 'failed')\n")
+        == "ingest: error: \(dir.file("nope.gz")): no ingested or failed file has this path or content hash; list them with: SELECT path, status, content_hash FROM files WHERE status IN ('ingested', 'failed')\n"
+    )
     #expect(try TestDatabase(db).rows("SELECT * FROM files") == before)
   }
 
@@ -154,7 +155,10 @@ import Testing
 
     let forget = try Executables.stage("ingest", ["--db", db, "--forget", path])
     #expect(forget.status == 0 && forget.stderr.isEmpty, "\(forget.stderr)")
-    #expect(try TestDatabase(db).rows("SELECT message FROM runs WHERE command = 'forget'") == [["forgot 0 file(s), 0 event(s), 0 reject(s); dismissed 1 failed file(s)"]])
+    #expect(
+      try TestDatabase(db).rows("SELECT message FROM runs WHERE command = 'forget'") == [
+        ["forgot 0 file(s), 0 event(s), 0 reject(s); dismissed 1 failed file(s)"]
+      ])
     let status = try Executables.stage("report", ["--db", db, "--status"])
     #expect(status.stdout.contains("\nfiles that failed and are retried when given again: 0\n"), "\(status.stdout)")
     #expect(try Executables.stage("ingest", ["--db", db, path]).status == 0)
@@ -162,9 +166,10 @@ import Testing
     // A good copy at the same path is new content.
     try dir.writeGzip("bad.ndjson.gz", lines: [ReprocessingTests.view("v1", "2026-11-01T10:00:00Z")])
     #expect(try Executables.stage("ingest", ["--db", db, path]).status == 0)
-    #expect(try TestDatabase(db).rows("SELECT status FROM files WHERE path = '\(path)' ORDER BY file_id").map { $0[0] } == [
-      "failed", "forgotten", "ingested",
-    ])
+    #expect(
+      try TestDatabase(db).rows("SELECT status FROM files WHERE path = '\(path)' ORDER BY file_id").map { $0[0] } == [
+        "failed", "forgotten", "ingested",
+      ])
   }
 
   /// After a configuration change, aggregate recomputes everything; the result equals a fresh
@@ -276,7 +281,17 @@ import Testing
   @Test func smallBatchesAndRunsGiveTheSameRowsAndOrders() throws {
     let (dir, runs) = try Self.aggregateCopies(
       .init(lines: 6_000, seed: 63, prefix: "b", hours: 48),
-      [{ _ in }, { $0.conversionsPerBatch = 7; $0.orderRunBytes = 300 }, { $0.conversionsPerBatch = 1; $0.workers = 1 }])
+      [
+        { _ in },
+        {
+          $0.conversionsPerBatch = 7
+          $0.orderRunBytes = 300
+        },
+        {
+          $0.conversionsPerBatch = 1
+          $0.workers = 1
+        },
+      ])
     let orders = try (0..<runs.count).map { n in
       try TestDatabase(dir.file("db-\(n).sqlite")).rows("SELECT * FROM orders ORDER BY day, event_id").map { $0.joined(separator: "|") }
     }

@@ -11,7 +11,9 @@ import Testing
 
   /// A small data set over six files (default configuration, UTC), written into `dir/logs`.
   struct SplitFixture {
-    static let names = ["clicks.ndjson.gz", "early-click.ndjson", "orders.ndjson.gz", "refunds.ndjson.gz", "retries.ndjson.gz", "views.csv"]
+    static let names = [
+      "clicks.ndjson.gz", "early-click.ndjson", "orders.ndjson.gz", "refunds.ndjson.gz", "retries.ndjson.gz", "views.csv",
+    ]
 
     static let clicks = [
       #"{"type":"click","event_id":"s-k1","ts":"2026-11-10T10:00:00Z","creator_id":"c1","post_id":"x1","viewer_id":"w1","product_id":"P1","platform":"amazon"}"#,
@@ -178,7 +180,8 @@ import Testing
   @Test func laterClickReattributesEarlierConversionAndItsRefund() throws {
     let f = try SplitFixture()
     let db = f.dir.file("x.sqlite")
-    try runPipeline(db: db, inputs: ["early-click.ndjson", "orders.ndjson.gz", "refunds.ndjson.gz", "retries.ndjson.gz", "views.csv"].map(f.path))
+    try runPipeline(
+      db: db, inputs: ["early-click.ndjson", "orders.ndjson.gz", "refunds.ndjson.gz", "retries.ndjson.gz", "views.csv"].map(f.path))
     let before = try TestDatabase(db).dailyMetrics()
     #expect(before == SplitFixture.expectedWithoutClicks, "\(E2E.diff(SplitFixture.expectedWithoutClicks, before))")
     try runPipeline(db: db, inputs: [f.path("clicks.ndjson.gz")])
@@ -236,7 +239,8 @@ import Testing
     let t = try TestDatabase(db)
     let files = try t.rows("SELECT path, status, error <> '' FROM files ORDER BY path")
     #expect(
-      files == SplitFixture.names.map { [f.path($0), $0 == "clicks.ndjson.gz" ? "failed" : "ingested", $0 == "clicks.ndjson.gz" ? "1" : "0"] })
+      files
+        == SplitFixture.names.map { [f.path($0), $0 == "clicks.ndjson.gz" ? "failed" : "ingested", $0 == "clicks.ndjson.gz" ? "1" : "0"] })
     #expect(try E2E.lastIngestRun(db) == E2E.Counts(ingested: 5, skipped: 0, failed: 1))
     // Nothing of the damaged file counts, not even the lines that did decompress.
     #expect(try stagedTraffic(db, kind: .click).filter { ["s-k1", "s-k2"].contains($0[1]) }.isEmpty)
@@ -349,7 +353,10 @@ import Testing
       #expect(report.status == 0, "report: \(report.stderr)")
     }
     let first = try E2E.outputFiles(out1)
-    #expect(first.keys.sorted() == ["creator_earnings.csv", "creators/c1.md", "creators/c2.md", "creators/c3.md", "orders.csv", "payouts.csv", "summary.md"])
+    #expect(
+      first.keys.sorted() == [
+        "creator_earnings.csv", "creators/c1.md", "creators/c2.md", "creators/c3.md", "orders.csv", "payouts.csv", "summary.md",
+      ])
     #expect(try E2E.outputFiles(out2) == first)
 
     // The same inputs into another database give the same bytes.

@@ -80,7 +80,8 @@ import Testing
     let dir = try TemporaryDirectory()
     let (db, _) = try SampleDataTests.runSample(dir)
     let rows = try TestDatabase(db).rows(
-      "SELECT event_id, kind, creator_id, placement, click_event_id, rule FROM orders WHERE event_id IN ('ev-c-0001', 'ev-c-0003', 'ev-c-0401', 'ev-c-0601', 'ev-r-0001') ORDER BY event_id")
+      "SELECT event_id, kind, creator_id, placement, click_event_id, rule FROM orders WHERE event_id IN ('ev-c-0001', 'ev-c-0003', 'ev-c-0401', 'ev-c-0601', 'ev-r-0001') ORDER BY event_id"
+    )
     #expect(
       rows.map { $0.joined(separator: "|") } == [
         "ev-c-0001|ordered|maya_glow|post|ev-k-0001|click_id",
@@ -93,7 +94,8 @@ import Testing
     let t = try TestDatabase(db)
     #expect(
       try t.rows("SELECT sum(revenue_cents), sum(commission_cents), sum(refunded_cents), sum(reversed_commission_cents) FROM orders")
-        == t.rows("SELECT sum(revenue_cents), sum(commission_cents), sum(refunded_cents), sum(reversed_commission_cents) FROM daily_metrics"))
+        == t.rows(
+          "SELECT sum(revenue_cents), sum(commission_cents), sum(refunded_cents), sum(reversed_commission_cents) FROM daily_metrics"))
   }
 
   @Test func filesRejectsAndRunsAreRecorded() throws {
@@ -118,7 +120,8 @@ import Testing
         "2026-11-02/views-oversized.ndjson.gz 2 line_too_long",
       ])
     let run = try db.rows(
-      "SELECT files_ingested, files_failed, files_skipped, events_kept, rejected, duplicates, exit_status FROM runs WHERE command = 'ingest'")
+      "SELECT files_ingested, files_failed, files_skipped, events_kept, rejected, duplicates, exit_status FROM runs WHERE command = 'ingest'"
+    )
     #expect(run == [["10", "0", "1", "53", "11", "4", "0"]])
   }
 
@@ -126,10 +129,12 @@ import Testing
     let dir = try TemporaryDirectory()
     let (_, out) = try SampleDataTests.runSample(dir)
     let expected = SampleDataTests.expectedReports
-    let names = ["summary.md", "creator_earnings.csv", "payouts.csv", "orders.csv"]
+    let names =
+      ["summary.md", "creator_earnings.csv", "payouts.csv", "orders.csv"]
       + (try FileManager.default.contentsOfDirectory(atPath: expected + "/creators")).sorted().map { "creators/" + $0 }
-    #expect(try FileManager.default.contentsOfDirectory(atPath: out + "/creators").sorted()
-      == (try FileManager.default.contentsOfDirectory(atPath: expected + "/creators")).sorted())
+    #expect(
+      try FileManager.default.contentsOfDirectory(atPath: out + "/creators").sorted()
+        == (try FileManager.default.contentsOfDirectory(atPath: expected + "/creators")).sorted())
     for name in names {
       let actual = try String(contentsOfFile: out + "/" + name, encoding: .utf8)
       let wanted = try String(contentsOfFile: expected + "/" + name, encoding: .utf8)

@@ -127,7 +127,8 @@ import Testing
     #expect(try db.scalarInt("SELECT count(*) FROM files WHERE held_back_line <> 0") == 0)
     #expect(try stagedTraffic(db) == before)
     let gone = try db.rows(
-      "SELECT name FROM sqlite_master WHERE name IN ('views', 'clicks', 'user_agents', 'event_keys_recent', 'event_key_filter', 'event_keys_v5', 'event_keys', 'segments_v6')")
+      "SELECT name FROM sqlite_master WHERE name IN ('views', 'clicks', 'user_agents', 'event_keys_recent', 'event_key_filter', 'event_keys_v5', 'event_keys', 'segments_v6')"
+    )
     #expect(gone.isEmpty)
 
     // Every click is in the click index under its id's hash and day, and every id column

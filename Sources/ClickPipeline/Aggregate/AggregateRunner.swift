@@ -75,7 +75,9 @@ public struct AggregateRunner {
     let startedAt = Clock.isoNow()
     let given = try options.configuration.map { configuration throws(PipelineError) in try EffectiveSettings.given(configuration) }
     try Schema.requireExisting(path: options.databasePath)
-    let lock = try RunLock(databasePath: options.databasePath, command: "aggregate", wait: options.lockWait) { [logger] in logger.info("\($0)") }
+    let lock = try RunLock(databasePath: options.databasePath, command: "aggregate", wait: options.lockWait) { [logger] in
+      logger.info("\($0)")
+    }
     defer { withExtendedLifetime(lock) {} }
     let db = try Schema.open(path: options.databasePath)
     var result = AggregateResult()

@@ -255,7 +255,8 @@ final class DayComputer {
     }
     let (listingCode, listingHash) = listing.withUnsafeBytes { (listings.code(for: $0), EventKeyHash.hash($0)) }
     let placement: UInt8 =
-      who.placement == Placement.bio.name ? Placement.bio.rawValue + 1 : who.placement == Placement.post.name ? Placement.post.rawValue + 1 : 0
+      who.placement == Placement.bio.name
+      ? Placement.bio.rawValue + 1 : who.placement == Placement.post.name ? Placement.post.rawValue + 1 : 0
     return rowIndex(
       creator: creatorCode, listing: listingCode, placement: placement,
       share: Self.share(creator: creatorHash, listing: listingHash, placement: placement))
@@ -384,7 +385,8 @@ final class DayComputer {
     else {
       // A currency dropped from the FX table since ingest: the row cannot be priced.
       if money.configuration.fxUSDPerUnit[c.currency] != nil {
-        leftOut.append("\(calendar.text(ofDay: currentDay)) order \(c.orderID) (event \(c.eventID)): its revenue does not fit in 64-bit cents")
+        leftOut.append(
+          "\(calendar.text(ofDay: currentDay)) order \(c.orderID) (event \(c.eventID)): its revenue does not fit in 64-bit cents")
       }
       return
     }
@@ -399,7 +401,9 @@ final class DayComputer {
       guard let index = rowIndex(of: who, platform: c.platform, store: c.store, productID: c.productID) else { return }
       var row = rows[index]
       guard row.add(refundedCents: cents, reversedCommissionCents: commission) else {
-        leftOut.append("\(calendar.text(ofDay: currentDay)) refund of order \(c.orderID) (event \(c.eventID)), product \(c.productID): its row's refunded sum would pass 2^63-1 cents")
+        leftOut.append(
+          "\(calendar.text(ofDay: currentDay)) refund of order \(c.orderID) (event \(c.eventID)), product \(c.productID): its row's refunded sum would pass 2^63-1 cents"
+        )
         return
       }
       rows[index] = row
@@ -418,7 +422,9 @@ final class DayComputer {
       let who = order.result
       var row = rows[index]
       guard row.add(units: c.quantity, revenueCents: cents, commissionCents: commission) else {
-        leftOut.append("\(calendar.text(ofDay: currentDay)) order \(c.orderID) (event \(c.eventID)), product \(c.productID): its row's revenue sum would pass 2^63-1 cents")
+        leftOut.append(
+          "\(calendar.text(ofDay: currentDay)) order \(c.orderID) (event \(c.eventID)), product \(c.productID): its row's revenue sum would pass 2^63-1 cents"
+        )
         return
       }
       rows[index] = row

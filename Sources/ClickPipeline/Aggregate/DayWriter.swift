@@ -18,7 +18,8 @@ final class DayWriter {
     self.databasePath = databasePath
     deleteOrders = try db.prepare("DELETE FROM orders WHERE day = ?")
     insertOrder = try db.prepare(
-      "INSERT INTO orders(day, \(OrderRow.columns.joined(separator: ", "))) VALUES (?\(String(repeating: ",?", count: OrderRow.columns.count)))")
+      "INSERT INTO orders(day, \(OrderRow.columns.joined(separator: ", "))) VALUES (?\(String(repeating: ",?", count: OrderRow.columns.count)))"
+    )
     deleteDay = try db.prepare("DELETE FROM daily_metrics WHERE day = ?")
     let columns = "day, creator_id, placement, platform, store, product_id, \(MetricsRow.columnNames.joined(separator: ", "))"
     let values = "(?,?,?,?,?,?" + String(repeating: ",?", count: MetricsRow.columnNames.count) + ")"
@@ -131,7 +132,10 @@ final class DayWriter {
       OrderRow.decode(
         bytes,
         text: { column, part in
-          if column == 0 { s.reset(); s.bind(1, dayText) }
+          if column == 0 {
+            s.reset()
+            s.bind(1, dayText)
+          }
           s.bindText(column + 2, part)
         },
         integer: { column, value in s.bind(column + 2, value) },

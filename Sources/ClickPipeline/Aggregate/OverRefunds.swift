@@ -62,7 +62,9 @@ struct OverRefunds {
         let copy = (ts: copies.int(3), eventID: copies.text(4), amount: copies.text(0), currency: copies.text(1))
         if copies.int(2) != 0 {
           refunds.add(copy.amount, copy.currency, money)
-        } else if kept.map({ copy.ts < $0.ts || (copy.ts == $0.ts && copy.eventID.utf8.lexicographicallyPrecedes($0.eventID.utf8)) }) ?? true {
+        } else if kept.map({ copy.ts < $0.ts || (copy.ts == $0.ts && copy.eventID.utf8.lexicographicallyPrecedes($0.eventID.utf8)) })
+          ?? true
+        {
           kept = copy
         }
       }

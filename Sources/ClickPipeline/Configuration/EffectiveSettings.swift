@@ -39,20 +39,23 @@ public struct EffectiveSettings: Sendable {
     do throws(ConfigurationError) {
       configuration = try PipelineConfiguration.parse(text: text, path: "\(path) (stored settings)")
     } catch {
-      throw PipelineError.unusableDatabase(path: path, reason: "its stored settings cannot be read (\(error)); run with --config to replace them")
+      throw PipelineError.unusableDatabase(
+        path: path, reason: "its stored settings cannot be read (\(error)); run with --config to replace them")
     }
     let catalogText = try db.scalarText("SELECT value FROM meta WHERE key = '\(catalogKey)'")
-    let catalog = try catalogText.map { text throws(PipelineError) in
-      try ProductCatalog.parse(TextFile(bytes: Array(text.utf8)), path: "\(path) (stored catalog)")
-    } ?? ProductCatalog()
+    let catalog =
+      try catalogText.map { text throws(PipelineError) in
+        try ProductCatalog.parse(TextFile(bytes: Array(text.utf8)), path: "\(path) (stored catalog)")
+      } ?? ProductCatalog()
     return EffectiveSettings(configuration: configuration, catalog: catalog, catalogText: catalogText)
   }
 
   /// Every setting, and the catalog as one entry (its product count and a digest of its text).
   public var entries: [PipelineConfiguration.Setting] {
-    let catalogValue = catalogText.map { text in
-      "\(catalog.count) products, content \(String(UInt64(bitPattern: EventKeyHash.key(text)), radix: 16))"
-    } ?? "(none)"
+    let catalogValue =
+      catalogText.map { text in
+        "\(catalog.count) products, content \(String(UInt64(bitPattern: EventKeyHash.key(text)), radix: 16))"
+      } ?? "(none)"
     return configuration.settings + [
       PipelineConfiguration.Setting(key: "catalog", value: catalogValue),
       PipelineConfiguration.Setting(key: "crawler list", value: crawlerList),

@@ -23,7 +23,8 @@ extension PipelineConfiguration {
       Setting(key: "bots.known_crawlers", value: knownCrawlers ? "true" : "false"),
       Setting(
         key: "bots.not_bot_patterns",
-        value: "[" + Set(notBotPatterns).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }.map(TOMLDocument.quoted)
+        value: "["
+          + Set(notBotPatterns).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }.map(TOMLDocument.quoted)
           .joined(separator: ", ") + "]"),
       Setting(key: "commission.unknown_keys", value: TOMLDocument.quoted(unknownRateKeys.rawValue)),
       Setting(key: "commission.amazon", value: "\(amazonRate)"),

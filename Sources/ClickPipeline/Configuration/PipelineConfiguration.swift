@@ -190,7 +190,9 @@ private struct ConfigurationReader {
 
   func table(_ value: TOMLValue, _ key: [String]) throws(ConfigurationError) -> TOMLTable {
     guard case .table(let table) = value.kind else {
-      throw failure(value, key, "must be a table: write [\(TOMLDocument.keyPath(key))] on a line of its own, with its settings below it; got \(describe(value))")
+      throw failure(
+        value, key,
+        "must be a table: write [\(TOMLDocument.keyPath(key))] on a line of its own, with its settings below it; got \(describe(value))")
     }
     return table
   }
@@ -212,8 +214,11 @@ private struct ConfigurationReader {
           let hours = try integer(
             value, ["attribution", name], 0...Int64(PipelineConfiguration.maxWindowHours),
             "must be a whole number of hours from 0 to \(PipelineConfiguration.maxWindowHours)")
-          if name == "amazon_window_hours" { configuration.amazonWindowHours = Int(hours) }
-          else { configuration.brandStoreWindowHours = Int(hours) }
+          if name == "amazon_window_hours" {
+            configuration.amazonWindowHours = Int(hours)
+          } else {
+            configuration.brandStoreWindowHours = Int(hours)
+          }
         }
       case "bots":
         for (name, value) in try entries(value, [name], known: ["user_agent_patterns", "known_crawlers", "not_bot_patterns"]) {
@@ -252,7 +257,9 @@ private struct ConfigurationReader {
   /// the configuration file.
   func catalog(_ value: TOMLValue) throws(ConfigurationError) -> String {
     guard case .string(let text) = value.kind, !text.isEmpty else {
-      throw failure(value, ["catalog"], "must be the path of the product catalog CSV in quotes, got \(describe(value)); remove the key to run without a catalog")
+      throw failure(
+        value, ["catalog"],
+        "must be the path of the product catalog CSV in quotes, got \(describe(value)); remove the key to run without a catalog")
     }
     if text == "~" || text.hasPrefix("~/") {
       throw failure(value, ["catalog"], "'~' is not expanded; write an absolute path or one relative to the configuration file's folder")
@@ -306,14 +313,17 @@ private struct ConfigurationReader {
   }
 
   /// A table of free-form names to rates; names that collide after `normalize` are an error.
-  mutating func rates(_ value: TOMLValue, _ key: [String], what: String, normalize: (String) -> String) throws(ConfigurationError) -> [String: ExactDecimal] {
+  mutating func rates(_ value: TOMLValue, _ key: [String], what: String, normalize: (String) -> String) throws(ConfigurationError)
+    -> [String: ExactDecimal]
+  {
     var result: [String: ExactDecimal] = [:]
     var lines: [String: Int] = [:]
     for (name, item) in try table(value, key).entries {
       guard !name.isEmpty else { throw failure(item, key + [name], "the \(what) must not be empty") }
       let normalized = normalize(name)
       if let line = lines[normalized] {  // only category names can collide: TOML rejects equal keys
-        throw failure(item, key + [name], "\(what) '\(normalized)' is already set on line \(line) (category names are compared case-insensitively)")
+        throw failure(
+          item, key + [name], "\(what) '\(normalized)' is already set on line \(line) (category names are compared case-insensitively)")
       }
       result[normalized] = try rate(item, key + [name])
       lines[normalized] = item.line
@@ -334,7 +344,8 @@ private struct ConfigurationReader {
         throw failure(item, key, "currency \(code) is already set on line \(line) (codes are compared case-insensitively)")
       }
       let limit = ExactDecimal(10_000)
-      configuration.fxUSDPerUnit[code] = try code == "USD"
+      configuration.fxUSDPerUnit[code] =
+        try code == "USD"
         ? decimal(item, key, "must be 1: revenue is counted in US dollars") { $0 == ExactDecimal(1) }
         : decimal(item, key, "must be a decimal greater than 0 and at most 10000 (US dollars per 1 \(code))") {
           $0 > .zero && $0 <= limit
@@ -344,7 +355,9 @@ private struct ConfigurationReader {
   }
 
   /// An integer or float converted from its exact TOML text, never through `Double`.
-  func decimal(_ value: TOMLValue, _ key: [String], _ expectation: String, accept: (ExactDecimal) -> Bool) throws(ConfigurationError) -> ExactDecimal {
+  func decimal(_ value: TOMLValue, _ key: [String], _ expectation: String, accept: (ExactDecimal) -> Bool) throws(ConfigurationError)
+    -> ExactDecimal
+  {
     let text: String
     switch value.kind {
     case .float(let written): text = written
@@ -360,7 +373,8 @@ private struct ConfigurationReader {
     return decimal
   }
 
-  func integer(_ value: TOMLValue, _ key: [String], _ range: ClosedRange<Int64>, _ expectation: String) throws(ConfigurationError) -> Int64 {
+  func integer(_ value: TOMLValue, _ key: [String], _ range: ClosedRange<Int64>, _ expectation: String) throws(ConfigurationError) -> Int64
+  {
     guard case .integer(let integer) = value.kind, range.contains(integer) else {
       var hint = ""
       if case .string(let string) = value.kind, Int64(string) != nil { hint = "; write the number without quotes" }

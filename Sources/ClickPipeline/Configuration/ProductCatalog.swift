@@ -40,9 +40,10 @@ public struct ProductCatalog: Sendable, Equatable {
   /// The stores of the catalog's brand_store products.
   public var brandStores: Set<String> {
     let prefix = Array((Platform.brandStore.rawValue + "\u{1F}").utf8)
-    return Set(products.keys.filter { $0.starts(with: prefix) }.map { key in
-      String(decoding: key[prefix.count...].prefix { $0 != 0x1F }, as: UTF8.self)
-    })
+    return Set(
+      products.keys.filter { $0.starts(with: prefix) }.map { key in
+        String(decoding: key[prefix.count...].prefix { $0 != 0x1F }, as: UTF8.self)
+      })
   }
 
   /// The (lowercase) categories of the catalog's Amazon products.
@@ -122,7 +123,8 @@ public struct ProductCatalog: Sendable, Equatable {
         guard earlier.product == product else {
           throw failure(
             line.number,
-            "product `\(productID)` (\(platform)\(store.isEmpty ? "" : ", store \(store)")) is listed again with a different \(earlier.product.category != product.category ? "category" : "title") than on line \(earlier.line); keep one row per product")
+            "product `\(productID)` (\(platform)\(store.isEmpty ? "" : ", store \(store)")) is listed again with a different \(earlier.product.category != product.category ? "category" : "title") than on line \(earlier.line); keep one row per product"
+          )
         }
         continue
       }

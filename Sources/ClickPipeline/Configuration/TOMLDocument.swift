@@ -92,7 +92,10 @@ private struct TOMLParser {
   /// A table under construction; `origin` enforces TOML's rules on redefinition.
   struct Node {
     enum Origin { case implicit, header, dotted }
-    enum Child { case table(Int), value(TOMLValue) }
+    enum Child {
+      case table(Int)
+      case value(TOMLValue)
+    }
     var origin: Origin
     var line: Int
     var keys: [String] = []
@@ -229,7 +232,9 @@ private struct TOMLParser {
         node = child
       case .table(let child)?:
         let name = TOMLDocument.keyPath(currentPath + key[...i])
-        throw error("table [\(name)] is already defined on line \(nodes[child].line); set '\(TOMLDocument.keyPath(key[(i + 1)...]))' under that header instead")
+        throw error(
+          "table [\(name)] is already defined on line \(nodes[child].line); set '\(TOMLDocument.keyPath(key[(i + 1)...]))' under that header instead"
+        )
       case .value(let existing)?:
         let name = TOMLDocument.keyPath(currentPath + key[...i])
         throw error("key '\(name)' is already defined on line \(existing.line) as a value, not a table")
@@ -361,7 +366,7 @@ private struct TOMLParser {
         let end = pos + count
         let hex = end <= bytes.count ? String(decoding: bytes[pos..<end], as: UTF8.self) : ""
         guard hex.utf8.count == count, hex.utf8.allSatisfy({ $0 != UInt8(ascii: "+") && $0 != UInt8(ascii: "-") }),
-              let code = UInt32(hex, radix: 16)
+          let code = UInt32(hex, radix: 16)
         else { throw error("\\\(Character(Unicode.Scalar(e))) must be followed by exactly \(count) hex digits") }
         guard let scalar = Unicode.Scalar(code) else {
           throw error("\\\(Character(Unicode.Scalar(e)))\(hex) is not a Unicode scalar value")
@@ -413,7 +418,8 @@ private struct TOMLParser {
     if first == UInt8(ascii: "0"), let radix = body.dropFirst().first, "xob".utf8.contains(radix) {
       throw error("hexadecimal, octal and binary integers are not supported; write '\(text)' in decimal")
     }
-    let isDate = body.count > 4 && body[body.startIndex + 4] == UInt8(ascii: "-")
+    let isDate =
+      body.count > 4 && body[body.startIndex + 4] == UInt8(ascii: "-")
       && body.prefix(4).allSatisfy(TOMLParser.isDigit)
     if isDate || body.contains(UInt8(ascii: ":")) {
       throw error("dates and times are not supported; write '\(text)' as a quoted string")
@@ -424,7 +430,7 @@ private struct TOMLParser {
     if digits.isFloat { return .float(clean) }
     let negative = token.first == UInt8(ascii: "-")
     guard let magnitude = UInt64(clean.drop { $0 == "+" || $0 == "-" }),
-          magnitude <= (negative ? UInt64(Int64.max) + 1 : UInt64(Int64.max))
+      magnitude <= (negative ? UInt64(Int64.max) + 1 : UInt64(Int64.max))
     else { throw error("integer \(text) is out of range (\(Int64.min) to \(Int64.max))") }
     return .integer(negative ? Int64(truncatingIfNeeded: 0 &- magnitude) : Int64(magnitude))
   }

@@ -1,4 +1,3 @@
-
 /// Whether a user agent is a bot's (CONTRACT §3): it contains, case-insensitively, one of the
 /// configured substrings, or (with `bots.known_crawlers`) matches the crawler-user-agents list
 /// (``CrawlerList``), unless it contains one of `bots.not_bot_patterns`. The one definition

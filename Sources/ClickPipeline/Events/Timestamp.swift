@@ -63,7 +63,8 @@ public enum Timestamp {
     }
     guard i == n else { return nil }
     let days = daysSinceEpoch(year: year, month: month, day: day)
-    let seconds = Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + second)
+    let seconds =
+      Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + second)
       - Int64(offsetMinutes * 60)
     let ms = seconds * 1000 + Int64(millis)
     guard ms >= 0, ms <= maxMilliseconds else { return nil }

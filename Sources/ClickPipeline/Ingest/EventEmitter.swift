@@ -162,7 +162,8 @@ public final class EventEmitter {
     var template = Array((NSTemporaryDirectory() + "/clickpipeline-emit-XXXXXX").utf8CString)
     let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
     guard fd >= 0 else {
-      throw PipelineError.input(path: "-", reason: "cannot create a temporary file to hold standard input: \(String(cString: strerror(errno)))")
+      throw PipelineError.input(
+        path: "-", reason: "cannot create a temporary file to hold standard input: \(String(cString: strerror(errno)))")
     }
     defer { close(fd) }
     let path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }

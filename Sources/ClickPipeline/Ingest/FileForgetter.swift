@@ -67,7 +67,9 @@ public struct FileForgetter {
         } else {
           throw PipelineError.input(
             path: selector,
-            reason: "no ingested or failed file has this path or content hash; list them with: SELECT path, status, content_hash FROM files WHERE status IN ('ingested', 'failed')")
+            reason:
+              "no ingested or failed file has this path or content hash; list them with: SELECT path, status, content_hash FROM files WHERE status IN ('ingested', 'failed')"
+          )
         }
       }
       let keys = try EventKeys(db: db)

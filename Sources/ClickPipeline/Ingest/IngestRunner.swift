@@ -85,7 +85,8 @@ public struct IngestRunner {
     let startedAt = Clock.isoNow()
     let found = try InputDiscovery.files(for: options.inputPaths)
     for warning in found.warnings { logger.warning("\(warning)") }
-    let lock = try RunLock(databasePath: options.databasePath, command: "ingest", wait: options.lockWait) { [logger] in logger.info("\($0)") }
+    let lock = try RunLock(databasePath: options.databasePath, command: "ingest", wait: options.lockWait) { [logger] in logger.info("\($0)")
+    }
     defer { withExtendedLifetime(lock) {} }
     let given = try options.configuration.map { configuration throws(PipelineError) in try EffectiveSettings.given(configuration) }
     let db = try Schema.open(path: options.databasePath, cacheMiB: 48)
@@ -236,7 +237,8 @@ public struct IngestRunner {
         stagedEvents += kept
       } else if knownContent.contains(hash) {
         let owner = try db.rows(
-          "SELECT file_id, lines FROM files WHERE status = 'ingested' AND content_hash = ?", [.text(hash)]).first
+          "SELECT file_id, lines FROM files WHERE status = 'ingested' AND content_hash = ?", [.text(hash)]
+        ).first
         guard let owner, !ParallelParse.isRegularFile(path) else {
           // The same content as a file earlier in this run: nothing of it counts.
           try writer.dropFile()
@@ -299,7 +301,8 @@ public struct IngestRunner {
       StopPoint.reached(.ingestFileStaged)
       if let first = summary.firstFuture {
         logger.warning(
-          "\(path): \(summary.futureEvents) event(s) dated more than a day after this run, the first on line \(first.line) (\(Timestamp.civilDate(daysSinceEpoch: Int(utcDay(ofMilliseconds: first.ts))))); they count on their own days: check the clock of the system that wrote them")
+          "\(path): \(summary.futureEvents) event(s) dated more than a day after this run, the first on line \(first.line) (\(Timestamp.civilDate(daysSinceEpoch: Int(utcDay(ofMilliseconds: first.ts))))); they count on their own days: check the clock of the system that wrote them"
+        )
       }
       result.futureEvents += summary.futureEvents
       result.filesIngested += 1
@@ -317,7 +320,8 @@ public struct IngestRunner {
     }
     if result.filesRefused > 0 {
       logger.error(
-        "\(result.filesRefused) file(s) refused: most of their lines were rejected. Nothing of them was counted; fix the exporter and ingest the corrected files, or take them line by line with --accept-mostly-rejected")
+        "\(result.filesRefused) file(s) refused: most of their lines were rejected. Nothing of them was counted; fix the exporter and ingest the corrected files, or take them line by line with --accept-mostly-rejected"
+      )
     }
     // Views and clicks: duplicates are known once every file is staged.
     let dedupStarted = clock.cpuNow()

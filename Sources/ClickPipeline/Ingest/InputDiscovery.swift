@@ -75,7 +75,8 @@ public enum InputDiscovery {
     let prefix = directory.hasSuffix("/") ? directory : directory + "/"
     for bytes in names {
       guard let name = String(validating: bytes, as: UTF8.self) else {
-        let shown = bytes.map { $0 < 0x80 && $0 >= 0x20 ? String(UnicodeScalar($0)) : "\\x" + String($0, radix: 16, uppercase: true) }.joined()
+        let shown = bytes.map { $0 < 0x80 && $0 >= 0x20 ? String(UnicodeScalar($0)) : "\\x" + String($0, radix: 16, uppercase: true) }
+          .joined()
         refused.append("\(prefix)\(shown): the name is not valid UTF-8, so it cannot be recorded; rename it to ingest it")
         continue
       }

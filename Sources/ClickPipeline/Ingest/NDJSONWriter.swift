@@ -60,7 +60,9 @@ final class NDJSONWriter {
   }
 
   func field(_ name: String, _ value: Int64?) {
-    if let value { field(name, value) } else {
+    if let value {
+      field(name, value)
+    } else {
       key(name)
       buffer.append(contentsOf: "null".utf8)
     }

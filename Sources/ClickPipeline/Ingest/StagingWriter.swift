@@ -419,5 +419,4 @@ final class StagingWriter {
     fileFirstClick = 0
   }
 
-
 }

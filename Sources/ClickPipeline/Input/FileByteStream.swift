@@ -1,13 +1,13 @@
 import CGzip
 
 #if canImport(Glibc)
-import Glibc
-private func sysClose(_ fd: Int32) { _ = Glibc.close(fd) }
-private func sysRead(_ fd: Int32, _ p: UnsafeMutableRawPointer, _ n: Int) -> Int { Glibc.read(fd, p, n) }
+  import Glibc
+  private func sysClose(_ fd: Int32) { _ = Glibc.close(fd) }
+  private func sysRead(_ fd: Int32, _ p: UnsafeMutableRawPointer, _ n: Int) -> Int { Glibc.read(fd, p, n) }
 #elseif canImport(Darwin)
-import Darwin
-private func sysClose(_ fd: Int32) { _ = Darwin.close(fd) }
-private func sysRead(_ fd: Int32, _ p: UnsafeMutableRawPointer, _ n: Int) -> Int { Darwin.read(fd, p, n) }
+  import Darwin
+  private func sysClose(_ fd: Int32) { _ = Darwin.close(fd) }
+  private func sysRead(_ fd: Int32, _ p: UnsafeMutableRawPointer, _ n: Int) -> Int { Darwin.read(fd, p, n) }
 #endif
 
 /// Why an input file could not be read whole (CONTRACT §8: such a file contributes nothing
@@ -73,9 +73,9 @@ public final class FileByteStream {
   private var fd: Int32
   private let inputBuffer: UnsafeMutableRawPointer
   private let inputCapacity: Int
-  private let readSize: Int      // bytes asked of each read(2); below capacity only in tests
-  private var inputLength = 0   // valid raw bytes in inputBuffer (plain text path)
-  private var inputPosition = 0 // next unconsumed byte (plain text path)
+  private let readSize: Int  // bytes asked of each read(2); below capacity only in tests
+  private var inputLength = 0  // valid raw bytes in inputBuffer (plain text path)
+  private var inputPosition = 0  // next unconsumed byte (plain text path)
   private var sawEOF = false
   private var detected = false
   private var finished = false
@@ -286,17 +286,21 @@ public final class FileByteStream {
       let place = inHeader ? "the header of member \(member)" : "member \(member)"
       return InputError(
         kind: .truncatedGzip, path: path,
-        message: "truncated gzip stream (ended inside \(place) after \(offset) compressed bytes); the file may still be being written — it will be retried next run")
+        message:
+          "truncated gzip stream (ended inside \(place) after \(offset) compressed bytes); the file may still be being written — it will be retried next run"
+      )
     case Int32(CG_ERR_TRAILING_GARBAGE):
-      return InputError(kind: .trailingGarbage, path: path,
-                        message: "trailing garbage after gzip member \(member) at byte \(offset)")
+      return InputError(
+        kind: .trailingGarbage, path: path,
+        message: "trailing garbage after gzip member \(member) at byte \(offset)")
     case Int32(CG_ERR_CRC):
       return InputError(kind: .corruptGzip, path: path, message: "corrupt gzip data (CRC mismatch in member \(member))")
     case Int32(CG_ERR_LENGTH):
       return InputError(kind: .corruptGzip, path: path, message: "corrupt gzip data (length mismatch in member \(member))")
     case Int32(CG_ERR_HEADER):
-      return InputError(kind: .corruptGzip, path: path,
-                        message: "corrupt gzip data (bad header in member \(member): \(detail))")
+      return InputError(
+        kind: .corruptGzip, path: path,
+        message: "corrupt gzip data (bad header in member \(member): \(detail))")
     case Int32(CG_ERR_MEMORY):
       return InputError(kind: .io, path: path, message: "out of memory while decompressing")
     default:

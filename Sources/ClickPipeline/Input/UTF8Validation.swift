@@ -19,12 +19,20 @@ enum UTF8Validation {
       var hi: UInt8 = 0xBF
       switch c {
       case 0xC2...0xDF: need = 1
-      case 0xE0: need = 2; lo = 0xA0
+      case 0xE0:
+        need = 2
+        lo = 0xA0
       case 0xE1...0xEC, 0xEE...0xEF: need = 2
-      case 0xED: need = 2; hi = 0x9F
-      case 0xF0: need = 3; lo = 0x90
+      case 0xED:
+        need = 2
+        hi = 0x9F
+      case 0xF0:
+        need = 3
+        lo = 0x90
       case 0xF1...0xF3: need = 3
-      case 0xF4: need = 3; hi = 0x8F
+      case 0xF4:
+        need = 3
+        hi = 0x8F
       default: return false
       }
       guard i + need < n else { return false }  // the continuation bytes are i+1 ... i+need

@@ -114,9 +114,12 @@ public struct ReportRunner {
       let staging = try StagingDirectory(finalPath: options.outputDirectory + "/creators", reusing: options.creator == nil)
       let out = options.outputDirectory
       // With --creator, only that statement is written: the CSVs cover everyone.
-      let csvFiles = options.creator == nil
-        ? (try StagedFile(finalPath: out + "/creator_earnings.csv"), try StagedFile(finalPath: out + "/payouts.csv"),
-          try StagedFile(finalPath: out + "/orders.csv"))
+      let csvFiles =
+        options.creator == nil
+        ? (
+          try StagedFile(finalPath: out + "/creator_earnings.csv"), try StagedFile(finalPath: out + "/payouts.csv"),
+          try StagedFile(finalPath: out + "/orders.csv")
+        )
         : nil
       let statements = StatementWriter(
         staging: staging,
@@ -285,7 +288,9 @@ public struct ReportRunner {
       guard error.message.contains("integer overflow") else { throw PipelineError(error, databasePath: databasePath) }
       throw PipelineError.input(
         path: "\(from) to \(to)",
-        reason: "the period's figures add up to more than 9,223,372,036,854,775,807 cents (the largest integer); report shorter periods with --from and --to — nothing was written")
+        reason:
+          "the period's figures add up to more than 9,223,372,036,854,775,807 cents (the largest integer); report shorter periods with --from and --to — nothing was written"
+      )
     }
   }
 
@@ -310,7 +315,8 @@ public struct ReportRunner {
       handoff = Handoff(name: "statements") { [staging] next in
         var count = 0
         try earnings?.append(
-          "creator_id,orders,units,revenue_cents,commission_cents,refunds,refunded_cents,reversed_commission_cents,net_commission_cents,payout_status,missing_to_threshold_cents\n")
+          "creator_id,orders,units,revenue_cents,commission_cents,refunds,refunded_cents,reversed_commission_cents,net_commission_cents,payout_status,missing_to_threshold_cents\n"
+        )
         try payouts?.append(
           "creator_id,month,line,status,closed_at,opening_cents,net_cents,payable_cents,closing_cents,currency,note\n")
         var clock = StepClock(steps: ReportStep.allCases.count, enabled: stats != nil)
@@ -343,7 +349,9 @@ public struct ReportRunner {
               // Adjustments first, each on its own line, then the month's balance.
               for a in m.adjustments {
                 line.reset()
-                for text in [figures.creatorID, m.month, "adjustment", m.closedAt == nil ? "open (not closed)" : "closed", m.closedAt ?? "", ""] {
+                for text in [
+                  figures.creatorID, m.month, "adjustment", m.closedAt == nil ? "open (not closed)" : "closed", m.closedAt ?? "", "",
+                ] {
                   line.text(text)
                 }
                 line.int(a.cents)

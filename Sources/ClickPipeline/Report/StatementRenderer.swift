@@ -53,15 +53,19 @@ struct StatementRenderer: Sendable {
     out += "## Summary\n\n"
     out += Markdown.table(
       ["Orders", "Units", "Revenue", "Commission", "Refunds", "Refunded", "Reversed commission", "Net earnings"],
-      [[
-        Markdown.count(t.orders), Markdown.count(t.units), Markdown.usd(t.revenueCents), Markdown.usd(t.commissionCents),
-        Markdown.count(t.refunds), Markdown.usd(t.refundedCents), Markdown.usd(t.reversedCommissionCents),
-        Markdown.usd(t.netCommissionCents),
-      ]], alignRight: Set(0..<8))
+      [
+        [
+          Markdown.count(t.orders), Markdown.count(t.units), Markdown.usd(t.revenueCents), Markdown.usd(t.commissionCents),
+          Markdown.count(t.refunds), Markdown.usd(t.refundedCents), Markdown.usd(t.reversedCommissionCents),
+          Markdown.usd(t.netCommissionCents),
+        ]
+      ], alignRight: Set(0..<8))
 
     out += "\n## Payout\n\n"
-    out += "Payouts are worked out per calendar month: each month's net earnings are added to the balance carried from earlier months. At or above the payout threshold of \(Markdown.usd(thresholdCents)) the whole balance is payable; below it, the balance is carried to the next month. "
-    out += "A closed month never changes: a late order or refund in it, or a rate change, is an adjustment in the first open month. An open month's figures can still change.\n\n"
+    out +=
+      "Payouts are worked out per calendar month: each month's net earnings are added to the balance carried from earlier months. At or above the payout threshold of \(Markdown.usd(thresholdCents)) the whole balance is payable; below it, the balance is carried to the next month. "
+    out +=
+      "A closed month never changes: a late order or refund in it, or a rate change, is an adjustment in the first open month. An open month's figures can still change.\n\n"
     out += Markdown.table(
       ["Month", "Status", "Opening balance", "Net earnings", "Adjustments", "Payable (open: if closed now)", "Carried to next month"],
       figures.months.map { m in
@@ -73,7 +77,8 @@ struct StatementRenderer: Sendable {
     for m in figures.months where !m.adjustments.isEmpty {
       out += "\nAdjustments counted in \(m.month):\n\n"
       for a in m.adjustments {
-        out += "- \(a.sourceMonth) (closed): \(a.cents > 0 ? "+" : "")\(Markdown.usd(a.cents))"
+        out +=
+          "- \(a.sourceMonth) (closed): \(a.cents > 0 ? "+" : "")\(Markdown.usd(a.cents))"
           + (a.orders.isEmpty ? "" : ", orders \(Markdown.escape(a.orders))") + "\n"
       }
     }
@@ -82,11 +87,14 @@ struct StatementRenderer: Sendable {
       switch (last.closedAt != nil, last.payableCents > 0) {
       case (true, true): out += "\n**\(last.month) (closed): payable \(Markdown.usd(last.payableCents)).**\n"
       case (true, false):
-        out += "\n**\(last.month) (closed): below the payout threshold; \(Markdown.usd(last.closingCents)) is carried to next month** (\(missing) more is needed).\n"
+        out +=
+          "\n**\(last.month) (closed): below the payout threshold; \(Markdown.usd(last.closingCents)) is carried to next month** (\(missing) more is needed).\n"
       case (false, true):
-        out += "\n**\(last.month) is open (not closed): with today's figures, \(Markdown.usd(last.payableCents)) would be payable once it is closed.**\n"
+        out +=
+          "\n**\(last.month) is open (not closed): with today's figures, \(Markdown.usd(last.payableCents)) would be payable once it is closed.**\n"
       case (false, false):
-        out += "\n**\(last.month) is open (not closed): with today's figures, \(Markdown.usd(last.closingCents)) would be carried to next month** (\(missing) more is needed).\n"
+        out +=
+          "\n**\(last.month) is open (not closed): with today's figures, \(Markdown.usd(last.closingCents)) would be carried to next month** (\(missing) more is needed).\n"
       }
     }
 
@@ -129,7 +137,8 @@ struct StatementRenderer: Sendable {
     }
     out += explanation(figures)
     if t.orders + t.refunds > 0 {
-      out += "\nEach order and refund, with the click and rule that credited it, is a row of `orders.csv` with creator\\_id \(Markdown.code(creatorID)).\n"
+      out +=
+        "\nEach order and refund, with the click and rule that credited it, is a row of `orders.csv` with creator\\_id \(Markdown.code(creatorID)).\n"
     }
     return out
   }
@@ -140,10 +149,13 @@ struct StatementRenderer: Sendable {
     let c = money.configuration
     var out = "\n## How these figures are made\n\n"
     out += "**Revenue** is what shoppers spent on the orders your links brought, in US dollars. **Commission** is your share of it, "
-    out += "at the rates below; a refund reverses the commission of the refunded amount (**reversed**), and **net earnings** are commission minus reversed commission.\n\n"
-    out += "**How clicks count.** Views and clicks from bots (user agents of crawlers and scripts) are not counted, and an event sent twice counts once. "
+    out +=
+      "at the rates below; a refund reverses the commission of the refunded amount (**reversed**), and **net earnings** are commission minus reversed commission.\n\n"
+    out +=
+      "**How clicks count.** Views and clicks from bots (user agents of crawlers and scripts) are not counted, and an event sent twice counts once. "
     out += "An order is yours when it names a click on your link, or else when the same viewer clicked your link to the same product "
-    out += "within \(c.amazonWindowHours) hours (Amazon) or \(c.brandStoreWindowHours) hours (brand stores) before ordering; the latest such click wins.\n"
+    out +=
+      "within \(c.amazonWindowHours) hours (Amazon) or \(c.brandStoreWindowHours) hours (brand stores) before ordering; the latest such click wins.\n"
     // The rate of each of the creator's products: by brand store, Amazon category, or default.
     var rates: [String: [String]] = [:]
     for product in figures.products {

@@ -108,7 +108,8 @@ public enum StatusReport {
       status.lastBackup = try runs("WHERE command = 'backup'", limit: 1).first
       status.failedFiles = try ReportData.failedFiles(db).map { .init(path: $0.path, error: $0.error) }
       status.refusedFiles = try ReportData.refusedFiles(db).map { .init(path: $0.path, error: $0.error) }
-      let settings = try EffectiveSettings.stored(in: db, path: path)
+      let settings =
+        try EffectiveSettings.stored(in: db, path: path)
         ?? EffectiveSettings(configuration: .default, catalog: ProductCatalog(), catalogText: nil)
       status.waitingForAggregate = try ReportRunner.pendingWork(db, settings: settings)
       let overRefunds = try db.rows("SELECT platform, order_id, ordered, refunded FROM over_refunds ORDER BY platform, order_id")
@@ -183,7 +184,8 @@ public enum StatusReport {
     if s.ordersRefundedPastTheirAmount > 10 {
       out += "  … and \(s.ordersRefundedPastTheirAmount - 10) more (SELECT * FROM over_refunds)\n"
     }
-    out += "events dated more than a day after their ingest: \(s.futureEvents)"
+    out +=
+      "events dated more than a day after their ingest: \(s.futureEvents)"
       + (s.futureEvents > 0 ? " in \(s.filesWithFutureEvents) file(s) (SELECT path, future_events FROM files WHERE future_events > 0)" : "")
       + "\n"
     out += "daily_metrics: \(s.dailyMetricsRows) row(s)" + (s.firstDay.map { ", \($0) to \(s.lastDay ?? $0)" } ?? "") + "\n"
@@ -197,10 +199,12 @@ public enum StatusReport {
   /// `#12 ingest, ended T, exit 0: …`, with an ingest's counts.
   private static func line(_ run: Status.Run) -> String {
     let message = run.message.split(separator: "\n").first.map(String.init) ?? ""
-    var text = "#\(run.runID) \(run.command), " + (run.endedAt.isEmpty ? "started \(run.startedAt)" : "ended \(run.endedAt)")
+    var text =
+      "#\(run.runID) \(run.command), " + (run.endedAt.isEmpty ? "started \(run.startedAt)" : "ended \(run.endedAt)")
       + ", exit \(run.exitStatus)"
     if run.command == "ingest" && (run.exitStatus == 0 || run.exitStatus == 2) {
-      text += ": \(run.filesIngested) file(s) ingested, \(run.filesFailed) failed or refused, \(run.filesSkipped) skipped; "
+      text +=
+        ": \(run.filesIngested) file(s) ingested, \(run.filesFailed) failed or refused, \(run.filesSkipped) skipped; "
         + "\(run.linesRead) lines, \(run.eventsKept) events kept, \(run.rejected) rejected, \(run.duplicates) duplicates"
       if !message.isEmpty { text += "; " + message }
     } else if !message.isEmpty {

@@ -14,18 +14,24 @@ struct SummaryRenderer {
 
     out += "## Totals\n\n"
     out += Markdown.table(
-      ["Views", "Clicks", "CTR", "Orders", "Conversion rate", "Units", "Revenue", "Commission", "Refunded", "Reversed commission", "Net commission"],
-      [[
-        Markdown.count(t.views), Markdown.count(t.clicks), Markdown.percent(t.clicks, t.views), Markdown.count(t.orders),
-        Markdown.percent(t.orders, t.clicks), Markdown.count(t.units), Markdown.usd(t.revenueCents),
-        Markdown.usd(t.commissionCents), Markdown.usd(t.refundedCents), Markdown.usd(t.reversedCommissionCents),
-        Markdown.usd(t.netCommissionCents),
-      ]], alignRight: Set(0..<11))
+      [
+        "Views", "Clicks", "CTR", "Orders", "Conversion rate", "Units", "Revenue", "Commission", "Refunded", "Reversed commission",
+        "Net commission",
+      ],
+      [
+        [
+          Markdown.count(t.views), Markdown.count(t.clicks), Markdown.percent(t.clicks, t.views), Markdown.count(t.orders),
+          Markdown.percent(t.orders, t.clicks), Markdown.count(t.units), Markdown.usd(t.revenueCents),
+          Markdown.usd(t.commissionCents), Markdown.usd(t.refundedCents), Markdown.usd(t.reversedCommissionCents),
+          Markdown.usd(t.netCommissionCents),
+        ]
+      ], alignRight: Set(0..<11))
 
     out += money(g)
 
     out += "\n## Funnel\n\n"
-    out += "Views **\(Markdown.count(t.views))** → clicks **\(Markdown.count(t.clicks))** (\(Markdown.percent(t.clicks, t.views)) of views) → "
+    out +=
+      "Views **\(Markdown.count(t.views))** → clicks **\(Markdown.count(t.clicks))** (\(Markdown.percent(t.clicks, t.views)) of views) → "
     out += "orders **\(Markdown.count(t.orders))** (\(Markdown.percent(t.orders, t.clicks)) of clicks)\n"
 
     out += trend(g)
@@ -118,10 +124,14 @@ struct SummaryRenderer {
     out += "and a refund after a payout leaves a negative balance, owed back from later earnings (see each statement). "
     out += "A closed month is as it was closed (`report --close-month`); an open month's figures are today's and can still change.\n\n"
     out += Markdown.table(
-      ["Month", "Status", "Payable (open: if closed now)", "Creators paid", "Carried to next month", "Creators carried", "Owed back", "Creators owing"],
+      [
+        "Month", "Status", "Payable (open: if closed now)", "Creators paid", "Carried to next month", "Creators carried", "Owed back",
+        "Creators owing",
+      ],
       g.payouts.map { p in
         [
-          p.month, p.closedAt.map { "closed \($0.prefix(10))" } ?? "open (not closed)", Markdown.usd(p.payableCents), Markdown.count(Int64(p.creatorsPaid)), Markdown.usd(p.carriedCents),
+          p.month, p.closedAt.map { "closed \($0.prefix(10))" } ?? "open (not closed)", Markdown.usd(p.payableCents),
+          Markdown.count(Int64(p.creatorsPaid)), Markdown.usd(p.carriedCents),
           Markdown.count(Int64(p.creatorsCarried)), Markdown.usd(p.owedBackCents), Markdown.count(Int64(p.creatorsOwing)),
         ]
       }, alignRight: [2, 3, 4, 5, 6, 7])
@@ -183,7 +193,8 @@ struct SummaryRenderer {
       out += "\n### Files refused because most of their lines were rejected\n\n"
       out += Markdown.table(
         ["File", "Why"], q.filesRefusedNow.map { [Markdown.escape($0.path), Markdown.escape($0.error)] })
-      out += "\nNothing of these files is counted. Fix the exporter and ingest the corrected files, or take them line by line with `ingest --accept-mostly-rejected`.\n"
+      out +=
+        "\nNothing of these files is counted. Fix the exporter and ingest the corrected files, or take them line by line with `ingest --accept-mostly-rejected`.\n"
     }
     if !q.filesFailedNow.isEmpty {
       out += "\n### Files that could not be read\n\n"

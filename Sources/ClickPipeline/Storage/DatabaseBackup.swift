@@ -51,7 +51,9 @@ public struct DatabaseBackup {
     if access(targetPath + "-journal", F_OK) == 0 {
       throw PipelineError.output(
         path: targetPath,
-        reason: "\(targetPath)-journal exists (a transaction on that file did not finish); remove it if \(targetPath) is only an old backup, or name another file")
+        reason:
+          "\(targetPath)-journal exists (a transaction on that file did not finish); remove it if \(targetPath) is only an old backup, or name another file"
+      )
     }
     let slash = targetPath.lastIndex(of: "/")
     let folder = slash.map { String(targetPath[..<$0]) } ?? "."

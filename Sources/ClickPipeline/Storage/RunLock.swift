@@ -89,7 +89,8 @@ public final class RunLock {
         let holder = RunLock.readHolder(fd)
         close(fd)
         throw PipelineError.locked(
-          path: databasePath, holder: (holder.isEmpty ? "holder unknown" : holder) + (wait > 0 ? "; waited \(RunLock.seconds(wait)) s" : ""))
+          path: databasePath, holder: (holder.isEmpty ? "holder unknown" : holder) + (wait > 0 ? "; waited \(RunLock.seconds(wait)) s" : "")
+        )
       }
       if !announced, let waiting {
         announced = true

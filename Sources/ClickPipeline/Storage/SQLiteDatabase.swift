@@ -111,7 +111,6 @@ public enum SQLValue: Sendable, Equatable {
 
 private let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
-
 /// A prepared statement, reusable with `reset()`.
 public final class Statement {
   let handle: OpaquePointer

@@ -130,51 +130,51 @@ public enum Schema {
     // land at the end of the index instead of all over it (attribution probes each day of
     // the window: 2 for 24 h, 8 for 168 h).
     1: """
-      CREATE TABLE event_keys_recent(key INTEGER PRIMARY KEY, kind INTEGER NOT NULL, ref INTEGER NOT NULL);
-      CREATE TABLE event_key_filter(id INTEGER PRIMARY KEY CHECK (id = 0), keys INTEGER NOT NULL, words BLOB NOT NULL);
-      DROP INDEX clicks_by_viewer;
-      CREATE INDEX clicks_by_day_viewer ON clicks(ts / 86400000, viewer_id, platform, store, product_id, ts)
-        WHERE viewer_id <> '';
-      """,
+    CREATE TABLE event_keys_recent(key INTEGER PRIMARY KEY, kind INTEGER NOT NULL, ref INTEGER NOT NULL);
+    CREATE TABLE event_key_filter(id INTEGER PRIMARY KEY CHECK (id = 0), keys INTEGER NOT NULL, words BLOB NOT NULL);
+    DROP INDEX clicks_by_viewer;
+    CREATE INDEX clicks_by_day_viewer ON clicks(ts / 86400000, viewer_id, platform, store, product_id, ts)
+      WHERE viewer_id <> '';
+    """,
     // 3: views and clicks are numbered by hour: rowid = hour << 32 | arrival order in
     // the hour, instead of ts << 12 | n. Rows are renumbered in (hour, old rowid) order and the
     // event keys that point at them follow.
     2: """
-      CREATE TEMP TABLE renumbered(
-        kind INTEGER NOT NULL, old INTEGER NOT NULL, new INTEGER NOT NULL, PRIMARY KEY (kind, old)
-      ) WITHOUT ROWID;
-      \(renumberByHour(table: "views", rowid: "view_id", kind: 0))
-      \(renumberByHour(table: "clicks", rowid: "click_row", kind: 1))
-      CREATE INDEX clicks_by_day_viewer ON clicks(ts / 86400000, viewer_id, platform, store, product_id, ts)
-        WHERE viewer_id <> '';
-      UPDATE event_keys SET ref = (SELECT new FROM renumbered r WHERE r.kind = event_keys.kind AND r.old = event_keys.ref)
-        WHERE kind IN (0, 1);
-      UPDATE event_keys_recent SET ref = (SELECT new FROM renumbered r WHERE r.kind = event_keys_recent.kind AND r.old = event_keys_recent.ref)
-        WHERE kind IN (0, 1);
-      DROP TABLE temp.renumbered;
-      """,
+    CREATE TEMP TABLE renumbered(
+      kind INTEGER NOT NULL, old INTEGER NOT NULL, new INTEGER NOT NULL, PRIMARY KEY (kind, old)
+    ) WITHOUT ROWID;
+    \(renumberByHour(table: "views", rowid: "view_id", kind: 0))
+    \(renumberByHour(table: "clicks", rowid: "click_row", kind: 1))
+    CREATE INDEX clicks_by_day_viewer ON clicks(ts / 86400000, viewer_id, platform, store, product_id, ts)
+      WHERE viewer_id <> '';
+    UPDATE event_keys SET ref = (SELECT new FROM renumbered r WHERE r.kind = event_keys.kind AND r.old = event_keys.ref)
+      WHERE kind IN (0, 1);
+    UPDATE event_keys_recent SET ref = (SELECT new FROM renumbered r WHERE r.kind = event_keys_recent.kind AND r.old = event_keys_recent.ref)
+      WHERE kind IN (0, 1);
+    DROP TABLE temp.renumbered;
+    """,
     // 4: a plain file whose last line has no newline yet is ingested without that line, which
     // is taken once the file is complete or unchanged at a later run (docs/OPERATIONS.md,
     // "Files still being written"). `held_back_line` is that line's number, 0 when none.
     3: """
-      ALTER TABLE files ADD COLUMN held_back_line INTEGER NOT NULL DEFAULT 0;
-      """,
+    ALTER TABLE files ADD COLUMN held_back_line INTEGER NOT NULL DEFAULT 0;
+    """,
     // 5: one row per counted ordered conversion and refund, with its money and the click and
     // rule that attributed it (computed by aggregate with `daily_metrics`). Forgetting the
     // aggregate fingerprint makes the next aggregate a full rebuild, which fills it.
     4: """
-      CREATE TABLE orders(
-        day TEXT NOT NULL, event_id TEXT NOT NULL, kind TEXT NOT NULL CHECK (kind IN ('ordered', 'refund')),
-        platform TEXT NOT NULL, store TEXT NOT NULL, order_id TEXT NOT NULL, product_id TEXT NOT NULL,
-        quantity INTEGER NOT NULL, revenue_cents INTEGER NOT NULL, commission_cents INTEGER NOT NULL,
-        refunded_cents INTEGER NOT NULL, reversed_commission_cents INTEGER NOT NULL,
-        creator_id TEXT NOT NULL, placement TEXT NOT NULL, click_event_id TEXT NOT NULL,
-        rule TEXT NOT NULL CHECK (rule IN ('click_id', 'viewer window', 'bot click', 'none')),
-        PRIMARY KEY (day, event_id)
-      ) WITHOUT ROWID;
-      CREATE INDEX orders_by_creator ON orders(creator_id, day) WHERE creator_id <> '';
-      DELETE FROM meta WHERE key = 'aggregate_fingerprint';
-      """,
+    CREATE TABLE orders(
+      day TEXT NOT NULL, event_id TEXT NOT NULL, kind TEXT NOT NULL CHECK (kind IN ('ordered', 'refund')),
+      platform TEXT NOT NULL, store TEXT NOT NULL, order_id TEXT NOT NULL, product_id TEXT NOT NULL,
+      quantity INTEGER NOT NULL, revenue_cents INTEGER NOT NULL, commission_cents INTEGER NOT NULL,
+      refunded_cents INTEGER NOT NULL, reversed_commission_cents INTEGER NOT NULL,
+      creator_id TEXT NOT NULL, placement TEXT NOT NULL, click_event_id TEXT NOT NULL,
+      rule TEXT NOT NULL CHECK (rule IN ('click_id', 'viewer window', 'bot click', 'none')),
+      PRIMARY KEY (day, event_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX orders_by_creator ON orders(creator_id, day) WHERE creator_id <> '';
+    DELETE FROM meta WHERE key = 'aggregate_fingerprint';
+    """,
     // 6: views and clicks are staged as columnar segments and event ids in partitions by UTC
     // day (the rows move over in step 7).
     5: createEventStore,
@@ -191,81 +191,81 @@ public enum Schema {
     // kept in `over_refunds` (`OverRefunds`); forgetting the aggregate fingerprint makes the
     // next aggregate a full rebuild, which fills it.
     7: """
-      DROP INDEX conversions_by_click;
-      CREATE INDEX conversions_by_click ON conversions(click_key, ts) WHERE click_key <> 0;
-      CREATE TABLE over_refunds(
-        platform TEXT NOT NULL, order_id TEXT NOT NULL, ordered TEXT NOT NULL, refunded TEXT NOT NULL,
-        PRIMARY KEY (platform, order_id)
-      ) WITHOUT ROWID;
-      DELETE FROM meta WHERE key = 'aggregate_fingerprint';
-      """,
+    DROP INDEX conversions_by_click;
+    CREATE INDEX conversions_by_click ON conversions(click_key, ts) WHERE click_key <> 0;
+    CREATE TABLE over_refunds(
+      platform TEXT NOT NULL, order_id TEXT NOT NULL, ordered TEXT NOT NULL, refunded TEXT NOT NULL,
+      PRIMARY KEY (platform, order_id)
+    ) WITHOUT ROWID;
+    DELETE FROM meta WHERE key = 'aggregate_fingerprint';
+    """,
     // 9: a file whose lines are mostly rejected is refused whole (CONTRACT §8) and recorded
     // with status 'refused'. SQLite cannot change a CHECK constraint, so `files` is rebuilt.
     8: """
-      CREATE TABLE files_v9(
-        file_id INTEGER PRIMARY KEY,
-        run_id INTEGER NOT NULL,
-        path TEXT NOT NULL,
-        content_hash TEXT NOT NULL,
-        size INTEGER NOT NULL,
-        status TEXT NOT NULL CHECK (status IN ('ingested', 'failed', 'forgotten', 'refused')),
-        format TEXT NOT NULL DEFAULT '',
-        error TEXT NOT NULL DEFAULT '',
-        lines INTEGER NOT NULL DEFAULT 0,
-        events INTEGER NOT NULL DEFAULT 0,
-        rejected INTEGER NOT NULL DEFAULT 0,
-        duplicates INTEGER NOT NULL DEFAULT 0,
-        recorded_at TEXT NOT NULL,
-        held_back_line INTEGER NOT NULL DEFAULT 0
-      );
-      INSERT INTO files_v9(file_id, run_id, path, content_hash, size, status, format, error, lines, events, rejected,
-        duplicates, recorded_at, held_back_line)
-      SELECT file_id, run_id, path, content_hash, size, status, format, error, lines, events, rejected,
-        duplicates, recorded_at, held_back_line FROM files;
-      DROP TABLE files;
-      ALTER TABLE files_v9 RENAME TO files;
-      CREATE UNIQUE INDEX files_ingested_content ON files(content_hash) WHERE status = 'ingested';
-      """,
+    CREATE TABLE files_v9(
+      file_id INTEGER PRIMARY KEY,
+      run_id INTEGER NOT NULL,
+      path TEXT NOT NULL,
+      content_hash TEXT NOT NULL,
+      size INTEGER NOT NULL,
+      status TEXT NOT NULL CHECK (status IN ('ingested', 'failed', 'forgotten', 'refused')),
+      format TEXT NOT NULL DEFAULT '',
+      error TEXT NOT NULL DEFAULT '',
+      lines INTEGER NOT NULL DEFAULT 0,
+      events INTEGER NOT NULL DEFAULT 0,
+      rejected INTEGER NOT NULL DEFAULT 0,
+      duplicates INTEGER NOT NULL DEFAULT 0,
+      recorded_at TEXT NOT NULL,
+      held_back_line INTEGER NOT NULL DEFAULT 0
+    );
+    INSERT INTO files_v9(file_id, run_id, path, content_hash, size, status, format, error, lines, events, rejected,
+      duplicates, recorded_at, held_back_line)
+    SELECT file_id, run_id, path, content_hash, size, status, format, error, lines, events, rejected,
+      duplicates, recorded_at, held_back_line FROM files;
+    DROP TABLE files;
+    ALTER TABLE files_v9 RENAME TO files;
+    CREATE UNIQUE INDEX files_ingested_content ON files(content_hash) WHERE status = 'ingested';
+    """,
     // 10: each file counts its events dated more than a day after the run that ingested it
     // (an exporter's clock gone wrong), for `report --status`.
     9: """
-      ALTER TABLE files ADD COLUMN future_events INTEGER NOT NULL DEFAULT 0;
-      """,
+    ALTER TABLE files ADD COLUMN future_events INTEGER NOT NULL DEFAULT 0;
+    """,
     // 11: months of the payout ledger that finance closed (`report --close-month`,
     // `MonthCloser`, `LedgerStore`): as closed, never updated, with the orders they are
     // accounted with, so that later differences become adjustments in the first open month.
     10: """
-      CREATE TABLE closed_months(
-        month TEXT PRIMARY KEY, closed_at TEXT NOT NULL, time_zone TEXT NOT NULL, threshold_cents INTEGER NOT NULL
-      ) WITHOUT ROWID;
-      CREATE TABLE ledger_months(
-        creator_id TEXT NOT NULL, month TEXT NOT NULL, opening_cents INTEGER NOT NULL, net_cents INTEGER NOT NULL,
-        adjustment_cents INTEGER NOT NULL, payable_cents INTEGER NOT NULL, closing_cents INTEGER NOT NULL,
-        PRIMARY KEY (creator_id, month)
-      ) WITHOUT ROWID;
-      CREATE TABLE ledger_adjustments(
-        creator_id TEXT NOT NULL, month TEXT NOT NULL, source_month TEXT NOT NULL, cents INTEGER NOT NULL,
-        orders TEXT NOT NULL, PRIMARY KEY (creator_id, month, source_month)
-      ) WITHOUT ROWID;
-      CREATE TABLE ledger_orders(
-        month TEXT NOT NULL, event_id TEXT NOT NULL, order_id TEXT NOT NULL, creator_id TEXT NOT NULL,
-        net_cents INTEGER NOT NULL, PRIMARY KEY (month, event_id)
-      ) WITHOUT ROWID;
-      CREATE INDEX ledger_orders_by_creator ON ledger_orders(creator_id, month);
-      """,
+    CREATE TABLE closed_months(
+      month TEXT PRIMARY KEY, closed_at TEXT NOT NULL, time_zone TEXT NOT NULL, threshold_cents INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE ledger_months(
+      creator_id TEXT NOT NULL, month TEXT NOT NULL, opening_cents INTEGER NOT NULL, net_cents INTEGER NOT NULL,
+      adjustment_cents INTEGER NOT NULL, payable_cents INTEGER NOT NULL, closing_cents INTEGER NOT NULL,
+      PRIMARY KEY (creator_id, month)
+    ) WITHOUT ROWID;
+    CREATE TABLE ledger_adjustments(
+      creator_id TEXT NOT NULL, month TEXT NOT NULL, source_month TEXT NOT NULL, cents INTEGER NOT NULL,
+      orders TEXT NOT NULL, PRIMARY KEY (creator_id, month, source_month)
+    ) WITHOUT ROWID;
+    CREATE TABLE ledger_orders(
+      month TEXT NOT NULL, event_id TEXT NOT NULL, order_id TEXT NOT NULL, creator_id TEXT NOT NULL,
+      net_cents INTEGER NOT NULL, PRIMARY KEY (month, event_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX ledger_orders_by_creator ON ledger_orders(creator_id, month);
+    """,
     // 12: each order keeps the conversion as sent (time, currency, amount), the rates applied
     // (FX, commission) and the attributed click's post, for orders.csv and the statements'
     // earnings per post. Forgetting the aggregate fingerprint makes the next aggregate a full
     // rebuild, which fills them.
     11: """
-      ALTER TABLE orders ADD COLUMN post_id TEXT NOT NULL DEFAULT '';
-      ALTER TABLE orders ADD COLUMN currency TEXT NOT NULL DEFAULT '';
-      ALTER TABLE orders ADD COLUMN amount TEXT NOT NULL DEFAULT '';
-      ALTER TABLE orders ADD COLUMN fx_usd_per_unit TEXT NOT NULL DEFAULT '';
-      ALTER TABLE orders ADD COLUMN commission_rate TEXT NOT NULL DEFAULT '';
-      ALTER TABLE orders ADD COLUMN ts INTEGER NOT NULL DEFAULT 0;
-      DELETE FROM meta WHERE key = 'aggregate_fingerprint';
-      """,
+    ALTER TABLE orders ADD COLUMN post_id TEXT NOT NULL DEFAULT '';
+    ALTER TABLE orders ADD COLUMN currency TEXT NOT NULL DEFAULT '';
+    ALTER TABLE orders ADD COLUMN amount TEXT NOT NULL DEFAULT '';
+    ALTER TABLE orders ADD COLUMN fx_usd_per_unit TEXT NOT NULL DEFAULT '';
+    ALTER TABLE orders ADD COLUMN commission_rate TEXT NOT NULL DEFAULT '';
+    ALTER TABLE orders ADD COLUMN ts INTEGER NOT NULL DEFAULT 0;
+    DELETE FROM meta WHERE key = 'aggregate_fingerprint';
+    """,
   ]
 
   /// The tables of the event store (schema version 6).
@@ -315,15 +315,15 @@ public enum Schema {
   static let migrationCode: [Int: @Sendable (SQLiteDatabase) throws -> Void] = [6: EventStoreMigration.run]
   static let migrationCleanup: [Int: String] = [
     6: """
-      DROP TABLE IF EXISTS views;
-      DROP TABLE IF EXISTS clicks;
-      DROP TABLE IF EXISTS user_agents;
-      DROP TABLE IF EXISTS event_keys_v5;
-      DROP TABLE IF EXISTS event_keys_recent;
-      DROP TABLE IF EXISTS event_key_filter;
-      DROP TABLE segments_v6;
-      DELETE FROM meta WHERE key = 'event_keys_slice';
-      """
+    DROP TABLE IF EXISTS views;
+    DROP TABLE IF EXISTS clicks;
+    DROP TABLE IF EXISTS user_agents;
+    DROP TABLE IF EXISTS event_keys_v5;
+    DROP TABLE IF EXISTS event_keys_recent;
+    DROP TABLE IF EXISTS event_key_filter;
+    DROP TABLE segments_v6;
+    DELETE FROM meta WHERE key = 'event_keys_slice';
+    """
   ]
 
   /// Migration 3's step for `views` or `clicks` (event kind 0 or 1): each row's new rowid, by
@@ -412,7 +412,8 @@ public enum Schema {
             ? "it has schema version \(found), newer than this ClickPipeline (version \(version)); upgrade ClickPipeline"
             : migrations[number] == nil
               ? "schema version \(found) cannot be migrated; rebuild it by ingesting the logs into a new database"
-              : "it has schema version \(found), older than this ClickPipeline (version \(version)); run aggregate once to upgrade it, then report")
+              : "it has schema version \(found), older than this ClickPipeline (version \(version)); run aggregate once to upgrade it, then report"
+        )
       }
     } catch let error as PipelineError {
       throw error
@@ -420,7 +421,8 @@ public enum Schema {
       if error.message.contains("no such table: meta") { throw notOurs(path) }
       if error.code == 776 {  // SQLITE_READONLY_ROLLBACK: a killed run's journal, not yet rolled back
         throw PipelineError.unusableDatabase(
-          path: path, reason: "a killed run left its rollback journal, which a read-only report cannot apply; run aggregate once, then report")
+          path: path,
+          reason: "a killed run left its rollback journal, which a read-only report cannot apply; run aggregate once, then report")
       }
       throw PipelineError.database(path: path, error)
     } catch {

@@ -63,7 +63,8 @@ public enum PipelineError: Error, CustomStringConvertible {
         return "database \(path) is not a SQLite database (or is encrypted or damaged); check the --db path — nothing was changed"
       }
       if primary == 8 || primary == 14 || primary == 3 {  // READONLY, CANTOPEN, PERM
-        return "database \(path): cannot write (\(error.message)); check the file and folder permissions and free space — nothing was changed"
+        return
+          "database \(path): cannot write (\(error.message)); check the file and folder permissions and free space — nothing was changed"
       }
       return "database \(path): \(error); nothing was changed"
     case .unusableDatabase(let path, let reason):

@@ -1,9 +1,10 @@
+import Synchronization
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
   import Darwin
 #endif
-import Synchronization
 
 /// CPU seconds per named step of a stage, for `--stats-json` (`benchmarks/bench.py --stages`).
 ///
@@ -131,7 +132,8 @@ public final class StageStats: Sendable {
       Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) * 1e-6 + Double(usage.ru_stime.tv_sec)
       + Double(usage.ru_stime.tv_usec) * 1e-6
     let steps = zip(stepNames, seconds).map { #"{"name": "\#($0)", "cpu_seconds": \#(Self.number($1))}"# }
-    return #"{"stage": "\#(stage)", "events": \#(events), "wall_seconds": \#(Self.number(wallSeconds)), "cpu_seconds": \#(Self.number(cpu)), "steps": [\#(steps.joined(separator: ", "))]}"#
+    return
+      #"{"stage": "\#(stage)", "events": \#(events), "wall_seconds": \#(Self.number(wallSeconds)), "cpu_seconds": \#(Self.number(cpu)), "steps": [\#(steps.joined(separator: ", "))]}"#
       + "\n"
   }
 

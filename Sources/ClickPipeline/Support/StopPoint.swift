@@ -42,7 +42,8 @@ public enum StopPoint {
     guard let value = ProcessInfo.processInfo.environment[environmentVariable], !value.isEmpty else { return nil }
     let parts = value.split(separator: "@", maxSplits: 1)
     guard let moment = Moment(rawValue: String(parts[0])) else {
-      FileHandle.standardError.write(Data("\(environmentVariable)=\(value): unknown moment; known: \(Moment.allCases.map(\.rawValue).joined(separator: ", "))\n".utf8))
+      FileHandle.standardError.write(
+        Data("\(environmentVariable)=\(value): unknown moment; known: \(Moment.allCases.map(\.rawValue).joined(separator: ", "))\n".utf8))
       exit(70)
     }
     let count = parts.count == 2 ? Int(parts[1]) ?? 1 : 1

@@ -43,7 +43,7 @@ struct EventIDColumn {
       var previous: UInt32 = 0
       for r in 0...rows {
         let end = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: Self.headerSize + r * 4, as: UInt32.self))
-        guard end >= previous, (r > 0 || end == 0) else { throw ColumnReader.Corrupt() }
+        guard end >= previous, r > 0 || end == 0 else { throw ColumnReader.Corrupt() }
         previous = end
       }
       guard values + Int(previous) == body else { throw ColumnReader.Corrupt() }

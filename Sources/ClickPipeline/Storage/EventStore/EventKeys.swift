@@ -261,7 +261,9 @@ private final class SpillFile {
     guard fd >= 0 else {
       throw DatabaseError(
         code: SQLITE_CANTOPEN,
-        message: "cannot create a temporary file in \(SpillFile.directory) for the run's event keys: \(String(cString: strerror(errno))); set TMPDIR to a folder with room")
+        message:
+          "cannot create a temporary file in \(SpillFile.directory) for the run's event keys: \(String(cString: strerror(errno))); set TMPDIR to a folder with room"
+      )
     }
     template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
     self.fd = fd
@@ -290,7 +292,8 @@ private final class SpillFile {
     if let failure {
       throw DatabaseError(
         code: SQLITE_IOERR,
-        message: "cannot write the run's event keys to a temporary file: \(String(cString: strerror(failure))); set TMPDIR to a folder with room")
+        message:
+          "cannot write the run's event keys to a temporary file: \(String(cString: strerror(failure))); set TMPDIR to a folder with room")
     }
     size += keys.count * 8
     return offset

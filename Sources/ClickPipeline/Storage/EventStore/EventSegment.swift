@@ -91,7 +91,9 @@ struct EventSegment {
     _ entry: UnsafeRawBufferPointer,
     _ body: (_ platform: Platform?, _ store: UnsafeRawBufferPointer, _ product: UnsafeRawBufferPointer) -> R
   ) -> R {
-    guard entry.count >= 2 else { return body(nil, UnsafeRawBufferPointer(rebasing: entry[0..<0]), UnsafeRawBufferPointer(rebasing: entry[0..<0])) }
+    guard entry.count >= 2 else {
+      return body(nil, UnsafeRawBufferPointer(rebasing: entry[0..<0]), UnsafeRawBufferPointer(rebasing: entry[0..<0]))
+    }
     var zero = 1
     while zero < entry.count && entry[zero] != 0 { zero += 1 }
     return body(
