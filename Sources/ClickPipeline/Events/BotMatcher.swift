@@ -18,12 +18,6 @@ final class BotMatcher {
     crawlers = knownCrawlers ? CrawlerList.shipped : nil
   }
 
-  convenience init(_ configuration: PipelineConfiguration) {
-    self.init(
-      patterns: configuration.botPatterns, knownCrawlers: configuration.knownCrawlers,
-      exemptions: configuration.notBotPatterns)
-  }
-
   func isBot(_ userAgent: String) -> Bool {
     guard !userAgent.isEmpty else { return false }
     if let verdict = verdicts[userAgent] { return verdict }
