@@ -168,4 +168,40 @@ import Testing
     #expect(try database.int("SELECT sum(views) FROM daily_metrics") == views + 1)
     #expect(try stagedTraffic(Schema.open(path: db)).filter { $0[1] == "ev-v-new" }.count == 1)
   }
+
+  /// Every table, index and view with its definition (whitespace and quotes dropped: a table
+  /// rebuilt by `ALTER TABLE … RENAME` is stored quoted, a column added by `ADD COLUMN` on the
+  /// last line), and every column's type, nullability, default and key position.
+  static func schema(_ path: String) throws -> [String] {
+    let t = try TestDatabase(path)
+    let objects = try t.rows("SELECT type, name, tbl_name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name").map { row in
+      row.dropLast().joined(separator: " ") + " " + row[3].filter { !$0.isWhitespace && $0 != "\"" }
+    }
+    var columns: [String] = []
+    for table in try t.rows("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").map(\.[0]) {
+      columns += try t.rows("SELECT name, type, \"notnull\", coalesce(dflt_value, ''), pk FROM pragma_table_info('\(table)') ORDER BY cid")
+        .map { "\(table).\($0.joined(separator: " "))" }
+    }
+    return objects + columns
+  }
+
+  /// A new database gets the frozen current schema; a version-2 database migrated through
+  /// every step has exactly the same tables, columns, indexes and views.
+  @Test func aMigratedDatabaseHasExactlyTheCurrentSchema() throws {
+    let dir = try TemporaryDirectory()
+    let fresh = dir.file("new.sqlite")
+    _ = try Schema.open(path: fresh)
+    let migrated = dir.file("v2.sqlite")
+    try Self.loadVersion2(migrated)
+    _ = try Schema.open(path: migrated)
+    let (a, b) = (try Self.schema(fresh), try Self.schema(migrated))
+    #expect(a == b, "only new: \(Set(a).subtracting(b).sorted())\nonly migrated: \(Set(b).subtracting(a).sorted())")
+    #expect(a.count > 100)
+  }
+
+  /// The steps are named, one per version, in order, up to this version.
+  @Test func theStepsLeadFromVersionOneToThisOne() {
+    #expect(Schema.steps.map(\.from) == Array(1..<Schema.version))
+    #expect(Set(Schema.steps.map(\.name)).count == Schema.steps.count && Schema.steps.allSatisfy { !$0.name.isEmpty })
+  }
 }

@@ -11,117 +11,18 @@
 public enum Schema {
   public static let version = 12
 
-  /// Statements that create version 1 from an empty database.
-  static let createV1 = """
-    CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-    CREATE TABLE runs(
-      run_id INTEGER PRIMARY KEY,
-      command TEXT NOT NULL,
-      arguments TEXT NOT NULL DEFAULT '',
-      started_at TEXT NOT NULL,
-      ended_at TEXT NOT NULL,
-      exit_status INTEGER NOT NULL,
-      host TEXT NOT NULL,
-      pid INTEGER NOT NULL,
-      files_ingested INTEGER NOT NULL DEFAULT 0,
-      files_failed INTEGER NOT NULL DEFAULT 0,
-      files_skipped INTEGER NOT NULL DEFAULT 0,
-      lines_read INTEGER NOT NULL DEFAULT 0,
-      events_kept INTEGER NOT NULL DEFAULT 0,
-      rejected INTEGER NOT NULL DEFAULT 0,
-      duplicates INTEGER NOT NULL DEFAULT 0,
-      message TEXT NOT NULL DEFAULT ''
-    );
-    CREATE TABLE files(
-      file_id INTEGER PRIMARY KEY,
-      run_id INTEGER NOT NULL,
-      path TEXT NOT NULL,
-      content_hash TEXT NOT NULL,
-      size INTEGER NOT NULL,
-      status TEXT NOT NULL CHECK (status IN ('ingested', 'failed', 'forgotten')),
-      format TEXT NOT NULL DEFAULT '',
-      error TEXT NOT NULL DEFAULT '',
-      lines INTEGER NOT NULL DEFAULT 0,
-      events INTEGER NOT NULL DEFAULT 0,
-      rejected INTEGER NOT NULL DEFAULT 0,
-      duplicates INTEGER NOT NULL DEFAULT 0,
-      recorded_at TEXT NOT NULL
-    );
-    CREATE UNIQUE INDEX files_ingested_content ON files(content_hash) WHERE status = 'ingested';
-    CREATE TABLE rejects(
-      file_id INTEGER NOT NULL,
-      run_id INTEGER NOT NULL,
-      path TEXT NOT NULL,
-      line INTEGER NOT NULL,
-      reason TEXT NOT NULL,
-      raw NOT NULL
-    );
-    CREATE INDEX rejects_by_file ON rejects(file_id, line);
-    CREATE TABLE user_agents(ua_id INTEGER PRIMARY KEY, user_agent TEXT NOT NULL UNIQUE);
-    CREATE TABLE event_keys(key INTEGER PRIMARY KEY, kind INTEGER NOT NULL, ref INTEGER NOT NULL);
-    -- views and clicks are clustered by time: rowid = ts << 12 | n (n < 4096 tells apart
-    -- events of the same millisecond), so a day is a rowid range and needs no ts index.
-    -- (Version 3 numbers them by hour; version 6 moves them to `segments`.)
-    CREATE TABLE views(
-      view_id INTEGER PRIMARY KEY, event_id TEXT NOT NULL, ts INTEGER NOT NULL,
-      creator_id TEXT NOT NULL, placement TEXT NOT NULL, viewer_id TEXT NOT NULL,
-      product_id TEXT NOT NULL, platform TEXT NOT NULL, store TEXT NOT NULL,
-      ua_id INTEGER NOT NULL, file_id INTEGER NOT NULL, line INTEGER NOT NULL
-    );
-    CREATE TABLE clicks(
-      click_row INTEGER PRIMARY KEY, event_id TEXT NOT NULL, ts INTEGER NOT NULL,
-      creator_id TEXT NOT NULL, placement TEXT NOT NULL, viewer_id TEXT NOT NULL,
-      product_id TEXT NOT NULL, platform TEXT NOT NULL, store TEXT NOT NULL,
-      ua_id INTEGER NOT NULL, file_id INTEGER NOT NULL, line INTEGER NOT NULL
-    );
-    CREATE INDEX clicks_by_viewer ON clicks(viewer_id, platform, store, product_id, ts)
-      WHERE viewer_id <> '';
-    CREATE TABLE conversions(
-      conversion_row INTEGER PRIMARY KEY, event_id TEXT NOT NULL, ts INTEGER NOT NULL,
-      viewer_id TEXT NOT NULL, product_id TEXT NOT NULL, platform TEXT NOT NULL,
-      store TEXT NOT NULL, order_id TEXT NOT NULL, click_id TEXT NOT NULL,
-      quantity INTEGER NOT NULL, amount TEXT NOT NULL, currency TEXT NOT NULL,
-      refunded INTEGER NOT NULL, file_id INTEGER NOT NULL, line INTEGER NOT NULL
-    );
-    CREATE INDEX conversions_by_ts ON conversions(ts);
-    CREATE INDEX conversions_by_order ON conversions(platform, order_id);
-    CREATE INDEX conversions_by_click ON conversions(click_id) WHERE click_id <> '';
-    CREATE TABLE dirty_hours(hour INTEGER PRIMARY KEY, click_platforms INTEGER NOT NULL DEFAULT 0);
-    CREATE TABLE pending_click_refs(click_id TEXT PRIMARY KEY) WITHOUT ROWID;
-    CREATE TABLE daily_metrics(
-      day TEXT NOT NULL,
-      creator_id TEXT NOT NULL,
-      placement TEXT NOT NULL,
-      platform TEXT NOT NULL,
-      store TEXT NOT NULL,
-      product_id TEXT NOT NULL,
-      \(MetricsRow.columnNames.map { "\($0) INTEGER NOT NULL," }.joined(separator: "\n      "))
-      PRIMARY KEY (day, creator_id, placement, platform, store, product_id)
-    ) WITHOUT ROWID;
-    CREATE VIEW creator_earnings AS
-      SELECT day, creator_id, sum(views) AS views, sum(clicks) AS clicks, sum(orders) AS orders,
-        sum(units) AS units, sum(revenue_cents) AS revenue_cents, sum(commission_cents) AS commission_cents,
-        sum(refunds) AS refunds, sum(refunded_cents) AS refunded_cents,
-        sum(reversed_commission_cents) AS reversed_commission_cents,
-        sum(commission_cents) - sum(reversed_commission_cents) AS net_commission_cents
-      FROM daily_metrics WHERE creator_id <> '' GROUP BY day, creator_id;
-    CREATE VIEW product_funnel AS
-      SELECT day, platform, store, product_id, sum(views) AS views, sum(clicks) AS clicks,
-        sum(orders) AS orders, sum(units) AS units, sum(revenue_cents) AS revenue_cents,
-        sum(commission_cents) AS commission_cents, sum(refunds) AS refunds,
-        sum(refunded_cents) AS refunded_cents
-      FROM daily_metrics WHERE product_id <> '' GROUP BY day, platform, store, product_id;
-    CREATE VIEW platform_summary AS
-      SELECT day, platform, store, placement, sum(views) AS views, sum(bot_views) AS bot_views,
-        sum(clicks) AS clicks, sum(bot_clicks) AS bot_clicks, sum(orders) AS orders,
-        sum(revenue_cents) AS revenue_cents, sum(commission_cents) AS commission_cents,
-        sum(refunded_cents) AS refunded_cents, sum(reversed_commission_cents) AS reversed_commission_cents
-      FROM daily_metrics GROUP BY day, platform, store, placement;
-    """
+  /// One step from schema version `from` to `from + 1`: its SQL, then its code, then more
+  /// SQL once the code has run. Applied once, in order, in one transaction with the others.
+  struct Migration: Sendable {
+    let from: Int
+    let name: String
+    let sql: String
+    var code: (@Sendable (SQLiteDatabase) throws -> Void)? = nil
+    var cleanup: String? = nil
+  }
 
-  /// Upgrades from version N to N+1, indexed by N. A new database is created as version 1 and
-  /// brought up through every step, so each migration runs in every test.
-  static let migrations: [Int: String] = [
+  /// Upgrades an older database, step by step (a new database gets ``current``).
+  static let steps: [Migration] = [
     // 2: recent event keys go to a small second table until it grows to a quarter of
     // `event_keys` (version 6 replaces both by day partitions), so a nightly run does not rewrite the whole index;
     // a Bloom filter of all stored keys spares most new ids their B-tree lookups (`event_key_filter`).
@@ -129,143 +30,165 @@ public enum Schema {
     // The click index for attribution leads with the click's UTC day, so a night's clicks
     // land at the end of the index instead of all over it (attribution probes each day of
     // the window: 2 for 24 h, 8 for 168 h).
-    1: """
-    CREATE TABLE event_keys_recent(key INTEGER PRIMARY KEY, kind INTEGER NOT NULL, ref INTEGER NOT NULL);
-    CREATE TABLE event_key_filter(id INTEGER PRIMARY KEY CHECK (id = 0), keys INTEGER NOT NULL, words BLOB NOT NULL);
-    DROP INDEX clicks_by_viewer;
-    CREATE INDEX clicks_by_day_viewer ON clicks(ts / 86400000, viewer_id, platform, store, product_id, ts)
-      WHERE viewer_id <> '';
-    """,
+    Migration(
+      from: 1, name: "recent event keys beside a Bloom filter; the click index by day",
+      sql: """
+        CREATE TABLE event_keys_recent(key INTEGER PRIMARY KEY, kind INTEGER NOT NULL, ref INTEGER NOT NULL);
+        CREATE TABLE event_key_filter(id INTEGER PRIMARY KEY CHECK (id = 0), keys INTEGER NOT NULL, words BLOB NOT NULL);
+        DROP INDEX clicks_by_viewer;
+        CREATE INDEX clicks_by_day_viewer ON clicks(ts / 86400000, viewer_id, platform, store, product_id, ts)
+          WHERE viewer_id <> '';
+        """),
     // 3: views and clicks are numbered by hour: rowid = hour << 32 | arrival order in
     // the hour, instead of ts << 12 | n. Rows are renumbered in (hour, old rowid) order and the
     // event keys that point at them follow.
-    2: """
-    CREATE TEMP TABLE renumbered(
-      kind INTEGER NOT NULL, old INTEGER NOT NULL, new INTEGER NOT NULL, PRIMARY KEY (kind, old)
-    ) WITHOUT ROWID;
-    \(renumberByHour(table: "views", rowid: "view_id", kind: 0))
-    \(renumberByHour(table: "clicks", rowid: "click_row", kind: 1))
-    CREATE INDEX clicks_by_day_viewer ON clicks(ts / 86400000, viewer_id, platform, store, product_id, ts)
-      WHERE viewer_id <> '';
-    UPDATE event_keys SET ref = (SELECT new FROM renumbered r WHERE r.kind = event_keys.kind AND r.old = event_keys.ref)
-      WHERE kind IN (0, 1);
-    UPDATE event_keys_recent SET ref = (SELECT new FROM renumbered r WHERE r.kind = event_keys_recent.kind AND r.old = event_keys_recent.ref)
-      WHERE kind IN (0, 1);
-    DROP TABLE temp.renumbered;
-    """,
+    Migration(
+      from: 2, name: "views and clicks numbered by hour",
+      sql: """
+        CREATE TEMP TABLE renumbered(
+          kind INTEGER NOT NULL, old INTEGER NOT NULL, new INTEGER NOT NULL, PRIMARY KEY (kind, old)
+        ) WITHOUT ROWID;
+        \(renumberByHour(table: "views", rowid: "view_id", kind: 0))
+        \(renumberByHour(table: "clicks", rowid: "click_row", kind: 1))
+        CREATE INDEX clicks_by_day_viewer ON clicks(ts / 86400000, viewer_id, platform, store, product_id, ts)
+          WHERE viewer_id <> '';
+        UPDATE event_keys SET ref = (SELECT new FROM renumbered r WHERE r.kind = event_keys.kind AND r.old = event_keys.ref)
+          WHERE kind IN (0, 1);
+        UPDATE event_keys_recent SET ref = (SELECT new FROM renumbered r WHERE r.kind = event_keys_recent.kind AND r.old = event_keys_recent.ref)
+          WHERE kind IN (0, 1);
+        DROP TABLE temp.renumbered;
+        """),
     // 4: a plain file whose last line has no newline yet is ingested without that line, which
     // is taken once the file is complete or unchanged at a later run (docs/OPERATIONS.md,
     // "Files still being written"). `held_back_line` is that line's number, 0 when none.
-    3: """
-    ALTER TABLE files ADD COLUMN held_back_line INTEGER NOT NULL DEFAULT 0;
-    """,
+    Migration(
+      from: 3, name: "a file's unterminated last line held back",
+      sql: """
+        ALTER TABLE files ADD COLUMN held_back_line INTEGER NOT NULL DEFAULT 0;
+        """),
     // 5: one row per counted ordered conversion and refund, with its money and the click and
     // rule that attributed it (computed by aggregate with `daily_metrics`). Forgetting the
     // aggregate fingerprint makes the next aggregate a full rebuild, which fills it.
-    4: """
-    CREATE TABLE orders(
-      day TEXT NOT NULL, event_id TEXT NOT NULL, kind TEXT NOT NULL CHECK (kind IN ('ordered', 'refund')),
-      platform TEXT NOT NULL, store TEXT NOT NULL, order_id TEXT NOT NULL, product_id TEXT NOT NULL,
-      quantity INTEGER NOT NULL, revenue_cents INTEGER NOT NULL, commission_cents INTEGER NOT NULL,
-      refunded_cents INTEGER NOT NULL, reversed_commission_cents INTEGER NOT NULL,
-      creator_id TEXT NOT NULL, placement TEXT NOT NULL, click_event_id TEXT NOT NULL,
-      rule TEXT NOT NULL CHECK (rule IN ('click_id', 'viewer window', 'bot click', 'none')),
-      PRIMARY KEY (day, event_id)
-    ) WITHOUT ROWID;
-    CREATE INDEX orders_by_creator ON orders(creator_id, day) WHERE creator_id <> '';
-    DELETE FROM meta WHERE key = 'aggregate_fingerprint';
-    """,
+    Migration(
+      from: 4, name: "orders",
+      sql: """
+        CREATE TABLE orders(
+          day TEXT NOT NULL, event_id TEXT NOT NULL, kind TEXT NOT NULL CHECK (kind IN ('ordered', 'refund')),
+          platform TEXT NOT NULL, store TEXT NOT NULL, order_id TEXT NOT NULL, product_id TEXT NOT NULL,
+          quantity INTEGER NOT NULL, revenue_cents INTEGER NOT NULL, commission_cents INTEGER NOT NULL,
+          refunded_cents INTEGER NOT NULL, reversed_commission_cents INTEGER NOT NULL,
+          creator_id TEXT NOT NULL, placement TEXT NOT NULL, click_event_id TEXT NOT NULL,
+          rule TEXT NOT NULL CHECK (rule IN ('click_id', 'viewer window', 'bot click', 'none')),
+          PRIMARY KEY (day, event_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX orders_by_creator ON orders(creator_id, day) WHERE creator_id <> '';
+        DELETE FROM meta WHERE key = 'aggregate_fingerprint';
+        """),
     // 6: views and clicks are staged as columnar segments and event ids in partitions by UTC
     // day (the rows move over in step 7).
-    5: createEventStore,
+    Migration(
+      from: 5, name: "the columnar event store",
+      sql: createEventStore),
     // 7: segments keep their ids beside the zstd frame (`segment_ids`) and list their rows
     // dropped as duplicates (`dropped`); deduplication reads the ids, so the key partitions
     // (`event_keys`) go; conversions are indexed by integer keys (`ConversionKeys`) and unique
     // by event id across days (`conversions_by_event`). `EventStoreMigration` moves
     // the rows of version 5 (`views`, `clicks`) or 6 (`segments_v6`) into the new tables
     // between this step's SQL and `migrationCleanup[6]`.
-    6: createEventStoreV7,
+    Migration(
+      from: 6, name: "ids beside segments; conversions unique by event id",
+      sql: createEventStoreV7, code: EventStoreMigration.run, cleanup: stepSixCleanup),
     // 8: the index of conversions by click key carries their timestamps, so the hours of the
     // conversions that late clicks name are read from the index alone (1M late clicks: 0.7 s
     // against 3.9 s fetching each conversion's row). Orders refunded past their amount are
     // kept in `over_refunds` (`OverRefunds`); forgetting the aggregate fingerprint makes the
     // next aggregate a full rebuild, which fills it.
-    7: """
-    DROP INDEX conversions_by_click;
-    CREATE INDEX conversions_by_click ON conversions(click_key, ts) WHERE click_key <> 0;
-    CREATE TABLE over_refunds(
-      platform TEXT NOT NULL, order_id TEXT NOT NULL, ordered TEXT NOT NULL, refunded TEXT NOT NULL,
-      PRIMARY KEY (platform, order_id)
-    ) WITHOUT ROWID;
-    DELETE FROM meta WHERE key = 'aggregate_fingerprint';
-    """,
+    Migration(
+      from: 7, name: "conversion hours from the click index; over_refunds",
+      sql: """
+        DROP INDEX conversions_by_click;
+        CREATE INDEX conversions_by_click ON conversions(click_key, ts) WHERE click_key <> 0;
+        CREATE TABLE over_refunds(
+          platform TEXT NOT NULL, order_id TEXT NOT NULL, ordered TEXT NOT NULL, refunded TEXT NOT NULL,
+          PRIMARY KEY (platform, order_id)
+        ) WITHOUT ROWID;
+        DELETE FROM meta WHERE key = 'aggregate_fingerprint';
+        """),
     // 9: a file whose lines are mostly rejected is refused whole (CONTRACT §8) and recorded
     // with status 'refused'. SQLite cannot change a CHECK constraint, so `files` is rebuilt.
-    8: """
-    CREATE TABLE files_v9(
-      file_id INTEGER PRIMARY KEY,
-      run_id INTEGER NOT NULL,
-      path TEXT NOT NULL,
-      content_hash TEXT NOT NULL,
-      size INTEGER NOT NULL,
-      status TEXT NOT NULL CHECK (status IN ('ingested', 'failed', 'forgotten', 'refused')),
-      format TEXT NOT NULL DEFAULT '',
-      error TEXT NOT NULL DEFAULT '',
-      lines INTEGER NOT NULL DEFAULT 0,
-      events INTEGER NOT NULL DEFAULT 0,
-      rejected INTEGER NOT NULL DEFAULT 0,
-      duplicates INTEGER NOT NULL DEFAULT 0,
-      recorded_at TEXT NOT NULL,
-      held_back_line INTEGER NOT NULL DEFAULT 0
-    );
-    INSERT INTO files_v9(file_id, run_id, path, content_hash, size, status, format, error, lines, events, rejected,
-      duplicates, recorded_at, held_back_line)
-    SELECT file_id, run_id, path, content_hash, size, status, format, error, lines, events, rejected,
-      duplicates, recorded_at, held_back_line FROM files;
-    DROP TABLE files;
-    ALTER TABLE files_v9 RENAME TO files;
-    CREATE UNIQUE INDEX files_ingested_content ON files(content_hash) WHERE status = 'ingested';
-    """,
+    Migration(
+      from: 8, name: "files may be refused",
+      sql: """
+        CREATE TABLE files_v9(
+          file_id INTEGER PRIMARY KEY,
+          run_id INTEGER NOT NULL,
+          path TEXT NOT NULL,
+          content_hash TEXT NOT NULL,
+          size INTEGER NOT NULL,
+          status TEXT NOT NULL CHECK (status IN ('ingested', 'failed', 'forgotten', 'refused')),
+          format TEXT NOT NULL DEFAULT '',
+          error TEXT NOT NULL DEFAULT '',
+          lines INTEGER NOT NULL DEFAULT 0,
+          events INTEGER NOT NULL DEFAULT 0,
+          rejected INTEGER NOT NULL DEFAULT 0,
+          duplicates INTEGER NOT NULL DEFAULT 0,
+          recorded_at TEXT NOT NULL,
+          held_back_line INTEGER NOT NULL DEFAULT 0
+        );
+        INSERT INTO files_v9(file_id, run_id, path, content_hash, size, status, format, error, lines, events, rejected,
+          duplicates, recorded_at, held_back_line)
+        SELECT file_id, run_id, path, content_hash, size, status, format, error, lines, events, rejected,
+          duplicates, recorded_at, held_back_line FROM files;
+        DROP TABLE files;
+        ALTER TABLE files_v9 RENAME TO files;
+        CREATE UNIQUE INDEX files_ingested_content ON files(content_hash) WHERE status = 'ingested';
+        """),
     // 10: each file counts its events dated more than a day after the run that ingested it
     // (an exporter's clock gone wrong), for `report --status`.
-    9: """
-    ALTER TABLE files ADD COLUMN future_events INTEGER NOT NULL DEFAULT 0;
-    """,
+    Migration(
+      from: 9, name: "events dated after their run",
+      sql: """
+        ALTER TABLE files ADD COLUMN future_events INTEGER NOT NULL DEFAULT 0;
+        """),
     // 11: months of the payout ledger that finance closed (`report --close-month`,
     // `MonthCloser`, `LedgerStore`): as closed, never updated, with the orders they are
     // accounted with, so that later differences become adjustments in the first open month.
-    10: """
-    CREATE TABLE closed_months(
-      month TEXT PRIMARY KEY, closed_at TEXT NOT NULL, time_zone TEXT NOT NULL, threshold_cents INTEGER NOT NULL
-    ) WITHOUT ROWID;
-    CREATE TABLE ledger_months(
-      creator_id TEXT NOT NULL, month TEXT NOT NULL, opening_cents INTEGER NOT NULL, net_cents INTEGER NOT NULL,
-      adjustment_cents INTEGER NOT NULL, payable_cents INTEGER NOT NULL, closing_cents INTEGER NOT NULL,
-      PRIMARY KEY (creator_id, month)
-    ) WITHOUT ROWID;
-    CREATE TABLE ledger_adjustments(
-      creator_id TEXT NOT NULL, month TEXT NOT NULL, source_month TEXT NOT NULL, cents INTEGER NOT NULL,
-      orders TEXT NOT NULL, PRIMARY KEY (creator_id, month, source_month)
-    ) WITHOUT ROWID;
-    CREATE TABLE ledger_orders(
-      month TEXT NOT NULL, event_id TEXT NOT NULL, order_id TEXT NOT NULL, creator_id TEXT NOT NULL,
-      net_cents INTEGER NOT NULL, PRIMARY KEY (month, event_id)
-    ) WITHOUT ROWID;
-    CREATE INDEX ledger_orders_by_creator ON ledger_orders(creator_id, month);
-    """,
+    Migration(
+      from: 10, name: "closed months of the payout ledger",
+      sql: """
+        CREATE TABLE closed_months(
+          month TEXT PRIMARY KEY, closed_at TEXT NOT NULL, time_zone TEXT NOT NULL, threshold_cents INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE ledger_months(
+          creator_id TEXT NOT NULL, month TEXT NOT NULL, opening_cents INTEGER NOT NULL, net_cents INTEGER NOT NULL,
+          adjustment_cents INTEGER NOT NULL, payable_cents INTEGER NOT NULL, closing_cents INTEGER NOT NULL,
+          PRIMARY KEY (creator_id, month)
+        ) WITHOUT ROWID;
+        CREATE TABLE ledger_adjustments(
+          creator_id TEXT NOT NULL, month TEXT NOT NULL, source_month TEXT NOT NULL, cents INTEGER NOT NULL,
+          orders TEXT NOT NULL, PRIMARY KEY (creator_id, month, source_month)
+        ) WITHOUT ROWID;
+        CREATE TABLE ledger_orders(
+          month TEXT NOT NULL, event_id TEXT NOT NULL, order_id TEXT NOT NULL, creator_id TEXT NOT NULL,
+          net_cents INTEGER NOT NULL, PRIMARY KEY (month, event_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX ledger_orders_by_creator ON ledger_orders(creator_id, month);
+        """),
     // 12: each order keeps the conversion as sent (time, currency, amount), the rates applied
     // (FX, commission) and the attributed click's post, for orders.csv and the statements'
     // earnings per post. Forgetting the aggregate fingerprint makes the next aggregate a full
     // rebuild, which fills them.
-    11: """
-    ALTER TABLE orders ADD COLUMN post_id TEXT NOT NULL DEFAULT '';
-    ALTER TABLE orders ADD COLUMN currency TEXT NOT NULL DEFAULT '';
-    ALTER TABLE orders ADD COLUMN amount TEXT NOT NULL DEFAULT '';
-    ALTER TABLE orders ADD COLUMN fx_usd_per_unit TEXT NOT NULL DEFAULT '';
-    ALTER TABLE orders ADD COLUMN commission_rate TEXT NOT NULL DEFAULT '';
-    ALTER TABLE orders ADD COLUMN ts INTEGER NOT NULL DEFAULT 0;
-    DELETE FROM meta WHERE key = 'aggregate_fingerprint';
-    """,
+    Migration(
+      from: 11, name: "orders as sent, with their rates and post",
+      sql: """
+        ALTER TABLE orders ADD COLUMN post_id TEXT NOT NULL DEFAULT '';
+        ALTER TABLE orders ADD COLUMN currency TEXT NOT NULL DEFAULT '';
+        ALTER TABLE orders ADD COLUMN amount TEXT NOT NULL DEFAULT '';
+        ALTER TABLE orders ADD COLUMN fx_usd_per_unit TEXT NOT NULL DEFAULT '';
+        ALTER TABLE orders ADD COLUMN commission_rate TEXT NOT NULL DEFAULT '';
+        ALTER TABLE orders ADD COLUMN ts INTEGER NOT NULL DEFAULT 0;
+        DELETE FROM meta WHERE key = 'aggregate_fingerprint';
+        """),
   ]
 
   /// The tables of the event store (schema version 6).
@@ -312,9 +235,8 @@ public enum Schema {
     """
 
   /// Code that runs after migration step N's SQL, and SQL after that code.
-  static let migrationCode: [Int: @Sendable (SQLiteDatabase) throws -> Void] = [6: EventStoreMigration.run]
-  static let migrationCleanup: [Int: String] = [
-    6: """
+  /// What step 6 drops once `EventStoreMigration` has moved the rows.
+  static let stepSixCleanup = """
     DROP TABLE IF EXISTS views;
     DROP TABLE IF EXISTS clicks;
     DROP TABLE IF EXISTS user_agents;
@@ -324,7 +246,6 @@ public enum Schema {
     DROP TABLE segments_v6;
     DELETE FROM meta WHERE key = 'event_keys_slice';
     """
-  ]
 
   /// Migration 3's step for `views` or `clicks` (event kind 0 or 1): each row's new rowid, by
   /// hour in the order of the old ones, into `temp.renumbered`, then the table copied under
@@ -410,7 +331,7 @@ public enum Schema {
           path: path,
           reason: number > version
             ? "it has schema version \(found), newer than this ClickPipeline (version \(version)); upgrade ClickPipeline"
-            : migrations[number] == nil
+            : !steps.contains(where: { $0.from == number })
               ? "schema version \(found) cannot be migrated; rebuild it by ingesting the logs into a new database"
               : "it has schema version \(found), older than this ClickPipeline (version \(version)); run aggregate once to upgrade it, then report"
         )
@@ -437,10 +358,10 @@ public enum Schema {
       reason: "it is not a ClickPipeline database (no schema version); point --db at a new file or at a database ClickPipeline created")
   }
 
-  private static func runMigration(_ step: Int, _ sql: String, _ db: SQLiteDatabase) throws {
-    try db.execute(sql)
-    if let code = migrationCode[step] { try code(db) }
-    if let cleanup = migrationCleanup[step] { try db.execute(cleanup) }
+  private static func run(_ step: Migration, _ db: SQLiteDatabase) throws {
+    try db.execute(step.sql)
+    try step.code?(db)
+    if let cleanup = step.cleanup { try db.execute(cleanup) }
   }
 
   static func migrate(_ db: SQLiteDatabase) throws(PipelineError) {
@@ -448,11 +369,7 @@ public enum Schema {
       let tables = try db.scalarInt("SELECT count(*) FROM sqlite_master WHERE type = 'table'") ?? 0
       if tables == 0 {
         try db.transaction {
-          try db.execute(createV1)
-          for step in 1..<version {
-            guard let sql = migrations[step] else { preconditionFailure("no migration from schema version \(step)") }
-            try runMigration(step, sql, db)
-          }
+          try db.execute(current)
           try db.run("INSERT INTO meta(key, value) VALUES ('schema_version', ?)", [.text(String(version))])
         }
         return
@@ -469,13 +386,13 @@ public enum Schema {
       }
       if found < version {
         try db.transaction {
-          for step in found..<version {
-            guard let sql = migrations[step] else {
+          for from in found..<version {
+            guard let step = steps.first(where: { $0.from == from }) else {
               throw PipelineError.unusableDatabase(
                 path: db.path,
-                reason: "schema version \(step) cannot be migrated; rebuild it by ingesting the logs into a new database")
+                reason: "schema version \(from) cannot be migrated; rebuild it by ingesting the logs into a new database")
             }
-            try runMigration(step, sql, db)
+            try run(step, db)
           }
           try db.run("UPDATE meta SET value = ? WHERE key = 'schema_version'", [.text(String(version))])
         }
