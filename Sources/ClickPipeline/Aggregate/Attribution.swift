@@ -48,7 +48,7 @@ final class Attribution {
     self.cacheLimit = cacheLimit
     canonicalOrder = try db.prepare(
       """
-      SELECT event_id, ts, viewer_id, product_id, platform, store, click_id FROM conversions
+      SELECT \(ConversionRow.columns.joined(separator: ", ")) FROM conversions
       WHERE order_key = ? AND platform = ? AND order_id = ? AND refunded = 0
       ORDER BY ts, event_id LIMIT 1
       """)
@@ -109,9 +109,10 @@ final class Attribution {
     s.bind(2, platform)
     s.bind(3, orderID)
     guard try s.step() else { return nil }
+    let row = ConversionRow(s)
     return Order(
-      eventID: s.text(0), ts: s.int(1), viewerID: s.text(2), productID: s.text(3), platform: s.text(4),
-      store: s.text(5), clickID: s.text(6))
+      eventID: row.eventID, ts: row.ts, viewerID: row.viewerID, productID: row.productID, platform: row.platform,
+      store: row.store, clickID: row.clickID)
   }
 
   /// The kept copy of the order (platform, order_id) and its attribution, or `nil` if the order

@@ -42,7 +42,7 @@ final class DayComputer {
   private let orderRunBytes: Int
   /// The day's conversions read before their orders are attributed, at most
   /// `conversionsPerBatch`: memory follows the batch, not the day.
-  private var batch: [Conversion] = []
+  private var batch: [ConversionRow] = []
   private let conversionsPerBatch: Int
   /// Where the day being computed goes, and what went there.
   private var spool: SpoolFile?
@@ -69,11 +69,7 @@ final class DayComputer {
     self.attribution = attribution
     self.segments = segments
     conversionsOfDay = try db.prepare(
-      """
-      SELECT event_id, ts, viewer_id, product_id, platform, store, order_id, click_id, quantity,
-        amount, currency, refunded
-      FROM conversions WHERE ts >= ? AND ts < ?
-      """)
+      "SELECT \(ConversionRow.columns.joined(separator: ", ")) FROM conversions WHERE ts >= ? AND ts < ?")
   }
 
   /// The UTC days that hold local day `day`'s events.
@@ -335,20 +331,6 @@ final class DayComputer {
     }
   }
 
-  /// A conversion of the day, read before its order is attributed.
-  private struct Conversion {
-    var eventID: String
-    var ts: Int64
-    var platform: String
-    var store: String
-    var productID: String
-    var orderID: String
-    var quantity: Int64
-    var amount: String
-    var currency: String
-    var refunded: Bool
-  }
-
   /// Counts the day's conversions in batches: a batch's orders are attributed together (one
   /// search of the click segments), then its conversions are priced and counted.
   private func countConversions(_ start: Int64, _ end: Int64) throws {
@@ -361,9 +343,7 @@ final class DayComputer {
     while try s.step() {
       eventsRead += 1
       batch.append(
-        Conversion(
-          eventID: s.text(0), ts: s.int(1), platform: s.text(4), store: s.text(5), productID: s.text(3), orderID: s.text(6),
-          quantity: s.int(8), amount: s.text(9), currency: s.text(10), refunded: s.int(11) != 0))
+        ConversionRow(s))
       if batch.count >= conversionsPerBatch { try countBatch() }
     }
     try countBatch()
@@ -379,7 +359,7 @@ final class DayComputer {
     if orderBytes.count >= orderRunBytes { try spoolOrders() }
   }
 
-  private func count(_ c: Conversion) throws {
+  private func count(_ c: ConversionRow) throws {
     guard let amount = ExactDecimal(c.amount),
       let cents = money.revenueCents(amount: amount, currency: c.currency)
     else {

@@ -103,12 +103,7 @@ final class StagingWriter {
     insertSegment = try db.prepare(
       "INSERT INTO segments(segment_id, kind, day, file_id, rows, min_ts, max_ts, data) VALUES (?,?,?,?,?,?,?,?)")
     insertIDs = try db.prepare("INSERT INTO segment_ids(segment_id, ids) VALUES (?, ?)")
-    insertConversion = try db.prepare(
-      """
-      INSERT INTO conversions(conversion_row, event_id, ts, viewer_id, product_id, platform, store,
-        order_id, click_id, quantity, amount, currency, refunded, file_id, line, event_key, order_key, click_key)
-      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-      """)
+    insertConversion = try db.prepare(ConversionRow.insertSQL)
     insertReject = try db.prepare(
       "INSERT INTO rejects(file_id, run_id, path, line, reason, raw) VALUES (?,?,?,?,?,?)")
     conversionCopies = try db.prepare(
@@ -259,24 +254,7 @@ final class StagingWriter {
     let s = insertConversion
     for event in conversions {
       s.reset()
-      s.bind(1, nextConversionRow)
-      s.bind(2, event.eventID)
-      s.bind(3, event.ts)
-      s.bind(4, event.viewerID)
-      s.bind(5, event.productID)
-      s.bind(6, event.platform)
-      s.bind(7, event.store)
-      s.bind(8, event.orderID)
-      s.bind(9, event.clickID)
-      s.bind(10, event.quantity)
-      s.bind(11, event.amount.description)
-      s.bind(12, event.currency)
-      s.bind(13, event.isRefund ? 1 : 0)
-      s.bind(14, fileID)
-      s.bind(15, event.line)
-      s.bind(16, ConversionKeys.event(event.eventID))
-      s.bind(17, ConversionKeys.order(platform: event.platform, orderID: event.orderID))
-      s.bind(18, ConversionKeys.click(event.clickID))
+      ConversionRow(event, fileID: fileID).bind(s, row: nextConversionRow)
       try s.step()
       nextConversionRow += 1
     }

@@ -1,0 +1,79 @@
+/// One row of `conversions`: an ordered conversion or a refund as ingest validated it. The
+/// one type that knows the table's columns: ingest binds rows with ``insertSQL`` and
+/// ``bind(_:row:)``, aggregate and attribution read them with ``columns`` and
+/// ``init(_:from:)``, by name, never by a position spelled elsewhere.
+struct ConversionRow: Equatable {
+  var eventID: String
+  var ts: Int64
+  var viewerID: String
+  var productID: String
+  var platform: String
+  var store: String
+  var orderID: String
+  var clickID: String
+  var quantity: Int64
+  /// The exact decimal amount, as stored (trailing zeros dropped).
+  var amount: String
+  var currency: String
+  var refunded: Bool
+  /// Where it came from.
+  var fileID: Int64 = 0
+  var line: Int64 = 0
+
+  /// The columns a reader selects, in the order ``init(_:from:)`` reads them.
+  static let columns = [
+    "event_id", "ts", "viewer_id", "product_id", "platform", "store", "order_id", "click_id", "quantity", "amount",
+    "currency", "refunded",
+  ]
+
+  /// Every stored column: ``columns``, the source, the row number and the integer keys
+  /// (``ConversionKeys``).
+  static let insertSQL = """
+    INSERT INTO conversions(conversion_row, \(columns.joined(separator: ", ")), file_id, line, event_key, order_key, click_key)
+    VALUES (?\(String(repeating: ",?", count: columns.count + 5)))
+    """
+
+  init(
+    eventID: String, ts: Int64, viewerID: String, productID: String, platform: String, store: String, orderID: String,
+    clickID: String, quantity: Int64, amount: String, currency: String, refunded: Bool
+  ) {
+    (self.eventID, self.ts, self.viewerID, self.productID) = (eventID, ts, viewerID, productID)
+    (self.platform, self.store, self.orderID, self.clickID) = (platform, store, orderID, clickID)
+    (self.quantity, self.amount, self.currency, self.refunded) = (quantity, amount, currency, refunded)
+  }
+
+  /// A validated conversion of file `fileID`.
+  init(_ event: Event, fileID: Int64) {
+    self.init(
+      eventID: event.eventID, ts: event.ts, viewerID: event.viewerID, productID: event.productID, platform: event.platform,
+      store: event.store, orderID: event.orderID, clickID: event.clickID, quantity: event.quantity,
+      amount: event.amount.description, currency: event.currency, refunded: event.isRefund)
+    self.fileID = fileID
+    line = Int64(event.line)
+  }
+
+  /// The ``columns`` of the current row of `s`, starting at column `offset`.
+  init(_ s: Statement, from offset: Int32 = 0) {
+    self.init(
+      eventID: s.text(offset), ts: s.int(offset + 1), viewerID: s.text(offset + 2), productID: s.text(offset + 3),
+      platform: s.text(offset + 4), store: s.text(offset + 5), orderID: s.text(offset + 6), clickID: s.text(offset + 7),
+      quantity: s.int(offset + 8), amount: s.text(offset + 9), currency: s.text(offset + 10), refunded: s.int(offset + 11) != 0)
+  }
+
+  /// Binds the row to ``insertSQL`` as row `row`.
+  func bind(_ s: Statement, row: Int64) {
+    s.bind(1, row)
+    s.bind(2, eventID)
+    s.bind(3, ts)
+    for (index, text) in [viewerID, productID, platform, store, orderID, clickID].enumerated() { s.bind(Int32(4 + index), text) }
+    s.bind(10, quantity)
+    s.bind(11, amount)
+    s.bind(12, currency)
+    s.bind(13, refunded ? 1 : 0)
+    s.bind(14, fileID)
+    s.bind(15, line)
+    s.bind(16, ConversionKeys.event(eventID))
+    s.bind(17, ConversionKeys.order(platform: platform, orderID: orderID))
+    s.bind(18, ConversionKeys.click(clickID))
+  }
+}
