@@ -118,6 +118,9 @@ import Testing
         "--close-month 2026-11: 1 hour(s) of new or forgotten data are waiting for aggregate; run aggregate first, then close the month; nothing was closed"
     ),
     Refusal(name: "not a month", month: "2026-13", pending: false, message: "--close-month: '2026-13' is not a month; write it as YYYY-MM"),
+    Refusal(
+      name: "a month before the last closed one", month: "2026-09", pending: false,
+      message: "--close-month 2026-09: a later month, 2026-10, is closed already; nothing was closed"),
   ]
 
   @Test(arguments: refusals) func closingIsRefusedWithAReason(_ r: Refusal) throws {
@@ -138,5 +141,49 @@ import Testing
         + r.message.replacingOccurrences(of: "TODAY", with: today).replacingOccurrences(of: "CLOSED", with: closedAt) + "\n")
     #expect(try TestDatabase(db).rows("SELECT * FROM ledger_months") == before)
     #expect(try TestDatabase(db).int("SELECT count(*) FROM closed_months") == 1)
+  }
+
+  /// An order that moves from one creator to another after its month was closed (a click
+  /// file forgotten and ingested corrected): the creator who lost it gets a negative
+  /// adjustment, even with no rows left, and the one who gained it a positive one, both
+  /// naming the order; closing the next month then accounts it to the new creator only.
+  @Test func anOrderThatMovesCreatorAfterTheCloseIsTwoAdjustments() throws {
+    let dir = try TemporaryDirectory()
+    let db = dir.file("db.sqlite")
+    func click(_ creator: String) -> String {
+      #"{"type":"click","event_id":"k1","ts":"2026-10-05T10:00:00Z","creator_id":"\#(creator)","viewer_id":"u1","product_id":"p1","platform":"amazon"}"#
+    }
+    let clicks = try dir.write("clicks/a.ndjson", click("bob") + "\n")
+    let orders = try dir.write(
+      "orders/a.ndjson", Self.order("o1", "2026-10-05T11:00:00Z", orderID: "O-1", amount: "300.00", click: "k1") + "\n")
+    try runPipeline(db: db, inputs: [clicks, orders])
+    #expect(try Executables.stage("report", ["--db", db, "--close-month", "2026-10"]).status == 0)
+
+    // The click was bob's by mistake: forgotten, and ingested corrected as alice's.
+    #expect(try Executables.stage("ingest", ["--db", db, "--forget", clicks]).status == 0)
+    let corrected = try dir.write("clicks/b.ndjson", click("alice") + "\n")
+    try runPipeline(db: db, inputs: [corrected])
+    let out = dir.file("out")
+    // The first open month, November, has no data yet: the report is asked to cover it.
+    #expect(try Executables.stage("report", ["--db", db, "--out", out, "--to", "2026-11-30"]).status == 0)
+    let rows = try Self.payouts(out).filter { $0.contains(",2026-11,") && $0.contains("adjustment") }
+    #expect(
+      rows == [
+        "alice,2026-11,adjustment,open (not closed),,,1200,,,USD,from 2026-10 (closed): orders O-1",
+        "bob,2026-11,adjustment,open (not closed),,,-1200,,,USD,from 2026-10 (closed): orders O-1",
+      ])
+    #expect(FileManager.default.fileExists(atPath: out + "/creators/bob.md"), "bob has no rows left but a closed month and an adjustment")
+
+    // Closing November accounts the order to alice; December has nothing left to adjust.
+    let close = try Executables.stage("report", ["--db", db, "--close-month", "2026-11"])
+    #expect(close.status == 0, "\(close.stderr)")
+    #expect(
+      try TestDatabase(db).rows("SELECT creator_id, month, source_month, cents FROM ledger_adjustments ORDER BY creator_id") == [
+        ["alice", "2026-11", "2026-10", "1200"], ["bob", "2026-11", "2026-10", "-1200"],
+      ])
+    #expect(
+      try TestDatabase(db).rows("SELECT creator_id, month, event_id FROM ledger_orders ORDER BY creator_id, month") == [
+        ["alice", "2026-10", "o1"]
+      ])
   }
 }

@@ -77,4 +77,18 @@ import Testing
     #expect(PayoutLedger.monthRange("2026-11", "2026-10") == [])
     #expect(PayoutLedger.next("2026-12") == "2027-01")
   }
+
+  /// A month accounted to a creator without a stored row (an order that arrived after the
+  /// close, counted as an adjustment later) is still checked: losing that order again is an
+  /// adjustment too.
+  @Test func anAccountedMonthBeforeTheStoredRowsIsStillChecked() throws {
+    var closing = PayoutLedger.Closing()
+    closing.closedAt = ["2026-10": "2026-11-02T00:00:00Z", "2026-11": "2026-12-01T00:00:00Z"]
+    let ledger = PayoutLedger(thresholdCents: 1000, closing: closing)
+    var history = PayoutLedger.ClosedHistory()
+    history.rows["2026-11"] = Self.month("2026-11", 0, 0, 0, 0, closed: "2026-12-01T00:00:00Z")
+    history.accounted = ["2026-10": 500]
+    let months = try ledger.months(net: [], firstMonth: "2026-12", lastMonth: "2026-12", history: history)
+    #expect(months.map(\.adjustments) == [[.init(sourceMonth: "2026-10", cents: -500, orders: "")]])
+  }
 }

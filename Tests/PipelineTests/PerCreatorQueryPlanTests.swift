@@ -6,11 +6,12 @@ import Testing
 /// through `orders_by_creator`, never the period's orders once per creator (the plan is the
 /// work done: 5,000 creators × a scan of the period took a report from 1.2 s to 60 s).
 @Suite struct PerCreatorQueryPlanTests {
-  @Test(arguments: [ReportScan.postsSQL, MonthCloser.accountSQL])
+  @Test(arguments: [ReportScan.postsSQL, MonthCloser.accountSQL, LedgerStore.changedOrdersSQL])
   func perCreatorQueriesUseTheCreatorIndex(sql: String) throws {
     let dir = try TemporaryDirectory()
     let db = try Schema.open(path: dir.file("db.sqlite"))
     let plan = try db.rows("EXPLAIN QUERY PLAN " + sql).map { $0.last?.textValue ?? "" }.joined(separator: "\n")
     #expect(plan.contains("USING INDEX orders_by_creator (creator_id=? AND day>? AND day<?)"), "\(plan)")
+    #expect(!plan.contains("SCAN") && !plan.contains("USING PRIMARY KEY (day>? AND day<?)"), "\(plan)")
   }
 }

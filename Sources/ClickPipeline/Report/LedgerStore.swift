@@ -25,24 +25,28 @@ struct LedgerStore {
     accounted = try db.prepare("SELECT month, sum(net_cents) FROM ledger_orders WHERE creator_id = ? GROUP BY month")
     // Orders of the creator in the month that are new or differ from how they were
     // accounted, and accounted orders that are gone or moved.
-    changedOrders = try db.prepare(
-      """
-      SELECT o.order_id FROM orders o
-      WHERE o.creator_id = ?1 AND o.creator_id <> '' AND o.day >= ?2 || '-01' AND o.day <= ?2 || '-31'
-        AND NOT EXISTS (
-          SELECT 1 FROM ledger_orders l
-          WHERE l.month = ?2 AND l.event_id = o.event_id AND l.creator_id = o.creator_id
-            AND l.net_cents = o.commission_cents - o.reversed_commission_cents)
-      UNION
-      SELECT l.order_id FROM ledger_orders l
-      WHERE l.creator_id = ?1 AND l.month = ?2
-        AND NOT EXISTS (
-          SELECT 1 FROM orders o
-          WHERE o.day >= ?2 || '-01' AND o.day <= ?2 || '-31' AND o.event_id = l.event_id
-            AND o.creator_id = l.creator_id AND o.commission_cents - o.reversed_commission_cents = l.net_cents)
-      ORDER BY 1
-      """)
+    changedOrders = try db.prepare(Self.changedOrdersSQL)
   }
+
+  /// A creator's orders in a closed month that are new or differ from how they were
+  /// accounted, and accounted orders that are gone or moved to another creator. Both halves
+  /// search `orders_by_creator` (`creator_id <> ''` lets SQLite use the partial index).
+  static let changedOrdersSQL = """
+    SELECT o.order_id FROM orders o
+    WHERE o.creator_id = ?1 AND o.creator_id <> '' AND o.day >= ?2 || '-01' AND o.day <= ?2 || '-31'
+      AND NOT EXISTS (
+        SELECT 1 FROM ledger_orders l
+        WHERE l.month = ?2 AND l.event_id = o.event_id AND l.creator_id = o.creator_id
+          AND l.net_cents = o.commission_cents - o.reversed_commission_cents)
+    UNION
+    SELECT l.order_id FROM ledger_orders l
+    WHERE l.creator_id = ?1 AND l.month = ?2
+      AND NOT EXISTS (
+        SELECT 1 FROM orders o
+        WHERE o.day >= ?2 || '-01' AND o.day <= ?2 || '-31' AND o.event_id = l.event_id
+          AND o.creator_id = l.creator_id AND o.creator_id <> '' AND o.commission_cents - o.reversed_commission_cents = l.net_cents)
+    ORDER BY 1
+    """
 
   /// The closed months and when they were closed.
   static func closing(_ db: SQLiteDatabase) throws(DatabaseError) -> PayoutLedger.Closing {

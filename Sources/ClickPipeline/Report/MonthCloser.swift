@@ -106,6 +106,8 @@ public struct MonthCloser {
     let forgetAccounted = try db.prepare("DELETE FROM ledger_orders WHERE creator_id = ? AND month = ?")
     let account = try db.prepare(Self.accountSQL)
     var result = Result()
+    // One moment for the whole close, whatever the number of months.
+    let closedAt = Clock.isoNow()
     for current in months {
       // Each creator's net earnings per month now, up to the month's end.
       var nets: [String: [(month: String, cents: Int64)]] = [:]
@@ -117,11 +119,13 @@ public struct MonthCloser {
       {
         nets[row[0].textValue, default: []].append((row[1].textValue, row[2].intValue))
       }
-      for row in try db.rows("SELECT DISTINCT creator_id FROM ledger_months") where nets[row[0].textValue] == nil {
+      // Creators known only to the ledger (their orders moved away or were forgotten) are
+      // closed too: their differences are adjustments.
+      for row in try db.rows("SELECT creator_id FROM ledger_months UNION SELECT creator_id FROM ledger_orders")
+      where nets[row[0].textValue] == nil {
         nets[row[0].textValue] = []
       }
       let ledger = PayoutLedger(thresholdCents: configuration.payoutThresholdCents, closing: closing)
-      let closedAt = Clock.isoNow()
       var creators = 0
       var payable: Int64 = 0
       var paid = 0

@@ -53,6 +53,8 @@ struct PayoutLedger: Sendable {
     var closedAt: [String: String] = [:]
     /// The last closed month (closing goes in order, so every month before it is closed).
     var lastClosed: String? { closedAt.keys.max() }
+    /// When the first closed month was closed.
+    var firstClosedAt: String? { closedAt.keys.min().flatMap { closedAt[$0] } }
   }
 
   let thresholdCents: Int64
@@ -74,7 +76,10 @@ struct PayoutLedger: Sendable {
     var byMonth: [String: Int64] = [:]
     for entry in net { byMonth[entry.month, default: 0] += entry.cents }
     let lastClosed = closing.lastClosed
-    let starts = [byMonth.keys.min(), history.rows.keys.min(), firstMonth].compactMap { $0 }
+    // From the earliest month anything is known of: now, as closed, or as accounted (an
+    // order that arrived for a closed month after it closed is accounted to it, and a later
+    // change to it must still be found).
+    let starts = [byMonth.keys.min(), history.rows.keys.min(), history.accounted.keys.min(), firstMonth].compactMap { $0 }
     var result: [Month] = []
     var balance: Int64 = 0
     var firstOpen = true
@@ -82,9 +87,13 @@ struct PayoutLedger: Sendable {
       let entry: Month
       if let lastClosed, month <= lastClosed {
         // As closed; a creator without a row had nothing then.
+        // A month before the first closed one (its data came after the ledger began) counts
+        // as closed with the first: what it brings is an adjustment, like any closed month's.
         entry =
           history.rows[month]
-          ?? Month(month: month, openingCents: 0, netCents: 0, payableCents: 0, closingCents: 0, closedAt: closing.closedAt[month])
+          ?? Month(
+            month: month, openingCents: 0, netCents: 0, payableCents: 0, closingCents: 0,
+            closedAt: closing.closedAt[month] ?? closing.firstClosedAt)
       } else {
         var adjustments: [Adjustment] = []
         if firstOpen, let lastClosed {

@@ -93,11 +93,19 @@ struct ReportScan {
     var state = ScanState(
       from: from, firstMonth: String(from.prefix(7)), lastMonth: String(to.prefix(7)), ledger: ledger, topCount: topCount)
     state.ledgerStore = ledgerStore
+    if ledgerStore != nil {
+      // Creators the closed months know, so that one without rows now still gets its
+      // statement: its closed months as closed, and what it lost as an adjustment.
+      state.ledgerCreators = try db.rows("SELECT creator_id FROM ledger_months UNION SELECT creator_id FROM ledger_orders")
+        .map { Array($0[0].textValue.utf8) }.filter { only == nil || $0 == Array(only!.utf8) }
+        .sorted { $0.lexicographicallyPrecedes($1) }
+    }
     state.posts = try db.prepare(Self.postsSQL)
     state.posts?.bind(2, from)
     state.posts?.bind(3, to)
     while try s.step() { try state.add(s, body) }
     try state.flushCreator(body)
+    try state.flushLedgerOnly(before: nil, body)
     return state.summary()
   }
 }
@@ -110,6 +118,9 @@ private struct ScanState {
   let ledger: PayoutLedger
   let topCount: Int
   var ledgerStore: LedgerStore?
+  /// Creators of the closed months, in byte order, and the next one not handled yet.
+  var ledgerCreators: [[UInt8]] = []
+  var nextLedgerCreator = 0
   /// A creator's orders per post (`orders`), for the statement.
   var posts: Statement?
 
@@ -155,6 +166,7 @@ private struct ScanState {
     let creatorNow = s.bytes(0)
     if creatorBytes.map({ !Self.same($0, creatorNow) }) ?? true {
       try flushCreator(body)
+      try flushLedgerOnly(before: creatorNow, body)
       creatorBytes = Array(creatorNow)
       creator = String(decoding: creatorNow, as: UTF8.self)
       creatorNumber += 1
@@ -265,6 +277,25 @@ private struct ScanState {
         entry.creatorsOwing += 1
       }
       payouts[m.month] = entry
+    }
+  }
+
+  /// Hands on the creators of the closed months that have no rows up to the period's end and
+  /// come before `next` (all that are left with `nil`); a creator with rows is handled with
+  /// them.
+  mutating func flushLedgerOnly(before next: UnsafeRawBufferPointer?, _ body: (StatementRenderer.CreatorFigures) throws -> Void) throws {
+    while nextLedgerCreator < ledgerCreators.count {
+      let candidate = ledgerCreators[nextLedgerCreator]
+      if let next, !candidate.lexicographicallyPrecedes(next) {
+        if Self.same(candidate, next) { nextLedgerCreator += 1 }
+        return
+      }
+      nextLedgerCreator += 1
+      if let previous = creatorBytes, previous == candidate { continue }
+      creatorBytes = candidate
+      creator = String(decoding: candidate, as: UTF8.self)
+      creatorNumber += 1
+      try flushCreator(body)
     }
   }
 

@@ -134,8 +134,7 @@ extension Schema {
     ) WITHOUT ROWID;
     CREATE TABLE ledger_orders(
       month TEXT NOT NULL, event_id TEXT NOT NULL, order_id TEXT NOT NULL, creator_id TEXT NOT NULL,
-      net_cents INTEGER NOT NULL, PRIMARY KEY (month, event_id)
+      net_cents INTEGER NOT NULL, PRIMARY KEY (creator_id, month, event_id)
     ) WITHOUT ROWID;
-    CREATE INDEX ledger_orders_by_creator ON ledger_orders(creator_id, month);
     """
 }

@@ -9,7 +9,7 @@
 /// `meta.schema_version` records the version. A database from an older version is migrated
 /// in one transaction; one from a newer version is refused (see docs/OPERATIONS.md).
 public enum Schema {
-  public static let version = 12
+  public static let version = 13
 
   /// One step from schema version `from` to `from + 1`: its SQL, then its code, then more
   /// SQL once the code has run. Applied once, in order, in one transaction with the others.
@@ -188,6 +188,20 @@ public enum Schema {
         ALTER TABLE orders ADD COLUMN commission_rate TEXT NOT NULL DEFAULT '';
         ALTER TABLE orders ADD COLUMN ts INTEGER NOT NULL DEFAULT 0;
         DELETE FROM meta WHERE key = 'aggregate_fingerprint';
+        """),
+    // 13: an order is accounted per creator in a closed month (an order that moves from one
+    // creator to another is, for a while, accounted to both: one loses it, the other gains it).
+    Migration(
+      from: 12, name: "closed months' orders keyed by creator",
+      sql: """
+        CREATE TABLE ledger_orders_v13(
+          month TEXT NOT NULL, event_id TEXT NOT NULL, order_id TEXT NOT NULL, creator_id TEXT NOT NULL,
+          net_cents INTEGER NOT NULL, PRIMARY KEY (creator_id, month, event_id)
+        ) WITHOUT ROWID;
+        INSERT INTO ledger_orders_v13(month, event_id, order_id, creator_id, net_cents)
+          SELECT month, event_id, order_id, creator_id, net_cents FROM ledger_orders;
+        DROP TABLE ledger_orders;
+        ALTER TABLE ledger_orders_v13 RENAME TO ledger_orders;
         """),
   ]
 
