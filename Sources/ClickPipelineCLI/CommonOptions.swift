@@ -117,7 +117,9 @@ public struct StageOptions: ParsableArguments {
 /// the signal (130, 143): the run's transaction is not committed, so nothing of it is kept
 /// (SQLite rolls the journal back at the next open).
 public func runStage(logger: Logger, _ body: () throws -> Int32) -> Never {
-  _ = (interruptedBySIGINT.count, interruptedBySIGTERM.count)  // initialised before any signal
+  // Initialised before any signal: the handler must not run a global's first initialisation.
+  _ = (interruptedBySIGINT.count, interruptedBySIGTERM.count, committedBySIGINT.count, committedBySIGTERM.count)
+  RunLock.prepareForSignals()
   // A parent may have blocked them (the mask is inherited across exec): unblock them here,
   // before any thread starts, so that every thread inherits the unblocked mask.
   var unblock = sigset_t()
@@ -128,7 +130,9 @@ public func runStage(logger: Logger, _ body: () throws -> Int32) -> Never {
   for sig in [SIGINT, SIGTERM] {
     signal(sig) { sig in
       RunLock.noteInterruption(signal: sig)
-      let text = sig == SIGINT ? interruptedBySIGINT : interruptedBySIGTERM
+      let text =
+        RunLock.committed
+        ? (sig == SIGINT ? committedBySIGINT : committedBySIGTERM) : (sig == SIGINT ? interruptedBySIGINT : interruptedBySIGTERM)
       _ = text.withUnsafeBufferPointer { write(STDERR_FILENO, $0.baseAddress, $0.count) }
       _exit(128 + sig)
     }
@@ -146,6 +150,8 @@ public func runStage(logger: Logger, _ body: () throws -> Int32) -> Never {
 
 private let interruptedBySIGINT = Array("interrupted (SIGINT); nothing of this run was kept\n".utf8)
 private let interruptedBySIGTERM = Array("interrupted (SIGTERM); nothing of this run was kept\n".utf8)
+private let committedBySIGINT = Array("interrupted (SIGINT) after the run had committed: its work was kept\n".utf8)
+private let committedBySIGTERM = Array("interrupted (SIGTERM) after the run had committed: its work was kept\n".utf8)
 
 /// Formats counts with thousands separators: 1234567 → "1,234,567".
 public func grouped(_ value: Int) -> String {

@@ -70,11 +70,14 @@ import Testing
     #expect(lock.hasPrefix("  lock: free; its last holder did not finish (ingest, pid "), "\(status)")
     #expect(lock.hasSuffix("; interrupted by SIGTERM); the next run records it"), "\(status)")
 
-    #expect(try Executables.stage("aggregate", ["--db", db]).status == 0)
+    // The next run records it at once, even if that run then fails and keeps nothing.
+    #expect(try Executables.stage("ingest", ["--db", db, "--forget", dir.file("no-such-file")]).status == 1)
     #expect(
       try TestDatabase(db).rows("SELECT command, exit_status, message FROM runs WHERE exit_status <> 0") == [
         ["ingest", "143", "interrupted by SIGTERM; nothing of that run was kept"]
       ])
+    #expect(try Executables.stage("aggregate", ["--db", db]).status == 0)
+    #expect(try TestDatabase(db).int("SELECT count(*) FROM runs WHERE exit_status <> 0") == 1)
     let after = try Executables.stage("report", ["--db", db, "--status"]).stdout
     #expect(after.contains("\n  lock: free\n"), "\(after)")
     #expect(after.contains("\ninterrupted or unfinished runs (latest 1):\n  #2 ingest, started "), "\(after)")

@@ -26,6 +26,7 @@ import Testing
 
   @Test func everyInstanceOfTheListIsABot() throws {
     let list = CrawlerList.shipped
+    #expect(list.patternCount == CrawlerList.patterns.count, "every pattern of the list is matched (none failed to compile)")
     let instances = try Self.entries().flatMap { $0.instances ?? [] }
     #expect(instances.count == 2123)
     let missed = instances.filter { !list.matches($0) }
@@ -81,6 +82,9 @@ import Testing
     Reading(pattern: #"a\sb"#, agent: "a\u{A0}b", matches: false, why: "\\s: ASCII white space, not NBSP"),
     Reading(pattern: "a.b", agent: "a\rb", matches: true, why: ".: a carriage return (ICU's . would not)"),
     Reading(pattern: "a.b", agent: "a\nb", matches: false, why: ".: not a line feed"),
+    Reading(pattern: #"Bot\x2Fcrawler"#, agent: "Bot/crawler 1.0", matches: true, why: "\\xHH: an escaped byte, not text"),
+    Reading(pattern: "foo{bar", agent: "a foo{bar b", matches: true, why: "a brace that is no quantifier is text"),
+    Reading(pattern: #"ab{2}c"#, agent: "abbc", matches: true, why: "{n}: a quantifier"),
   ]
 
   @Test(arguments: readings) func expressionsMeanWhatTheCommonSubsetSays(_ r: Reading) {

@@ -96,6 +96,22 @@ import Testing
     #expect(summary.contains("| Files refused (most lines rejected) | 1 |"))
     #expect(summary.contains("### Files refused because most of their lines were rejected"))
 
+    // Dismissed with --forget, it is no longer listed and later runs skip it; a corrected
+    // file at the same path (new content) comes in.
+    let copy = dir.file("copy.sqlite")
+    try FileManager.default.copyItem(atPath: db, toPath: copy)
+    #expect(try Executables.stage("ingest", ["--db", copy, "--forget", bad]).status == 0)
+    let dismissed = try Executables.stage("report", ["--db", copy, "--status"])
+    #expect(dismissed.stdout.contains("\nfiles refused because most of their lines were rejected: 0\n"), "\(dismissed.stdout)")
+    #expect(try Executables.stage("ingest", ["--db", copy, bad]).status == 0)
+    try Self.log(good: 30, bad: 0).write(toFile: bad, atomically: true, encoding: .utf8)
+    #expect(try Executables.stage("ingest", ["--db", copy, bad]).status == 0)
+    #expect(
+      try TestDatabase(copy).rows("SELECT status FROM files WHERE path = '\(bad)' ORDER BY file_id").map { $0[0] } == [
+        "forgotten", "ingested",
+      ])
+    try Self.log(good: 30, bad: 90).write(toFile: bad, atomically: true, encoding: .utf8)
+
     // Taken on request, line by line: its 30 views count and its 90 rejects are recorded.
     let taken = try Executables.stage("ingest", ["--db", db, "--accept-mostly-rejected", bad])
     #expect(taken.status == 0, "\(taken.stderr)")

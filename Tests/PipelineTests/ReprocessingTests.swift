@@ -172,6 +172,25 @@ import Testing
       ])
   }
 
+  /// A path ingested once, then overwritten by a corrupt copy that fails every night:
+  /// `--forget PATH` dismisses the failed attempt and keeps what the path brought before
+  /// (that content is forgotten by its hash, if wanted).
+  @Test func forgettingAPathWhoseLastAttemptFailedDismissesThatAttempt() throws {
+    let dir = try TemporaryDirectory()
+    let db = dir.file("db.sqlite")
+    let path = try dir.writeGzip("latest.ndjson.gz", lines: [ReprocessingTests.view("v1", "2026-11-01T10:00:00Z")])
+    try runPipeline(db: db, inputs: [path])
+    var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+    bytes[bytes.count - 6] ^= 0xFF  // the CRC
+    try bytes.write(to: URL(fileURLWithPath: path))
+    #expect(try Executables.stage("ingest", ["--db", db, path]).status == 2)
+    #expect(try Executables.stage("ingest", ["--db", db, "--forget", path]).status == 0)
+    #expect(try TestDatabase(db).rows("SELECT status FROM files ORDER BY file_id").map { $0[0] } == ["ingested", "forgotten"])
+    #expect(try Executables.stage("ingest", ["--db", db, path]).status == 0)
+    #expect(try Executables.stage("aggregate", ["--db", db]).status == 0)
+    #expect(try TestDatabase(db).int("SELECT sum(views) FROM daily_metrics") == 1)
+  }
+
   /// After a configuration change, aggregate recomputes everything; the result equals a fresh
   /// database built with the new configuration.
   @Test(arguments: [false, true])

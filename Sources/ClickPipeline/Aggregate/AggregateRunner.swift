@@ -78,6 +78,7 @@ public struct AggregateRunner {
     let lock = try RunLock(databasePath: options.databasePath, command: "aggregate", wait: options.lockWait) { [logger] in
       logger.info("\($0)")
     }
+    RunRecord.recordUnfinished(of: lock, databasePath: options.databasePath)
     defer { withExtendedLifetime(lock) {} }
     let db = try Schema.open(path: options.databasePath)
     var result = AggregateResult()
@@ -121,7 +122,6 @@ public struct AggregateRunner {
       logger.debug("days computed", metadata: ["aggregate.days": "\(days.count)", "aggregate.seconds": "\(Clock.monotonic() - started)"])
       let writeStarted = StepClock.threadCPU()
       try db.beginWrite()
-      try RunRecord.recordUnfinished(lock.unfinished, in: db)
       if result.fullRebuild { try db.execute("DELETE FROM daily_metrics; DELETE FROM orders;") }
       let writer = try DayWriter(db: db, databasePath: options.databasePath)
       for day in days {
@@ -159,6 +159,7 @@ public struct AggregateRunner {
       try record.insert(into: db, id: result.runID)
       StopPoint.reached(.aggregateBeforeCommit)
       try db.execute("COMMIT")
+      RunLock.markCommitted()
       options.stats?.add(step: AggregateStep.write.rawValue, seconds: StepClock.threadCPU() - writeStarted)
       logger.info("\(message)")
     } catch {

@@ -32,6 +32,10 @@ final class CrawlerList: @unchecked Sendable {
   /// Expressions with no literal of 3 bytes or more: tried on every user agent.
   private var alwaysTried: [Int] = []
 
+  /// How many patterns are matched (plain text or compiled): all of them, unless one would not
+  /// compile (a test checks the shipped list).
+  var patternCount: Int { plain.count + expressions.count }
+
   /// The list of this build, compiled once.
   static let shipped = CrawlerList(patterns: CrawlerList.patterns)
 
@@ -147,8 +151,15 @@ struct PatternShape {
           isPlain = false
           if depth == 0 { endRun() }
         } else if e.isLetter || e.isNumber {
-          // Other letter escapes (\b, \B, \n, \t …) are passed on and end the run.
+          // Other letter escapes (\b, \B, \n, \t, \xHH …) are passed on and end the run; the
+          // hex digits of \xHH belong to the escape, not to the text.
           translated += "\\" + String(e)
+          if e == "x" {
+            for _ in 0..<2 where i < chars.count && chars[i].isHexDigit {
+              translated.append(chars[i])
+              i += 1
+            }
+          }
           isPlain = false
           if depth == 0 { endRun() }
         } else {
@@ -210,6 +221,11 @@ struct PatternShape {
         isPlain = false
         if depth == 0 { endRun() }
         translated += "[^\\n]"
+      case "{" where !Self.isQuantifier(chars, at: i):
+        // A brace that does not start {n}, {n,} or {n,m} is text in every engine of the subset.
+        translated += "\\{"
+        plain.append(c)
+        if depth == 0 { run.append(c) }
       case "*", "?", "+", "{":
         isPlain = false
         // The quantified character is optional (or repeated): the run ends before it,
@@ -236,6 +252,22 @@ struct PatternShape {
     }
     endBranch()
     if isPlain { plainText = plain }
+  }
+
+  /// Whether `chars[at...]` starts a counted quantifier: `{n}`, `{n,}` or `{n,m}`.
+  static func isQuantifier(_ chars: [Character], at start: Int) -> Bool {
+    var i = start + 1
+    var digits = 0
+    while i < chars.count && chars[i].isASCII && chars[i].isNumber {
+      digits += 1
+      i += 1
+    }
+    guard digits > 0, i < chars.count else { return false }
+    if chars[i] == "}" { return true }
+    guard chars[i] == "," else { return false }
+    i += 1
+    while i < chars.count && chars[i].isASCII && chars[i].isNumber { i += 1 }
+    return i < chars.count && chars[i] == "}"
   }
 
   /// The common (ASCII) meaning of `\d \D \s \S \w \W`, for ICU; `nil` for other escapes.

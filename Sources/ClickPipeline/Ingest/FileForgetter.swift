@@ -47,23 +47,27 @@ public struct FileForgetter {
   /// Forgets every ingested file whose path or content hash is in `selectors`.
   public func forget(_ selectors: [String], commandLine: String = "") throws(PipelineError) -> Result {
     let lock = try RunLock(databasePath: databasePath, command: "ingest --forget", wait: lockWait) { [logger] in logger.info("\($0)") }
+    RunRecord.recordUnfinished(of: lock, databasePath: databasePath)
     defer { withExtendedLifetime(lock) {} }
     let db = try Schema.open(path: databasePath)
     var result = Result()
     let startedAt = Clock.isoNow()
     do {
       try db.beginWrite()
-      try RunRecord.recordUnfinished(lock.unfinished, in: db)
       var fileIDs: [Int64] = []
       for selector in selectors {
+        // A path whose last attempt failed or was refused: that attempt is dismissed (an
+        // earlier ingested content of the same path is forgotten by its content hash).
+        if try dismissFailed(path: selector, db) {
+          result.dismissed += 1
+          continue
+        }
         let ids = try db.rows(
           "SELECT file_id FROM files WHERE status = 'ingested' AND (path = ? OR content_hash = ?)",
           [.text(selector), .text(selector)]
         ).map(\.[0].intValue)
         if !ids.isEmpty {
           fileIDs += ids
-        } else if try dismissFailed(path: selector, db) {
-          result.dismissed += 1
         } else {
           throw PipelineError.input(
             path: selector,
@@ -118,6 +122,7 @@ public struct FileForgetter {
         + (result.dismissed > 0 ? "; dismissed \(result.dismissed) failed file(s)" : "")
       try record.insert(into: db)
       try db.execute("COMMIT")
+      RunLock.markCommitted()
     } catch {
       try? db.execute("ROLLBACK")
       throw PipelineError(error, databasePath: databasePath)
@@ -125,14 +130,26 @@ public struct FileForgetter {
     return result
   }
 
-  /// Takes the failed file at `path` off the retry list, remembering its content (if it can
-  /// still be read) so that later runs skip it; false if its last attempt did not fail.
+  /// Takes the file at `path` whose last attempt failed (or was refused as mostly rejected)
+  /// off the retry list, remembering its content so that later runs skip it; false if its
+  /// last attempt did neither. A file that cannot be read now is refused: its content could
+  /// not be recognised.
   private func dismissFailed(path: String, _ db: SQLiteDatabase) throws -> Bool {
     let last = try db.rows(
       "SELECT file_id, status FROM files WHERE path = ? ORDER BY file_id DESC LIMIT 1", [.text(path)]
     ).first
-    guard let last, last[1].textValue == "failed" else { return false }
-    let hash = (try? FileParser.contentHash(path: path)) ?? ""
+    guard let last, ["failed", "refused"].contains(last[1].textValue) else { return false }
+    let hash: String
+    do {
+      hash = try FileParser.contentHash(path: path)
+    } catch {
+      // Without its bytes there is nothing to recognise it by: it would fail again.
+      throw PipelineError.input(
+        path: path,
+        reason:
+          "its last attempt failed and it cannot be read now (\(error.message)), so it cannot be dismissed by its content; remove it from the input folders, or make it readable and run --forget again; nothing was changed"
+      )
+    }
     let size = ParallelParse.regularFileSize(path) ?? 0
     try db.run(
       "UPDATE files SET status = 'forgotten', content_hash = ?, size = ? WHERE file_id = ?",

@@ -87,13 +87,14 @@ public struct IngestRunner {
     for warning in found.warnings { logger.warning("\(warning)") }
     let lock = try RunLock(databasePath: options.databasePath, command: "ingest", wait: options.lockWait) { [logger] in logger.info("\($0)")
     }
+    RunRecord.recordUnfinished(of: lock, databasePath: options.databasePath)
     defer { withExtendedLifetime(lock) {} }
     let given = try options.configuration.map { configuration throws(PipelineError) in try EffectiveSettings.given(configuration) }
     let db = try Schema.open(path: options.databasePath, cacheMiB: 48)
     do {
       let settings = try EffectiveSettings.resolve(given: given, db: db, path: options.databasePath, logger: logger)
       return try attempt(
-        db: db, settings: settings, files: found.files, refused: found.refused, startedAt: startedAt, unfinished: lock.unfinished)
+        db: db, settings: settings, files: found.files, refused: found.refused, startedAt: startedAt)
     } catch {
       try? db.execute("ROLLBACK")
       throw PipelineError(error, databasePath: options.databasePath)
@@ -103,13 +104,12 @@ public struct IngestRunner {
   /// The run, in one transaction over all files.
   private func attempt(
     db: SQLiteDatabase, settings: (settings: EffectiveSettings, needsStoring: Bool), files: [String], refused: [String],
-    startedAt: String, unfinished: RunLock.UnfinishedRun?
+    startedAt: String
   ) throws -> IngestResult {
     let started = Clock.monotonic()
     let sizes = files.map { (try? FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int) ?? 0 }
     let totalBytes = sizes.reduce(0, +)
     try db.beginWrite()
-    try RunRecord.recordUnfinished(unfinished, in: db)
     StopPoint.reached(.ingestStarted)
     var knownContent = Set(
       try db.rows("SELECT content_hash FROM files WHERE status = 'ingested'").map(\.[0].textValue))
@@ -370,6 +370,7 @@ public struct IngestRunner {
     StopPoint.reached(.ingestBeforeCommit)
     let commitStarted = clock.cpuNow()
     try db.execute("COMMIT")
+    RunLock.markCommitted()
     clock.addSeconds(IngestStep.commit.rawValue, clock.cpuNow() - commitStarted)
     options.stats?.add(clock)
     return result

@@ -83,8 +83,17 @@ public enum InputDiscovery {
       let child = prefix + name
       var target = stat()
       guard stat(child, &target) == 0 else {
+        let why = errno
         if let destination = danglingLink(child) {
-          warnings.append("\(child): a symbolic link to \(destination), which does not exist; skipped (fix or remove the link)")
+          let what =
+            switch why {
+            case ELOOP: "which leads back to itself"
+            case EACCES: "which cannot be reached (permission denied)"
+            default: "which does not exist"
+            }
+          warnings.append("\(child): a symbolic link to \(destination), \(what); skipped (fix or remove the link)")
+        } else if why == EACCES {
+          warnings.append("\(child): cannot be reached (permission denied); skipped (fix the permissions of its folder)")
         }
         continue
       }

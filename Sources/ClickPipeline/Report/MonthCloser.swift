@@ -46,17 +46,18 @@ public struct MonthCloser {
     let given = try configuration.map { configuration throws(PipelineError) in try EffectiveSettings.given(configuration) }
     try Schema.requireExisting(path: databasePath)
     let lock = try RunLock(databasePath: databasePath, command: "report --close-month", wait: lockWait) { [logger] in logger.info("\($0)") }
+    RunRecord.recordUnfinished(of: lock, databasePath: databasePath)
     defer { withExtendedLifetime(lock) {} }
     let db = try Schema.open(path: databasePath, cacheMiB: 16)
     do {
       try db.beginWrite()
-      try RunRecord.recordUnfinished(lock.unfinished, in: db)
       let settings = try EffectiveSettings.resolve(given: given, db: db, path: databasePath, logger: logger).settings
       let result = try closeMonths(through: month, db: db, settings: settings, now: now)
       var record = RunRecord(command: "close-month", arguments: "--close-month \(month)", startedAt: startedAt)
       record.message = result.description.replacingOccurrences(of: "\n", with: "; ")
       try record.insert(into: db)
       try db.execute("COMMIT")
+      RunLock.markCommitted()
       return result
     } catch {
       try? db.execute("ROLLBACK")

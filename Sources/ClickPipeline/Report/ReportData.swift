@@ -53,13 +53,16 @@ enum ReportData {
     ).map { ($0[0].textValue, $0[1].textValue) }
   }
 
-  /// Files refused as mostly rejected whose content has not been ingested since, by path.
+  /// Files refused as mostly rejected whose content has not been ingested since and whose
+  /// path has not been ingested again (a corrected file) or dismissed (`--forget`), by path.
   static func refusedFiles(_ db: SQLiteDatabase) throws(DatabaseError) -> [(path: String, error: String)] {
     try db.rows(
       """
       SELECT f.path, f.error FROM files f
       WHERE f.status = 'refused'
         AND NOT EXISTS (SELECT 1 FROM files g WHERE g.status = 'ingested' AND g.content_hash = f.content_hash)
+        AND NOT EXISTS (
+          SELECT 1 FROM files g WHERE g.path = f.path AND g.file_id > f.file_id AND g.status IN ('ingested', 'forgotten'))
       ORDER BY f.path, f.file_id
       """
     ).map { ($0[0].textValue, $0[1].textValue) }

@@ -84,6 +84,7 @@ public struct ReportRunner {
       logger.info("the run lock is not writable for this user: reporting without it")
       lock = nil
     }
+    if let lock { RunRecord.recordUnfinished(of: lock, databasePath: options.databasePath) }
     defer { withExtendedLifetime(lock) {} }
     let db = try Schema.openForReading(path: options.databasePath)
     var result = ReportResult()
@@ -204,12 +205,12 @@ public struct ReportRunner {
       throw PipelineError.output(
         path: options.outputDirectory, reason: "\(PipelineError.systemReason(error)); check that the folder is writable and has free space")
     }
-    if let lock {
+    if lock != nil {
       var record = RunRecord(command: "report", arguments: options.commandLine, startedAt: startedAt)
       record.message =
         "\(result.statements) statement(s) from \(result.from) to \(result.to) in \(options.outputDirectory)"
         + (options.creator.map { " (creator \($0) only)" } ?? "")
-      if let why = RunRecord.recordAfterwards(record, databasePath: options.databasePath, unfinished: lock.unfinished) {
+      if let why = RunRecord.recordAfterwards(record, databasePath: options.databasePath) {
         logger.debug("report not recorded in runs: \(why)")
       }
     }

@@ -40,6 +40,7 @@ public struct DatabaseBackup {
     let startedAt = Clock.isoNow()
     try Schema.requireExisting(path: databasePath)
     let lock = try RunLock(databasePath: databasePath, command: "backup", wait: lockWait) { [logger] in logger.info("\($0)") }
+    RunRecord.recordUnfinished(of: lock, databasePath: databasePath)
     defer { withExtendedLifetime(lock) {} }
     if RunLock.realPath(of: targetPath) == RunLock.realPath(of: databasePath) {
       throw PipelineError.output(path: targetPath, reason: "it is the database itself; name another file")
@@ -90,7 +91,7 @@ public struct DatabaseBackup {
       "backup written", metadata: ["backup.file": "\(targetPath)", "backup.pages": "\(result.pages)"])
     var record = RunRecord(command: "backup", arguments: commandLine, startedAt: startedAt)
     record.message = "copied \(result.bytes) bytes to \(targetPath)"
-    if let why = RunRecord.recordAfterwards(record, databasePath: databasePath, unfinished: lock.unfinished) {
+    if let why = RunRecord.recordAfterwards(record, databasePath: databasePath) {
       logger.debug("backup not recorded in runs: \(why)")
     }
     return result

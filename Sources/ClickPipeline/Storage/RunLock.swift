@@ -109,8 +109,25 @@ public final class RunLock {
     let info = "\(command), pid \(getpid()), host \(hostName), started \(Clock.isoNow())"
     ftruncate(fd, 0)
     _ = info.withCString { pwrite(fd, $0, strlen($0), 0) }
-    interruptionFD = fd
+    // The offset first: a signal between the two stores must not write at offset 0.
     interruptionOffset = off_t(info.utf8.count)
+    interruptionFD = fd
+  }
+
+  /// Called once the run's transaction has committed: a signal from now on interrupts a run
+  /// whose work is kept, so the handler leaves no note and says so (``committed``).
+  public static func markCommitted() {
+    interruptionFD = -1
+    runCommitted = 1
+  }
+
+  /// Whether the run's transaction has committed (read by the signal handler).
+  public static var committed: Bool { runCommitted != 0 }
+
+  /// Touches the globals the signal handler reads, so it never runs their first-time
+  /// initialisation (not async-signal-safe).
+  public static func prepareForSignals() {
+    _ = (interruptionFD, interruptionOffset, runCommitted)
   }
 
   /// Called by the SIGINT/SIGTERM handler before the process exits: appends
@@ -161,6 +178,7 @@ public final class RunLock {
 /// The lock file the process holds, for the signal handler (``RunLock/noteInterruption(signal:)``).
 nonisolated(unsafe) private var interruptionFD: Int32 = -1
 nonisolated(unsafe) private var interruptionOffset: off_t = 0
+nonisolated(unsafe) private var runCommitted: Int32 = 0
 
 /// Wall-clock helpers for run records.
 public enum Clock {

@@ -50,44 +50,58 @@ struct RunRecord {
     return runID
   }
 
-  /// Records, in the current run's transaction, that the previous holder of the lock did not
-  /// finish (``RunLock/unfinished``): interrupted by a signal, or killed or crashed.
-  static func recordUnfinished(_ previous: RunLock.UnfinishedRun?, in db: SQLiteDatabase) throws(DatabaseError) {
-    guard let previous else { return }
-    var record = RunRecord(command: previous.command, startedAt: previous.startedAt)
-    record.endedAt = ""
-    record.host = previous.host
-    record.pid = previous.pid
-    switch previous.signal {
-    case "SIGINT": record.exitStatus = 130
-    case "SIGTERM": record.exitStatus = 143
-    default: record.exitStatus = -1
+  /// Records that the previous holder of the lock did not finish (``RunLock/unfinished``):
+  /// interrupted by a signal, or killed or crashed. In a transaction of its own, right after
+  /// the lock is taken, so the record does not depend on this run committing. A database
+  /// this user may not write, that does not exist yet, or whose rollback journal is not its
+  /// own records nothing (the run's own open says why). Returns why it was not recorded.
+  @discardableResult
+  static func recordUnfinished(of lock: RunLock, databasePath: String) -> String? {
+    guard let previous = lock.unfinished else { return nil }
+    guard access(databasePath, W_OK) == 0 else { return "the database is not writable for this user" }
+    do {
+      try StaleJournal.check(databasePath: databasePath)
+      let db = try SQLiteDatabase(path: databasePath)
+      guard try db.scalarInt("SELECT count(*) FROM sqlite_master WHERE name = 'runs'") == 1 else { return "no runs table" }
+      var record = RunRecord(command: previous.command, startedAt: previous.startedAt)
+      record.endedAt = ""
+      record.host = previous.host
+      record.pid = previous.pid
+      switch previous.signal {
+      case "SIGINT": record.exitStatus = 130
+      case "SIGTERM": record.exitStatus = 143
+      default: record.exitStatus = -1
+      }
+      record.message =
+        previous.signal.map { "interrupted by \($0); nothing of that run was kept" }
+        ?? "ended without finishing (killed or crashed); nothing of that run was kept"
+      try record.insertCommitted(into: db)
+      return nil
+    } catch {
+      return "\(error)"
     }
-    record.message =
-      previous.signal.map { "interrupted by \($0); nothing of that run was kept" }
-      ?? "ended without finishing (killed or crashed); nothing of that run was kept"
-    try record.insert(into: db)
+  }
+
+  /// Inserts the row in a transaction of its own.
+  private func insertCommitted(into db: SQLiteDatabase) throws {
+    try db.beginWrite()
+    do {
+      try insert(into: db)
+      try db.execute("COMMIT")
+    } catch {
+      try? db.execute("ROLLBACK")
+      throw error
+    }
   }
 
   /// Records a run that does not otherwise write the database (`report`, `backup`), in its own
   /// transaction, when this user may write it; a read-only user's run is simply not recorded.
   /// Returns why it was not recorded, for a debug line.
   @discardableResult
-  static func recordAfterwards(
-    _ record: RunRecord, databasePath: String, unfinished: RunLock.UnfinishedRun?
-  ) -> String? {
+  static func recordAfterwards(_ record: RunRecord, databasePath: String) -> String? {
     guard access(databasePath, W_OK) == 0 else { return "the database is not writable for this user" }
     do {
-      let db = try SQLiteDatabase(path: databasePath)
-      try db.beginWrite()
-      do {
-        try recordUnfinished(unfinished, in: db)
-        try record.insert(into: db)
-        try db.execute("COMMIT")
-      } catch {
-        try? db.execute("ROLLBACK")
-        throw error
-      }
+      try record.insertCommitted(into: try SQLiteDatabase(path: databasePath))
       return nil
     } catch {
       return "\(error)"
