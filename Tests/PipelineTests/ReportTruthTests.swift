@@ -126,6 +126,10 @@ import Testing
     #expect((object["failed_files"] as? [[String: Any]])?.first?["path"] as? String == broken)
     #expect((object["last_runs"] as? [[String: Any]])?.first?["command"] as? String == "backup")
     #expect(object["daily_metrics_rows"] as? Int == 2)
+    // A database that cannot be used is an error in JSON too, not an empty object.
+    let missing = try Stage.run("report", ["--db", dir.file("missing.sqlite"), "--status", "--json"])
+    #expect(missing.exitStatus == 1 && missing.stdout.isEmpty, "\(missing.stdout)")
+    #expect(missing.stderr.hasPrefix("report: error: "), "\(missing.stderr)")
     let usage = try Stage.run("report", ["--db", db, "--status", "--out", dir.file("out")])
     #expect(usage.termination == .exited(1))
     #expect(usage.stderr.hasPrefix("Error: --status prints to standard output; leave out --out."))

@@ -128,10 +128,12 @@ public struct ReportRunner {
           from: from, to: to, money: MoneyRules(configuration: settings.configuration, catalog: catalog),
           thresholdCents: settings.configuration.payoutThresholdCents),
         earnings: csvFiles?.0, payouts: csvFiles?.1, stats: stats)
-      // orders.csv is written on a third thread, from its own read connection (the run lock
-      // keeps writers out, so both connections see the same data).
+      // orders.csv is written on a third thread, from its own read connection: the run lock
+      // keeps writers out, so both connections see the same data. Without the lock (a user
+      // who may only read the folder), it is written after the scan on this connection, in
+      // this read transaction, so that it shows the same data as the statements.
       let databasePath = options.databasePath
-      nonisolated(unsafe) let ordersFile = csvFiles?.2
+      nonisolated(unsafe) let ordersFile = lock == nil ? nil : csvFiles?.2
       let ordersTask = BackgroundTask(name: "orders") { () throws in
         guard let ordersFile else { return }
         let started = StepClock.threadCPU()
@@ -170,6 +172,9 @@ public struct ReportRunner {
         stats?.add(step: ReportStep.summary.rawValue, seconds: StepClock.threadCPU() - summaryStarted)
         count = try statements.handoff.finish()
         try ordersTask.value()
+        if lock == nil, let orders = csvFiles?.2 {
+          try Self.writeOrdersCSV(db, from: from, to: to, catalog: catalog, into: orders)
+        }
       } catch {
         try? ordersTask.value()
         defer { statements.staging.discard() }

@@ -74,7 +74,9 @@ public enum StatusReport {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
     encoder.keyEncodingStrategy = .convertToSnakeCase
-    let data = (try? encoder.encode(try gather(databasePath: path))) ?? Data("{}".utf8)
+    // A database that cannot be read is an error, as in the text form, never an empty object.
+    let status = try gather(databasePath: path)
+    let data = (try? encoder.encode(status)) ?? Data("{}".utf8)
     return String(decoding: data, as: UTF8.self) + "\n"
   }
 
