@@ -1,3 +1,4 @@
+import CGzip
 import Foundation
 import Testing
 
@@ -6,6 +7,10 @@ import Testing
 /// The columnar event store against a real SQLite file: segments and id columns round-trip
 /// and refuse damage; deduplication is exact whatever the hashes, reads only the days a run
 /// touches, and keeps the first arrival (CONTRACT §3).
+extension String {
+  fileprivate func leftPadded(_ width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
+}
+
 @Suite struct EventStoreTests {
   struct Row {
     var id: String
@@ -58,30 +63,77 @@ import Testing
     #expect(listings == [["amazon", "", "p1"], ["amazon", "", "p1"], ["brand_store", "lumi-skin", "p2"], ["", "", ""]])
     #expect(segment.dictionaries[EventSegment.Column.creator.rawValue].count == 1)
     let ids = try staged.ids.withUnsafeBytes { try EventIDColumn(stored: $0) }
-    #expect(ids.format == .text && (0..<4).map { ids.id($0) } == ["a", "béta", "c", "d"])
+    #expect(ids.format == .packed && (0..<4).map { ids.id($0) } == ["a", "béta", "c", "d"])
   }
 
-  /// UUID-shaped ids are stored as 16 bytes and read back as the same text; one id of another
-  /// shape keeps the whole segment's ids as text.
+  /// Lowercase UUIDs are stored as 16 bytes (format 1); any other segment is packed by shape
+  /// (format 3): UUIDs of either case as 16 bytes, canonical integers as varints, the rest as
+  /// text. Every id reads back byte for byte.
   @Test(arguments: [
     (["0f8fad5b-d9cb-469f-a165-70867728950e", "7c9e6679-7425-40de-944b-e07fc1f90ae7"], EventIDColumn.Format.uuid),
-    (["0f8fad5b-d9cb-469f-a165-70867728950e", "0F8FAD5B-D9CB-469F-A165-70867728950E"], .text),
-    (["0f8fad5b-d9cb-469f-a165-70867728950e", "v-01547640"], .text),
-    (["0f8fad5b-d9cb-469f-a165-70867728950g"], .text),
-    (["0f8fad5b-d9cb-469f-a165-70867728950/"], .text),
-    (["0f8fad5b-d9cb-469f-a165-7086772895:e"], .text),
-    (["0f8fad5b-d9cb-469f-a165-7086772895`e"], .text),
-    (["0f8fad5bxd9cb-469f-a165-70867728950e"], .text),
-    (["0f8fad5b-d9cb-469f-a165-7086772895é"], .text),
     (["00000000-0000-0000-0000-000000000000", "ffffffff-ffff-ffff-ffff-ffffffffffff"], .uuid),
+    (["0f8fad5b-d9cb-469f-a165-70867728950e", "0F8FAD5B-D9CB-469F-A165-70867728950E"], .packed),
+    (["0F8FAD5B-D9CB-469F-A165-70867728950E", "0f8FAD5B-D9CB-469F-A165-70867728950E"], .packed),
+    (["0f8fad5b-d9cb-469f-a165-70867728950e", "v-01547640"], .packed),
+    (["147093591", "0", "007", "-5", "+5", "9999999999999999999", "10000000000000000000", "18446744073709551616"], .packed),
+    (["01M48SK4M3XWZQZF13F62S55P7", "", "béta", "a b"], .packed),
+    (["0f8fad5b-d9cb-469f-a165-70867728950g"], .packed),
+    (["0f8fad5b-d9cb-469f-a165-70867728950/"], .packed),
+    (["0f8fad5b-d9cb-469f-a165-7086772895:e"], .packed),
+    (["0f8fad5b-d9cb-469f-a165-7086772895`e"], .packed),
+    (["0F8FAD5B-D9CB-469F-A165-7086772895@E"], .packed),
+    (["0F8FAD5B-D9CB-469F-A165-7086772895GE"], .packed),
+    (["0f8fad5bxd9cb-469f-a165-70867728950e"], .packed),
+    (["0f8fad5b-d9cb-469f-a165-7086772895é"], .packed),
   ])
   func idColumnsRoundTrip(ids: [String], format: EventIDColumn.Format) throws {
     let builder = EventIDColumn.Builder()
     for id in ids { Array(id.utf8).withUnsafeBytes { builder.append($0) } }
     let stored = builder.encoded()
+    #expect(stored[0] == format.rawValue)
     let column = try stored.withUnsafeBytes { try EventIDColumn(stored: $0) }
     #expect(column.format == format)
     #expect((0..<ids.count).map { column.id($0) } == ids)
+  }
+
+  /// Ids of the shapes real logs mix take about half their text in a packed column.
+  @Test func packedIdsTakeLessThanTheirText() throws {
+    let builder = EventIDColumn.Builder()
+    var text = 0
+    for n in 0..<4000 {
+      let id =
+        switch n % 4 {
+        case 0: String(147_093_591 + n * 37)
+        case 1: "v-\(String(1_547_640 + n).leftPadded(8))"
+        case 2: "0F8FAD5B-D9CB-469F-A165-\(String(70_867_728_950 + n).leftPadded(12))"
+        default: "0f8fad5b-d9cb-469f-a165-\(String(70_867_728_950 + n).leftPadded(12))"
+        }
+      text += id.utf8.count
+      Array(id.utf8).withUnsafeBytes { builder.append($0) }
+    }
+    let stored = builder.encoded()
+    #expect(stored[0] == EventIDColumn.Format.packed.rawValue)
+    #expect(stored.count * 2 < text)
+  }
+
+  /// Columns written before format 3 (offsets and text) are still read.
+  @Test func textColumnsOfOlderDatabasesAreRead() throws {
+    let ids = ["a", "béta", "147093591"]
+    var stored: [UInt8] = [EventIDColumn.Format.text.rawValue]
+    func put(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { stored += $0 } }
+    put(UInt32(ids.count))
+    var end: UInt32 = 0
+    put(0)
+    for id in ids {
+      end += UInt32(id.utf8.count)
+      put(end)
+    }
+    for id in ids { stored += Array(id.utf8) }
+    put(stored.withUnsafeBytes { cg_crc32(0, $0.baseAddress, $0.count) })
+    let column = try stored.withUnsafeBytes { try EventIDColumn(stored: $0) }
+    #expect(column.format == .text && (0..<3).map { column.id($0) } == ids)
+    stored[7] ^= 1
+    #expect(throws: ColumnReader.Corrupt.self) { try stored.withUnsafeBytes { try EventIDColumn(stored: $0) } }
   }
 
   /// A flipped byte anywhere in a stored segment or id column is an error, never other values.

@@ -56,6 +56,21 @@ struct ColumnWriter {
   @inline(__always)
   mutating func signed(_ value: Int64) { varint(UInt64(bitPattern: (value << 1) ^ (value >> 63))) }
 
+  @inline(__always)
+  mutating func byte(_ value: UInt8) {
+    reserve(1)
+    storage.base.storeBytes(of: value, toByteOffset: count, as: UInt8.self)
+    count += 1
+  }
+
+  /// Lets `body` write exactly `n` bytes at the end.
+  @inline(__always)
+  mutating func reserved(_ n: Int, _ body: (UnsafeMutableRawPointer) -> Void) {
+    reserve(n)
+    body(storage.base + count)
+    count += n
+  }
+
   mutating func raw(_ part: UnsafeRawBufferPointer) {
     guard let source = part.baseAddress, part.count > 0 else { return }
     reserve(part.count)
@@ -147,13 +162,21 @@ final class ZstdCompressor {
 
   deinit { ZSTD_freeCCtx(context) }
 
+  /// The most bytes a frame of `count` bytes can take.
+  func bound(_ count: Int) -> Int { ZSTD_compressBound(count) }
+
+  /// Writes a checksummed frame of `input` into `output` (at least ``bound(_:)`` bytes) and
+  /// returns its size.
+  func compress(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) -> Int {
+    let n = ZSTD_compress2(context, output.baseAddress, output.count, input.baseAddress, input.count)
+    precondition(ZSTD_isError(n) == 0, "zstd cannot fail on a buffer of compressBound size")
+    return n
+  }
+
   /// A checksummed frame of `input`.
   func compress(_ input: UnsafeRawBufferPointer) -> [UInt8] {
-    let bound = ZSTD_compressBound(input.count)
-    return [UInt8](unsafeUninitializedCapacity: bound) { out, written in
-      let n = ZSTD_compress2(context, out.baseAddress, bound, input.baseAddress, input.count)
-      precondition(ZSTD_isError(n) == 0, "zstd cannot fail on a buffer of compressBound size")
-      written = n
+    [UInt8](unsafeUninitializedCapacity: bound(input.count)) { out, written in
+      written = compress(input, into: UnsafeMutableRawBufferPointer(out))
     }
   }
 }

@@ -134,7 +134,7 @@ final class EventSegmentBuilder {
     clickHours[Int(Platform.brandStore.code)] = brandStoreClickHours
     let staged = StagedSegment(
       kind: kind, day: day, rows: count, minTs: count > 0 ? minTs : 0, maxTs: count > 0 ? maxTs : 0, hours: hours,
-      clickHours: clickHours, data: compressor.compress(scratch.written), ids: ids.encoded(),
+      clickHours: clickHours, data: compressor.compress(scratch.written), ids: ids.encoded(compressor: compressor, scratch: &scratch),
       hashes: Array(UnsafeBufferPointer(start: hashes, count: count)))
     removeAll()
     return staged
