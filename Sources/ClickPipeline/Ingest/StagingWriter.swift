@@ -28,13 +28,6 @@ final class StagingWriter {
     var clickHours: [UInt32]
   }
 
-  /// A `click_index` row.
-  private struct ClickEntry: Comparable {
-    var key: Int64
-    var day: Int64
-    static func < (a: ClickEntry, b: ClickEntry) -> Bool { a.key != b.key ? a.key < b.key : a.day < b.day }
-  }
-
   /// What ``finish()`` found, per file id: rows dropped as duplicates.
   struct Outcome {
     var droppedByFile: [Int64: Int] = [:]
@@ -55,6 +48,7 @@ final class StagingWriter {
   private let insertPending: Statement
   private let clickKnown: Statement
   private let insertClick: Statement
+  private let insertClicks: Statement
   private let namedClicks: Statement
 
   private let runID: Int64
@@ -71,9 +65,11 @@ final class StagingWriter {
   /// file when more than ``clickEntriesInMemory`` wait (an index written in key order is
   /// appended to; written as segments arrive its pages were read back from disk one by one).
   /// Entries of the current file start at `fileFirstClick`.
-  private var runClicks: [ClickEntry] = []
+  private var runClicks = ClickEntries()
   private var fileFirstClick = 0
   static let clickEntriesInMemory = 2 << 20
+  /// `click_index` rows per `INSERT`: one statement per row costs about twice as much.
+  static let clicksPerStatement = 64
   /// New clicks whose id may be pending (``KeyFilter``): checked at ``finish()``.
   private var maybeLate: [EventRef] = []
   /// The keys of click ids named by staged conversions whose click has not arrived
@@ -125,6 +121,9 @@ final class StagingWriter {
     insertPending = try db.prepare("INSERT OR IGNORE INTO pending_click_refs(click_id) VALUES (?)")
     clickKnown = try db.prepare("SELECT 1 FROM click_index WHERE key = ? LIMIT 1")
     insertClick = try db.prepare("INSERT OR IGNORE INTO click_index(key, day) VALUES (?, ?)")
+    insertClicks = try db.prepare(
+      "INSERT OR IGNORE INTO click_index(key, day) VALUES "
+        + Array(repeating: "(?, ?)", count: Self.clicksPerStatement).joined(separator: ", "))
     namedClicks = try db.prepare(
       "SELECT click_id FROM conversions WHERE conversion_row >= ?1 AND conversion_row < ?2 AND click_id <> '' AND refunded = 0")
     nextConversionRow = (try db.scalarInt("SELECT max(conversion_row) FROM conversions") ?? 0) + 1
@@ -205,7 +204,7 @@ final class StagingWriter {
       for id in fileFirstSegment..<nextSegmentID { written[id] = nil }
       maybeLate.removeAll { $0.segmentID >= fileFirstSegment }
     }
-    runClicks.removeSubrange(fileFirstClick...)
+    runClicks.removeSubrange(from: fileFirstClick)
   }
 
   // MARK: - Pieces
@@ -245,7 +244,7 @@ final class StagingWriter {
   private func indexClicks(_ segment: StagedSegment, _ id: Int64) {
     for (row, hash) in segment.hashes.enumerated() {
       let key = EventKeys.indexKey(hash)
-      runClicks.append(ClickEntry(key: key, day: segment.day))
+      runClicks.append(key: key, day: segment.day)
       if pendingClicks.mayContain(key) { maybeLate.append(EventRef(segmentID: id, row: row)) }
     }
   }
@@ -379,21 +378,26 @@ final class StagingWriter {
       "DELETE FROM pending_click_refs WHERE click_id IN (SELECT id FROM temp.late_clicks); DROP TABLE temp.late_clicks;")
   }
 
-  /// Writes the collected `click_index` entries in key order.
+  /// Writes the collected `click_index` entries in key order, each once.
   private func writeClickIndex() throws(DatabaseError) {
-    guard !runClicks.isEmpty else { return }
-    runClicks.sort()
-    let s = insertClick
-    var previous: ClickEntry?
-    for entry in runClicks where entry != previous {
+    guard runClicks.count > 0 else { return }
+    runClicks.sortDistinct()
+    var next = 0
+    while next < runClicks.count {
+      let s = runClicks.count - next >= Self.clicksPerStatement ? insertClicks : insertClick
+      let rows = s === insertClicks ? Self.clicksPerStatement : 1
       s.reset()
-      s.bind(1, entry.key)
-      s.bind(2, entry.day)
+      for k in 0..<rows {
+        let entry = runClicks[next + k]
+        s.bind(Int32(2 * k + 1), entry.key)
+        s.bind(Int32(2 * k + 2), entry.day)
+      }
       try s.step()
-      previous = entry
+      next += rows
     }
-    s.reset()
-    runClicks.removeAll(keepingCapacity: true)
+    insertClicks.reset()
+    insertClick.reset()
+    runClicks.removeAll()
     fileFirstClick = 0
   }
 
