@@ -279,7 +279,7 @@ extension String {
 
   /// Every per-event lookup into `conversions` is an index search, not a scan: a scan per late
   /// click made N late clicks cost N² (the `late-clicks` shape of `bench.py --shapes`).
-  @Test(arguments: DirtyHours.ConversionHours.sql + [StagingWriter.copiesOfIDSQL])
+  @Test(arguments: DirtyHours.ConversionHours.perEventSQL + [StagingWriter.copiesOfIDSQL])
   func perEventLookupsSearchAnIndex(sql: String) throws {
     let dir = try TemporaryDirectory()
     let db = try Schema.open(path: dir.file("db.sqlite"))
@@ -295,7 +295,7 @@ extension String {
     let dir = try TemporaryDirectory()
     let db = try Schema.open(path: dir.file("db.sqlite"))
     try db.execute("CREATE TEMP TABLE late_clicks(id TEXT PRIMARY KEY, key INTEGER NOT NULL) WITHOUT ROWID")
-    let plan = try db.rows("EXPLAIN QUERY PLAN " + StagingWriter.lateClickHours).map { $0.last?.textValue ?? "" }
+    let plan = try db.rows("EXPLAIN QUERY PLAN " + DirtyHours.ConversionHours.lateClicksSQL).map { $0.last?.textValue ?? "" }
     #expect(plan.contains { $0.hasPrefix("SEARCH c USING COVERING INDEX conversions_by_click (click_key=?)") }, "\(plan)")
     #expect(!plan.contains { $0.contains("conversions") && !$0.contains("COVERING") }, "\(plan)")
   }

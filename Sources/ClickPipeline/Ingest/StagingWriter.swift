@@ -44,7 +44,7 @@ final class StagingWriter {
   private let conversionCopies: Statement
   private let copiesOfID: Statement
   private let deleteConversion: Statement
-  private let ordersOfRows: Statement
+  private let conversionHours: DirtyHours.ConversionHours
   private let insertPending: Statement
   private let clickKnown: Statement
   private let insertClick: Statement
@@ -83,13 +83,6 @@ final class StagingWriter {
   /// the plan, with ``DirtyHours/ConversionHours``' lookups).
   static let copiesOfIDSQL = "SELECT conversion_row, ts FROM conversions WHERE event_key = ? AND event_id = ?"
 
-  /// The hours of the conversions that name the clicks in `temp.late_clicks`, read from the
-  /// index alone (a test checks the plan).
-  static let lateClickHours = """
-    SELECT DISTINCT c.ts / 3600000 FROM temp.late_clicks l
-    JOIN conversions c INDEXED BY conversions_by_click ON c.click_key = l.key AND c.click_key <> 0
-    """
-
   /// `spillKeys`: how many event keys may wait in memory (``EventKeys``).
   init(db: SQLiteDatabase, runID: Int64, spillKeys: Int = EventKeys.defaultSpillKeys) throws(DatabaseError) {
     self.db = db
@@ -111,13 +104,7 @@ final class StagingWriter {
       """)
     copiesOfID = try db.prepare(Self.copiesOfIDSQL)
     deleteConversion = try db.prepare("DELETE FROM conversions WHERE conversion_row = ?")
-    // The orders first, each once: joining row to row made N copies of one order cost N².
-    // (Matched on the key alone: a key collision only marks an hour too many.)
-    ordersOfRows = try db.prepare(
-      """
-      SELECT DISTINCT ts / 3600000 FROM conversions
-      WHERE order_key IN (SELECT DISTINCT order_key FROM conversions WHERE conversion_row >= ?1 AND conversion_row < ?2)
-      """)
+    conversionHours = try DirtyHours.ConversionHours(db: db)
     insertPending = try db.prepare("INSERT OR IGNORE INTO pending_click_refs(click_id) VALUES (?)")
     clickKnown = try db.prepare("SELECT 1 FROM click_index WHERE key = ? LIMIT 1")
     insertClick = try db.prepare("INSERT OR IGNORE INTO click_index(key, day) VALUES (?, ?)")
@@ -185,11 +172,7 @@ final class StagingWriter {
     }
     // Their hours, and those of every conversion of the same orders (which copy of a retried
     // order is kept, and the refunds, may change).
-    ordersOfRows.reset()
-    ordersOfRows.bind(1, first)
-    ordersOfRows.bind(2, end)
-    while try ordersOfRows.step() { dirty.mark(hour: ordersOfRows.int(0), clickBits: 0) }
-    ordersOfRows.reset()
+    try conversionHours.markOrders(ofRows: first..<end, in: &dirty)
   }
 
   /// The file could not be read whole: removes everything it staged.
@@ -371,9 +354,7 @@ final class StagingWriter {
       DELETE FROM temp.late_clicks
       WHERE NOT EXISTS (SELECT 1 FROM pending_click_refs p WHERE p.click_id = late_clicks.id)
       """)
-    let hours = try db.prepare(Self.lateClickHours)
-    while try hours.step() { dirty.mark(hour: hours.int(0), clickBits: 0) }
-    hours.reset()
+    try conversionHours.markConversionsNamingLateClicks(in: &dirty)
     try db.execute(
       "DELETE FROM pending_click_refs WHERE click_id IN (SELECT id FROM temp.late_clicks); DROP TABLE temp.late_clicks;")
   }
