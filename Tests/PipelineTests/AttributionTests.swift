@@ -111,8 +111,9 @@ import Testing
 
     let db = try SQLiteDatabase(path: path, readOnly: true)
     let attribution = try Attribution(db: db, configuration: .default, segments: try SegmentReader(db: db), cacheLimit: 100)
-    try attribution.resolve([(platform: c.platform, orderID: "O1")])
-    let got = try #require(try attribution.order(platform: c.platform, orderID: "O1"))
+    let platform = try #require(Platform(c.platform))
+    try attribution.resolve([(platform: platform, orderID: "O1")])
+    let got = try #require(try attribution.order(platform: platform, orderID: "O1"))
     #expect(got.canonicalEventID == c.kept)
     #expect(got.result.rule == c.rule)
     #expect(got.result.clickEventID == c.click)

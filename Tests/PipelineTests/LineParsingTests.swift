@@ -156,8 +156,8 @@ func parse(_ data: Data, currencies: Set<String> = Set(PipelineConfiguration.def
     #expect(e.eventID == "42")
     #expect(e.creatorID == "7")
     #expect(e.ts == 1_793_527_200_123)  // 2026-11-01T10:00:00.123Z, extra digits truncated
-    #expect(e.placement == "post")
-    #expect(e.platform == "brand_store")
+    #expect(e.placement == .post)
+    #expect(e.platform == .brandStore)
     #expect(e.store == "Lumi")
     #expect(e.viewerID == "")
   }
@@ -167,8 +167,8 @@ func parse(_ data: Data, currencies: Set<String> = Set(PipelineConfiguration.def
       #"{"type":"click","event_id":"k","ts":0,"creator_id":"c","product_id":"p","platform":"amazon","store":"s"}"# + "\n"
         + #"{"type":"view","event_id":"v","ts":0,"creator_id":"c","platform":"amazon","store":"s"}"#)
     #expect(result.events.map(\.store) == ["", ""])
-    #expect(result.events.map(\.platform) == ["amazon", ""])
-    #expect(result.events.map(\.placement) == ["bio", "bio"])
+    #expect(result.events.map(\.platform) == [.amazon, nil])
+    #expect(result.events.map(\.placement) == [.bio, .bio])
   }
 
   @Test func amountsAreExactDecimalsNeverDoubles() throws {
@@ -210,7 +210,7 @@ func parse(_ data: Data, currencies: Set<String> = Set(PipelineConfiguration.def
     #expect(result.summary.format == .csv)
     #expect(result.events.map(\.eventID) == ["v1", "v2"])
     #expect(result.events.first?.userAgent == "Mozilla, \"quoted\"")
-    #expect(result.events.last?.placement == "post")
+    #expect(result.events.last?.placement == .post)
     #expect(result.events.last?.ts == 1_761_991_200_000)
     #expect(result.rejects.map(\.line) == [5, 6])
     #expect(result.rejects.map(\.reason.code) == ["malformed", "malformed"])

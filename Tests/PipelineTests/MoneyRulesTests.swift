@@ -26,13 +26,13 @@ import Testing
   }
 
   @Test(arguments: [
-    ("amazon", "", "B1", "0.045", Int64(2450), Int64(110)),  // category rate: 110.25 → 110
-    ("amazon", "", "B9", "0.04", 2159, 86),  // not in the catalog: Amazon's default
-    ("brand_store", "lumi-skin", "P1", "0.15", 5800, 870),  // the store's own rate
-    ("brand_store", "oak-and-ash", "P1", "0.1", 2445, 244),  // brand stores' default: 244.5 → 244
+    (Platform.amazon, "", "B1", "0.045", Int64(2450), Int64(110)),  // category rate: 110.25 → 110
+    (.amazon, "", "B9", "0.04", 2159, 86),  // not in the catalog: Amazon's default
+    (.brandStore, "lumi-skin", "P1", "0.15", 5800, 870),  // the store's own rate
+    (.brandStore, "oak-and-ash", "P1", "0.1", 2445, 244),  // brand stores' default: 244.5 → 244
   ])
   func theRateIsTheStoresTheCategorysOrTheDefault(
-    platform: String, store: String, product: String, rate: String, revenue: Int64, commission: Int64
+    platform: Platform, store: String, product: String, rate: String, revenue: Int64, commission: Int64
   ) {
     #expect(Self.rules.rate(platform: platform, store: store, productID: product) == ExactDecimal(rate)!)
     #expect(Self.rules.commissionCents(revenueCents: revenue, platform: platform, store: store, productID: product) == commission)

@@ -24,6 +24,8 @@ import Testing
     #expect(Platform.allCases.map(configuration.attributionWindowMilliseconds) == [3_600_000, 7_200_000])
     #expect(Platform.allCases.map(configuration.defaultRate) == [ExactDecimal("0.01")!, ExactDecimal("0.02")!])
     let rules = MoneyRules(configuration: configuration, catalog: ProductCatalog())
-    #expect(rules.rate(platform: "ebay", store: "", productID: "p1") == .zero)
+    #expect(
+      Platform.allCases.map { rules.rate(platform: $0, store: "", productID: "p1") } == [ExactDecimal("0.01")!, ExactDecimal("0.02")!])
+    #expect(Platform("ebay") == nil)
   }
 }

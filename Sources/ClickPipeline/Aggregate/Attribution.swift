@@ -12,7 +12,7 @@ final class Attribution {
     var ts: Int64
     var viewerID: String
     var productID: String
-    var platform: String
+    var platform: Platform
     var store: String
     var clickID: String
   }
@@ -66,13 +66,13 @@ final class Attribution {
   /// Works out, in one batch, every order of `orders` not known yet: its kept copy (one index
   /// search each) and the attribution of all of them (one search of the click segments), so
   /// that ``order(platform:orderID:)`` answers each from memory.
-  func resolve(_ orders: [(platform: String, orderID: String)]) throws(DatabaseError) {
+  func resolve(_ orders: [(platform: Platform, orderID: String)]) throws(DatabaseError) {
     var wanted = Set<ByteKey>()
-    var missing: [(key: ByteKey, orderKey: Int64, platform: String, orderID: String)] = []
+    var missing: [(key: ByteKey, orderKey: Int64, platform: Platform, orderID: String)] = []
     for (platform, orderID) in orders {
       let key = Self.key(platform, orderID)
       guard wanted.insert(key).inserted, cache[key] == nil else { continue }
-      missing.append((key, ConversionKeys.order(platform: platform, orderID: orderID), platform, orderID))
+      missing.append((key, ConversionKeys.order(platform: platform.rawValue, orderID: orderID), platform, orderID))
     }
     if cache.count + missing.count > cacheLimit { cache = cache.filter { wanted.contains($0.key) } }
     // Searched in order-key order: neighbouring keys share the index's pages.
@@ -92,24 +92,24 @@ final class Attribution {
     }
   }
 
-  private static func key(_ platform: String, _ orderID: String) -> ByteKey {
+  private static func key(_ platform: Platform, _ orderID: String) -> ByteKey {
     var key = ByteKeyBuilder()
-    key.append(platform)
+    key.append(platform.rawValue)
     key.append(orderID)
     return ByteKey(key.bytes)
   }
 
   /// The ordered conversion kept for (platform, order_id): the earliest, ties to the smallest
   /// event id, so the choice does not depend on arrival order (CONTRACT §3 "Duplicate orders").
-  private func canonicalOrder(orderKey: Int64, platform: String, orderID: String) throws(DatabaseError) -> Order? {
+  private func canonicalOrder(orderKey: Int64, platform: Platform, orderID: String) throws(DatabaseError) -> Order? {
     let s = canonicalOrder
     s.reset()
     defer { s.reset() }
     s.bind(1, orderKey)
-    s.bind(2, platform)
+    s.bind(2, platform.rawValue)
     s.bind(3, orderID)
     guard try s.step() else { return nil }
-    let row = ConversionRow(s)
+    let row = try ConversionRow(s)
     return Order(
       eventID: row.eventID, ts: row.ts, viewerID: row.viewerID, productID: row.productID, platform: row.platform,
       store: row.store, clickID: row.clickID)
@@ -118,7 +118,7 @@ final class Attribution {
   /// The kept copy of the order (platform, order_id) and its attribution, or `nil` if the order
   /// has no ordered conversion: from ``resolve(_:)``'s batch, or worked out alone if the order
   /// was not in it.
-  func order(platform: String, orderID: String) throws(DatabaseError) -> Attributed? {
+  func order(platform: Platform, orderID: String) throws(DatabaseError) -> Attributed? {
     if let cached = cache[Self.key(platform, orderID)] { return cached }
     try resolve([(platform, orderID)])
     return cache[Self.key(platform, orderID)] ?? nil

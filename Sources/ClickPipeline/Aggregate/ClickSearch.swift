@@ -43,11 +43,12 @@ struct ClickSearch {
     // Rule 2: the orders' timestamps per (viewer, platform, store, product).
     var orderTimes: [ByteKey: [Int64]] = [:]
     for order in orders {
-      if !order.viewerID.isEmpty, let window = window(order.platform) {
+      if !order.viewerID.isEmpty {
+        let window = configuration.attributionWindowMilliseconds(order.platform)
         for day in utcDay(ofMilliseconds: order.ts - window)...utcDay(ofMilliseconds: order.ts) {
           insert(order.viewerID, into: &wantedViewers[day, default: ByteKeyTable()])
         }
-        orderTimes[Self.key(order.viewerID, order.platform, order.store, order.productID), default: []].append(order.ts)
+        orderTimes[Self.key(order.viewerID, order.platform.rawValue, order.store, order.productID), default: []].append(order.ts)
       }
     }
     // Keyed by bytes: ids that differ in bytes are different clicks (no Unicode equivalence).
@@ -108,19 +109,15 @@ struct ClickSearch {
             creatorID: click.creatorID, placement: click.placement, postID: click.postID, clickEventID: click.eventID, rule: .clickID)
       }
       // The latest click at or before the order, ties to the greatest event id, if in the window.
-      guard !order.viewerID.isEmpty, let window = window(order.platform),
-        let latest = byViewer[Self.key(order.viewerID, order.platform, order.store, order.productID)]?.latest(atOrBefore: order.ts),
-        latest.ts >= order.ts - window
+      guard !order.viewerID.isEmpty,
+        let latest = byViewer[Self.key(order.viewerID, order.platform.rawValue, order.store, order.productID)]?
+          .latest(atOrBefore: order.ts),
+        latest.ts >= order.ts - configuration.attributionWindowMilliseconds(order.platform)
       else { return .none }
       let best = latest.click
       return Attribution.Result(
         creatorID: best.creatorID, placement: best.placement, postID: best.postID, clickEventID: best.eventID, rule: .viewerWindow)
     }
-  }
-
-  /// Rule 2's window for a platform's orders (none for an unknown platform).
-  private func window(_ platform: String) -> Int64? {
-    Platform(platform).map(configuration.attributionWindowMilliseconds)
   }
 
   /// The parts' bytes, each after its length.

@@ -236,7 +236,7 @@ final class DayComputer {
   }
 
   /// The row of a conversion attributed to `who`; `nil` if it belongs to another pass.
-  private func rowIndex(of who: Attribution.Result, platform: String, store: String, productID: String) -> Int? {
+  private func rowIndex(of who: Attribution.Result, platform: Platform, store: String, productID: String) -> Int? {
     var creatorID = who.creatorID
     let creatorCode = creatorID.withUTF8 { creators.code(for: UnsafeRawBufferPointer($0)) }
     let creatorHash = creatorID.withUTF8 { EventKeyHash.hash(UnsafeRawBufferPointer($0)) }
@@ -246,7 +246,7 @@ final class DayComputer {
     store.withUTF8 { store in
       product.withUTF8 { product in
         EventSegment.appendListing(
-          Platform(platform), UnsafeRawBufferPointer(store), UnsafeRawBufferPointer(product), to: &listing)
+          platform, UnsafeRawBufferPointer(store), UnsafeRawBufferPointer(product), to: &listing)
       }
     }
     let (listingCode, listingHash) = listing.withUnsafeBytes { (listings.code(for: $0), EventKeyHash.hash($0)) }
@@ -342,8 +342,7 @@ final class DayComputer {
     batch.removeAll(keepingCapacity: true)
     while try s.step() {
       eventsRead += 1
-      batch.append(
-        ConversionRow(s))
+      batch.append(try ConversionRow(s))
       if batch.count >= conversionsPerBatch { try countBatch() }
     }
     try countBatch()
@@ -372,48 +371,41 @@ final class DayComputer {
     }
     let rate = money.rate(platform: c.platform, store: c.store, productID: c.productID)
     let commission = rate.roundedProduct(of: cents) ?? 0
-    let sent = (
-      ts: c.ts, currency: c.currency, amount: c.amount, fx: money.configuration.fxUSDPerUnit[c.currency].map { "\($0)" } ?? "",
-      rate: "\(rate)"
-    )
+    let who: Attribution.Result
+    let index: Int
     if c.refunded {
-      let who = try attribution.order(platform: c.platform, orderID: c.orderID)?.result ?? .none
-      guard let index = rowIndex(of: who, platform: c.platform, store: c.store, productID: c.productID) else { return }
-      var row = rows[index]
-      guard row.add(refundedCents: cents, reversedCommissionCents: commission) else {
+      who = try attribution.order(platform: c.platform, orderID: c.orderID)?.result ?? .none
+      guard let found = rowIndex(of: who, platform: c.platform, store: c.store, productID: c.productID) else { return }
+      index = found
+      guard rows[index].add(refundedCents: cents, reversedCommissionCents: commission) else {
         leftOut.append(
           "\(calendar.text(ofDay: currentDay)) refund of order \(c.orderID) (event \(c.eventID)), product \(c.productID): its row's refunded sum would pass 2^63-1 cents"
         )
         return
       }
-      rows[index] = row
-      OrderRow(
-        eventID: c.eventID, refund: true, platform: c.platform, store: c.store, orderID: c.orderID, productID: c.productID,
-        quantity: c.quantity, revenueCents: 0, commissionCents: 0, refundedCents: cents, reversedCommissionCents: commission,
-        attribution: who, ts: sent.ts, currency: sent.currency, amount: sent.amount, fxUSDPerUnit: sent.fx, commissionRate: sent.rate
-      ).encode(into: &orderBytes)
-      output.orders += 1
     } else {
       // Only the canonical copy of a retried order counts.
       guard let order = try attribution.order(platform: c.platform, orderID: c.orderID),
         order.canonicalEventID == c.eventID,
-        let index = rowIndex(of: order.result, platform: c.platform, store: c.store, productID: c.productID)
+        let found = rowIndex(of: order.result, platform: c.platform, store: c.store, productID: c.productID)
       else { return }
-      let who = order.result
-      var row = rows[index]
-      guard row.add(units: c.quantity, revenueCents: cents, commissionCents: commission) else {
+      who = order.result
+      index = found
+      guard rows[index].add(units: c.quantity, revenueCents: cents, commissionCents: commission) else {
         leftOut.append(
           "\(calendar.text(ofDay: currentDay)) order \(c.orderID) (event \(c.eventID)), product \(c.productID): its row's revenue sum would pass 2^63-1 cents"
         )
         return
       }
-      rows[index] = row
-      OrderRow(
-        eventID: c.eventID, refund: false, platform: c.platform, store: c.store, orderID: c.orderID, productID: c.productID,
-        quantity: c.quantity, revenueCents: cents, commissionCents: commission, refundedCents: 0, reversedCommissionCents: 0,
-        attribution: who, ts: sent.ts, currency: sent.currency, amount: sent.amount, fxUSDPerUnit: sent.fx, commissionRate: sent.rate
-      ).encode(into: &orderBytes)
-      output.orders += 1
     }
+    // The `orders` row, with the order as it was sent (CONTRACT §7).
+    OrderRow(
+      eventID: c.eventID, refund: c.refunded, platform: c.platform.rawValue, store: c.store, orderID: c.orderID,
+      productID: c.productID, quantity: c.quantity, revenueCents: c.refunded ? 0 : cents,
+      commissionCents: c.refunded ? 0 : commission, refundedCents: c.refunded ? cents : 0,
+      reversedCommissionCents: c.refunded ? commission : 0, attribution: who, ts: c.ts, currency: c.currency, amount: c.amount,
+      fxUSDPerUnit: money.configuration.fxUSDPerUnit[c.currency].map { "\($0)" } ?? "", commissionRate: "\(rate)"
+    ).encode(into: &orderBytes)
+    output.orders += 1
   }
 }

@@ -3,7 +3,7 @@
 /// ```swift
 /// let rules = MoneyRules(configuration: .default, catalog: ProductCatalog())
 /// rules.revenueCents(amount: ExactDecimal("19.99")!, currency: "EUR")   // 2159 (21.5892)
-/// rules.commissionCents(revenueCents: 2159, platform: "amazon", store: "", productID: "p1")  // 86
+/// rules.commissionCents(revenueCents: 2159, platform: .amazon, store: "", productID: "p1")  // 86
 /// ```
 ///
 /// Stores and categories are matched by their bytes, as `daily_metrics` groups them: a store id
@@ -29,25 +29,23 @@ public struct MoneyRules: Sendable {
   }
 
   /// The first matching rate: the brand store's own, the Amazon category's, the platform
-  /// default. Every platform is named: a new platform without its rules does not compile. A
-  /// conversion's platform was validated at ingest; anything else earns nothing.
-  public func rate(platform: String, store: String, productID: String) -> ExactDecimal {
-    guard let known = Platform(platform) else { return .zero }
-    switch known {
+  /// default. Every platform is named: a new platform without its rules does not compile.
+  public func rate(platform: Platform, store: String, productID: String) -> ExactDecimal {
+    switch platform {
     case .brandStore:
-      return brandStoreRates[Array(store.utf8)] ?? configuration.defaultRate(known)
+      return brandStoreRates[Array(store.utf8)] ?? configuration.defaultRate(platform)
     case .amazon:
-      if let category = catalog.product(platform: platform, store: store, productID: productID)?.category,
+      if let category = catalog.product(platform: platform.rawValue, store: store, productID: productID)?.category,
         let rate = categoryRates[Array(category.utf8)]
       {
         return rate
       }
-      return configuration.defaultRate(known)
+      return configuration.defaultRate(platform)
     }
   }
 
   /// `round_half_even(revenue_cents × rate)`.
-  public func commissionCents(revenueCents: Int64, platform: String, store: String, productID: String) -> Int64 {
+  public func commissionCents(revenueCents: Int64, platform: Platform, store: String, productID: String) -> Int64 {
     rate(platform: platform, store: store, productID: productID).roundedProduct(of: revenueCents) ?? 0
   }
 }

@@ -22,7 +22,7 @@ public enum EventKind: Int, Sendable, CaseIterable {
 /// ```swift
 /// // {"type":"Click","event_id":42,"ts":"2026-11-01T10:00:00+07:00","creator_id":"c1",
 /// //  "product_id":"p1","platform":"AMAZON","user_agent":"Mozilla/5.0"}
-/// // becomes kind .click, eventID "42", ts 1761966000000, placement "bio", platform "amazon", store ""
+/// // becomes kind .click, eventID "42", ts 1761966000000, placement .bio, platform .amazon, store ""
 /// ```
 public struct Event: Sendable, Equatable {
   public var kind: EventKind
@@ -32,12 +32,12 @@ public struct Event: Sendable, Equatable {
   public var creatorID: String = ""
   /// Views and clicks only; `""` when absent.
   public var postID: String = ""
-  /// `post` or `bio` for views and clicks; `""` for conversions.
-  public var placement: String = ""
+  /// Views and clicks only; `nil` for conversions.
+  public var placement: Placement?
   public var viewerID: String = ""
   public var productID: String = ""
-  /// `amazon`, `brand_store`, or `""` (a view without a product).
-  public var platform: String = ""
+  /// `nil` only for a view without a product.
+  public var platform: Platform?
   /// The brand store id; `""` for Amazon and for views without a product.
   public var store: String = ""
   public var userAgent: String = ""

@@ -49,7 +49,7 @@ extension Event {
     line = view.line
     viewerID = String(decoding: view.viewerID, as: UTF8.self)
     productID = String(decoding: view.productID, as: UTF8.self)
-    platform = view.platform?.rawValue ?? ""
+    platform = view.platform
     store = String(decoding: view.store, as: UTF8.self)
     if view.kind == .conversion {
       orderID = String(decoding: view.orderID, as: UTF8.self)
@@ -61,7 +61,7 @@ extension Event {
     } else {
       creatorID = String(decoding: view.creatorID, as: UTF8.self)
       postID = String(decoding: view.postID, as: UTF8.self)
-      placement = view.placement.name
+      placement = view.placement
       userAgent = String(decoding: view.userAgent, as: UTF8.self)
     }
   }

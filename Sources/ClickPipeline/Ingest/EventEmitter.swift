@@ -127,10 +127,10 @@ public final class EventEmitter {
     w.field("ts_ms", event.ts)
     w.field("day", dayText(event.ts))
     w.field("creator_id", event.creatorID)
-    w.field("placement", event.placement)
+    w.field("placement", event.placement?.name ?? "")
     w.field("viewer_id", event.viewerID)
     w.field("product_id", event.productID)
-    w.field("platform", event.platform)
+    w.field("platform", event.platform?.rawValue ?? "")
     w.field("store", event.store)
     w.field("user_agent", event.userAgent)
     w.field("is_bot", isBot(event))
@@ -143,8 +143,8 @@ public final class EventEmitter {
       w.field("revenue_cents", revenue)
       w.field(
         "commission_cents",
-        revenue.map {
-          money.commissionCents(revenueCents: $0, platform: event.platform, store: event.store, productID: event.productID)
+        revenue.flatMap { cents in
+          event.platform.map { money.commissionCents(revenueCents: cents, platform: $0, store: event.store, productID: event.productID) }
         })
     } else {
       w.field("quantity", Int64?.none)

@@ -235,8 +235,9 @@ final class StagingWriter {
   func write(_ conversions: [Event]) throws(DatabaseError) {
     let s = insertConversion
     for event in conversions {
+      guard let platform = event.platform else { preconditionFailure("EventValidator requires a conversion's platform") }
       s.reset()
-      ConversionRow(event, fileID: fileID).bind(s, row: nextConversionRow)
+      ConversionRow(event, platform: platform, fileID: fileID).bind(s, row: nextConversionRow)
       try s.step()
       nextConversionRow += 1
     }

@@ -159,11 +159,14 @@ struct StatementRenderer: Sendable {
     // The rate of each of the creator's products: by brand store, Amazon category, or default.
     var rates: [String: [String]] = [:]
     for product in figures.products {
-      let rate = money.rate(platform: product.platform, store: product.store, productID: product.productID)
+      // A row without a platform (views of a bio without a product) has no orders to rate.
+      guard let platform = Platform(product.platform) else { continue }
+      let rate = money.rate(platform: platform, store: product.store, productID: product.productID)
       let basis: String
-      if product.platform == Platform.brandStore.rawValue {
+      switch platform {
+      case .brandStore:
         basis = c.brandStoreRates[product.store] != nil ? "brand store " + Markdown.code(product.store) : "brand stores (default)"
-      } else {
+      case .amazon:
         let category = catalog.product(platform: product.platform, store: product.store, productID: product.productID)?.category ?? ""
         basis = c.amazonCategoryRates[category] != nil ? "Amazon, category " + Markdown.escape(category) : "Amazon (default)"
       }

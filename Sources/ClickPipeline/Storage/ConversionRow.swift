@@ -1,3 +1,5 @@
+import CSQLite
+
 /// One row of `conversions`: an ordered conversion or a refund as ingest validated it. The
 /// one type that knows the table's columns: ingest binds rows with ``insertSQL`` and
 /// ``bind(_:row:)``, aggregate and attribution read them with ``columns`` and
@@ -7,7 +9,7 @@ struct ConversionRow: Equatable {
   var ts: Int64
   var viewerID: String
   var productID: String
-  var platform: String
+  var platform: Platform
   var store: String
   var orderID: String
   var clickID: String
@@ -34,7 +36,7 @@ struct ConversionRow: Equatable {
     """
 
   init(
-    eventID: String, ts: Int64, viewerID: String, productID: String, platform: String, store: String, orderID: String,
+    eventID: String, ts: Int64, viewerID: String, productID: String, platform: Platform, store: String, orderID: String,
     clickID: String, quantity: Int64, amount: String, currency: String, refunded: Bool
   ) {
     (self.eventID, self.ts, self.viewerID, self.productID) = (eventID, ts, viewerID, productID)
@@ -42,21 +44,29 @@ struct ConversionRow: Equatable {
     (self.quantity, self.amount, self.currency, self.refunded) = (quantity, amount, currency, refunded)
   }
 
-  /// A validated conversion of file `fileID`.
-  init(_ event: Event, fileID: Int64) {
+  /// A validated conversion of file `fileID` (``EventValidator`` requires its platform).
+  init(_ event: Event, platform: Platform, fileID: Int64) {
     self.init(
-      eventID: event.eventID, ts: event.ts, viewerID: event.viewerID, productID: event.productID, platform: event.platform,
+      eventID: event.eventID, ts: event.ts, viewerID: event.viewerID, productID: event.productID, platform: platform,
       store: event.store, orderID: event.orderID, clickID: event.clickID, quantity: event.quantity,
       amount: event.amount.description, currency: event.currency, refunded: event.isRefund)
     self.fileID = fileID
     line = Int64(event.line)
   }
 
-  /// The ``columns`` of the current row of `s`, starting at column `offset`.
-  init(_ s: Statement, from offset: Int32 = 0) {
+  /// The ``columns`` of the current row of `s`, starting at column `offset`; a platform that
+  /// names none (a database edited by hand) is an error, never another platform's rules.
+  init(_ s: Statement, from offset: Int32 = 0) throws(DatabaseError) {
+    guard let platform = Platform(s.text(offset + 4)) else {
+      throw DatabaseError(
+        code: SQLITE_CORRUPT,
+        message:
+          "conversion \(s.text(offset)) has the platform \"\(s.text(offset + 4))\", which is not one of \(Platform.allCases.map(\.rawValue).joined(separator: ", ")); restore the database from a backup"
+      )
+    }
     self.init(
       eventID: s.text(offset), ts: s.int(offset + 1), viewerID: s.text(offset + 2), productID: s.text(offset + 3),
-      platform: s.text(offset + 4), store: s.text(offset + 5), orderID: s.text(offset + 6), clickID: s.text(offset + 7),
+      platform: platform, store: s.text(offset + 5), orderID: s.text(offset + 6), clickID: s.text(offset + 7),
       quantity: s.int(offset + 8), amount: s.text(offset + 9), currency: s.text(offset + 10), refunded: s.int(offset + 11) != 0)
   }
 
@@ -65,7 +75,9 @@ struct ConversionRow: Equatable {
     s.bind(1, row)
     s.bind(2, eventID)
     s.bind(3, ts)
-    for (index, text) in [viewerID, productID, platform, store, orderID, clickID].enumerated() { s.bind(Int32(4 + index), text) }
+    for (index, text) in [viewerID, productID, platform.rawValue, store, orderID, clickID].enumerated() {
+      s.bind(Int32(4 + index), text)
+    }
     s.bind(10, quantity)
     s.bind(11, amount)
     s.bind(12, currency)
@@ -73,7 +85,7 @@ struct ConversionRow: Equatable {
     s.bind(14, fileID)
     s.bind(15, line)
     s.bind(16, ConversionKeys.event(eventID))
-    s.bind(17, ConversionKeys.order(platform: platform, orderID: orderID))
+    s.bind(17, ConversionKeys.order(platform: platform.rawValue, orderID: orderID))
     s.bind(18, ConversionKeys.click(clickID))
   }
 }
