@@ -37,8 +37,7 @@ final class StagingWriter {
   private let db: SQLiteDatabase
   let keys: EventKeys
   private let reader: SegmentReader
-  private let insertSegment: Statement
-  private let insertIDs: Statement
+  private let segments: SegmentWriter
   private let insertConversion: Statement
   private let insertReject: Statement
   private let conversionCopies: Statement
@@ -47,8 +46,6 @@ final class StagingWriter {
   private let conversionHours: DirtyHours.ConversionHours
   private let insertPending: Statement
   private let clickKnown: Statement
-  private let insertClick: Statement
-  private let insertClicks: Statement
   private let namedClicks: Statement
 
   private let runID: Int64
@@ -61,15 +58,12 @@ final class StagingWriter {
   private var fileFirstConversion: Int64 = 0
   /// Rows of this file that were copies of a conversion already kept.
   private(set) var fileDuplicates = 0
-  /// The run's clicks as `click_index` entries, written sorted at ``finish()``, or before a
-  /// file when more than ``clickEntriesInMemory`` wait (an index written in key order is
-  /// appended to; written as segments arrive its pages were read back from disk one by one).
-  /// Entries of the current file start at `fileFirstClick`.
-  private var runClicks = ClickEntries()
+  /// The run's clicks as `click_index` entries, written at ``finish()``, or before a file
+  /// when more than ``clickEntriesInMemory`` wait. Entries of the current file start at
+  /// `fileFirstClick`.
+  private let clickIndex: ClickIndexWriter
   private var fileFirstClick = 0
   static let clickEntriesInMemory = 2 << 20
-  /// `click_index` rows per `INSERT`: one statement per row costs about twice as much.
-  static let clicksPerStatement = 64
   /// New clicks whose id may be pending (``KeyFilter``): checked at ``finish()``.
   private var maybeLate: [EventRef] = []
   /// The keys of click ids named by staged conversions whose click has not arrived
@@ -89,9 +83,8 @@ final class StagingWriter {
     self.runID = runID
     keys = try EventKeys(db: db, spillKeys: spillKeys)
     reader = try SegmentReader(db: db, cacheSize: 2)
-    insertSegment = try db.prepare(
-      "INSERT INTO segments(segment_id, kind, day, file_id, rows, min_ts, max_ts, data) VALUES (?,?,?,?,?,?,?,?)")
-    insertIDs = try db.prepare("INSERT INTO segment_ids(segment_id, ids) VALUES (?, ?)")
+    segments = try SegmentWriter(db: db)
+    clickIndex = try ClickIndexWriter(db: db)
     insertConversion = try db.prepare(ConversionRow.insertSQL)
     insertReject = try db.prepare(
       "INSERT INTO rejects(file_id, run_id, path, line, reason, raw) VALUES (?,?,?,?,?,?)")
@@ -107,10 +100,6 @@ final class StagingWriter {
     conversionHours = try DirtyHours.ConversionHours(db: db)
     insertPending = try db.prepare("INSERT OR IGNORE INTO pending_click_refs(click_id) VALUES (?)")
     clickKnown = try db.prepare("SELECT 1 FROM click_index WHERE key = ? LIMIT 1")
-    insertClick = try db.prepare("INSERT OR IGNORE INTO click_index(key, day) VALUES (?, ?)")
-    insertClicks = try db.prepare(
-      "INSERT OR IGNORE INTO click_index(key, day) VALUES "
-        + Array(repeating: "(?, ?)", count: Self.clicksPerStatement).joined(separator: ", "))
     namedClicks = try db.prepare(
       "SELECT click_id FROM conversions WHERE conversion_row >= ?1 AND conversion_row < ?2 AND click_id <> '' AND refunded = 0")
     nextConversionRow = (try db.scalarInt("SELECT max(conversion_row) FROM conversions") ?? 0) + 1
@@ -127,12 +116,12 @@ final class StagingWriter {
 
   /// Starts staging the file with this id.
   func beginFile(id: Int64) throws(DatabaseError) {
-    if runClicks.count > Self.clickEntriesInMemory { try writeClickIndex() }
+    if clickIndex.count > Self.clickEntriesInMemory { try writeClickIndex() }
     fileID = id
     fileFirstSegment = nextSegmentID
     fileFirstConversion = nextConversionRow
     fileDuplicates = 0
-    fileFirstClick = runClicks.count
+    fileFirstClick = clickIndex.count
   }
 
   /// Files what this file staged so far under `owner` instead, and what it stages from now on.
@@ -187,7 +176,7 @@ final class StagingWriter {
       for id in fileFirstSegment..<nextSegmentID { written[id] = nil }
       maybeLate.removeAll { $0.segmentID >= fileFirstSegment }
     }
-    runClicks.removeSubrange(from: fileFirstClick)
+    clickIndex.removeSubrange(from: fileFirstClick)
   }
 
   // MARK: - Pieces
@@ -195,23 +184,7 @@ final class StagingWriter {
   func write(_ segment: StagedSegment) throws(DatabaseError) {
     let id = nextSegmentID
     nextSegmentID += 1
-    let s = insertSegment
-    s.reset()
-    s.bind(1, id)
-    s.bind(2, Int64(segment.kind.rawValue))
-    s.bind(3, segment.day)
-    s.bind(4, fileID)
-    s.bind(5, Int64(segment.rows))
-    s.bind(6, segment.minTs)
-    s.bind(7, segment.maxTs)
-    segment.data.withUnsafeBytes { s.bindBlob(8, $0) }
-    try s.step()
-    s.reset()
-    insertIDs.reset()
-    insertIDs.bind(1, id)
-    segment.ids.withUnsafeBytes { insertIDs.bindBlob(2, $0) }
-    try insertIDs.step()
-    insertIDs.reset()
+    try segments.write(segment, id: id, fileID: fileID)
     try keys.add(segment.hashes, day: segment.day, segmentID: id)
     if segment.kind == .click { indexClicks(segment, id) }
     written[id] = Written(
@@ -227,7 +200,7 @@ final class StagingWriter {
   private func indexClicks(_ segment: StagedSegment, _ id: Int64) {
     for (row, hash) in segment.hashes.enumerated() {
       let key = EventKeys.indexKey(hash)
-      runClicks.append(key: key, day: segment.day)
+      clickIndex.add(hash: hash, day: segment.day)
       if pendingClicks.mayContain(key) { maybeLate.append(EventRef(segmentID: id, row: row)) }
     }
   }
@@ -360,26 +333,9 @@ final class StagingWriter {
       "DELETE FROM pending_click_refs WHERE click_id IN (SELECT id FROM temp.late_clicks); DROP TABLE temp.late_clicks;")
   }
 
-  /// Writes the collected `click_index` entries in key order, each once.
+  /// Writes the collected `click_index` entries.
   private func writeClickIndex() throws(DatabaseError) {
-    guard runClicks.count > 0 else { return }
-    runClicks.sortDistinct()
-    var next = 0
-    while next < runClicks.count {
-      let s = runClicks.count - next >= Self.clicksPerStatement ? insertClicks : insertClick
-      let rows = s === insertClicks ? Self.clicksPerStatement : 1
-      s.reset()
-      for k in 0..<rows {
-        let entry = runClicks[next + k]
-        s.bind(Int32(2 * k + 1), entry.key)
-        s.bind(Int32(2 * k + 2), entry.day)
-      }
-      try s.step()
-      next += rows
-    }
-    insertClicks.reset()
-    insertClick.reset()
-    runClicks.removeAll()
+    try clickIndex.flush()
     fileFirstClick = 0
   }
 

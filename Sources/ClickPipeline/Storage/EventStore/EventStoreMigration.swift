@@ -8,10 +8,8 @@
 /// in their stored order, as ingest writes them.
 enum EventStoreMigration {
   static func run(_ db: SQLiteDatabase) throws {
-    let insert = try db.prepare(
-      "INSERT INTO segments(segment_id, kind, day, file_id, rows, min_ts, max_ts, data) VALUES (?,?,?,?,?,?,?,?)")
-    let insertIDs = try db.prepare("INSERT INTO segment_ids(segment_id, ids) VALUES (?, ?)")
-    let insertClick = try db.prepare("INSERT OR IGNORE INTO click_index(key, day) VALUES (?, ?)")
+    let segments = try SegmentWriter(db: db)
+    let clickIndex = try ClickIndexWriter(db: db)
     let keys = try EventKeys(db: db)
     let compressor = ZstdCompressor()
     var scratch = ColumnWriter()
@@ -26,14 +24,11 @@ enum EventStoreMigration {
       func flush(_ day: Int64) throws {
         guard let builder = open.removeValue(forKey: day) else { return }
         let segment = builder.finish(scratch: &scratch, compressor: compressor)
-        try insert.run([
-          .int(nextSegmentID), .int(Int64(kind.rawValue)), .int(day), .int(fileID), .int(Int64(segment.rows)),
-          .int(segment.minTs), .int(segment.maxTs), .blob(segment.data),
-        ])
-        try insertIDs.run([.int(nextSegmentID), .blob(segment.ids)])
+        try segments.write(segment, id: nextSegmentID, fileID: fileID)
         try keys.add(segment.hashes, day: day, segmentID: nextSegmentID)
         if kind == .click {
-          for hash in segment.hashes { try insertClick.run([.int(EventKeys.indexKey(hash)), .int(day)]) }
+          for hash in segment.hashes { clickIndex.add(hash: hash, day: day) }
+          if clickIndex.count > StagingWriter.clickEntriesInMemory { try clickIndex.flush() }
         }
         nextSegmentID += 1
       }
@@ -90,6 +85,7 @@ enum EventStoreMigration {
     }
     // Every day checked for duplicates as ingest would.
     var dropped: [Int64: [Int]] = [:]
+    try clickIndex.flush()
     for ref in try keys.finish(reader: try SegmentReader(db: db)) { dropped[ref.segmentID, default: []].append(ref.row) }
     for (segmentID, rows) in dropped {
       try db.run("UPDATE segments SET dropped = ? WHERE segment_id = ?", [.blob(DroppedRows.encode(rows)), .int(segmentID)])
