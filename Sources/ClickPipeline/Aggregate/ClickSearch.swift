@@ -40,41 +40,54 @@ struct ClickSearch {
         if let words { wantedUUIDs[day, default: UUIDWordSet()].insert(words) }
       }
     }
-    // Rule 2: the orders' timestamps per (viewer, platform, store, product).
-    var orderTimes: [ByteKey: [Int64]] = [:]
+    // Rule 2: the orders' timestamps per (viewer, platform, store, product), numbered by a
+    // table of those keys' bytes (a click's key is looked up from its segment's bytes).
+    var candidates = ByteKeyTable()
+    var orderTimes: [[Int64]] = []
+    var key = ByteKeyBuilder()
     for order in orders {
       if !order.viewerID.isEmpty {
         let window = configuration.attributionWindowMilliseconds(order.platform)
         for day in utcDay(ofMilliseconds: order.ts - window)...utcDay(ofMilliseconds: order.ts) {
           insert(order.viewerID, into: &wantedViewers[day, default: ByteKeyTable()])
         }
-        orderTimes[Self.key(order.viewerID, order.platform.rawValue, order.store, order.productID), default: []].append(order.ts)
+        Self.key(&key, order.viewerID, order.platform.rawValue, order.store, order.productID)
+        let (index, inserted) = key.withKey { candidates.insert($0) }
+        if inserted { orderTimes.append([]) }
+        orderTimes[index].append(order.ts)
       }
     }
     // Keyed by bytes: ids that differ in bytes are different clicks (no Unicode equivalence).
     var byID: [ByteKey: Click] = [:]
-    var byViewer = orderTimes.mapValues { LatestClickSlots<Click>(orderTimes: $0) }
+    var byViewer = orderTimes.map { LatestClickSlots<Click>(orderTimes: $0) }
     for day in Set(wantedIDs.keys).union(wantedViewers.keys).sorted() {
-      let ids = wantedIDs[day]
+      // Tables unwrapped once: reading an optional struct per row copied it (and retained
+      // its arrays) each time.
+      let idTable = wantedIDs[day] ?? ByteKeyTable()
+      let wantsIDs = wantedIDs[day] != nil
       let uuids = wantedUUIDs[day] ?? UUIDWordSet()
-      let viewers = wantedViewers[day]
+      let viewerTable = wantedViewers[day] ?? ByteKeyTable()
+      let wantsViewers = wantedViewers[day] != nil
       for info in try reader.segments(.click, days: day...day) {
         let eventIDs = try reader.ids(info.segmentID)
+        let uuidColumn = eventIDs.format == .uuid
         func isNamed(_ r: Int) -> Bool {
-          ids.map { table in
-            eventIDs.format == .uuid ? uuids.contains(eventIDs.words(r)) : eventIDs.withID(r) { table.find($0) != nil }
-          } ?? false
+          guard wantsIDs else { return false }
+          return uuidColumn ? uuids.contains(eventIDs.words(r)) : eventIDs.withID(r) { idTable.find($0) != nil }
         }
         // Only ids are wanted on this day: a segment that holds none of them is not decoded
         // (a day with more orders than a batch is searched once per batch).
-        if viewers == nil && !(0..<eventIDs.count).contains(where: isNamed) { continue }
+        if !wantsViewers && !(0..<eventIDs.count).contains(where: isNamed) { continue }
         let s = try reader.load(info.segmentID)
         let agents = s.dictionaries[EventSegment.Column.userAgent.rawValue]
         var isBot: [Bool?] = Array(repeating: nil, count: agents.count)
         let agentCodes = s.codes[EventSegment.Column.userAgent.rawValue]
+        let viewerColumn = s.dictionaries[EventSegment.Column.viewer.rawValue]
+        let listingColumn = s.dictionaries[EventSegment.Column.listing.rawValue]
+        let listingCodes = s.codes[EventSegment.Column.listing.rawValue]
         for r in s.liveRows {
           let named = isNamed(r)
-          let viewed = viewers.map { table in s.withValue(.viewer, r) { !$0.isEmpty && table.find($0) != nil } } ?? false
+          let viewed = wantsViewers && viewerColumn.withValue(r) { !$0.isEmpty && viewerTable.find($0) != nil }
           guard named || viewed else { continue }
           let code = Int(agentCodes[r])
           if isBot[code] == nil { isBot[code] = agents.withValue(code) { bots.isBot($0) } }
@@ -87,16 +100,22 @@ struct ClickSearch {
           // The earliest click with an id is the one it names (CONTRACT §3): days come in order.
           if named {
             let made = click()
-            let key = ByteKey(made.eventID)
-            if byID[key] == nil { byID[key] = made }
+            let id = ByteKey(made.eventID)
+            if byID[id] == nil { byID[id] = made }
           }
           if viewed && !bot {
-            let key = s.withListing(r) { platform, store, product in
-              Self.key(
-                s.string(.viewer, r), platform?.rawValue ?? "", String(decoding: store, as: UTF8.self),
-                String(decoding: product, as: UTF8.self))
+            key.reset()
+            viewerColumn.withValue(r) { key.append($0) }
+            listingColumn.withValue(Int(listingCodes[r])) { entry in
+              EventSegment.splitListing(entry) { platform, store, product in
+                key.append(platform?.rawValue ?? "")
+                key.append(store)
+                key.append(product)
+              }
             }
-            eventIDs.withID(r) { id in byViewer[key]?.offer(ts: s.ts[r], eventID: id, click) }
+            if let slot = key.withKey({ candidates.find($0) }) {
+              eventIDs.withID(r) { id in byViewer[slot].offer(ts: s.ts[r], eventID: id, click) }
+            }
           }
         }
       }
@@ -109,9 +128,9 @@ struct ClickSearch {
             creatorID: click.creatorID, placement: click.placement, postID: click.postID, clickEventID: click.eventID, rule: .clickID)
       }
       // The latest click at or before the order, ties to the greatest event id, if in the window.
-      guard !order.viewerID.isEmpty,
-        let latest = byViewer[Self.key(order.viewerID, order.platform.rawValue, order.store, order.productID)]?
-          .latest(atOrBefore: order.ts),
+      guard !order.viewerID.isEmpty else { return .none }
+      Self.key(&key, order.viewerID, order.platform.rawValue, order.store, order.productID)
+      guard let slot = key.withKey({ candidates.find($0) }), let latest = byViewer[slot].latest(atOrBefore: order.ts),
         latest.ts >= order.ts - configuration.attributionWindowMilliseconds(order.platform)
       else { return .none }
       let best = latest.click
@@ -120,11 +139,10 @@ struct ClickSearch {
     }
   }
 
-  /// The parts' bytes, each after its length.
-  private static func key(_ parts: String...) -> ByteKey {
-    var key = ByteKeyBuilder()
+  /// Makes `key` the parts' bytes, each after its length.
+  private static func key(_ key: inout ByteKeyBuilder, _ parts: String...) {
+    key.reset()
     for part in parts { key.append(part) }
-    return ByteKey(key.bytes)
   }
 
   private func insert(_ value: String, into table: inout ByteKeyTable) {
