@@ -59,11 +59,10 @@ final class StagingWriter {
   /// Rows of this file that were copies of a conversion already kept.
   private(set) var fileDuplicates = 0
   /// The run's clicks as `click_index` entries, written at ``finish()``, or before a file
-  /// when more than ``clickEntriesInMemory`` wait. Entries of the current file start at
+  /// when more than ``ClickIndexWriter/entriesInMemory`` wait. Entries of the current file start at
   /// `fileFirstClick`.
   private let clickIndex: ClickIndexWriter
   private var fileFirstClick = 0
-  static let clickEntriesInMemory = 2 << 20
   /// New clicks whose id may be pending (``KeyFilter``): checked at ``finish()``.
   private var maybeLate: [EventRef] = []
   /// The keys of click ids named by staged conversions whose click has not arrived
@@ -116,7 +115,7 @@ final class StagingWriter {
 
   /// Starts staging the file with this id.
   func beginFile(id: Int64) throws(DatabaseError) {
-    if clickIndex.count > Self.clickEntriesInMemory { try writeClickIndex() }
+    if clickIndex.count > ClickIndexWriter.entriesInMemory { try writeClickIndex() }
     fileID = id
     fileFirstSegment = nextSegmentID
     fileFirstConversion = nextConversionRow

@@ -5,6 +5,8 @@
 final class ClickIndexWriter {
   /// `click_index` rows per `INSERT`: one statement per row costs about twice as much.
   static let rowsPerStatement = 64
+  /// Entries a writer should collect at most before it flushes (24 MiB).
+  static let entriesInMemory = 2 << 20
 
   /// `click_index.key` (63 bits, never negative) of each entry, and its day.
   private var keys: [UInt64] = []

@@ -28,7 +28,7 @@ enum EventStoreMigration {
         try keys.add(segment.hashes, day: day, segmentID: nextSegmentID)
         if kind == .click {
           for hash in segment.hashes { clickIndex.add(hash: hash, day: day) }
-          if clickIndex.count > StagingWriter.clickEntriesInMemory { try clickIndex.flush() }
+          if clickIndex.count > ClickIndexWriter.entriesInMemory { try clickIndex.flush() }
         }
         nextSegmentID += 1
       }
