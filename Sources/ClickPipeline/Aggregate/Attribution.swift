@@ -7,16 +7,6 @@
 ///
 /// Reads only staged rows, so the result does not depend on which run or file brought them.
 final class Attribution {
-  struct Order {
-    var eventID: String
-    var ts: Int64
-    var viewerID: String
-    var productID: String
-    var platform: Platform
-    var store: String
-    var clickID: String
-  }
-
   /// `creator_id` and `placement` (`""` when unattributed), the click's event id and the rule
   /// that decided.
   struct Result: Equatable {
@@ -78,7 +68,7 @@ final class Attribution {
     // Searched in order-key order: neighbouring keys share the index's pages.
     missing.sort { $0.orderKey < $1.orderKey }
     var keys: [ByteKey] = []
-    var kept: [Order] = []
+    var kept: [ConversionRow] = []
     for (key, orderKey, platform, orderID) in missing {
       if let order = try canonicalOrder(orderKey: orderKey, platform: platform, orderID: orderID) {
         keys.append(key)
@@ -101,7 +91,7 @@ final class Attribution {
 
   /// The ordered conversion kept for (platform, order_id): the earliest, ties to the smallest
   /// event id, so the choice does not depend on arrival order (CONTRACT §3 "Duplicate orders").
-  private func canonicalOrder(orderKey: Int64, platform: Platform, orderID: String) throws(DatabaseError) -> Order? {
+  private func canonicalOrder(orderKey: Int64, platform: Platform, orderID: String) throws(DatabaseError) -> ConversionRow? {
     let s = canonicalOrder
     s.reset()
     defer { s.reset() }
@@ -109,10 +99,7 @@ final class Attribution {
     s.bind(2, platform.rawValue)
     s.bind(3, orderID)
     guard try s.step() else { return nil }
-    let row = try ConversionRow(s)
-    return Order(
-      eventID: row.eventID, ts: row.ts, viewerID: row.viewerID, productID: row.productID, platform: row.platform,
-      store: row.store, clickID: row.clickID)
+    return try ConversionRow(s)
   }
 
   /// The kept copy of the order (platform, order_id) and its attribution, or `nil` if the order

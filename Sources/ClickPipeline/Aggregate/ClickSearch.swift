@@ -23,7 +23,7 @@ struct ClickSearch {
   /// Attributes `orders` in one pass over the click segments of the UTC days they need. The
   /// caller bounds the batch (``DayComputer``'s conversions per batch), which bounds the clicks
   /// held at once.
-  func attribute(_ orders: [Attribution.Order]) throws(DatabaseError) -> [Attribution.Result] {
+  func attribute(_ orders: [ConversionRow]) throws(DatabaseError) -> [Attribution.Result] {
     // What each UTC day must be searched for: named click ids and viewers.
     var wantedIDs: [Int64: ByteKeyTable] = [:]
     // The same ids in the 16-byte form of a segment's UUID column, compared without text.
