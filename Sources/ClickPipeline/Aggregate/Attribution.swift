@@ -20,6 +20,7 @@ final class Attribution {
   }
 
   private let canonicalOrder: Statement
+  private let rowsOfOrderKey: Statement
   private let search: ClickSearch
   var bots: BotMatcher { search.bots }
   /// The kept copy of an order and its attribution.
@@ -36,6 +37,7 @@ final class Attribution {
 
   init(db: SQLiteDatabase, configuration: PipelineConfiguration, segments: SegmentReader, cacheLimit: Int) throws(DatabaseError) {
     self.cacheLimit = cacheLimit
+    rowsOfOrderKey = try db.prepare("SELECT count(*) FROM conversions WHERE order_key = ?")
     canonicalOrder = try db.prepare(
       """
       SELECT \(ConversionRow.columns.joined(separator: ", ")) FROM conversions
@@ -53,10 +55,18 @@ final class Attribution {
     cache.removeAll(keepingCapacity: false)
   }
 
-  /// Works out, in one batch, every order of `orders` not known yet: its kept copy (one index
-  /// search each) and the attribution of all of them (one search of the click segments), so
-  /// that ``order(platform:orderID:)`` answers each from memory.
-  func resolve(_ orders: [(platform: Platform, orderID: String)]) throws(DatabaseError) {
+  /// Works out, in one batch, every order that the conversions `batch` belong to and that is
+  /// not known yet (``resolve(_:rows:)``).
+  func resolve(_ batch: [ConversionRow]) throws(DatabaseError) {
+    try resolve(batch.map { (platform: $0.platform, orderID: $0.orderID) }, rows: batch)
+  }
+
+  /// Works out, in one batch, every order of `orders` not known yet: its kept copy and the
+  /// attribution of all of them (one search of the click segments), so that
+  /// ``order(platform:orderID:)`` answers each from memory. The kept copy is the order's
+  /// ordered row in `rows` when the index holds no other row with its key (one index-only
+  /// count); otherwise one search of the order's rows.
+  func resolve(_ orders: [(platform: Platform, orderID: String)], rows: [ConversionRow] = []) throws(DatabaseError) {
     var wanted = Set<ByteKey>()
     var missing: [(key: ByteKey, orderKey: Int64, platform: Platform, orderID: String)] = []
     for (platform, orderID) in orders {
@@ -64,13 +74,18 @@ final class Attribution {
       guard wanted.insert(key).inserted, cache[key] == nil else { continue }
       missing.append((key, ConversionKeys.order(platform: platform.rawValue, orderID: orderID), platform, orderID))
     }
+    var ordered: [ByteKey: ConversionRow] = [:]
+    for row in rows where !row.refunded { ordered[Self.key(row.platform, row.orderID)] = row }
     if cache.count + missing.count > cacheLimit { cache = cache.filter { wanted.contains($0.key) } }
     // Searched in order-key order: neighbouring keys share the index's pages.
     missing.sort { $0.orderKey < $1.orderKey }
     var keys: [ByteKey] = []
     var kept: [ConversionRow] = []
     for (key, orderKey, platform, orderID) in missing {
-      if let order = try canonicalOrder(orderKey: orderKey, platform: platform, orderID: orderID) {
+      if let only = ordered[key], try rowCount(orderKey: orderKey) == 1 {
+        keys.append(key)
+        kept.append(only)
+      } else if let order = try canonicalOrder(orderKey: orderKey, platform: platform, orderID: orderID) {
         keys.append(key)
         kept.append(order)
       } else {
@@ -87,6 +102,17 @@ final class Attribution {
     key.append(platform.rawValue)
     key.append(orderID)
     return ByteKey(key.bytes)
+  }
+
+  /// How many conversions, ordered or refunded, have the order key `orderKey` (from the index
+  /// alone).
+  private func rowCount(orderKey: Int64) throws(DatabaseError) -> Int64 {
+    let s = rowsOfOrderKey
+    s.reset()
+    defer { s.reset() }
+    s.bind(1, orderKey)
+    guard try s.step() else { return 0 }
+    return s.int(0)
   }
 
   /// The ordered conversion kept for (platform, order_id): the earliest, ties to the smallest

@@ -376,7 +376,7 @@ final class DayComputer {
   private func countBatch() throws {
     guard !batch.isEmpty else { return }
     let started = clock.cpuNow()
-    try attribution.resolve(batch.map { (platform: $0.platform, orderID: $0.orderID) })
+    try attribution.resolve(batch)
     attributing += clock.cpuNow() - started
     for c in batch { try count(c) }
     batch.removeAll(keepingCapacity: true)
