@@ -31,4 +31,21 @@ import Testing
     #expect(columns == MetricsRow.dimensionNames + MetricsRow.columnNames)
     #expect(MetricsRow.summedColumnNames == MetricsRow.columnNames.filter { $0 != "unique_viewers" && $0 != "unique_clickers" })
   }
+
+  /// The report's grand totals are added with overflow checks: a sum past 2^63-1 is refused
+  /// and changes nothing (the report then stops with what to do).
+  @Test func checkedSumsRefuseAnOverflowAndChangeNothing() {
+    var total = MetricsRow()
+    total.revenueCents = Int64.max - 1
+    total.views = 5
+    var one = MetricsRow()
+    one.revenueCents = 1
+    one.views = 1
+    let fitted = total.addChecked(one)
+    #expect(fitted)
+    #expect(total.revenueCents == Int64.max && total.views == 6)
+    let overflowed = !total.addChecked(one)
+    #expect(overflowed)
+    #expect(total.revenueCents == Int64.max && total.views == 6)
+  }
 }

@@ -7,8 +7,9 @@ extension MetricsRow {
   /// Commission minus reversed commission.
   public var netCommissionCents: Int64 { commissionCents - reversedCommissionCents }
 
-  /// Adds the summed metrics of `other` (report totals; `report` checks first that the
-  /// period's sums fit in 64 bits, so no sum of its groups overflows).
+  /// Adds the summed metrics of `other` (report totals: `report` adds every row of the period
+  /// into its grand total with ``addChecked(_:)`` first, and every metric is non-negative, so
+  /// no sum of a group of those rows overflows).
   mutating func add(_ other: MetricsRow) {
     views += other.views
     botViews += other.botViews
@@ -21,6 +22,32 @@ extension MetricsRow {
     refunds += other.refunds
     refundedCents += other.refundedCents
     reversedCommissionCents += other.reversedCommissionCents
+  }
+
+  /// Adds the summed metrics of `other`; `false`, changing nothing, if a sum would pass
+  /// 2^63-1.
+  mutating func addChecked(_ other: MetricsRow) -> Bool {
+    var sum = self
+    var overflow = false
+    func add(_ a: inout Int64, _ b: Int64) {
+      let (value, over) = a.addingReportingOverflow(b)
+      a = value
+      overflow = overflow || over
+    }
+    add(&sum.views, other.views)
+    add(&sum.botViews, other.botViews)
+    add(&sum.clicks, other.clicks)
+    add(&sum.botClicks, other.botClicks)
+    add(&sum.orders, other.orders)
+    add(&sum.units, other.units)
+    add(&sum.revenueCents, other.revenueCents)
+    add(&sum.commissionCents, other.commissionCents)
+    add(&sum.refunds, other.refunds)
+    add(&sum.refundedCents, other.refundedCents)
+    add(&sum.reversedCommissionCents, other.reversedCommissionCents)
+    guard !overflow else { return false }
+    self = sum
+    return true
   }
 
   /// The ``summedColumnNames`` of the current row of `s`, starting at column `offset`.

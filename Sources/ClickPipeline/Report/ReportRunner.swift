@@ -106,9 +106,7 @@ public struct ReportRunner {
       let to = options.to ?? span?.1 ?? "0000-01-01"
       result.from = from
       result.to = to
-      let periodRows = try Self.checkSumsFit(db, from: from, to: to, databasePath: options.databasePath)
       let stats = options.stats
-      stats?.setEvents(periodRows)
       let readStarted = StepClock.threadCPU()
       // Statements are rendered and written on a second thread while this one reads the
       // database: creating 50k files is mostly kernel time, reading them mostly SQLite's.
@@ -145,6 +143,7 @@ public struct ReportRunner {
       }
       let summary: String
       let count: Int
+      let periodRows: Int
       do {
         var batch: [StatementRenderer.CreatorFigures] = []
         let closing = try LedgerStore.closing(db)
@@ -159,6 +158,8 @@ public struct ReportRunner {
           }
         }
         if !batch.isEmpty { statements.handoff.send(batch) }
+        periodRows = figures.periodRows
+        stats?.setEvents(periodRows)
         stats?.add(step: ReportStep.read.rawValue, seconds: StepClock.threadCPU() - readStarted)
         let summaryStarted = StepClock.threadCPU()
         let text = SummaryRenderer(from: from, to: to, catalog: catalog).render(figures, quality: try ReportData.quality(db))
@@ -279,25 +280,16 @@ public struct ReportRunner {
     return nil
   }
 
-  /// Every metric is non-negative, so when the period's grand totals fit in 64 bits, every
-  /// group's total does too. SQLite's `sum()` reports an overflow instead of wrapping; that is
-  /// turned into a message that says what to do, before anything is written.
-  /// Returns the number of `daily_metrics` rows in the period.
-  static func checkSumsFit(_ db: SQLiteDatabase, from: String, to: String, databasePath: String) throws(PipelineError) -> Int {
-    let sums = MetricsRow.columnNames.map { "sum(\($0))" }.joined(separator: ", ")
-    do {
-      let row = try db.rows("SELECT count(*), \(sums) FROM daily_metrics WHERE day BETWEEN ? AND ?", [.text(from), .text(to)])
-      // The payout ledger adds each creator's commission from the first day on.
-      _ = try db.rows("SELECT sum(commission_cents), sum(reversed_commission_cents) FROM daily_metrics WHERE day <= ?", [.text(to)])
-      return Int(row.first?.first?.intValue ?? 0)
-    } catch {
-      guard error.message.contains("integer overflow") else { throw PipelineError(error, databasePath: databasePath) }
-      throw PipelineError.input(
-        path: "\(from) to \(to)",
-        reason:
-          "the period's figures add up to more than 9,223,372,036,854,775,807 cents (the largest integer); report shorter periods with --from and --to — nothing was written"
-      )
-    }
+  /// The error of a period whose sums (or the payout ledger's, up to the period's end) would
+  /// pass 2^63-1 cents. Every metric is non-negative, so if the grand totals fit, every
+  /// group's total does too; ``ReportScan`` adds every row into them with overflow checks, and
+  /// the report stops before anything is published.
+  static func sumsOverflow(from: String, to: String) -> PipelineError {
+    PipelineError.input(
+      path: "\(from) to \(to)",
+      reason:
+        "the period's figures add up to more than 9,223,372,036,854,775,807 cents (the largest integer); report shorter periods with --from and --to — nothing was written"
+    )
   }
 
   /// Renders statements on its own thread, writing each into the staging folder, and appends

@@ -27,6 +27,8 @@ struct ReportScan {
 
   /// The summary's groups, each in byte order of its key, and its top lists.
   struct Summary {
+    /// `daily_metrics` rows in the period.
+    var periodRows = 0
     var total = MetricsRow()
     /// Rows without a creator that carry orders or refunds.
     var unattributed = MetricsRow()
@@ -103,7 +105,11 @@ struct ReportScan {
     state.posts = try db.prepare(Self.postsSQL)
     state.posts?.bind(2, from)
     state.posts?.bind(3, to)
-    while try s.step() { try state.add(s, body) }
+    do {
+      while try s.step() { try state.add(s, body) }
+    } catch is ScanState.SumsOverflow {
+      throw ReportRunner.sumsOverflow(from: from, to: to)
+    }
     try state.flushCreator(body)
     try state.flushLedgerOnly(before: nil, body)
     return state.summary()
@@ -143,6 +149,15 @@ private struct ScanState {
   var creatorBytes: [UInt8]?
   var creator = ""
   var inPeriod = false
+  /// `daily_metrics` rows of the period read so far.
+  var periodRows = 0
+  /// Every row's commission and reversed commission up to the period's end, over every
+  /// creator: the payout ledger's inputs, checked to fit in 64 bits.
+  var ledgerCommissionCents: Int64 = 0
+  var ledgerReversedCents: Int64 = 0
+
+  /// A sum of the period (or of the ledger up to its end) would pass 2^63-1 cents.
+  struct SumsOverflow: Error {}
   var totals = MetricsRow()
   var days: [(day: String, totals: MetricsRow)] = []
   var dayBytes: [UInt8] = []
@@ -172,6 +187,12 @@ private struct ScanState {
       creatorNumber += 1
     }
     let t = MetricsRow(summing: s, from: 6)
+    // The payout ledger adds commissions from each creator's first day on: their sums over
+    // every creator must fit, as the period's sums must.
+    let (commission, c) = ledgerCommissionCents.addingReportingOverflow(t.commissionCents)
+    let (reversed, r) = ledgerReversedCents.addingReportingOverflow(t.reversedCommissionCents)
+    guard !c && !r else { throw SumsOverflow() }
+    (ledgerCommissionCents, ledgerReversedCents) = (commission, reversed)
     let day = s.bytes(1)
     // The payout ledger's months: from the creator's first day on.
     if !creatorNow.isEmpty {
@@ -185,7 +206,8 @@ private struct ScanState {
     guard !day.lexicographicallyPrecedes(fromBytes) else { return }
 
     inPeriod = true
-    total.add(t)
+    periodRows += 1
+    guard total.addChecked(t) else { throw SumsOverflow() }
     let placement = placementCode(s.bytes(2))
     byPlacement[placement].add(t)
     let listing = listingCode(s.bytes(3), s.bytes(4), s.bytes(5))
@@ -338,6 +360,7 @@ private struct ScanState {
 
   func summary() -> ReportScan.Summary {
     var summary = ReportScan.Summary()
+    summary.periodRows = periodRows
     summary.total = total
     summary.unattributed = unattributed
     summary.byDay = Self.ordered(byDay.map { ($0.key, $0.value) })
