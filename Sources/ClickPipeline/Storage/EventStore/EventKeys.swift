@@ -152,25 +152,16 @@ final class EventKeys {
             + (newStart..<j).map { ref(ordinal: UInt32(truncatingIfNeeded: new[$0])) })
       }
       guard !groups.isEmpty else { continue }
-      // Confirm each group by its ids, compared where they lie in their segments' columns
-      // (each column read once for the day): the first arrival of each id stays.
-      var columns: [Int64: EventIDColumn] = [:]
+      // Confirm each group by its ids: the first arrival of each id stays.
+      let found = try reader.idBytes(groups.flatMap { $0 })
       for group in groups {
-        for ref in group where columns[ref.segmentID] == nil { columns[ref.segmentID] = try reader.ids(ref.segmentID) }
-      }
-      for group in groups {
-        var kept: [EventRef] = []
+        var seen: [[UInt8]] = []
         for ref in group {
-          guard let column = columns[ref.segmentID], ref.row < column.count else { continue }
-          let repeated = column.withID(ref.row) { id in
-            kept.contains { other in
-              columns[other.segmentID]!.withID(other.row) { $0.elementsEqual(id) }
-            }
-          }
-          if repeated {
+          guard let id = found[ref] else { continue }
+          if seen.contains(id) {
             dropped.append(ref)
           } else {
-            kept.append(ref)
+            seen.append(id)
           }
         }
       }
