@@ -102,11 +102,7 @@ import Testing
 
   @Test(arguments: cases) func theRightClickWins(_ c: Case) throws {
     let dir = try TemporaryDirectory()
-    let path = dir.file("db.sqlite")
-    let logs = try dir.write("a.ndjson", c.lines.joined(separator: "\n") + "\n")
-    var options = IngestOptions(databasePath: path, inputPaths: [logs], configuration: .default)
-    options.workers = 1
-    let ingested = try IngestRunner(options: options, logger: Logger(label: "test")).run()
+    let (path, ingested) = try ingestLines(c.lines, into: dir)
     #expect(ingested.rejected == 0 && ingested.exitCode == 0)
 
     let db = try SQLiteDatabase(path: path, readOnly: true)

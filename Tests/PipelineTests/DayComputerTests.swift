@@ -87,11 +87,7 @@ import Testing
   /// The rows of `day` as the case spells them, computed in `passes` shares or at once.
   static func computedRows(_ c: Case, trafficPerPass: Int) throws -> [String] {
     let dir = try TemporaryDirectory()
-    let path = dir.file("db.sqlite")
-    let logs = try dir.write("a.ndjson", c.lines.joined(separator: "\n") + "\n")
-    var options = IngestOptions(databasePath: path, inputPaths: [logs], configuration: .default)
-    options.workers = 1
-    let ingested = try IngestRunner(options: options, logger: Logger(label: "test")).run()
+    let (path, ingested) = try ingestLines(c.lines, into: dir)
     #expect(ingested.rejected == 0)
     let calendar = DayCalendar(identifier: "UTC")
     let day = try #require((0..<40_000).first { calendar.text(ofDay: $0) == c.day })

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Testing
 
 @testable import ClickPipeline
@@ -183,4 +184,14 @@ func stagedTraffic(_ db: SQLiteDatabase) throws -> [[String]] {
 /// The staged views or clicks (or both) of the database at `path`.
 func stagedTraffic(_ path: String, kind: EventKind? = nil) throws -> [[String]] {
   try stagedTraffic(Schema.open(path: path)).filter { kind == nil || $0[0] == kind!.name }
+}
+
+/// Ingests `lines` (NDJSON) in-process, on one thread, into a fresh database in `dir`; returns
+/// the database's path and the run's result.
+func ingestLines(_ lines: [String], into dir: TemporaryDirectory) throws -> (path: String, result: IngestResult) {
+  let path = dir.file("db.sqlite")
+  let logs = try dir.write("a.ndjson", lines.joined(separator: "\n") + "\n")
+  var options = IngestOptions(databasePath: path, inputPaths: [logs], configuration: .default)
+  options.workers = 1
+  return (path, try IngestRunner(options: options, logger: Logger(label: "test")).run())
 }
