@@ -87,6 +87,26 @@ import Testing
       lines: [click("k1", "2026-11-02T09:00:00Z", product: "p2"), order("o1", "2026-11-02T10:00:00Z")],
       kept: "o1", click: "", rule: .none, creator: ""),
     Case(
+      name: "a later click of another product does not hide the viewer's click",
+      lines: [
+        click("k1", "2026-11-02T08:00:00Z", creator: "right"), click("k2", "2026-11-02T09:30:00Z", creator: "other", product: "p2"),
+        click("k3", "2026-11-02T09:00:00Z", creator: "other viewer", viewer: "u2"), order("o1", "2026-11-02T10:00:00Z"),
+      ], kept: "o1", click: "k1", rule: .viewerWindow, creator: "right"),
+    Case(
+      name: "the viewer's click on an earlier day of a brand store's window",
+      lines: [
+        click("k1", "2026-11-01T08:00:00Z", creator: "right", platform: "brand_store", store: "s1"),
+        click("k2", "2026-11-03T09:00:00Z", creator: "other", viewer: "u2", platform: "brand_store", store: "s1"),
+        order("o1", "2026-11-03T10:00:00Z", platform: "brand_store", store: "s1"),
+      ], platform: "brand_store", kept: "o1", click: "k1", rule: .viewerWindow, creator: "right"),
+    Case(
+      name: "click_id naming no staged click falls back to the viewer's click",
+      lines: [
+        click("k1", "2026-11-02T08:00:00Z"), click("k2", "2026-11-02T08:30:00Z", viewer: "u2"),
+        order("o1", "2026-11-02T10:00:00Z", clickID: "k9"),
+      ],
+      kept: "o1", click: "k1", rule: .viewerWindow, creator: "c1"),
+    Case(
       name: "a bot's click is never the viewer's click",
       lines: [
         click("k1", "2026-11-02T08:00:00Z", creator: "human"), click("k2", "2026-11-02T09:00:00Z", creator: "bot", agent: "curl/8.0"),
@@ -100,13 +120,17 @@ import Testing
       ], kept: "o-early", click: "k1", rule: .viewerWindow, creator: "first"),
   ]
 
-  @Test(arguments: cases) func theRightClickWins(_ c: Case) throws {
+  /// Each case with the digests' hashes as they are, and with every hash the same (mask 0),
+  /// so that every click is a candidate and only the byte checks decide.
+  @Test(arguments: cases, [UInt64.max, 0]) func theRightClickWins(_ c: Case, hashMask: UInt64) throws {
     let dir = try TemporaryDirectory()
     let (path, ingested) = try ingestLines(c.lines, into: dir)
     #expect(ingested.rejected == 0 && ingested.exitCode == 0)
 
     let db = try SQLiteDatabase(path: path, readOnly: true)
-    let attribution = try Attribution(db: db, configuration: .default, segments: try SegmentReader(db: db), cacheLimit: 100)
+    let attribution = try Attribution(
+      db: db, configuration: .default, segments: try SegmentReader(db: db),
+      digests: ClickDigests(budgetBytes: 1 << 20, hashMask: hashMask), cacheLimit: 100)
     let platform = try #require(Platform(c.platform))
     try attribution.resolve([(platform: platform, orderID: "O1")])
     let got = try #require(try attribution.order(platform: platform, orderID: "O1"))

@@ -94,7 +94,8 @@ import Testing
     let spool = DaySpool(
       DaySpool.Setup(
         databasePath: path, calendar: calendar, money: MoneyRules(configuration: .default, catalog: ProductCatalog()),
-        configuration: .default, trafficPerPass: trafficPerPass, conversionsPerBatch: 2, orderRunBytes: 1 << 20))
+        configuration: .default, trafficPerPass: trafficPerPass, conversionsPerBatch: 2, orderRunBytes: 1 << 20,
+        digests: ClickDigests(budgetBytes: 1 << 20)))
     try spool.compute([day], workers: 1, progress: nil)
     var (_, merge, _) = spool.output(of: day)
     var rows: [String] = []

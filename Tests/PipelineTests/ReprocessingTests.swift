@@ -319,6 +319,41 @@ import Testing
     #expect(runs[1].rows == runs[0].rows && runs[2].rows == runs[0].rows)
     #expect(orders[1] == orders[0] && orders[2] == orders[0])
   }
+
+  /// Each UTC day's clicks are read into a digest once per run however many batches need
+  /// them; with no room to keep digests they are read again per batch, and with hashes that
+  /// all collide every candidate is checked against its click's bytes. All give the same
+  /// `daily_metrics` and `orders`.
+  @Test func clickDaysAreReadOnceAndHashesOnlyProposeCandidates() throws {
+    let (dir, runs) = try Self.aggregateCopies(
+      .init(lines: 6_000, seed: 64, prefix: "d", hours: 120, products: 6, viewers: 40),
+      [
+        { $0.conversionsPerBatch = 1_000_000 },
+        { $0.conversionsPerBatch = 5 },
+        {
+          $0.conversionsPerBatch = 5
+          $0.clickDigestBytes = 0
+        },
+        {
+          $0.conversionsPerBatch = 5
+          $0.clickHashMask = 0
+        },
+      ])
+    // Runs: one batch a day; five orders a batch; the same with no digest kept; with every
+    // hash colliding.
+    let orders = try (0..<runs.count).map { n in
+      try TestDatabase(dir.file("db-\(n).sqlite")).rows("SELECT * FROM orders ORDER BY day, event_id").map { $0.joined(separator: "|") }
+    }
+    let daysRead = runs.map(\.result.clickDaysRead)
+    #expect(daysRead[0] >= 5 && daysRead[1] == daysRead[0] && daysRead[3] == daysRead[0], "days read: \(daysRead)")
+    #expect(daysRead[2] > 10 * daysRead[0], "days read: \(daysRead)")
+    let rules = ["|viewer window|", "|click_id|"].map { rule in orders[0].count { $0.contains(rule) } }
+    #expect(orders[0].count > 300 && rules.allSatisfy { $0 > 20 }, "orders: \(orders[0].count), by rule: \(rules)")
+    for n in 1..<runs.count {
+      #expect(runs[n].rows == runs[0].rows)
+      #expect(orders[n] == orders[0])
+    }
+  }
 }
 
 @Suite struct LateFailureTests {

@@ -35,7 +35,10 @@ final class Attribution {
   private var cache: [ByteKey: Attributed?] = [:]
   private let cacheLimit: Int
 
-  init(db: SQLiteDatabase, configuration: PipelineConfiguration, segments: SegmentReader, cacheLimit: Int) throws(DatabaseError) {
+  /// `digests`: the run's click digests, shared by its workers.
+  init(
+    db: SQLiteDatabase, configuration: PipelineConfiguration, segments: SegmentReader, digests: ClickDigests, cacheLimit: Int
+  ) throws(DatabaseError) {
     self.cacheLimit = cacheLimit
     rowsOfOrderKey = try db.prepare("SELECT count(*) FROM conversions WHERE order_key = ?")
     canonicalOrder = try db.prepare(
@@ -47,7 +50,7 @@ final class Attribution {
     search = ClickSearch(
       reader: segments, bots: BotMatcher(configuration),
       clickDaysOfKey: try db.prepare("SELECT day FROM click_index WHERE key = ? ORDER BY day"),
-      configuration: configuration)
+      configuration: configuration, digests: digests)
   }
 
   /// Forgets the orders worked out so far (at the start of a day: most orders are the day's).

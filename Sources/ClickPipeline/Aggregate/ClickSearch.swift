@@ -1,154 +1,248 @@
-/// Attributes orders (CONTRACT §4) in batches: each batch reads the click segments of the UTC
-/// days its orders need once, keeping only the clicks that can decide one of them, so memory
-/// follows the batch, not the clicks.
+/// Attributes orders (CONTRACT §4) in batches, from the run's ``ClickDigests``: each UTC day's
+/// clicks are read into a digest once, and a batch looks its orders up in the digests of the
+/// days it needs, then reads only the segments that hold a candidate, each once.
 ///
-/// Rule 1 asks `click_index` on which days the named click id occurs and matches ids byte for
-/// byte; rule 2 reads each UTC day of the order's window and keeps the non-bot clicks of the
-/// order's viewer, then picks the latest in the window (ties to the greatest event id).
+/// Rule 1 asks `click_index` on which days the named click id occurs and takes the earliest
+/// click whose id matches byte for byte; rule 2 takes the latest non-bot click of the order's
+/// (viewer, platform, store, product) in the order's window, ties to the greatest event id.
+/// Digests propose candidates by hash; every candidate is checked against the click's bytes.
 struct ClickSearch {
   private struct Click {
     var ts: Int64
     var creatorID: String
     var placement: String
     var postID: String
-    var eventID: String
+    var eventID: [UInt8]
     var isBot: Bool
+  }
+
+  /// A click an order may name (rule 1) or may be attributed to (rule 2).
+  private struct Candidate {
+    var day: Int64
+    var segmentID: Int64
+    var row: Int
+    var order: Int
+    var named: Bool
+  }
+
+  /// The segment whose candidates are being checked, read once for all of them.
+  private struct OpenSegment {
+    var segmentID: Int64 = -1
+    var segment: EventSegment?
+    var ids: EventIDColumn?
+    /// Per user-agent code, whether it is a bot's (decided once).
+    var isBot: [Bool?] = []
   }
 
   let reader: SegmentReader
   let bots: BotMatcher
   let clickDaysOfKey: Statement
   let configuration: PipelineConfiguration
+  let digests: ClickDigests
 
-  /// Attributes `orders` in one pass over the click segments of the UTC days they need. The
-  /// caller bounds the batch (``DayComputer``'s conversions per batch), which bounds the clicks
-  /// held at once.
+  /// Attributes `orders`. The caller bounds the batch (``DayComputer``'s conversions per
+  /// batch), which bounds the candidates held at once.
   func attribute(_ orders: [ConversionRow]) throws(DatabaseError) -> [Attribution.Result] {
-    // What each UTC day must be searched for: named click ids and viewers.
-    var wantedIDs: [Int64: ByteKeyTable] = [:]
-    // The same ids in the 16-byte form of a segment's UUID column, compared without text.
-    var wantedUUIDs: [Int64: UUIDWordSet] = [:]
-    var wantedViewers: [Int64: ByteKeyTable] = [:]
+    // The days each order needs: those click_index lists for its click id, its window's.
+    var namedOn: [Int64: [Int]] = [:]
     // click_index searched in key order: neighbouring keys share its pages.
     let named = orders.indices.filter { !orders[$0].clickID.isEmpty }.map { (key: EventKeyHash.key(orders[$0].clickID), order: $0) }
       .sorted { $0.key < $1.key }
     for (key, index) in named {
-      let clickID = orders[index].clickID
-      let words = UUIDText.words(clickID)
-      for day in try daysOfClick(key: key) {
-        insert(clickID, into: &wantedIDs[day, default: ByteKeyTable()])
-        if let words { wantedUUIDs[day, default: UUIDWordSet()].insert(words) }
-      }
+      for day in try daysOfClick(key: key) { namedOn[day, default: []].append(index) }
     }
-    // Rule 2: the orders' timestamps per (viewer, platform, store, product), numbered by a
-    // table of those keys' bytes (a click's key is looked up from its segment's bytes).
-    var candidates = ByteKeyTable()
-    var orderTimes: [[Int64]] = []
+    var viewedOn: [Int64: [Int]] = [:]
+    var keyHashes = [UInt64](repeating: 0, count: orders.count)
     var key = ByteKeyBuilder()
-    for order in orders {
-      if !order.viewerID.isEmpty {
-        let window = configuration.attributionWindowMilliseconds(order.platform)
-        for day in utcDay(ofMilliseconds: order.ts - window)...utcDay(ofMilliseconds: order.ts) {
-          insert(order.viewerID, into: &wantedViewers[day, default: ByteKeyTable()])
-        }
-        Self.key(&key, order.viewerID, order.platform.rawValue, order.store, order.productID)
-        let (index, inserted) = key.withKey { candidates.insert($0) }
-        if inserted { orderTimes.append([]) }
-        orderTimes[index].append(order.ts)
-      }
+    for (index, order) in orders.enumerated() where !order.viewerID.isEmpty {
+      ClickDigest.orderKey(&key, order)
+      keyHashes[index] = key.withKey { ClickDigest.keyHash($0, digests.hashMask) }
+      for day in window(order) { viewedOn[day, default: []].append(index) }
     }
-    // Keyed by bytes: ids that differ in bytes are different clicks (no Unicode equivalence).
-    var byID: [ByteKey: Click] = [:]
-    var byViewer = orderTimes.map { LatestClickSlots<Click>(orderTimes: $0) }
-    for day in Set(wantedIDs.keys).union(wantedViewers.keys).sorted() {
-      // Tables unwrapped once: reading an optional struct per row copied it (and retained
-      // its arrays) each time.
-      let idTable = wantedIDs[day] ?? ByteKeyTable()
-      let wantsIDs = wantedIDs[day] != nil
-      let uuids = wantedUUIDs[day] ?? UUIDWordSet()
-      let viewerTable = wantedViewers[day] ?? ByteKeyTable()
-      let wantsViewers = wantedViewers[day] != nil
-      for info in try reader.segments(.click, days: day...day) {
-        let eventIDs = try reader.ids(info.segmentID)
-        let uuidColumn = eventIDs.format == .uuid
-        func isNamed(_ r: Int) -> Bool {
-          guard wantsIDs else { return false }
-          return uuidColumn ? uuids.contains(eventIDs.words(r)) : eventIDs.withID(r) { idTable.find($0) != nil }
+    let days = Set(namedOn.keys).union(viewedOn.keys).sorted()
+    guard let firstDay = days.first else { return orders.map { _ in .none } }
+
+    // Candidates from the digests: every click whose id hash matches (rule 1); per order, the
+    // latest clicks in its window whose key hash matches (rule 2), all at one time.
+    var candidates: [Candidate] = []
+    var latest = [Int64](repeating: .min, count: orders.count)
+    var latestFrom = [Int](repeating: 0, count: orders.count)
+    var viewed: [Candidate] = []
+    for day in days {
+      for digest in try digestsOf(day, firstNeeded: firstDay) {
+        for index in namedOn[day] ?? [] {
+          var id = orders[index].clickID
+          let idHash = id.withUTF8 { ClickDigest.idHash(UnsafeRawBufferPointer($0), digests.hashMask) }
+          for place in digest.places(idHash: idHash) {
+            candidates.append(
+              Candidate(day: day, segmentID: digest.segmentIDs[Int(place >> 16)], row: Int(place & 0xFFFF), order: index, named: true))
+          }
         }
-        // Only ids are wanted on this day: a segment that holds none of them is not decoded
-        // (a day with more orders than a batch is searched once per batch).
-        if !wantsViewers && !(0..<eventIDs.count).contains(where: isNamed) { continue }
-        let s = try reader.load(info.segmentID)
-        let agents = s.dictionaries[EventSegment.Column.userAgent.rawValue]
-        var isBot: [Bool?] = Array(repeating: nil, count: agents.count)
-        let agentCodes = s.codes[EventSegment.Column.userAgent.rawValue]
-        let viewerColumn = s.dictionaries[EventSegment.Column.viewer.rawValue]
-        let listingColumn = s.dictionaries[EventSegment.Column.listing.rawValue]
-        let listingCodes = s.codes[EventSegment.Column.listing.rawValue]
-        for r in s.liveRows {
-          let named = isNamed(r)
-          let viewed = wantsViewers && viewerColumn.withValue(r) { !$0.isEmpty && viewerTable.find($0) != nil }
-          guard named || viewed else { continue }
-          let code = Int(agentCodes[r])
-          if isBot[code] == nil { isBot[code] = agents.withValue(code) { bots.isBot($0) } }
-          let bot = isBot[code]!
-          func click() -> Click {
-            Click(
-              ts: s.ts[r], creatorID: s.string(.creator, r), placement: s.placement(r).name, postID: s.string(.post, r),
-              eventID: eventIDs.id(r), isBot: bot)
+        for index in viewedOn[day] ?? [] {
+          let order = orders[index]
+          let range = digest.clicks(keyHash: keyHashes[index], from: windowStart(order), through: order.ts)
+          guard let last = range.last else { continue }
+          let ts = digest.click(last).ts
+          guard ts >= latest[index] else { continue }
+          if ts > latest[index] {
+            latest[index] = ts
+            latestFrom[index] = viewed.count
           }
-          // The earliest click with an id is the one it names (CONTRACT §3): days come in order.
-          if named {
-            let made = click()
-            let id = ByteKey(made.eventID)
-            if byID[id] == nil { byID[id] = made }
-          }
-          if viewed && !bot {
-            key.reset()
-            viewerColumn.withValue(r) { key.append($0) }
-            listingColumn.withValue(Int(listingCodes[r])) { entry in
-              EventSegment.splitListing(entry) { platform, store, product in
-                key.append(platform?.rawValue ?? "")
-                key.append(store)
-                key.append(product)
-              }
-            }
-            if let slot = key.withKey({ candidates.find($0) }) {
-              eventIDs.withID(r) { id in byViewer[slot].offer(ts: s.ts[r], eventID: id, click) }
-            }
+          var i = last
+          while i >= range.lowerBound && digest.click(i).ts == ts {
+            let place = digest.click(i).place
+            viewed.append(
+              Candidate(day: day, segmentID: digest.segmentIDs[Int(place >> 16)], row: Int(place & 0xFFFF), order: index, named: false))
+            i -= 1
           }
         }
       }
     }
-    return orders.map { order in
-      if !order.clickID.isEmpty, let click = byID[ByteKey(order.clickID)] {
-        return click.isBot
-          ? Attribution.Result(creatorID: "", placement: "", clickEventID: click.eventID, rule: .botClick)
+    // Rule 2's candidates that an order's later candidates replaced are dropped.
+    candidates += viewed.indices.lazy.filter { $0 >= latestFrom[viewed[$0].order] }.map { viewed[$0] }
+
+    // Each candidate checked against its click's bytes, each segment read once.
+    candidates.sort { ($0.segmentID, $0.row) < ($1.segmentID, $1.row) }
+    var byID: [(day: Int64, segmentID: Int64, row: Int, click: Click)?] = Array(repeating: nil, count: orders.count)
+    var byViewer: [Click?] = Array(repeating: nil, count: orders.count)
+    var unconfirmed = Set<Int>()
+    var open = OpenSegment()
+    for candidate in candidates {
+      let order = orders[candidate.order]
+      if candidate.named {
+        if let kept = byID[candidate.order], (kept.day, kept.segmentID, kept.row) < (candidate.day, candidate.segmentID, candidate.row) {
+          continue
+        }
+        if let click = try click(candidate, ifIDIs: order.clickID, &open) {
+          byID[candidate.order] = (candidate.day, candidate.segmentID, candidate.row, click)
+        }
+      } else if let click = try click(candidate, ifKeyOf: order, &open) {
+        byViewer[candidate.order] = Self.later(byViewer[candidate.order], click)
+        unconfirmed.remove(candidate.order)
+      } else if byViewer[candidate.order] == nil {
+        unconfirmed.insert(candidate.order)
+      }
+    }
+    // A latest candidate that was another key's (a hash collision): the order's window is
+    // searched click by click.
+    for index in unconfirmed.sorted() {
+      byViewer[index] = try latestClick(orders[index], index: index, keyHash: keyHashes[index], firstNeeded: firstDay, &open)
+    }
+
+    return orders.indices.map { index in
+      if let named = byID[index]?.click {
+        return named.isBot
+          ? Attribution.Result(creatorID: "", placement: "", clickEventID: Self.text(named.eventID), rule: .botClick)
           : Attribution.Result(
-            creatorID: click.creatorID, placement: click.placement, postID: click.postID, clickEventID: click.eventID, rule: .clickID)
+            creatorID: named.creatorID, placement: named.placement, postID: named.postID, clickEventID: Self.text(named.eventID),
+            rule: .clickID)
       }
-      // The latest click at or before the order, ties to the greatest event id, if in the window.
-      guard !order.viewerID.isEmpty else { return .none }
-      Self.key(&key, order.viewerID, order.platform.rawValue, order.store, order.productID)
-      guard let slot = key.withKey({ candidates.find($0) }), let latest = byViewer[slot].latest(atOrBefore: order.ts),
-        latest.ts >= order.ts - configuration.attributionWindowMilliseconds(order.platform)
-      else { return .none }
-      let best = latest.click
+      guard let best = byViewer[index] else { return .none }
       return Attribution.Result(
-        creatorID: best.creatorID, placement: best.placement, postID: best.postID, clickEventID: best.eventID, rule: .viewerWindow)
+        creatorID: best.creatorID, placement: best.placement, postID: best.postID, clickEventID: Self.text(best.eventID),
+        rule: .viewerWindow)
     }
   }
 
-  /// Makes `key` the parts' bytes, each after its length.
-  private static func key(_ key: inout ByteKeyBuilder, _ parts: String...) {
-    key.reset()
-    for part in parts { key.append(part) }
+  /// The UTC days of `order`'s window.
+  private func window(_ order: ConversionRow) -> ClosedRange<Int64> {
+    utcDay(ofMilliseconds: windowStart(order))...utcDay(ofMilliseconds: order.ts)
   }
 
-  private func insert(_ value: String, into table: inout ByteKeyTable) {
-    var value = value
-    _ = value.withUTF8 { table.insert(UnsafeRawBufferPointer($0)) }
+  private func windowStart(_ order: ConversionRow) -> Int64 {
+    order.ts - configuration.attributionWindowMilliseconds(order.platform)
   }
+
+  private func digestsOf(_ day: Int64, firstNeeded: Int64) throws(DatabaseError) -> [ClickDigest] {
+    try digests.digests(day: day, firstNeeded: firstNeeded) { () throws(DatabaseError) in
+      try ClickDigest.build(day: day, reader: reader, bots: bots, hashMask: digests.hashMask)
+    }
+  }
+
+  /// Rule 2 for one order, click by click: the latest group of clicks with the order's key
+  /// hash, latest day first, that holds a click of the order's key.
+  private func latestClick(
+    _ order: ConversionRow, index: Int, keyHash: UInt64, firstNeeded: Int64, _ open: inout OpenSegment
+  ) throws(DatabaseError) -> Click? {
+    for day in window(order).reversed() {
+      var best: Click?
+      for digest in try digestsOf(day, firstNeeded: firstNeeded) {
+        let range = digest.clicks(keyHash: keyHash, from: windowStart(order), through: order.ts)
+        for i in range.reversed() {
+          let (ts, place) = digest.click(i)
+          if let found = best, found.ts > ts { break }
+          let candidate = Candidate(
+            day: day, segmentID: digest.segmentIDs[Int(place >> 16)], row: Int(place & 0xFFFF), order: index, named: false)
+          if let click = try click(candidate, ifKeyOf: order, &open) { best = Self.later(best, click) }
+        }
+      }
+      if best != nil { return best }
+    }
+    return nil
+  }
+
+  /// The later of two clicks, ties to the greater event id.
+  private static func later(_ a: Click?, _ b: Click) -> Click {
+    guard let a else { return b }
+    return b.ts > a.ts || (b.ts == a.ts && a.eventID.lexicographicallyPrecedes(b.eventID)) ? b : a
+  }
+
+  /// The candidate's click if its event id is `id`.
+  private func click(_ candidate: Candidate, ifIDIs id: String, _ open: inout OpenSegment) throws(DatabaseError) -> Click? {
+    let eventIDs = try ids(candidate, &open)
+    var id = id
+    guard eventIDs.withID(candidate.row, { stored in id.withUTF8 { stored.elementsEqual(UnsafeRawBufferPointer($0)) } }) else {
+      return nil
+    }
+    return try click(candidate, &open)
+  }
+
+  /// The candidate's click if it is a non-bot click with `order`'s viewer key.
+  private func click(_ candidate: Candidate, ifKeyOf order: ConversionRow, _ open: inout OpenSegment) throws(DatabaseError)
+    -> Click?
+  {
+    let s = try segment(candidate, &open)
+    var rowKey = ByteKeyBuilder()
+    var orderKey = ByteKeyBuilder()
+    ClickDigest.viewerKey(&rowKey, s, candidate.row)
+    ClickDigest.orderKey(&orderKey, order)
+    guard rowKey.bytes == orderKey.bytes else { return nil }
+    let click = try click(candidate, &open)
+    return click.isBot ? nil : click
+  }
+
+  private func click(_ candidate: Candidate, _ open: inout OpenSegment) throws(DatabaseError) -> Click {
+    let s = try segment(candidate, &open)
+    let eventIDs = try ids(candidate, &open)
+    let r = candidate.row
+    let agent = Int(s.codes[EventSegment.Column.userAgent.rawValue][r])
+    if open.isBot[agent] == nil { open.isBot[agent] = s.withValue(.userAgent, r) { bots.isBot($0) } }
+    return Click(
+      ts: s.ts[r], creatorID: s.string(.creator, r), placement: s.placement(r).name, postID: s.string(.post, r),
+      eventID: eventIDs.withID(r) { Array($0) }, isBot: open.isBot[agent]!)
+  }
+
+  /// The candidate's segment, read once while its candidates are checked.
+  private func segment(_ candidate: Candidate, _ open: inout OpenSegment) throws(DatabaseError) -> EventSegment {
+    if open.segmentID != candidate.segmentID { open = OpenSegment(segmentID: candidate.segmentID) }
+    if open.segment == nil {
+      let s = try reader.load(candidate.segmentID)
+      open.segment = s
+      open.isBot = Array(repeating: nil, count: s.dictionaries[EventSegment.Column.userAgent.rawValue].count)
+    }
+    guard candidate.row < open.segment!.count else { throw SegmentReader.damaged(candidate.segmentID) }
+    return open.segment!
+  }
+
+  /// The candidate's segment's event ids, read once while its candidates are checked.
+  private func ids(_ candidate: Candidate, _ open: inout OpenSegment) throws(DatabaseError) -> EventIDColumn {
+    if open.segmentID != candidate.segmentID { open = OpenSegment(segmentID: candidate.segmentID) }
+    if open.ids == nil { open.ids = try reader.ids(candidate.segmentID) }
+    guard candidate.row < open.ids!.count else { throw SegmentReader.damaged(candidate.segmentID) }
+    return open.ids!
+  }
+
+  private static func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
 
   /// The UTC days on which a click id's key occurs (`click_index`).
   private func daysOfClick(key: Int64) throws(DatabaseError) -> [Int64] {

@@ -34,6 +34,8 @@ final class DaySpool: @unchecked Sendable {
     var orderRunBytes: Int
     /// Where workers add their CPU time per step (`--stats-json`).
     var stats: StageStats?
+    /// The click digests the workers share (``ClickDigests``).
+    var digests: ClickDigests
   }
 
   private let setup: Setup
@@ -43,6 +45,8 @@ final class DaySpool: @unchecked Sendable {
   private var nextDay = 0
   /// Passes over days so far (more than the days when some were computed in shares).
   private(set) var passes = 0
+  /// UTC days of clicks read into a digest so far.
+  var clickDaysRead: Int { setup.digests.daysBuilt }
   /// Sorted runs spooled so far (rows and orders).
   private(set) var runs = 0
   /// Conversions the days left out because their sums would overflow (``DayComputer/leftOut``).
@@ -92,7 +96,8 @@ final class DaySpool: @unchecked Sendable {
       defer { try? db.execute("COMMIT") }
       let segments = try SegmentReader(db: db, cacheSize: 2)
       let attribution = try Attribution(
-        db: db, configuration: setup.configuration, segments: segments, cacheLimit: 5 * setup.conversionsPerBatch)
+        db: db, configuration: setup.configuration, segments: segments, digests: setup.digests,
+        cacheLimit: 5 * setup.conversionsPerBatch)
       let computer = try DayComputer(
         db: db, calendar: setup.calendar, money: setup.money, attribution: attribution, segments: segments,
         conversionsPerBatch: setup.conversionsPerBatch, orderRunBytes: setup.orderRunBytes)

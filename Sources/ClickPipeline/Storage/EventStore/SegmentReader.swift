@@ -134,7 +134,7 @@ final class SegmentReader {
     DatabaseError(code: SQLITE_CORRUPT, message: "staged segment \(segmentID) is missing; restore the database from a backup")
   }
 
-  private static func damaged(_ segmentID: Int64) -> DatabaseError {
+  static func damaged(_ segmentID: Int64) -> DatabaseError {
     DatabaseError(
       code: SQLITE_CORRUPT,
       message: "staged segment \(segmentID) is damaged (its checksum or layout does not match); restore the database from a backup")
