@@ -102,16 +102,6 @@ struct EventIDColumn {
 
   func id(_ row: Int) -> String { withID(row) { String(decoding: $0, as: UTF8.self) } }
 
-  /// The 16 bytes of row `row` of a ``Format/uuid`` column, as two words.
-  @inline(__always)
-  func words(_ row: Int) -> UUIDText.Words {
-    values.withUnsafeBytes { s in
-      UUIDText.Words(
-        high: s.loadUnaligned(fromByteOffset: row * 16, as: UInt64.self),
-        low: s.loadUnaligned(fromByteOffset: row * 16 + 8, as: UInt64.self))
-    }
-  }
-
   // MARK: - The packed form
 
   private enum Shape: UInt8 {
@@ -254,24 +244,6 @@ struct EventIDColumn {
 
 /// The text form of a UUID and its 16 bytes.
 struct UUIDText {
-  /// A UUID's 16 bytes as two words (as they lie in a ``EventIDColumn/Format/uuid`` column).
-  struct Words: Hashable {
-    var high: UInt64
-    var low: UInt64
-  }
-
-  /// The words of `id` if it is a lowercase UUID.
-  static func words(_ id: String) -> Words? {
-    var id = id
-    return id.withUTF8 { utf8 -> Words? in
-      let text = UnsafeRawBufferPointer(utf8)
-      guard uuidCase(text) == false else { return nil }
-      var words = Words(high: 0, low: 0)
-      withUnsafeMutableBytes(of: &words) { pack(text, into: $0.baseAddress!) }
-      return words
-    }
-  }
-
   private var text: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
 
   /// Whether `b` is a UUID (`xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`, hex digits) written in
