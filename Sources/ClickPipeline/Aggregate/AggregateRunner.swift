@@ -18,11 +18,9 @@ public struct AggregateOptions: Sendable {
   /// in one pass), so 1.5M keeps two workers inside 512 MiB.
   public var trafficPerPass = 1_500_000
   /// Conversions of a day attributed and counted together: the orders, candidate clicks and
-  /// attributions held at once follow this, not the size of the day. A batch reads every
-  /// click segment that holds one of its candidates, so fewer, larger batches read less:
-  /// at 50M events (210,000 conversions a day) 25,000 a batch took 177 CPU-s to attribute,
-  /// 50,000 took 39.
-  public var conversionsPerBatch = 50_000
+  /// attributions held at once follow this, not the size of the day. The orders worked out
+  /// stay known for the rest of the day up to twelve batches' worth (``Attribution``).
+  public var conversionsPerBatch = 20_000
   /// Bytes of a day's `orders` rows a worker holds before it sorts and spools them as a run.
   public var orderRunBytes = 8 << 20
   /// Bytes of click digests the workers keep (``ClickDigests``): 20 bytes a click, so 192 MiB
