@@ -1,0 +1,83 @@
+/// `daily_metrics` rows in (creator_id, day) order without sorting them: one cursor per day,
+/// each reading its day in primary-key order (so by creator), merged by creator id.
+///
+/// `ORDER BY creator_id, day` made SQLite copy every row of the period into a temporary
+/// B-tree and sort it before the first came out: 0.3 of the 0.5 s the query took on 540,000
+/// rows. The merge compares creator ids in place, as SQLite's `BINARY` collation orders them.
+struct CreatorOrderedRows {
+  /// One statement per day, in day order; ties between creators go to the earlier day.
+  private var cursors: [Statement] = []
+  /// Indexes of cursors that have a row, as a binary heap by (creator id, day).
+  private var heap: [Int] = []
+  /// The cursor whose row was handed out last: stepped on the next call.
+  private var handedOut: Int?
+
+  /// `columns`: what each row holds, `creator_id` first. Rows of days up to `to`; with `only`,
+  /// that creator's alone.
+  init(db: SQLiteDatabase, columns: String, to: String, only: String?) throws(DatabaseError) {
+    let nextDay = try db.prepare("SELECT day FROM daily_metrics WHERE day > ?1 AND day <= ?2 ORDER BY day LIMIT 1")
+    var day = ""
+    while true {
+      nextDay.reset()
+      nextDay.bind(1, day)
+      nextDay.bind(2, to)
+      guard try nextDay.step() else { break }
+      day = nextDay.text(0)
+      let cursor = try db.prepare(
+        "SELECT \(columns) FROM daily_metrics WHERE day = ?1\(only == nil ? "" : " AND creator_id = ?2") ORDER BY creator_id")
+      cursor.bind(1, day)
+      if let only { cursor.bind(2, only) }
+      cursors.append(cursor)
+    }
+    nextDay.reset()
+    for index in cursors.indices where try cursors[index].step() { push(index) }
+  }
+
+  /// The statement holding the next row, valid until the next call; `nil` after the last.
+  mutating func next() throws(DatabaseError) -> Statement? {
+    if let last = handedOut {
+      handedOut = nil
+      if try cursors[last].step() { siftDown(from: 0) } else { removeTop() }
+    }
+    guard let top = heap.first else { return nil }
+    handedOut = top
+    return cursors[top]
+  }
+
+  private func precedes(_ a: Int, _ b: Int) -> Bool {
+    let x = cursors[a].bytes(0)
+    let y = cursors[b].bytes(0)
+    if x.elementsEqual(y) { return a < b }
+    return x.lexicographicallyPrecedes(y)
+  }
+
+  private mutating func push(_ index: Int) {
+    heap.append(index)
+    var child = heap.count - 1
+    while child > 0 {
+      let parent = (child - 1) / 2
+      guard precedes(heap[child], heap[parent]) else { break }
+      heap.swapAt(child, parent)
+      child = parent
+    }
+  }
+
+  private mutating func removeTop() {
+    heap.swapAt(0, heap.count - 1)
+    heap.removeLast()
+    siftDown(from: 0)
+  }
+
+  private mutating func siftDown(from start: Int) {
+    var parent = start
+    while true {
+      let left = 2 * parent + 1
+      guard left < heap.count else { return }
+      var least = left
+      if left + 1 < heap.count && precedes(heap[left + 1], heap[left]) { least = left + 1 }
+      guard precedes(heap[least], heap[parent]) else { return }
+      heap.swapAt(least, parent)
+      parent = least
+    }
+  }
+}
