@@ -96,8 +96,9 @@ import Testing
         databasePath: path, calendar: calendar, money: MoneyRules(configuration: .default, catalog: ProductCatalog()),
         configuration: .default, trafficPerPass: trafficPerPass, conversionsPerBatch: 2, orderRunBytes: 1 << 20,
         digests: ClickDigests(budgetBytes: 1 << 20)))
-    try spool.compute([day], workers: 1, progress: nil)
-    var (_, merge, _) = spool.output(of: day)
+    try spool.start([day], workers: 1, progress: nil)
+    try spool.finish()
+    var (_, merge, _) = try spool.output(of: day)
     var rows: [String] = []
     try merge.forEach { record in
       let keyLength = Int(record.loadUnaligned(as: UInt32.self))

@@ -320,6 +320,39 @@ import Testing
     #expect(orders[1] == orders[0] && orders[2] == orders[0])
   }
 
+  /// The writer starts while the last days are computed, within a cache budget: with no
+  /// budget it writes after the computing, and a rebuild over existing rows (which deletes
+  /// them all first) writes after it too. All give the same `daily_metrics` and `orders`.
+  @Test func writingWhileComputingGivesTheSameRowsAndOrders() throws {
+    let (dir, runs) = try Self.aggregateCopies(
+      .init(lines: 6_000, seed: 65, prefix: "w", hours: 200),
+      [
+        { $0.overlapBytes = 0 },
+        { $0.workers = 2 },
+        {
+          $0.workers = 3
+          $0.orderRunBytes = 300
+        },
+      ])
+    var rebuild = AggregateOptions(databasePath: dir.file("db-1.sqlite"), configuration: .default)
+    rebuild.rebuild = true
+    let rebuilt = try AggregateRunner(options: rebuild, logger: Logger(label: "test")).run()
+    let orders = try (0..<runs.count).map { n in
+      try TestDatabase(dir.file("db-\(n).sqlite")).rows("SELECT * FROM orders ORDER BY day, event_id").map { $0.joined(separator: "|") }
+    }
+    #expect(runs.allSatisfy { $0.result.daysRecomputed >= 8 } && rebuilt.fullRebuild)
+    #expect(runs[0].rows.count > 100 && orders[0].count > 100)
+    for n in 1..<runs.count {
+      #expect(runs[n].rows == runs[0].rows)
+      #expect(orders[n] == orders[0])
+    }
+    // db-1 again, rebuilt over its rows.
+    #expect(try TestDatabase(dir.file("db-1.sqlite")).dailyMetrics() == runs[0].rows)
+    #expect(
+      try TestDatabase(dir.file("db-1.sqlite")).rows("SELECT * FROM orders ORDER BY day, event_id").map { $0.joined(separator: "|") }
+        == orders[0])
+  }
+
   /// Each UTC day's clicks are read into a digest once per run however many batches need
   /// them; with no room to keep digests they are read again per batch, and with hashes that
   /// all collide every candidate is checked against its click's bytes. All give the same

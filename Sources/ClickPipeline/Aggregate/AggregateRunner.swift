@@ -23,6 +23,9 @@ public struct AggregateOptions: Sendable {
   public var conversionsPerBatch = 20_000
   /// Bytes of a day's `orders` rows a worker holds before it sorts and spools them as a run.
   public var orderRunBytes = 8 << 20
+  /// Bytes of SQLite page cache the writer may fill while days are still being computed
+  /// (``OverlappedWrite``); past it, writing waits for the computing to end.
+  public var overlapBytes = OverlappedWrite.defaultBudgetBytes
   /// Bytes of click digests the workers keep (``ClickDigests``): 20 bytes a click, so 192 MiB
   /// holds 10M clicks (a 50M-event week has 8.6M).
   public var clickDigestBytes = 192 << 20
@@ -123,22 +126,37 @@ public struct AggregateRunner {
           digests: ClickDigests(budgetBytes: options.clickDigestBytes, hashMask: options.clickHashMask)))
       let started = Clock.monotonic()
       let progress = self.progress
-      try spool.compute(days, workers: options.workers) { done in
+      try spool.start(days, workers: options.workers) { done in
         progress?(done, days.count, Clock.monotonic() - started)
       }
+      defer { spool.cancel() }
 
-      // 3. Write them, with the run's other changes, in one transaction.
-      logger.debug("days computed", metadata: ["aggregate.days": "\(days.count)", "aggregate.seconds": "\(Clock.monotonic() - started)"])
+      // 3. Write them, with the run's other changes, in one transaction, from when a worker
+      //    has no day left (``OverlappedWrite``).
+      spool.waitForAnIdleCore()
       let writeStarted = StepClock.threadCPU()
       try db.beginWrite()
-      if result.fullRebuild { try db.execute("DELETE FROM daily_metrics; DELETE FROM orders;") }
+      let overlap = try OverlappedWrite(db: db, spool: spool, budgetBytes: options.overlapBytes)
+      if result.fullRebuild {
+        // Deleting every row reads every page into the cache, which must not happen while
+        // spilling is off: a rebuild over existing rows writes after the computing.
+        if try db.scalarInt("SELECT EXISTS (SELECT 1 FROM daily_metrics) OR EXISTS (SELECT 1 FROM orders)") == 1 {
+          try overlap.end()
+        }
+        try db.execute("DELETE FROM daily_metrics; DELETE FROM orders;")
+      }
       let writer = try DayWriter(db: db, databasePath: options.databasePath)
+      writer.beforeChunk = overlap.check
       for day in days {
-        var (rows, rowMerge, orderMerge) = spool.output(of: day)
+        var (rows, rowMerge, orderMerge) = try spool.output(of: day)
+        try overlap.check()
         try writer.replace(dayText: calendar.text(ofDay: day), rows: &rowMerge, orders: &orderMerge)
         StopPoint.reached(.aggregateDayWritten)
         result.rowsWritten += rows
       }
+      try overlap.end()
+      logger.debug(
+        "days computed and written", metadata: ["aggregate.days": "\(days.count)", "aggregate.seconds": "\(Clock.monotonic() - started)"])
       let overRefunded = try OverRefunds(db: db, money: MoneyRules(configuration: configuration, catalog: catalog))
         .update(days: days.map(calendar.text(ofDay:)))
       for entry in overRefunded.prefix(10) { logger.warning("\(entry.description)") }

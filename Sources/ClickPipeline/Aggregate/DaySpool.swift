@@ -18,9 +18,11 @@ struct SpooledDay: Sendable {
 /// writer reads them back merged (``SortedRunMerge``).
 ///
 /// Computing a day (reading its events, attributing, pricing) is two thirds of `aggregate`
-/// and days are independent, so they run in parallel; writing stays on one connection, in one
-/// transaction, after every worker has closed its read transaction (a rollback-journal writer
-/// cannot commit while readers hold the database).
+/// and days are independent, so they run in parallel. Writing stays on one connection, in one
+/// transaction; it starts when a worker has no day left, so that the core it leaves is not
+/// idle while the others finish (``OverlappedWrite``), and commits after every worker has
+/// closed its read transaction (a rollback-journal writer cannot commit while readers hold
+/// the database).
 final class DaySpool: @unchecked Sendable {
   struct Setup: Sendable {
     var databasePath: String
@@ -39,10 +41,17 @@ final class DaySpool: @unchecked Sendable {
   }
 
   private let setup: Setup
-  private let lock = NSLock()
+  // Every access to the state below holds `condition`'s lock.
+  private let condition = NSCondition()
   private var entries: [Int: (worker: Int, day: SpooledDay)] = [:]
   private var files: [SpoolFile] = []
+  /// The workers' read connections until each worker takes its own.
+  private var connections: [SQLiteDatabase?] = []
+  private var pool: WorkerPool?
+  private var workers = 0
+  private var running = 0
   private var nextDay = 0
+  private var cancelled = false
   /// Passes over days so far (more than the days when some were computed in shares).
   private(set) var passes = 0
   /// UTC days of clicks read into a digest so far.
@@ -57,22 +66,62 @@ final class DaySpool: @unchecked Sendable {
     self.setup = setup
   }
 
-  /// Computes `days` on `workers` threads; `progress` gets (days done, days to do).
-  func compute(_ days: [Int], workers: Int, progress: (@Sendable (Int) -> Void)?) throws(PipelineError) {
+  /// Starts computing `days` on `workers` threads; `progress` gets (days done, days to do).
+  ///
+  /// The workers' connections are opened here, before the caller begins its write
+  /// transaction: opening one checks the rollback journal by reading the files directly
+  /// (``StaleJournal``), which must not happen while this process holds a write lock on them.
+  func start(_ days: [Int], workers: Int, progress: (@Sendable (Int) -> Void)?) throws(PipelineError) {
     let count = max(1, min(workers, days.count))
     files = try (0..<count).map { worker throws(PipelineError) in
       try SpoolFile(databasePath: setup.databasePath, name: "aggregate-\(getpid())-\(worker)")
     }
-    WorkerPool(name: "aggregate", count: count) { [self] worker in
-      if let error = work(worker, days, progress) { lock.withLock { failure = failure ?? error } }
-    }.join()
+    // Days are read in rowid ranges; a small cache is enough and keeps two workers' memory low.
+    connections = try (0..<count).map { _ throws(PipelineError) in try Schema.open(path: setup.databasePath, cacheMiB: 8) }
+    self.workers = count
+    running = count
+    pool = WorkerPool(name: "aggregate", count: count) { [self] worker in
+      let db = condition.withLock { connections[worker].take()! }
+      let error = work(worker, db, days, progress)
+      condition.withLock {
+        if let error { failure = failure ?? error }
+        running -= 1
+        condition.broadcast()
+      }
+    }
+  }
+
+  /// Waits until a worker has run out of days (a core is free for the writer), or all are done.
+  func waitForAnIdleCore() {
+    condition.lock()
+    while running == workers && failure == nil { condition.wait() }
+    condition.unlock()
+  }
+
+  /// Waits for the workers; rethrows the first error one of them stopped with.
+  func finish() throws(PipelineError) {
+    pool?.join()
+    pool = nil
     if let failure { throw failure }
   }
 
+  /// Stops handing out days and waits for the workers (when the writer failed).
+  func cancel() {
+    condition.withLock { cancelled = true }
+    pool?.join()
+    pool = nil
+  }
+
   /// The number of `daily_metrics` rows computed for `day`, and its rows and orders, each
-  /// merged into primary-key order.
-  func output(of day: Int) -> (rows: Int, rowMerge: SortedRunMerge, orderMerge: SortedRunMerge) {
-    let (worker, spooled) = entries[day] ?? (0, SpooledDay())
+  /// merged into primary-key order; waits until a worker has computed the day.
+  func output(of day: Int) throws(PipelineError) -> (rows: Int, rowMerge: SortedRunMerge, orderMerge: SortedRunMerge) {
+    condition.lock()
+    while entries[day] == nil && failure == nil && running > 0 { condition.wait() }
+    let entry = entries[day]
+    let failure = self.failure
+    condition.unlock()
+    if let failure { throw failure }
+    let (worker, spooled) = entry ?? (0, SpooledDay())
     let file = files.isEmpty ? nil : files[worker]
     return (
       spooled.rows,
@@ -82,15 +131,8 @@ final class DaySpool: @unchecked Sendable {
   }
 
   /// One worker's loop; returns why it stopped early, if it did.
-  private func work(_ worker: Int, _ days: [Int], _ progress: (@Sendable (Int) -> Void)?) -> PipelineError? {
+  private func work(_ worker: Int, _ db: SQLiteDatabase, _ days: [Int], _ progress: (@Sendable (Int) -> Void)?) -> PipelineError? {
     let path = setup.databasePath
-    let db: SQLiteDatabase
-    do {
-      // Days are read in rowid ranges; a small cache is enough and keeps two workers' memory low.
-      db = try Schema.open(path: path, cacheMiB: 8)
-    } catch {
-      return error
-    }
     do {
       try db.execute("BEGIN")
       defer { try? db.execute("COMMIT") }
@@ -110,22 +152,23 @@ final class DaySpool: @unchecked Sendable {
         setup.stats?.addEvents(computer.eventsRead)
       }
       while true {
-        let index: Int? = lock.withLock {
-          guard failure == nil, nextDay < days.count else { return nil }
+        let index: Int? = condition.withLock {
+          guard failure == nil, !cancelled, nextDay < days.count else { return nil }
           nextDay += 1
           return nextDay - 1
         }
         guard let index else { return nil }
         let dayPasses = try computer.passes(day: days[index], trafficPerPass: setup.trafficPerPass)
         let spooled = try computer.compute(day: days[index], passes: dayPasses, into: files[worker])
-        let done = lock.withLock {
+        let done = condition.withLock {
           passes += dayPasses
           runs += spooled.rowRuns.count + spooled.orderRuns.count
           entries[days[index]] = (worker, spooled)
+          if !computer.leftOut.isEmpty { leftOut.formUnion(computer.leftOut) }
+          condition.broadcast()
           return entries.count
         }
         StopPoint.reached(.aggregateDayComputed)
-        if !computer.leftOut.isEmpty { lock.withLock { leftOut.formUnion(computer.leftOut) } }
         progress?(done)
       }
     } catch {

@@ -14,6 +14,8 @@ final class DayWriter {
   private let insertRows: Statement
 
   private let databasePath: String
+  /// Called before each chunk of rows is inserted (``OverlappedWrite/check()``).
+  var beforeChunk: () throws(PipelineError) -> Void = {}
 
   init(db: SQLiteDatabase, databasePath: String) throws(DatabaseError) {
     self.databasePath = databasePath
@@ -40,6 +42,7 @@ final class DayWriter {
     }
     var chunk: [UInt8] = []
     func flush(_ insert: (String, [UInt8]) throws(DatabaseError) -> Void) throws(PipelineError) {
+      try beforeChunk()
       do {
         try insert(dayText, chunk)
       } catch {

@@ -74,6 +74,14 @@ public final class SQLiteDatabase {
 
   public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
 
+  /// Bytes of heap the connection's page cache holds (`SQLITE_DBSTATUS_CACHE_USED`).
+  public var cacheBytes: Int {
+    var current: Int32 = 0
+    var highest: Int32 = 0
+    sqlite3_db_status(handle, SQLITE_DBSTATUS_CACHE_USED, &current, &highest, 0)
+    return Int(current)
+  }
+
   func error(_ rc: Int32, sql: String?) -> DatabaseError {
     DatabaseError(code: rc, message: String(cString: sqlite3_errmsg(handle)), sql: sql)
   }
