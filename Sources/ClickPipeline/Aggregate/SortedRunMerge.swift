@@ -1,11 +1,9 @@
 /// Reads the sorted runs of a ``SpoolFile`` back as one sequence in key order: each run through
-/// its own small buffer, the next record chosen by a binary heap of the runs' current records.
+/// its own small buffer, the next record chosen by a heap of the runs' current records
+/// (``IndexHeap``).
 /// Memory follows the number of runs, not their size, so a day's `orders` and `daily_metrics`
 /// rows reach the writer in primary-key order (the B-tree is appended to) without being in
 /// memory at once.
-///
-/// Hand-written rather than swift-collections' `Heap`: the heap orders run numbers by records
-/// that live in the runs' buffers, compared in place, with no element to allocate per record.
 struct SortedRunMerge {
   /// One run being read: its buffer, the current record's place in it, and what is left.
   private struct Cursor {
@@ -20,7 +18,7 @@ struct SortedRunMerge {
   private let file: SpoolFile?
   private let precedes: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Bool
   private var cursors: [Cursor]
-  private var heap: [Int] = []
+  private var heap = IndexHeap()
 
   /// Bytes read from a run at a time (a larger record grows its buffer).
   static let bufferBytes = 64 << 10
@@ -37,17 +35,15 @@ struct SortedRunMerge {
   /// Calls `body` with each record of every run, in key order (a run's records in their order
   /// when keys are equal). The bytes are valid only during the call.
   mutating func forEach(_ body: (UnsafeRawBufferPointer) throws -> Void) throws {
-    for run in cursors.indices where try advance(run) { push(run) }
+    for run in cursors.indices where try advance(run) { heap.push(run, by: before) }
     while let run = heap.first {
       try cursors[run].buffer.withUnsafeBytes { bytes in
         try body(UnsafeRawBufferPointer(rebasing: bytes[cursors[run].record]))
       }
       if try advance(run) {
-        siftDown(0)
+        heap.firstMoved(by: before)
       } else {
-        heap[0] = heap[heap.count - 1]
-        heap.removeLast()
-        if !heap.isEmpty { siftDown(0) }
+        heap.removeFirst(by: before)
       }
     }
   }
@@ -104,30 +100,6 @@ struct SortedRunMerge {
         let rb = UnsafeRawBufferPointer(rebasing: y[cursors[b].record])
         return precedes(ra, rb) || (!precedes(rb, ra) && a < b)
       }
-    }
-  }
-
-  private mutating func push(_ run: Int) {
-    heap.append(run)
-    var i = heap.count - 1
-    while i > 0 {
-      let parent = (i - 1) / 2
-      guard before(heap[i], heap[parent]) else { break }
-      heap.swapAt(i, parent)
-      i = parent
-    }
-  }
-
-  private mutating func siftDown(_ start: Int) {
-    var i = start
-    while true {
-      let left = 2 * i + 1
-      guard left < heap.count else { return }
-      var best = left
-      if left + 1 < heap.count && before(heap[left + 1], heap[left]) { best = left + 1 }
-      guard before(heap[best], heap[i]) else { return }
-      heap.swapAt(i, best)
-      i = best
     }
   }
 }

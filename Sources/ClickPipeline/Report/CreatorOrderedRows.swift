@@ -7,8 +7,8 @@
 struct CreatorOrderedRows {
   /// One statement per day, in day order; ties between creators go to the earlier day.
   private var cursors: [Statement] = []
-  /// Indexes of cursors that have a row, as a binary heap by (creator id, day).
-  private var heap: [Int] = []
+  /// Cursors that have a row, by (creator id, day).
+  private var heap = IndexHeap()
   /// The cursor whose row was handed out last: stepped on the next call.
   private var handedOut: Int?
 
@@ -30,14 +30,14 @@ struct CreatorOrderedRows {
       cursors.append(cursor)
     }
     nextDay.reset()
-    for index in cursors.indices where try cursors[index].step() { push(index) }
+    for index in cursors.indices where try cursors[index].step() { heap.push(index, by: precedes) }
   }
 
   /// The statement holding the next row, valid until the next call; `nil` after the last.
   mutating func next() throws(DatabaseError) -> Statement? {
     if let last = handedOut {
       handedOut = nil
-      if try cursors[last].step() { siftDown(from: 0) } else { removeTop() }
+      if try cursors[last].step() { heap.firstMoved(by: precedes) } else { heap.removeFirst(by: precedes) }
     }
     guard let top = heap.first else { return nil }
     handedOut = top
@@ -49,35 +49,5 @@ struct CreatorOrderedRows {
     let y = cursors[b].bytes(0)
     if x.elementsEqual(y) { return a < b }
     return x.lexicographicallyPrecedes(y)
-  }
-
-  private mutating func push(_ index: Int) {
-    heap.append(index)
-    var child = heap.count - 1
-    while child > 0 {
-      let parent = (child - 1) / 2
-      guard precedes(heap[child], heap[parent]) else { break }
-      heap.swapAt(child, parent)
-      child = parent
-    }
-  }
-
-  private mutating func removeTop() {
-    heap.swapAt(0, heap.count - 1)
-    heap.removeLast()
-    siftDown(from: 0)
-  }
-
-  private mutating func siftDown(from start: Int) {
-    var parent = start
-    while true {
-      let left = 2 * parent + 1
-      guard left < heap.count else { return }
-      var least = left
-      if left + 1 < heap.count && precedes(heap[left + 1], heap[left]) { least = left + 1 }
-      guard precedes(heap[least], heap[parent]) else { return }
-      heap.swapAt(least, parent)
-      parent = least
-    }
   }
 }
