@@ -79,6 +79,16 @@ import Testing
         click("k2", "2026-11-02T09:00:00Z", creator: "tie-low"), order("o1", "2026-11-02T10:00:00Z"),
       ], kept: "o1", click: "k3", rule: .viewerWindow, creator: "tie-high"),
     Case(
+      name: "a click at the last millisecond of the day before the order",
+      lines: [click("k1", "2026-11-02T23:59:59.999Z"), order("o1", "2026-11-03T00:00:00.000Z")],
+      kept: "o1", click: "k1", rule: .viewerWindow, creator: "c1"),
+    Case(
+      name: "a click at the same millisecond as the order, at midnight",
+      lines: [
+        click("k1", "2026-11-02T23:00:00Z", creator: "earlier"), click("k2", "2026-11-03T00:00:00.000Z", creator: "same"),
+        order("o1", "2026-11-03T00:00:00.000Z"),
+      ], kept: "o1", click: "k2", rule: .viewerWindow, creator: "same"),
+    Case(
       name: "a click after the order does not count",
       lines: [click("k1", "2026-11-02T10:00:01Z"), order("o1", "2026-11-02T10:00:00Z")],
       kept: "o1", click: "", rule: .none, creator: ""),
