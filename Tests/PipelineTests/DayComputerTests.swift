@@ -65,6 +65,27 @@ import Testing
         "c2 bio amazon - p1 clicks=1 unique_clickers=1",
       ]),
     Case(
+      name: "orders and the views of other creators: rows in several passes",
+      lines: [1, 2, 3, 4, 5].map { view("v\($0)", "2026-11-02T08:00:00Z", creator: "c\($0 + 1)", viewer: "u2") } + [
+        click("k1", "2026-11-02T09:00:00Z"), conversion("o1", "2026-11-02T10:00:00Z"),
+        conversion("o2", "2026-11-02T11:00:00Z", order: "O2", amount: "20.00"),
+      ],
+      day: "2026-11-02",
+      rows: [
+        "c1 bio amazon - p1 clicks=1 unique_clickers=1 orders=2 units=2 revenue_cents=3000 commission_cents=120"
+      ] + (2...6).map { "c\($0) bio amazon - p1 views=1 unique_viewers=1" }),
+    Case(
+      name: "an order before any click makes a row of its own",
+      lines: [
+        conversion("o0", "2026-11-02T08:00:00Z", order: "O0"), click("k1", "2026-11-02T09:00:00Z"),
+        conversion("o1", "2026-11-02T10:00:00Z"),
+      ],
+      day: "2026-11-02",
+      rows: [
+        "- - amazon - p1 orders=1 units=1 revenue_cents=1000 commission_cents=40",
+        "c1 bio amazon - p1 clicks=1 unique_clickers=1 orders=1 units=1 revenue_cents=1000 commission_cents=40",
+      ]),
+    Case(
       name: "an attributed order, priced at Amazon's default rate",
       lines: [click("k1", "2026-11-02T09:00:00Z"), conversion("o1", "2026-11-02T10:00:00Z", amount: "25.00")],
       day: "2026-11-02",
@@ -84,8 +105,9 @@ import Testing
       day: "2026-11-04", rows: ["c1 bio amazon - p1 refunds=1 refunded_cents=1000 reversed_commission_cents=40"]),
   ]
 
-  /// The rows of `day` as the case spells them, computed in `passes` shares or at once.
-  static func computedRows(_ c: Case, trafficPerPass: Int) throws -> [String] {
+  /// The rows of `day` as the case spells them, computed in `passes` shares or at once, and
+  /// the event ids of its `orders` rows.
+  static func computed(_ c: Case, trafficPerPass: Int, rowsPerPass: Int = .max) throws -> (rows: [String], orders: [String]) {
     let dir = try TemporaryDirectory()
     let (path, ingested) = try ingestLines(c.lines, into: dir)
     #expect(ingested.rejected == 0)
@@ -94,11 +116,12 @@ import Testing
     let spool = DaySpool(
       DaySpool.Setup(
         databasePath: path, calendar: calendar, money: MoneyRules(configuration: .default, catalog: ProductCatalog()),
-        configuration: .default, trafficPerPass: trafficPerPass, conversionsPerBatch: 2, orderRunBytes: 1 << 20,
+        configuration: .default, trafficPerPass: trafficPerPass, rowsPerPass: rowsPerPass, conversionsPerBatch: 2,
+        orderRunBytes: 1 << 20,
         digests: ClickDigests(budgetBytes: 1 << 20)))
     try spool.start([day], workers: 1, progress: nil)
     try spool.finish()
-    var (_, merge, _) = try spool.output(of: day)
+    var (_, merge, orderMerge) = try spool.output(of: day)
     var rows: [String] = []
     try merge.forEach { record in
       let keyLength = Int(record.loadUnaligned(as: UInt32.self))
@@ -112,16 +135,30 @@ import Testing
       }
       rows.append(parts.joined(separator: " "))
     }
-    return rows
+    var orders: [String] = []
+    try orderMerge.forEach { record in
+      let idLength = Int(record.loadUnaligned(as: UInt32.self))
+      orders.append(String(decoding: UnsafeRawBufferPointer(rebasing: record[4..<4 + idLength]), as: UTF8.self))
+    }
+    return (rows, orders)
   }
 
   @Test(arguments: cases) func theDayGivesItsRows(_ c: Case) throws {
-    #expect(try Self.computedRows(c, trafficPerPass: 1_000_000) == c.rows)
+    #expect(try Self.computed(c, trafficPerPass: 1_000_000).rows == c.rows)
   }
 
   /// A day counted in shares (one view or click per pass at most) gives the same rows: a
   /// row's viewers all fall in one pass.
   @Test(arguments: cases) func passesGiveTheSameRows(_ c: Case) throws {
-    #expect(try Self.computedRows(c, trafficPerPass: 1) == c.rows)
+    #expect(try Self.computed(c, trafficPerPass: 1).rows == c.rows)
+  }
+
+  /// A pass may hold one row: each pass that makes a second is given up and the day computed
+  /// again in more passes, with the same rows and each order once.
+  @Test(arguments: cases) func passesGivenUpGiveTheSameRowsAndOrders(_ c: Case) throws {
+    let once = try Self.computed(c, trafficPerPass: 1_000_000)
+    let again = try Self.computed(c, trafficPerPass: 1_000_000, rowsPerPass: 1)
+    #expect(again.rows == c.rows)
+    #expect(again.orders == once.orders)
   }
 }

@@ -294,6 +294,31 @@ import Testing
     #expect(runs[1].rows == runs[0].rows && runs[2].rows == runs[0].rows)
   }
 
+  /// A day that makes more `daily_metrics` rows than a pass may hold is given up and computed
+  /// again in more passes (memory follows the rows of a pass, whatever the day's shape), with
+  /// the same rows as in one pass.
+  @Test func daysOfManyRowsAreComputedAgainInMorePasses() throws {
+    let (dir, runs) = try Self.aggregateCopies(
+      .init(lines: 6_000, seed: 64, prefix: "m", hours: 60),
+      [
+        { _ in },
+        { $0.rowsPerPass = 400 },
+        {
+          // Small order runs: the runs a given-up attempt spooled must not count.
+          $0.rowsPerPass = 60
+          $0.orderRunBytes = 300
+        },
+      ])
+    let orders = try (0..<runs.count).map { n in
+      try TestDatabase(dir.file("db-\(n).sqlite")).rows("SELECT * FROM orders ORDER BY day, event_id").map { $0.joined(separator: "|") }
+    }
+    let extra = runs.map { $0.result.passes - $0.result.daysRecomputed }
+    #expect(extra[0] == 0 && extra[1] > 0 && extra[2] > extra[1], "extra passes: \(extra)")
+    #expect(runs[0].rows.count > 100 && orders[0].count > 100)
+    #expect(runs[1].rows == runs[0].rows && runs[2].rows == runs[0].rows)
+    #expect(orders[1] == orders[0] && orders[2] == orders[0])
+  }
+
   /// Conversions attributed a few at a time (the attribution cache then keeps only a batch's
   /// orders) and orders spooled in many small sorted runs give the same `daily_metrics` and
   /// `orders` as one batch and one run per day.

@@ -17,6 +17,11 @@ public struct AggregateOptions: Sendable {
   /// of the day: about 130 bytes per event in a pass (measured: one 2M-event day, 294 MB peak
   /// in one pass), so 1.5M keeps two workers inside 512 MiB.
   public var trafficPerPass = 1_500_000
+  /// `daily_metrics` rows a worker holds in one pass: a day whose views and clicks make more
+  /// distinct rows than this (a million creators with one view each) is computed again in
+  /// more passes. About 250 bytes a row (one 1M-row day: 300 MB peak in one pass), so
+  /// 250,000 keeps two workers' rows near 120 MiB; a day of the 5M-event sets has 80,000.
+  public var rowsPerPass = 250_000
   /// Conversions of a day attributed and counted together: the orders, candidate clicks and
   /// attributions held at once follow this, not the size of the day. The orders worked out
   /// stay known for the rest of the day up to twelve batches' worth (``Attribution``).
@@ -121,7 +126,7 @@ public struct AggregateRunner {
         DaySpool.Setup(
           databasePath: options.databasePath, calendar: calendar,
           money: MoneyRules(configuration: configuration, catalog: catalog), configuration: configuration,
-          trafficPerPass: options.trafficPerPass, conversionsPerBatch: options.conversionsPerBatch,
+          trafficPerPass: options.trafficPerPass, rowsPerPass: options.rowsPerPass, conversionsPerBatch: options.conversionsPerBatch,
           orderRunBytes: options.orderRunBytes, stats: options.stats,
           digests: ClickDigests(budgetBytes: options.clickDigestBytes, hashMask: options.clickHashMask)))
       let started = Clock.monotonic()

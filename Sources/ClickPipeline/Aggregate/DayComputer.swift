@@ -31,8 +31,15 @@ final class DayComputer {
   private var passViewers: [ByteColumn] = []
   private var listing: [UInt8] = []
   /// The share of the day's rows being computed: those whose dimensions hash to `index`
-  /// modulo `of` (see ``compute(day:passes:emit:)``).
+  /// modulo `of` (see ``compute(day:passes:rowsPerPass:into:)``).
   private var pass = (index: 0, of: 1)
+  /// The rows a pass may hold; a pass that finds more is given up and the day is computed
+  /// again in more passes (``compute(day:passes:rowsPerPass:into:)``).
+  private var rowsPerPass = Int.max
+  /// Views and clicks the current pass has read (its share and the others').
+  private var passTraffic = 0
+  /// Passes computed so far, whole or given up: the work done, for tests and `--stats-json`.
+  private(set) var passesRun = 0
   /// Conversions left out because their money does not fit in a 64-bit sum, one line each
   /// (day, order, event, product); the runner reports them.
   private(set) var leftOut: [String] = []
@@ -92,24 +99,56 @@ final class DayComputer {
   ///
   /// With `passes` > 1 the day is read that many times, each pass counting only the rows whose
   /// dimensions fall in its share: a row's viewers are all in the same pass, so each pass is
-  /// exact, and the tables hold a share of the day. Memory then follows `trafficPerPass`, not
-  /// the size of the day.
-  func compute(day: Int, passes: Int = 1, into spool: SpoolFile) throws -> SpooledDay {
-    let start = calendar.start(ofDay: day)
-    let end = calendar.start(ofDay: day + 1)
+  /// exact, and the tables hold a share of the day. `passes` comes from the day's traffic
+  /// (``passes(day:trafficPerPass:)``); a day of many more distinct rows than usual (a
+  /// million creators with one view each) is caught by `rowsPerPass`: a pass that makes more
+  /// rows is given up, what the day spooled is dropped, and the day is computed again in
+  /// more passes, estimated from how far the pass got. Memory then follows the pass, not the
+  /// size or the shape of the day.
+  func compute(day: Int, passes: Int = 1, rowsPerPass: Int = .max, into spool: SpoolFile) throws -> SpooledDay {
     currentDay = day
     self.spool = spool
     defer { self.spool = nil }
-    output = SpooledDay()
-    orderBytes.removeAll(keepingCapacity: true)
-    attributing = 0
+    self.rowsPerPass = rowsPerPass
     attribution.forgetOrders()
+    var passes = max(1, passes)
+    while true {
+      output = SpooledDay()
+      orderBytes.removeAll(keepingCapacity: true)
+      guard let moreRows = try computeInPasses(day, passes) else { return output }
+      // The pass got as far as `passTraffic` of the day's traffic with `moreRows` rows: the
+      // day's rows, estimated from there, with a quarter to spare.
+      let traffic = try segments.rows(days: utcDays(of: day))
+      let estimate = Double(moreRows) * Double(max(traffic, 1)) / Double(max(passTraffic, 1)) * Double(passes) * 1.25
+      passes = max(2 * passes, Int((estimate / Double(rowsPerPass)).rounded(.up)))
+      if passes >= Self.maxPasses {
+        passes = Self.maxPasses
+        self.rowsPerPass = .max
+      }
+    }
+  }
+
+  /// Passes over one day at most: past it a pass keeps every row it makes.
+  static let maxPasses = 4096
+
+  /// The day in `passes` passes; `nil` when done, or the rows a pass held when it was given up.
+  private func computeInPasses(_ day: Int, _ passes: Int) throws -> Int? {
+    let start = calendar.start(ofDay: day)
+    let end = calendar.start(ofDay: day + 1)
+    attributing = 0
     let groupStarted = clock.cpuNow()
     var reading = 0.0
-    creators.removeAll()
-    listings.removeAll()
-    for index in 0..<max(1, passes) {
-      pass = (index, max(1, passes))
+    defer {
+      clock.addSeconds(AggregateStep.read.rawValue, reading)
+      clock.addSeconds(AggregateStep.attribute.rawValue, attributing)
+      clock.addSeconds(AggregateStep.group.rawValue, clock.cpuNow() - groupStarted - reading - attributing)
+    }
+    for index in 0..<passes {
+      pass = (index, passes)
+      passesRun += 1
+      passTraffic = 0
+      creators.removeAll()
+      listings.removeAll()
       table.removeAll()
       rowKeys.removeAll(keepingCapacity: true)
       rows.removeAll(keepingCapacity: true)
@@ -124,20 +163,20 @@ final class DayComputer {
           let segment = try segments.load(info.segmentID)
           reading += clock.cpuNow() - loadStarted
           eventsRead += segment.count
+          passTraffic += segment.count
           countTraffic(segment, start, end, isView: kind == .view)
+          if rows.count > rowsPerPass { return rows.count }
         }
       }
       countDistinct(&viewerWords, &viewerPlaces, \.uniqueViewers)
       countDistinct(&clickerWords, &clickerPlaces, \.uniqueClickers)
       passViewers.removeAll(keepingCapacity: true)
       try countConversions(start, end)
+      if rows.count > rowsPerPass { return rows.count }
       try spoolRows()
     }
     try spoolOrders()
-    clock.addSeconds(AggregateStep.read.rawValue, reading)
-    clock.addSeconds(AggregateStep.attribute.rawValue, attributing)
-    clock.addSeconds(AggregateStep.group.rawValue, clock.cpuNow() - groupStarted - reading - attributing)
-    return output
+    return nil
   }
 
   /// Spools this pass's non-zero rows as one run, in `daily_metrics` key order.
@@ -236,12 +275,17 @@ final class DayComputer {
     return rank
   }
 
-  /// The row of (day creator code, day listing code, placement), made if new; `nil` if it
-  /// belongs to another pass (decided by `share`, a hash of the dimensions' bytes). The
-  /// placement is ``Placement/rawValue`` + 1, or 0 for none (an unattributed conversion).
+  /// Whether a row whose dimensions hash to `share` (``share(creator:listing:placement:)``)
+  /// is counted in this pass.
   @inline(__always)
-  private func rowIndex(creator: UInt32, listing: UInt32, placement: UInt8, share: UInt64) -> Int? {
-    if pass.of > 1 && (share &* 0x9E37_79B9_7F4A_7C15) >> 40 % UInt64(pass.of) != UInt64(pass.index) { return nil }
+  private func inPass(_ share: UInt64) -> Bool {
+    pass.of == 1 || (share &* 0x9E37_79B9_7F4A_7C15) >> 40 % UInt64(pass.of) == UInt64(pass.index)
+  }
+
+  /// The row of (pass creator code, pass listing code, placement), made if new. The placement
+  /// is ``Placement/rawValue`` + 1, or 0 for none (an unattributed conversion).
+  @inline(__always)
+  private func rowIndex(creator: UInt32, listing: UInt32, placement: UInt8) -> Int {
     precondition(creator < 1 << 30, "more than 2^30 creators in a day")
     let key = UInt64(creator) << 34 | UInt64(listing) << 2 | UInt64(placement & 3)
     let (index, inserted) = table.insert(key, next: rows.count)
@@ -263,8 +307,6 @@ final class DayComputer {
   /// The row of a conversion attributed to `who`; `nil` if it belongs to another pass.
   private func rowIndex(of who: Attribution.Result, platform: Platform, store: String, productID: String) -> Int? {
     var creatorID = who.creatorID
-    let creatorCode = creatorID.withUTF8 { creators.code(for: UnsafeRawBufferPointer($0)) }
-    let creatorHash = creatorID.withUTF8 { EventKeyHash.hash(UnsafeRawBufferPointer($0)) }
     listing.removeAll(keepingCapacity: true)
     var store = store
     var product = productID
@@ -274,25 +316,30 @@ final class DayComputer {
           platform, UnsafeRawBufferPointer(store), UnsafeRawBufferPointer(product), to: &listing)
       }
     }
-    let (listingCode, listingHash) = listing.withUnsafeBytes { (listings.code(for: $0), EventKeyHash.hash($0)) }
     let placement: UInt8 =
       who.placement == Placement.bio.name
       ? Placement.bio.rawValue + 1 : who.placement == Placement.post.name ? Placement.post.rawValue + 1 : 0
-    return rowIndex(
-      creator: creatorCode, listing: listingCode, placement: placement,
-      share: Self.share(creator: creatorHash, listing: listingHash, placement: placement))
+    if pass.of > 1 {
+      let creatorHash = creatorID.withUTF8 { EventKeyHash.hash(UnsafeRawBufferPointer($0)) }
+      let listingHash = listing.withUnsafeBytes { EventKeyHash.hash($0) }
+      guard inPass(Self.share(creator: creatorHash, listing: listingHash, placement: placement)) else { return nil }
+    }
+    let creatorCode = creatorID.withUTF8 { creators.code(for: UnsafeRawBufferPointer($0)) }
+    let listingCode = listing.withUnsafeBytes { listings.code(for: $0) }
+    return rowIndex(creator: creatorCode, listing: listingCode, placement: placement)
   }
 
   private func countTraffic(_ s: EventSegment, _ start: Int64, _ end: Int64, isView: Bool) {
     precondition(passViewers.count < 1 << 16, "more than 65,536 segments in one pass")
     let slot = UInt32(passViewers.count)
     passViewers.append(s.dictionaries[EventSegment.Column.viewer.rawValue])
-    // The segment's dictionaries, translated once: day codes, pass hashes, bot verdicts.
+    // The segment's dictionaries, translated when first met in this pass's share (pass codes),
+    // and once (pass hashes, bot verdicts).
     let creatorDictionary = s.dictionaries[EventSegment.Column.creator.rawValue]
     let listingDictionary = s.dictionaries[EventSegment.Column.listing.rawValue]
     let agents = s.dictionaries[EventSegment.Column.userAgent.rawValue]
-    let creatorMap = (0..<creatorDictionary.count).map { code in creatorDictionary.withValue(code) { creators.code(for: $0) } }
-    let listingMap = (0..<listingDictionary.count).map { code in listingDictionary.withValue(code) { listings.code(for: $0) } }
+    var creatorMap = [UInt32](repeating: .max, count: creatorDictionary.count)
+    var listingMap = [UInt32](repeating: .max, count: listingDictionary.count)
     let creatorHashes =
       pass.of > 1 ? (0..<creatorDictionary.count).map { code in creatorDictionary.withValue(code) { EventKeyHash.hash($0) } } : []
     let listingHashes =
@@ -306,10 +353,20 @@ final class DayComputer {
       let c = Int(creatorCodes[r])
       let l = Int(listingCodes[r])
       let placement = s.placements[r] &+ 1
-      let share = pass.of > 1 ? Self.share(creator: creatorHashes[c], listing: listingHashes[l], placement: placement) : 0
-      guard let index = rowIndex(creator: creatorMap[c], listing: listingMap[l], placement: placement, share: share) else {
+      if pass.of > 1 && !inPass(Self.share(creator: creatorHashes[c], listing: listingHashes[l], placement: placement)) {
         continue
       }
+      var creator = creatorMap[c]
+      if creator == .max {
+        creator = creatorDictionary.withValue(c) { creators.code(for: $0) }
+        creatorMap[c] = creator
+      }
+      var listingCode = listingMap[l]
+      if listingCode == .max {
+        listingCode = listingDictionary.withValue(l) { listings.code(for: $0) }
+        listingMap[l] = listingCode
+      }
+      let index = rowIndex(creator: creator, listing: listingCode, placement: placement)
       let bot = isBot[Int(agentCodes[r])]
       switch (isView, bot) {
       case (true, true): rows[index].botViews += 1

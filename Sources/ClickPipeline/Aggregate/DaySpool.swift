@@ -31,6 +31,9 @@ final class DaySpool: @unchecked Sendable {
     var configuration: PipelineConfiguration
     /// Views and clicks a worker counts in one pass over a day (``DayComputer/passes(day:trafficPerPass:)``).
     var trafficPerPass: Int
+    /// `daily_metrics` rows a pass may hold before the day is computed again in more passes
+    /// (``DayComputer/compute(day:passes:rowsPerPass:into:)``).
+    var rowsPerPass: Int = .max
     /// Conversions attributed and counted per batch, and `orders` bytes sorted per run.
     var conversionsPerBatch: Int
     var orderRunBytes: Int
@@ -52,7 +55,8 @@ final class DaySpool: @unchecked Sendable {
   private var running = 0
   private var nextDay = 0
   private var cancelled = false
-  /// Passes over days so far (more than the days when some were computed in shares).
+  /// Passes over days so far, whole or given up (more than the days when some were computed
+  /// in shares).
   private(set) var passes = 0
   /// UTC days of clicks read into a digest so far.
   var clickDaysRead: Int { setup.digests.daysBuilt }
@@ -159,9 +163,11 @@ final class DaySpool: @unchecked Sendable {
         }
         guard let index else { return nil }
         let dayPasses = try computer.passes(day: days[index], trafficPerPass: setup.trafficPerPass)
-        let spooled = try computer.compute(day: days[index], passes: dayPasses, into: files[worker])
+        let passesBefore = computer.passesRun
+        let spooled = try computer.compute(
+          day: days[index], passes: dayPasses, rowsPerPass: setup.rowsPerPass, into: files[worker])
         let done = condition.withLock {
-          passes += dayPasses
+          passes += computer.passesRun - passesBefore
           runs += spooled.rowRuns.count + spooled.orderRuns.count
           entries[days[index]] = (worker, spooled)
           if !computer.leftOut.isEmpty { leftOut.formUnion(computer.leftOut) }
