@@ -29,10 +29,9 @@ final class Attribution {
     var result: Result
   }
 
-  /// Orders already worked out, by (platform, order id); `nil` for an order with only refunds.
-  /// Bounded: past `cacheLimit`, it keeps only the orders of the batch being resolved; emptied
-  /// at the start of each day.
-  private var cache: [ByteKey: Attributed?] = [:]
+  /// Orders already worked out. Bounded: past `cacheLimit`, it keeps only the orders of the
+  /// batch being resolved; emptied at the start of each day.
+  private var cache = OrderCache()
   private let cacheLimit: Int
 
   /// `digests`: the run's click digests, shared by its workers.
@@ -55,7 +54,7 @@ final class Attribution {
 
   /// Forgets the orders worked out so far (at the start of a day: most orders are the day's).
   func forgetOrders() {
-    cache.removeAll(keepingCapacity: false)
+    cache.removeAll()
   }
 
   /// Works out, in one batch, every order that the conversions `batch` belong to and that is
@@ -79,7 +78,7 @@ final class Attribution {
     }
     var ordered: [ByteKey: ConversionRow] = [:]
     for row in rows where !row.refunded { ordered[Self.key(row.platform, row.orderID)] = row }
-    if cache.count + missing.count > cacheLimit { cache = cache.filter { wanted.contains($0.key) } }
+    if cache.count + missing.count > cacheLimit { cache.keepOnly(wanted) }
     // Searched in order-key order: neighbouring keys share the index's pages.
     missing.sort { $0.orderKey < $1.orderKey }
     var keys: [ByteKey] = []
@@ -92,11 +91,11 @@ final class Attribution {
         keys.append(key)
         kept.append(order)
       } else {
-        cache[key] = .some(nil)
+        cache.add(key, nil)
       }
     }
     for (index, result) in try search.attribute(kept).enumerated() {
-      cache[keys[index]] = Attributed(canonicalEventID: kept[index].eventID, result: result)
+      cache.add(keys[index], Attributed(canonicalEventID: kept[index].eventID, result: result))
     }
   }
 
