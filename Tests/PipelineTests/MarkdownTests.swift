@@ -37,5 +37,16 @@ import Testing
     #expect(Markdown.count(999) == "999")
     #expect(Markdown.count(1_000) == "1,000")
     #expect(Markdown.count(-1_234_567) == "-1,234,567")
+    #expect(Markdown.usd(-5) == "-$0.05")
+    #expect(Markdown.usd(Int64.max) == "$92,233,720,368,547,758.07")
+    #expect(Markdown.count(0) == "0")
+    #expect(Markdown.count(Int64.min) == "-9,223,372,036,854,775,808")
+  }
+
+  @Test func tablesHaveAHeaderAnAlignmentRowAndOneLinePerRow() {
+    #expect(
+      Markdown.table(["Product", "Orders", "Revenue"], [["p1", "3", "$1.00"], ["p\\|2", "10", "$1,000.00"]], alignRight: [1, 2])
+        == "| Product | Orders | Revenue |\n| --- | ---: | ---: |\n| p1 | 3 | $1.00 |\n| p\\|2 | 10 | $1,000.00 |\n")
+    #expect(Markdown.table(["A"], []) == "| A |\n| --- |\n")
   }
 }

@@ -35,24 +35,74 @@ public enum Markdown {
 
   /// A GFM table; `alignRight` marks numeric columns.
   public static func table(_ header: [String], _ rows: [[String]], alignRight: Set<Int> = []) -> String {
-    var lines = ["| " + header.joined(separator: " | ") + " |"]
-    lines.append("|" + header.indices.map { alignRight.contains($0) ? " ---: |" : " --- |" }.joined())
-    for row in rows { lines.append("| " + row.joined(separator: " | ") + " |") }
-    return lines.joined(separator: "\n") + "\n"
+    var out = ""
+    out.reserveCapacity(64 * (rows.count + 2))
+    func line(_ cells: [String]) {
+      out += "| "
+      for (index, cell) in cells.enumerated() {
+        if index > 0 { out += " | " }
+        out += cell
+      }
+      out += " |\n"
+    }
+    line(header)
+    out += "|"
+    for index in header.indices { out += alignRight.contains(index) ? " ---: |" : " --- |" }
+    out += "\n"
+    for row in rows { line(row) }
+    return out
   }
 
   /// `$1,234.56` from cents (USD), exact.
   public static func usd(_ cents: Int64) -> String {
-    let negative = cents < 0
-    let magnitude = cents.magnitude
-    let dollars = magnitude / 100
-    let rest = magnitude % 100
-    return (negative ? "-$" : "$") + groupDigits(String(dollars)) + "." + (rest < 10 ? "0" : "") + String(rest)
+    grouped(cents.magnitude / 100, prefix: cents < 0 ? "-$" : "$", cents: Int(cents.magnitude % 100))
   }
 
   /// `1,234,567`.
   public static func count(_ value: Int64) -> String {
-    (value < 0 ? "-" : "") + groupDigits(String(value.magnitude))
+    grouped(value.magnitude, prefix: value < 0 ? "-" : "", cents: nil)
+  }
+
+  /// `prefix`, `value`'s digits in groups of three joined by commas, and `.` with two digits
+  /// of `cents` if given, written once into the string's own storage (these are most of the
+  /// statements' cells).
+  private static func grouped(_ value: UInt64, prefix: StaticString, cents: Int?) -> String {
+    var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: 20 digits at most
+    let count = withUnsafeMutableBytes(of: &digits) { buffer -> Int in
+      var n = 0
+      var rest = value
+      repeat {
+        buffer[23 - n] = UInt8(ascii: "0") + UInt8(rest % 10)
+        rest /= 10
+        n += 1
+      } while rest > 0
+      return n
+    }
+    let length = prefix.utf8CodeUnitCount + count + (count - 1) / 3 + (cents == nil ? 0 : 3)
+    return String(unsafeUninitializedCapacity: length) { out in
+      var at = 0
+      for k in 0..<prefix.utf8CodeUnitCount {
+        out[at] = prefix.utf8Start[k]
+        at += 1
+      }
+      withUnsafeBytes(of: &digits) { buffer in
+        for k in 0..<count {
+          if k > 0 && (count - k) % 3 == 0 {
+            out[at] = UInt8(ascii: ",")
+            at += 1
+          }
+          out[at] = buffer[24 - count + k]
+          at += 1
+        }
+      }
+      if let cents {
+        out[at] = UInt8(ascii: ".")
+        out[at + 1] = UInt8(ascii: "0") + UInt8(cents / 10)
+        out[at + 2] = UInt8(ascii: "0") + UInt8(cents % 10)
+        at += 3
+      }
+      return at
+    }
   }
 
   /// `numerator / denominator` as a percentage with two decimals, rounded half to even; `—` if undefined.
@@ -71,15 +121,4 @@ public enum Markdown {
     return q
   }
 
-  static func groupDigits(_ digits: String) -> String {
-    let bytes = Array(digits.utf8)
-    guard bytes.count > 3 else { return digits }
-    var out: [UInt8] = []
-    out.reserveCapacity(bytes.count + bytes.count / 3)
-    for (index, b) in bytes.enumerated() {
-      if index > 0 && (bytes.count - index) % 3 == 0 { out.append(UInt8(ascii: ",")) }
-      out.append(b)
-    }
-    return String(decoding: out, as: UTF8.self)
-  }
 }
