@@ -45,9 +45,7 @@ struct CreatorOrderedRows {
   }
 
   private func precedes(_ a: Int, _ b: Int) -> Bool {
-    let x = cursors[a].bytes(0)
-    let y = cursors[b].bytes(0)
-    if x.elementsEqual(y) { return a < b }
-    return x.lexicographicallyPrecedes(y)
+    let c = ByteKeyBuilder.compare(cursors[a].bytes(0), cursors[b].bytes(0))
+    return c != 0 ? c < 0 : a < b
   }
 }

@@ -3,7 +3,9 @@
 enum ReportData {
   /// `(first day, last day)` in `daily_metrics`, or nil if it is empty.
   static func span(_ db: SQLiteDatabase) throws(DatabaseError) -> (String, String)? {
-    let row = try db.rows("SELECT min(day), max(day) FROM daily_metrics")[0]
+    // Two subqueries: SQLite reads a lone min() or max() from the primary key's ends, but
+    // scans every row for both in one query.
+    let row = try db.rows("SELECT (SELECT min(day) FROM daily_metrics), (SELECT max(day) FROM daily_metrics)")[0]
     guard case .text(let lo) = row[0], case .text(let hi) = row[1] else { return nil }
     return (lo, hi)
   }

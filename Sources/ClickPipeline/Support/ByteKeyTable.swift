@@ -159,14 +159,22 @@ struct ByteKeyBuilder {
     while compared < parts && i + 4 <= a.count && j + 4 <= b.count {
       let m = Int(a.loadUnaligned(fromByteOffset: i, as: UInt32.self))
       let n = Int(b.loadUnaligned(fromByteOffset: j, as: UInt32.self))
-      let c = min(m, n) == 0 ? 0 : memcmp(a.baseAddress! + i + 4, b.baseAddress! + j + 4, min(m, n))
+      let c = compare(UnsafeRawBufferPointer(rebasing: a[i + 4..<i + 4 + m]), UnsafeRawBufferPointer(rebasing: b[j + 4..<j + 4 + n]))
       if c != 0 { return c < 0 }
-      if m != n { return m < n }
       i += 4 + m
       j += 4 + n
       compared += 1
     }
     return compared < parts && i + 4 > a.count && j + 4 <= b.count
+  }
+
+  /// The order of two texts under SQLite's BINARY collation: negative, 0 or positive as `a`'s
+  /// bytes come before, equal or after `b`'s, a prefix first.
+  @inline(__always)
+  static func compare(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
+    let common = min(a.count, b.count)
+    let c = common == 0 ? 0 : Int(memcmp(a.baseAddress!, b.baseAddress!, common))
+    return c != 0 ? c : a.count - b.count
   }
 
   /// Calls `body` with each part of a key made by ``append(_:)-(UnsafeRawBufferPointer)``.
