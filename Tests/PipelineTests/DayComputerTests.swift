@@ -121,7 +121,7 @@ import Testing
         digests: ClickDigests(budgetBytes: 1 << 20)))
     try spool.start([day], workers: 1, progress: nil)
     try spool.finish()
-    var (_, merge, orderMerge) = try spool.output(of: day)
+    var (_, merge, orderMerge, _) = try spool.output(of: day)
     var rows: [String] = []
     try merge.forEach { record in
       let keyLength = Int(record.loadUnaligned(as: UInt32.self))

@@ -152,8 +152,10 @@ public struct AggregateRunner {
       }
       let writer = try DayWriter(db: db, databasePath: options.databasePath)
       writer.beforeChunk = overlap.check
+      var refundChecks: [OverRefunds.Check] = []
       for day in days {
-        var (rows, rowMerge, orderMerge) = try spool.output(of: day)
+        var (rows, rowMerge, orderMerge, checks) = try spool.output(of: day)
+        refundChecks += checks
         try overlap.check()
         try writer.replace(dayText: calendar.text(ofDay: day), rows: &rowMerge, orders: &orderMerge)
         StopPoint.reached(.aggregateDayWritten)
@@ -163,7 +165,7 @@ public struct AggregateRunner {
       logger.debug(
         "days computed and written", metadata: ["aggregate.days": "\(days.count)", "aggregate.seconds": "\(Clock.monotonic() - started)"])
       let overRefunded = try OverRefunds(db: db, money: MoneyRules(configuration: configuration, catalog: catalog))
-        .update(days: days.map(calendar.text(ofDay:)))
+        .update(checked: refundChecks)
       for entry in overRefunded.prefix(10) { logger.warning("\(entry.description)") }
       if overRefunded.count > 10 { logger.warning("\(overRefunded.count - 10) more order(s) refunded past their amount") }
       result.daysRecomputed = days.count

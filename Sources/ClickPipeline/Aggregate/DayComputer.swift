@@ -51,6 +51,10 @@ final class DayComputer {
   /// `conversionsPerBatch`: memory follows the batch, not the day.
   private var batch: [ConversionRow] = []
   private let conversionsPerBatch: Int
+  /// The orders with a refund counted on the day being computed (platform NUL order id), and
+  /// where they are checked against their amount once the day is done (``OverRefunds``).
+  private var refundedOrders = Set<String>()
+  private let overRefunds: OverRefunds
   /// Where the day being computed goes, and what went there.
   private var spool: SpoolFile?
   private var output = SpooledDay()
@@ -75,6 +79,7 @@ final class DayComputer {
     self.money = money
     self.attribution = attribution
     self.segments = segments
+    overRefunds = try OverRefunds(db: db, money: money)
     conversionsOfDay = try db.prepare(
       "SELECT \(ConversionRow.columns.joined(separator: ", ")) FROM conversions WHERE ts >= ? AND ts < ?")
   }
@@ -115,7 +120,17 @@ final class DayComputer {
     while true {
       output = SpooledDay()
       orderBytes.removeAll(keepingCapacity: true)
-      guard let moreRows = try computeInPasses(day, passes) else { return output }
+      refundedOrders.removeAll()
+      guard let moreRows = try computeInPasses(day, passes) else {
+        // In (platform, order id) byte order; the writer records them (``OverRefunds``).
+        let orders = refundedOrders.map { $0.split(separator: "\u{0}", maxSplits: 1, omittingEmptySubsequences: false) }
+          .sorted {
+            $0[0].utf8.lexicographicallyPrecedes($1[0].utf8) || ($0[0] == $1[0] && $0[1].utf8.lexicographicallyPrecedes($1[1].utf8))
+          }
+        output.refundChecks = try orders.map { try overRefunds.check(platform: String($0[0]), orderID: String($0[1])) }
+        refundedOrders.removeAll()
+        return output
+      }
       // The pass got as far as `passTraffic` of the day's traffic with `moreRows` rows: the
       // day's rows, estimated from there, with a quarter to spare.
       let traffic = try segments.rows(days: utcDays(of: day))
@@ -480,6 +495,7 @@ final class DayComputer {
         return
       }
     }
+    if c.refunded { refundedOrders.insert(c.platform.rawValue + "\u{0}" + c.orderID) }
     // The `orders` row, with the order as it was sent (CONTRACT §7).
     OrderRow(
       eventID: c.eventID, refund: c.refunded, platform: c.platform.rawValue, store: c.store, orderID: c.orderID,

@@ -11,6 +11,8 @@ struct SpooledDay: Sendable {
   var orders = 0
   var rowRuns: [SpoolFile.Run] = []
   var orderRuns: [SpoolFile.Run] = []
+  /// The orders with a refund on the day, checked against their amount.
+  var refundChecks: [OverRefunds.Check] = []
 }
 
 /// Computes days on several threads, each with its own read connection, and keeps their rows
@@ -117,8 +119,11 @@ final class DaySpool: @unchecked Sendable {
   }
 
   /// The number of `daily_metrics` rows computed for `day`, and its rows and orders, each
-  /// merged into primary-key order; waits until a worker has computed the day.
-  func output(of day: Int) throws(PipelineError) -> (rows: Int, rowMerge: SortedRunMerge, orderMerge: SortedRunMerge) {
+  /// merged into primary-key order, and its refunded orders checked; waits until a worker has
+  /// computed the day.
+  func output(of day: Int) throws(PipelineError) -> (
+    rows: Int, rowMerge: SortedRunMerge, orderMerge: SortedRunMerge, refundChecks: [OverRefunds.Check]
+  ) {
     condition.lock()
     while entries[day] == nil && failure == nil && running > 0 { condition.wait() }
     let entry = entries[day]
@@ -130,7 +135,8 @@ final class DaySpool: @unchecked Sendable {
     return (
       spooled.rows,
       SortedRunMerge(file: file, runs: spooled.rowRuns, precedes: DayWriter.rowPrecedes),
-      SortedRunMerge(file: file, runs: spooled.orderRuns, precedes: OrderRow.precedes)
+      SortedRunMerge(file: file, runs: spooled.orderRuns, precedes: OrderRow.precedes),
+      spooled.refundChecks
     )
   }
 

@@ -8,9 +8,10 @@
 struct OverRefunds {
   let db: SQLiteDatabase
   let money: MoneyRules
+  private let copies: Statement
 
   /// One flagged order, as `over_refunds` holds it.
-  struct Entry: Equatable {
+  struct Entry: Equatable, Sendable {
     var platform: String
     var orderID: String
     var ordered: String
@@ -21,59 +22,77 @@ struct OverRefunds {
     }
   }
 
-  /// Brings `over_refunds` up to date for the orders with a refund on one of `days` (local day
-  /// texts, already written to `orders`) and for those flagged before; returns the orders
-  /// flagged now that were not before.
-  func update(days: [String]) throws(DatabaseError) -> [Entry] {
-    var candidates: [(platform: String, orderID: String)] = []
-    var seen = Set<String>()
-    func add(_ platform: String, _ orderID: String) {
-      if seen.insert(platform + "\u{0}" + orderID).inserted { candidates.append((platform, orderID)) }
-    }
-    var previous = Set<String>()
-    for row in try db.rows("SELECT platform, order_id FROM over_refunds") {
-      previous.insert(row[0].textValue + "\u{0}" + row[1].textValue)
-      add(row[0].textValue, row[1].textValue)
-    }
-    let refundsOfDay = try db.prepare("SELECT DISTINCT platform, order_id FROM orders WHERE day = ? AND kind = 'refund'")
-    for day in days {
-      refundsOfDay.reset()
-      refundsOfDay.bind(1, day)
-      while try refundsOfDay.step() { add(refundsOfDay.text(0), refundsOfDay.text(1)) }
-    }
-    refundsOfDay.reset()
-    let copies = try db.prepare(
+  /// An order with a refund counted on a recomputed day, and whether it is refunded past its
+  /// amount (`entry`): worked out by the worker that computed the day, so the writer only
+  /// writes.
+  struct Check: Sendable {
+    var platform: String
+    var orderID: String
+    var entry: Entry?
+  }
+
+  /// `db`: any connection that reads `conversions` (a worker's, or the writer's).
+  init(db: SQLiteDatabase, money: MoneyRules) throws(DatabaseError) {
+    self.db = db
+    self.money = money
+    copies = try db.prepare(
       """
       SELECT amount, currency, refunded, ts, event_id FROM conversions
       WHERE order_key = ? AND platform = ? AND order_id = ?
       """)
+  }
+
+  /// Whether the order (platform, order id) is refunded past its kept ordered copy, from all
+  /// of its conversions.
+  func check(platform: String, orderID: String) throws(DatabaseError) -> Check {
+    copies.reset()
+    defer { copies.reset() }
+    copies.bind(1, ConversionKeys.order(platform: platform, orderID: orderID))
+    copies.bind(2, platform)
+    copies.bind(3, orderID)
+    var kept: (ts: Int64, eventID: String, amount: String, currency: String)?
+    var refunds = RefundSums()
+    while try copies.step() {
+      let copy = (ts: copies.int(3), eventID: copies.text(4), amount: copies.text(0), currency: copies.text(1))
+      if copies.int(2) != 0 {
+        refunds.add(copy.amount, copy.currency, money)
+      } else if kept.map({ copy.ts < $0.ts || (copy.ts == $0.ts && copy.eventID.utf8.lexicographicallyPrecedes($0.eventID.utf8)) })
+        ?? true
+      {
+        kept = copy
+      }
+    }
+    let entry = kept.flatMap { compare(platform, orderID, ordered: ($0.amount, $0.currency), refunds: refunds) }
+    return Check(platform: platform, orderID: orderID, entry: entry)
+  }
+
+  /// Brings `over_refunds` up to date from `checked` (the orders with a refund on a recomputed
+  /// day, in day order) and for the orders flagged before, checked again here; returns the
+  /// orders flagged now that were not before.
+  func update(checked: [Check]) throws(DatabaseError) -> [Entry] {
+    var previous: [(platform: String, orderID: String)] = []
+    var wasFlagged = Set<String>()
+    for row in try db.rows("SELECT platform, order_id FROM over_refunds") {
+      previous.append((row[0].textValue, row[1].textValue))
+      wasFlagged.insert(row[0].textValue + "\u{0}" + row[1].textValue)
+    }
+    var seen = Set<String>()
+    var all: [Check] = []
+    for check in checked where seen.insert(check.platform + "\u{0}" + check.orderID).inserted { all.append(check) }
+    for (platform, orderID) in previous where seen.insert(platform + "\u{0}" + orderID).inserted {
+      all.append(try check(platform: platform, orderID: orderID))
+    }
     let delete = try db.prepare("DELETE FROM over_refunds WHERE platform = ? AND order_id = ?")
     let insert = try db.prepare(
       "INSERT OR REPLACE INTO over_refunds(platform, order_id, ordered, refunded) VALUES (?, ?, ?, ?)")
     var flagged: [Entry] = []
-    for (platform, orderID) in candidates {
-      copies.reset()
-      copies.bind(1, ConversionKeys.order(platform: platform, orderID: orderID))
-      copies.bind(2, platform)
-      copies.bind(3, orderID)
-      var kept: (ts: Int64, eventID: String, amount: String, currency: String)?
-      var refunds = RefundSums()
-      while try copies.step() {
-        let copy = (ts: copies.int(3), eventID: copies.text(4), amount: copies.text(0), currency: copies.text(1))
-        if copies.int(2) != 0 {
-          refunds.add(copy.amount, copy.currency, money)
-        } else if kept.map({ copy.ts < $0.ts || (copy.ts == $0.ts && copy.eventID.utf8.lexicographicallyPrecedes($0.eventID.utf8)) })
-          ?? true
-        {
-          kept = copy
-        }
-      }
-      copies.reset()
-      if let kept, let entry = compare(platform, orderID, ordered: (kept.amount, kept.currency), refunds: refunds) {
-        try insert.run([.text(platform), .text(orderID), .text(entry.ordered), .text(entry.refunded)])
-        if !previous.contains(platform + "\u{0}" + orderID) { flagged.append(entry) }
-      } else {
-        try delete.run([.text(platform), .text(orderID)])
+    for check in all {
+      let key = check.platform + "\u{0}" + check.orderID
+      if let entry = check.entry {
+        try insert.run([.text(check.platform), .text(check.orderID), .text(entry.ordered), .text(entry.refunded)])
+        if !wasFlagged.contains(key) { flagged.append(entry) }
+      } else if wasFlagged.contains(key) {
+        try delete.run([.text(check.platform), .text(check.orderID)])
       }
     }
     return flagged
