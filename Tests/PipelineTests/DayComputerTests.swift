@@ -161,4 +161,14 @@ import Testing
     #expect(again.rows == c.rows)
     #expect(again.orders == once.orders)
   }
+
+  /// A day's conversions are cut into the whole number of batches nearest to the size asked
+  /// for: no small remainder batch that reads the click segments again.
+  @Test(arguments: [
+    (0, 20_000, 1), (1, 20_000, 1), (21_000, 20_000, 21_000), (29_999, 20_000, 29_999), (30_000, 20_000, 15_000),
+    (100_000, 20_000, 20_000), (100_001, 20_000, 20_001), (3, 2, 2), (7, 7, 7), (5, 1, 1),
+  ])
+  func daysAreCutIntoEvenBatches(conversions: Int, perBatch: Int, size: Int) {
+    #expect(DayComputer.batchSize(conversions: conversions, perBatch: perBatch) == size)
+  }
 }

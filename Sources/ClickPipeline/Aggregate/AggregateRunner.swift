@@ -23,8 +23,10 @@ public struct AggregateOptions: Sendable {
   /// 250,000 keeps two workers' rows near 120 MiB; a day of the 5M-event sets has 80,000.
   public var rowsPerPass = 250_000
   /// Conversions of a day attributed and counted together: the orders, candidate clicks and
-  /// attributions held at once follow this, not the size of the day. The orders worked out
-  /// stay known for the rest of the day up to twelve batches' worth (``Attribution``).
+  /// attributions held at once follow this, not the size of the day. A day is cut into the
+  /// whole number of batches nearest to this size, so a batch holds up to 1.5 times it. The
+  /// orders worked out stay known for the rest of the day up to twelve times this
+  /// (``Attribution``).
   public var conversionsPerBatch = 20_000
   /// Bytes of a day's `orders` rows a worker holds before it sorts and spools them as a run.
   public var orderRunBytes = 8 << 20
