@@ -48,4 +48,19 @@ import Testing
     #expect(overflowed)
     #expect(total.revenueCents == Int64.max && total.views == 6)
   }
+
+  /// The spool's row format: every metric, in `columnNames` order, 8 little-endian bytes each.
+  @Test func spooledValuesFollowTheDeclaredColumns() {
+    var row = MetricsRow()
+    (row.views, row.uniqueViewers, row.botViews, row.clicks, row.uniqueClickers, row.botClicks) = (1, 2, 3, 4, 5, 6)
+    (row.orders, row.units, row.revenueCents, row.commissionCents) = (7, 8, 9, 10)
+    (row.refunds, row.refundedCents, row.reversedCommissionCents) = (11, 12, -13)
+    var bytes: [UInt8] = []
+    row.appendValues(to: &bytes)
+    #expect(bytes.count == 8 * MetricsRow.columnNames.count)
+    let values = (0..<bytes.count / 8).map { i in
+      bytes.withUnsafeBytes { Int64(littleEndian: $0.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self)) }
+    }
+    #expect(values == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, -13])
+  }
 }

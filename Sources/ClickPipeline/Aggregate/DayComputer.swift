@@ -219,10 +219,7 @@ final class DayComputer {
         withUnsafeBytes(of: &n) { record.append(contentsOf: $0) }
         record.append(contentsOf: key)
       }
-      for value in rows[index].values {
-        var v = value.littleEndian
-        withUnsafeBytes(of: &v) { record.append(contentsOf: $0) }
-      }
+      rows[index].appendValues(to: &record)
       try record.withUnsafeBytes { bytes in try spool!.append(bytes) }
       output.rows += 1
     }

@@ -39,12 +39,16 @@ public struct MetricsRow: Sendable, Equatable {
     return true
   }
 
-  /// The values in `daily_metrics` column order.
-  public var values: [Int64] {
-    [
-      views, uniqueViewers, botViews, clicks, uniqueClickers, botClicks, orders, units, revenueCents,
-      commissionCents, refunds, refundedCents, reversedCommissionCents,
-    ]
+  /// Appends the values in `daily_metrics` column order, 8 little-endian bytes each (the
+  /// spool's row format), in one copy: a homogeneous tuple is laid out as a C array.
+  func appendValues(to buffer: inout [UInt8]) {
+    var values = (
+      views.littleEndian, uniqueViewers.littleEndian, botViews.littleEndian, clicks.littleEndian,
+      uniqueClickers.littleEndian, botClicks.littleEndian, orders.littleEndian, units.littleEndian,
+      revenueCents.littleEndian, commissionCents.littleEndian, refunds.littleEndian, refundedCents.littleEndian,
+      reversedCommissionCents.littleEndian
+    )
+    withUnsafeBytes(of: &values) { buffer.append(contentsOf: $0) }
   }
 
   /// The key columns of `daily_metrics`, in primary-key order.
