@@ -52,6 +52,8 @@ final class DayComputer {
   /// `conversionsPerBatch`: memory follows the batch, not the day.
   private var batch: [ConversionRow] = []
   private let conversionsPerBatch: Int
+  /// The day's batch size (``batchSize(conversions:perBatch:)``), counted once per day.
+  private var dayBatchSize = 1
   /// The orders with a refund counted on the day being computed (platform NUL order id), and
   /// where they are checked against their amount once the day is done (``OverRefunds``).
   private var refundedOrders = Set<String>()
@@ -109,38 +111,42 @@ final class DayComputer {
   /// exact, and the tables hold a share of the day. `passes` comes from the day's traffic
   /// (``passes(day:trafficPerPass:)``); a day of many more distinct rows than usual (a
   /// million creators with one view each) is caught by `rowsPerPass`: a pass that makes more
-  /// rows is given up, what the day spooled is dropped, and the day is computed again in
-  /// more passes, estimated from how far the pass got. Memory then follows the pass, not the
-  /// size or the shape of the day.
+  /// rows is given up, what the day spooled is left unused (in the run's unlinked spool file),
+  /// and the day is computed again in more passes, estimated from how far the pass got.
+  /// Memory then follows the pass, not the size or the shape of the day.
   func compute(day: Int, passes: Int = 1, rowsPerPass: Int = .max, into spool: SpoolFile) throws -> SpooledDay {
     currentDay = day
     self.spool = spool
     defer { self.spool = nil }
-    self.rowsPerPass = rowsPerPass
+    self.rowsPerPass = max(1, rowsPerPass)
     attribution.forgetOrders()
+    dayBatchSize = try batchSize(calendar.start(ofDay: day), calendar.start(ofDay: day + 1))
     var passes = max(1, passes)
     while true {
       output = SpooledDay()
       orderBytes.removeAll(keepingCapacity: true)
       refundedOrders.removeAll()
       guard let moreRows = try computeInPasses(day, passes) else {
-        // In (platform, order id) byte order; the writer records them (``OverRefunds``).
-        let orders = refundedOrders.map { $0.split(separator: "\u{0}", maxSplits: 1, omittingEmptySubsequences: false) }
-          .sorted {
-            $0[0].utf8.lexicographicallyPrecedes($1[0].utf8) || ($0[0] == $1[0] && $0[1].utf8.lexicographicallyPrecedes($1[1].utf8))
-          }
-        output.refundChecks = try orders.map { try overRefunds.check(platform: String($0[0]), orderID: String($0[1])) }
+        // In (platform, order id) byte order (a platform name holds no NUL); the writer
+        // records them (``OverRefunds``).
+        output.refundChecks = try refundedOrders.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }.map { key in
+          let parts = key.split(separator: "\u{0}", maxSplits: 1, omittingEmptySubsequences: false)
+          return try overRefunds.check(platform: String(parts[0]), orderID: String(parts[1]))
+        }
         refundedOrders.removeAll()
         return output
       }
       // The pass got as far as `passTraffic` of the day's traffic with `moreRows` rows: the
-      // day's rows, estimated from there, with a quarter to spare.
+      // day's rows, estimated from there, with a quarter to spare. Past `maxPasses`, a pass
+      // keeps every row it makes.
       let traffic = try segments.rows(days: utcDays(of: day))
       let estimate = Double(moreRows) * Double(max(traffic, 1)) / Double(max(passTraffic, 1)) * Double(passes) * 1.25
-      passes = max(2 * passes, Int((estimate / Double(rowsPerPass)).rounded(.up)))
-      if passes >= Self.maxPasses {
-        passes = Self.maxPasses
+      let wanted = max(2 * passes, Int(min(estimate / Double(self.rowsPerPass), Double(Self.maxPasses)).rounded(.up)))
+      if wanted >= Self.maxPasses {
+        passes = max(passes, Self.maxPasses)
         self.rowsPerPass = .max
+      } else {
+        passes = wanted
       }
     }
   }
@@ -430,7 +436,7 @@ final class DayComputer {
   /// Counts the day's conversions in batches: a batch's orders are attributed together (one
   /// search of the click segments), then its conversions are priced and counted.
   private func countConversions(_ start: Int64, _ end: Int64) throws {
-    let perBatch = try batchSize(start, end)
+    let perBatch = dayBatchSize
     let s = conversionsOfDay
     s.reset()
     defer { s.reset() }
