@@ -41,18 +41,7 @@ struct CSVLine {
   mutating func int(_ value: Int64) {
     separate()
     if value < 0 { bytes.append(UInt8(ascii: "-")) }
-    var magnitude = value.magnitude
-    var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // up to 20 digits, written backwards
-    let count = withUnsafeMutableBytes(of: &digits) { buffer -> Int in
-      var n = 0
-      repeat {
-        buffer[23 - n] = UInt8(ascii: "0") + UInt8(magnitude % 10)
-        magnitude /= 10
-        n += 1
-      } while magnitude > 0
-      return n
-    }
-    withUnsafeBytes(of: &digits) { bytes.append(contentsOf: $0[(24 - count)...]) }
+    DecimalDigits(value.magnitude).withBytes { bytes.append(contentsOf: $0) }
   }
 
   /// Ends the line with LF.

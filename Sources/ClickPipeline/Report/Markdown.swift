@@ -67,17 +67,8 @@ public enum Markdown {
   /// of `cents` if given, written once into the string's own storage (these are most of the
   /// statements' cells).
   private static func grouped(_ value: UInt64, prefix: StaticString, cents: Int?) -> String {
-    var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: 20 digits at most
-    let count = withUnsafeMutableBytes(of: &digits) { buffer -> Int in
-      var n = 0
-      var rest = value
-      repeat {
-        buffer[23 - n] = UInt8(ascii: "0") + UInt8(rest % 10)
-        rest /= 10
-        n += 1
-      } while rest > 0
-      return n
-    }
+    let digits = DecimalDigits(value)
+    let count = digits.count
     let length = prefix.utf8CodeUnitCount + count + (count - 1) / 3 + (cents == nil ? 0 : 3)
     return String(unsafeUninitializedCapacity: length) { out in
       var at = 0
@@ -85,13 +76,13 @@ public enum Markdown {
         out[at] = prefix.utf8Start[k]
         at += 1
       }
-      withUnsafeBytes(of: &digits) { buffer in
+      digits.withBytes { digits in
         for k in 0..<count {
           if k > 0 && (count - k) % 3 == 0 {
             out[at] = UInt8(ascii: ",")
             at += 1
           }
-          out[at] = buffer[24 - count + k]
+          out[at] = digits[k]
           at += 1
         }
       }
