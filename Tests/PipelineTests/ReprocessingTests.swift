@@ -272,6 +272,11 @@ import Testing
     return (dir, runs)
   }
 
+  /// The `orders` rows of the database at `path`, in key order, each as one line.
+  static func orders(_ path: String) throws -> [String] {
+    try TestDatabase(path).rows("SELECT * FROM orders ORDER BY day, event_id").map { $0.joined(separator: "|") }
+  }
+
   /// Days computed by 1, 2 or 5 worker threads give the same `daily_metrics`, and no
   /// temporary file is left next to the database.
   @Test func workerCountDoesNotChangeTheResult() throws {
@@ -309,9 +314,7 @@ import Testing
           $0.orderRunBytes = 300
         },
       ])
-    let orders = try (0..<runs.count).map { n in
-      try TestDatabase(dir.file("db-\(n).sqlite")).rows("SELECT * FROM orders ORDER BY day, event_id").map { $0.joined(separator: "|") }
-    }
+    let orders = try (0..<runs.count).map { n in try Self.orders(dir.file("db-\(n).sqlite")) }
     let extra = runs.map { $0.result.passes - $0.result.daysRecomputed }
     #expect(extra[0] == 0 && extra[1] > 0 && extra[2] > extra[1], "extra passes: \(extra)")
     #expect(runs[0].rows.count > 100 && orders[0].count > 100)
@@ -336,9 +339,7 @@ import Testing
           $0.workers = 1
         },
       ])
-    let orders = try (0..<runs.count).map { n in
-      try TestDatabase(dir.file("db-\(n).sqlite")).rows("SELECT * FROM orders ORDER BY day, event_id").map { $0.joined(separator: "|") }
-    }
+    let orders = try (0..<runs.count).map { n in try Self.orders(dir.file("db-\(n).sqlite")) }
     #expect(orders[0].count > 300)
     #expect(runs[1].result.spooledRuns > 10 * runs[0].result.spooledRuns, "runs: \(runs.map(\.result.spooledRuns))")
     #expect(runs[1].rows == runs[0].rows && runs[2].rows == runs[0].rows)
@@ -362,9 +363,7 @@ import Testing
     var rebuild = AggregateOptions(databasePath: dir.file("db-1.sqlite"), configuration: .default)
     rebuild.rebuild = true
     let rebuilt = try AggregateRunner(options: rebuild, logger: Logger(label: "test")).run()
-    let orders = try (0..<runs.count).map { n in
-      try TestDatabase(dir.file("db-\(n).sqlite")).rows("SELECT * FROM orders ORDER BY day, event_id").map { $0.joined(separator: "|") }
-    }
+    let orders = try (0..<runs.count).map { n in try Self.orders(dir.file("db-\(n).sqlite")) }
     #expect(runs.allSatisfy { $0.result.daysRecomputed >= 8 } && rebuilt.fullRebuild)
     #expect(runs[0].rows.count > 100 && orders[0].count > 100)
     for n in 1..<runs.count {
@@ -374,8 +373,7 @@ import Testing
     // db-1 again, rebuilt over its rows.
     #expect(try TestDatabase(dir.file("db-1.sqlite")).dailyMetrics() == runs[0].rows)
     #expect(
-      try TestDatabase(dir.file("db-1.sqlite")).rows("SELECT * FROM orders ORDER BY day, event_id").map { $0.joined(separator: "|") }
-        == orders[0])
+      try Self.orders(dir.file("db-1.sqlite")) == orders[0])
   }
 
   /// Each UTC day's clicks are read into a digest once per run however many batches need
@@ -399,9 +397,7 @@ import Testing
       ])
     // Runs: one batch a day; five orders a batch; the same with no digest kept; with every
     // hash colliding.
-    let orders = try (0..<runs.count).map { n in
-      try TestDatabase(dir.file("db-\(n).sqlite")).rows("SELECT * FROM orders ORDER BY day, event_id").map { $0.joined(separator: "|") }
-    }
+    let orders = try (0..<runs.count).map { n in try Self.orders(dir.file("db-\(n).sqlite")) }
     let daysRead = runs.map(\.result.clickDaysRead)
     #expect(daysRead[0] >= 5 && daysRead[1] == daysRead[0] && daysRead[3] == daysRead[0], "days read: \(daysRead)")
     #expect(daysRead[2] > 10 * daysRead[0], "days read: \(daysRead)")
