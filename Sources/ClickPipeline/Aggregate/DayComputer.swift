@@ -39,7 +39,7 @@ final class DayComputer {
   private var rowsPerPass = Int.max
   /// Views and clicks the current pass has read (its share and the others').
   private var passTraffic = 0
-  /// Passes computed so far, whole or given up: the work done, for tests and `--stats-json`.
+  /// Passes computed so far, whole or given up: the work done (``AggregateResult/passes``).
   private(set) var passesRun = 0
   /// Conversions left out because their money does not fit in a 64-bit sum, one line each
   /// (day, order, event, product); the runner reports them.
@@ -128,11 +128,13 @@ final class DayComputer {
       refundedOrders.removeAll()
       guard let moreRows = try computeInPasses(day, passes) else {
         // In (platform, order id) byte order (a platform name holds no NUL); the writer
-        // records them (``OverRefunds``).
+        // records them (``OverRefunds``). Part of the group step.
+        let checkStarted = clock.cpuNow()
         output.refundChecks = try refundedOrders.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }.map { key in
           let parts = key.split(separator: "\u{0}", maxSplits: 1, omittingEmptySubsequences: false)
           return try overRefunds.check(platform: String(parts[0]), orderID: String(parts[1]))
         }
+        clock.addSeconds(AggregateStep.group.rawValue, clock.cpuNow() - checkStarted)
         refundedOrders.removeAll()
         return output
       }
