@@ -320,9 +320,10 @@ import Testing
     process.standardError = FileHandle.nullDevice
     try process.run()
     // Wait until it holds the run lock (it writes its pid there), then give it time to stage.
+    // Up to 60 s: a loaded machine may start the process late; the wait ends when it holds it.
     let lockPath = db + ".lock"
     var holding = false
-    for _ in 0..<100 where !holding {
+    for _ in 0..<1_200 where !holding {
       usleep(50_000)
       let holder = (try? String(contentsOfFile: lockPath, encoding: .utf8)) ?? ""
       holding = holder.contains("pid \(process.processIdentifier)")
