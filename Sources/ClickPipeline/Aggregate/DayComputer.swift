@@ -19,7 +19,7 @@ final class DayComputer {
   private let creators = ByteDictionary()
   private let listings = ByteDictionary()
   /// One pass's rows: row key → row number, the numbered rows and their keys.
-  private var table = RowTable()
+  private let table = RowTable()
   private var rowKeys: [UInt64] = []
   private var rows: [MetricsRow] = []
   /// (row << 38 | viewer hash >> 26) of each non-bot view and click with a viewer, and where
@@ -30,6 +30,10 @@ final class DayComputer {
   private var clickerPlaces: [UInt32] = []
   /// The viewer column of each segment counted in this pass, kept to confirm repeated words.
   private var passViewers: [ByteColumn] = []
+  /// The segment being counted: its counted rows' keys (then row numbers), and the rows
+  /// (``botRow`` set for a bot's).
+  private var segmentKeys: [UInt64] = []
+  private var segmentRows: [UInt32] = []
   private var listing: [UInt8] = []
   /// The share of the day's rows being computed: those whose dimensions hash to `index`
   /// modulo `of` (see ``compute(day:passes:rowsPerPass:into:)``).
@@ -193,6 +197,7 @@ final class DayComputer {
           if rows.count > rowsPerPass { return rows.count }
         }
       }
+      addTraffic()
       countDistinct(&viewerWords, &viewerPlaces, \.uniqueViewers)
       countDistinct(&clickerWords, &clickerPlaces, \.uniqueClickers)
       passViewers.removeAll(keepingCapacity: true)
@@ -304,13 +309,20 @@ final class DayComputer {
     pass.of == 1 || (share &* 0x9E37_79B9_7F4A_7C15) >> 40 % UInt64(pass.of) == UInt64(pass.index)
   }
 
-  /// The row of (pass creator code, pass listing code, placement), made if new. The placement
-  /// is ``Placement/rawValue`` + 1, or 0 for none (an unattributed conversion).
+  /// The row key of (pass creator code, pass listing code, placement). The placement is
+  /// ``Placement/rawValue`` + 1, or 0 for none (an unattributed conversion).
   @inline(__always)
-  private func rowIndex(creator: UInt32, listing: UInt32, placement: UInt8) -> Int {
+  private static func rowKey(creator: UInt32, listing: UInt32, placement: UInt8) -> UInt64 {
     precondition(creator < 1 << 30, "more than 2^30 creators in a day")
-    let key = UInt64(creator) << 34 | UInt64(listing) << 2 | UInt64(placement & 3)
-    let (index, inserted) = table.insert(key, next: rows.count)
+    return UInt64(creator) << 34 | UInt64(listing) << 2 | UInt64(placement & 3)
+  }
+
+  /// The row of `key` (``rowKey(creator:listing:placement:)``), made if new; one is added to
+  /// its `counter` if one is given.
+  @inline(__always)
+  private func rowIndex(_ key: UInt64, counting counter: RowTable.Counter? = nil) -> Int {
+    let (index, inserted) =
+      if let counter { table.count(key, next: rows.count, counter) } else { table.insert(key, next: rows.count) }
     if inserted {
       precondition(rows.count < Self.maxRowsPerPass, "more than 2^26 daily_metrics rows in one pass")
       rows.append(MetricsRow())
@@ -348,7 +360,7 @@ final class DayComputer {
     }
     let creatorCode = creatorID.withUTF8 { creators.code(for: UnsafeRawBufferPointer($0)) }
     let listingCode = listing.withUnsafeBytes { listings.code(for: $0) }
-    return rowIndex(creator: creatorCode, listing: listingCode, placement: placement)
+    return rowIndex(Self.rowKey(creator: creatorCode, listing: listingCode, placement: placement))
   }
 
   private func countTraffic(_ s: EventSegment, _ start: Int64, _ end: Int64, isView: Bool) {
@@ -371,6 +383,10 @@ final class DayComputer {
     let listingCodes = s.codes[EventSegment.Column.listing.rawValue]
     let agentCodes = s.codes[EventSegment.Column.userAgent.rawValue]
     let viewers = s.dictionaries[EventSegment.Column.viewer.rawValue]
+    // In three loops: the rows' keys; their rows, in a loop of its own so that the row
+    // table's cache misses overlap; the viewer words.
+    segmentKeys.removeAll(keepingCapacity: true)
+    segmentRows.removeAll(keepingCapacity: true)
     for r in s.liveRows where s.ts[r] >= start && s.ts[r] < end {
       let c = Int(creatorCodes[r])
       let l = Int(listingCodes[r])
@@ -388,18 +404,18 @@ final class DayComputer {
         listingCode = listingDictionary.withValue(l) { listings.code(for: $0) }
         listingMap[l] = listingCode
       }
-      let index = rowIndex(creator: creator, listing: listingCode, placement: placement)
-      let bot = isBot[Int(agentCodes[r])]
-      switch (isView, bot) {
-      case (true, true): rows[index].botViews += 1
-      case (true, false): rows[index].views += 1
-      case (false, true): rows[index].botClicks += 1
-      case (false, false): rows[index].clicks += 1
-      }
-      guard !bot else { continue }
+      segmentKeys.append(Self.rowKey(creator: creator, listing: listingCode, placement: placement))
+      segmentRows.append(UInt32(r) | (isBot[Int(agentCodes[r])] ? Self.botRow : 0))
+    }
+    let (human, bot): (RowTable.Counter, RowTable.Counter) = isView ? (.views, .botViews) : (.clicks, .botClicks)
+    for i in segmentKeys.indices {
+      segmentKeys[i] = UInt64(rowIndex(segmentKeys[i], counting: segmentRows[i] & Self.botRow == 0 ? human : bot))
+    }
+    for i in segmentKeys.indices where segmentRows[i] & Self.botRow == 0 {
+      let r = Int(segmentRows[i])
       let hash = viewers.withValue(r) { $0.isEmpty ? nil : EventKeyHash.hash($0) }
       guard let hash else { continue }
-      let word = UInt64(index) << 38 | hash >> 26
+      let word = segmentKeys[i] << 38 | hash >> 26
       let place = slot << 16 | UInt32(r)
       if isView {
         viewerWords.append(word)
@@ -408,6 +424,20 @@ final class DayComputer {
         clickerWords.append(word)
         clickerPlaces.append(place)
       }
+    }
+  }
+
+  /// The bit of a ``segmentRows`` entry that marks a bot's row.
+  private static let botRow: UInt32 = 1 << 31
+
+  /// Adds to each row the views and clicks the row table counted.
+  private func addTraffic() {
+    for index in rows.indices {
+      let traffic = table.traffic(of: index)
+      rows[index].views += Int64(traffic.views)
+      rows[index].botViews += Int64(traffic.botViews)
+      rows[index].clicks += Int64(traffic.clicks)
+      rows[index].botClicks += Int64(traffic.botClicks)
     }
   }
 
