@@ -1,7 +1,16 @@
-/// Stable least-significant-digit radix sorts of 64-bit keys, 16 bits a pass: the sort behind
-/// deduplication (``EventKeys``) and distinct viewers (``DayComputer``), where millions of keys
-/// are sorted per day and a comparison sort cost several times as much.
+/// Stable least-significant-digit radix sorts of 64-bit keys: the sort behind deduplication
+/// (``EventKeys``), distinct viewers and row order (``DayComputer``), where millions of keys are
+/// sorted per day and a comparison sort cost several times as much.
+///
+/// Digits are 8 bits. One read of the keys counts every digit's buckets; then each digit whose
+/// keys do not all fall in one bucket moves them once. A 256-bucket pass writes to 256 places,
+/// which a core's cache and write buffers follow; 16-bit digits (65,536 places, half a megabyte
+/// of counters) made every move a cache miss and cost 2.3-2.7 times as much per key, though
+/// they need half the passes (`docs/BENCHMARKS.md`).
 enum RadixSort {
+  private static let digitBits = 8
+  private static let buckets = 1 << digitBits
+
   /// Sorts `keys` by their bits `lowBit..<64`, keeping the order of keys equal in those bits.
   static func sort(_ keys: inout [UInt64], fromBit lowBit: Int = 0) {
     var none: [UInt32] = []
@@ -15,46 +24,64 @@ enum RadixSort {
     guard n > 1 else { return }
     let carry = !payload.isEmpty
     precondition(!carry || payload.count == n)
-    if n < 2048 {
-      // Small: an index sort (stable through the index tie-break).
-      let order = (0..<n).sorted {
-        let a = keys[$0] >> UInt64(lowBit)
-        let b = keys[$1] >> UInt64(lowBit)
-        return a != b ? a < b : $0 < $1
+    precondition(lowBit >= 0 && lowBit < 64)
+    let digits = (64 - lowBit + digitBits - 1) / digitBits
+    let mask = UInt64(buckets - 1)
+    var counts = [Int](repeating: 0, count: digits * buckets)
+    counts.withUnsafeMutableBufferPointer { c in
+      keys.withUnsafeBufferPointer { k in
+        for key in k {
+          var x = key >> UInt64(lowBit)
+          for d in 0..<digits {
+            c[d &* buckets &+ Int(x & mask)] &+= 1
+            x >>= UInt64(digitBits)
+          }
+        }
       }
-      keys = order.map { keys[$0] }
-      if carry { payload = order.map { payload[$0] } }
-      return
     }
     var otherKeys = [UInt64](repeating: 0, count: n)
     var otherPayload = carry ? [UInt32](repeating: 0, count: n) : []
-    var counts = [Int](repeating: 0, count: 1 << 16)
-    var shift = UInt64(lowBit)
-    while shift < 64 {
-      let width = min(16, 64 - shift)
-      let mask = (UInt64(1) << width) - 1
-      for k in 0..<Int(mask + 1) { counts[k] = 0 }
-      for key in keys { counts[Int((key >> shift) & mask)] += 1 }
-      // A pass where every key falls in one bucket changes nothing.
-      if counts[Int((keys[0] >> shift) & mask)] != n {
-        var total = 0
-        for k in 0..<Int(mask + 1) {
-          let c = counts[k]
-          counts[k] = total
-          total += c
-        }
-        for i in 0..<n {
-          let key = keys[i]
-          let bucket = Int((key >> shift) & mask)
-          let at = counts[bucket]
-          counts[bucket] = at + 1
-          otherKeys[at] = key
-          if carry { otherPayload[at] = payload[i] }
-        }
-        swap(&keys, &otherKeys)
-        if carry { swap(&payload, &otherPayload) }
+    for d in 0..<digits {
+      let shift = UInt64(lowBit + d * digitBits)
+      let base = d * buckets
+      // A digit where every key falls in one bucket changes nothing.
+      guard counts[base + Int((keys[0] >> shift) & mask)] != n else { continue }
+      var total = 0
+      for b in base..<base + buckets {
+        let count = counts[b]
+        counts[b] = total
+        total += count
       }
-      shift += width
+      counts.withUnsafeMutableBufferPointer { c in
+        keys.withUnsafeBufferPointer { k in
+          otherKeys.withUnsafeMutableBufferPointer { to in
+            if carry {
+              payload.withUnsafeBufferPointer { p in
+                otherPayload.withUnsafeMutableBufferPointer { toPayload in
+                  for i in 0..<n {
+                    let key = k[i]
+                    let b = base &+ Int((key >> shift) & mask)
+                    let at = c[b]
+                    c[b] = at &+ 1
+                    to[at] = key
+                    toPayload[at] = p[i]
+                  }
+                }
+              }
+            } else {
+              for i in 0..<n {
+                let key = k[i]
+                let b = base &+ Int((key >> shift) & mask)
+                let at = c[b]
+                c[b] = at &+ 1
+                to[at] = key
+              }
+            }
+          }
+        }
+      }
+      swap(&keys, &otherKeys)
+      if carry { swap(&payload, &otherPayload) }
     }
   }
 }
