@@ -4,9 +4,8 @@
 ///
 /// Digits are 8 bits. One read of the keys counts every digit's buckets; then each digit whose
 /// keys do not all fall in one bucket moves them once. A 256-bucket pass writes to 256 places,
-/// which a core's cache and write buffers follow; 16-bit digits (65,536 places, half a megabyte
-/// of counters) made every move a cache miss and cost 2.3-2.7 times as much per key, though
-/// they need half the passes (`docs/BENCHMARKS.md`).
+/// which a core's cache and write buffers follow; 16-bit digits need half the passes but write
+/// to 65,536 places with half a megabyte of counters, and every move misses the cache.
 enum RadixSort {
   private static let digitBits = 8
   private static let buckets = 1 << digitBits

@@ -50,6 +50,7 @@ final class ByteDictionary {
   }
 
   deinit {
+    chunk.deallocate()
     slots.deallocate()
     arena.deallocate()
   }
@@ -66,7 +67,37 @@ final class ByteDictionary {
   /// The code of `value`, given a new code if it is new.
   @inline(__always)
   func code(for value: UnsafeRawBufferPointer) -> UInt32 {
-    if (ends.count + 1) * 10 > capacity * 7 { grow() }
+    code(for: value, Self.key(of: value))
+  }
+
+  /// The code of each value of `values`, in order, into `codes` (as ``code(for:)`` one by one
+  /// would give them). A chunk of values' keys is worked out first, then the table is searched
+  /// for them in a loop that does nothing else, so that its cache misses overlap: a segment's
+  /// table of thousands of listings is not in a core's cache while lines are parsed.
+  func code(_ values: ValueArena, into codes: UnsafeMutablePointer<UInt32>) {
+    var start = 0
+    while start < values.count {
+      let end = min(start + Self.chunkSize, values.count)
+      for i in start..<end { chunk[i - start] = Self.key(of: values.value(i)) }
+      for i in start..<end { codes[i] = code(for: values.value(i), chunk[i - start]) }
+      start = end
+    }
+  }
+
+  private static let chunkSize = 256
+  /// The keys of a chunk of values (``code(_:into:)``).
+  private let chunk = UnsafeMutablePointer<Key>.allocate(capacity: ByteDictionary.chunkSize)
+
+  /// What a value is looked up by: its first 8 bytes (zero-padded), bytes 9 to 16 (zero-padded)
+  /// and its hash.
+  private struct Key {
+    var head: UInt64
+    var tail: UInt64
+    var hash: UInt64
+  }
+
+  @inline(__always)
+  private static func key(of value: UnsafeRawBufferPointer) -> Key {
     let n = value.count
     var head: UInt64 = 0
     var tail: UInt64 = 0
@@ -80,20 +111,27 @@ final class ByteDictionary {
         withUnsafeMutableBytes(of: &head) { _ = memcpy($0.baseAddress!, base, n) }
       }
     }
-    let h = n <= 16 ? Self.hashShort(head, tail, n) : EventKeyHash.hash(value)
+    return Key(head: head, tail: tail, hash: n <= 16 ? hashShort(head, tail, n) : EventKeyHash.hash(value))
+  }
+
+  @inline(__always)
+  private func code(for value: UnsafeRawBufferPointer, _ key: Key) -> UInt32 {
+    if (ends.count + 1) * 10 > capacity * 7 { grow() }
+    let n = value.count
+    let h = key.hash
     let wanted = (h >> 48) << 48 | UInt64(n) << 32
     let mask = capacity - 1
     var i = Int(truncatingIfNeeded: h) & mask
     while true {
       let slot = slots[i]
       if slot.meta == 0 {
-        let code = append(value, second: tail)
-        slots[i] = Slot(head: head, meta: wanted | UInt64(code + 1))
+        let code = append(value, second: key.tail)
+        slots[i] = Slot(head: key.head, meta: wanted | UInt64(code + 1))
         return code
       }
-      if slot.meta & 0xFFFF_FFFF_0000_0000 == wanted && slot.head == head {
+      if slot.meta & 0xFFFF_FFFF_0000_0000 == wanted && slot.head == key.head {
         let code = Int(truncatingIfNeeded: slot.meta & 0xFFFF_FFFF) - 1
-        if n <= 8 || (n <= 16 && second[code] == tail) || (n > 16 && equals(code, value)) {
+        if n <= 8 || (n <= 16 && second[code] == key.tail) || (n > 16 && equals(code, value)) {
           return UInt32(code)
         }
       }

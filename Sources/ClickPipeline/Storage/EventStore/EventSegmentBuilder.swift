@@ -37,6 +37,10 @@ final class EventSegmentBuilder {
   private let creatorDictionary = ByteDictionary()
   private let listingDictionary = ByteDictionary()
   private let agentDictionary = ByteDictionary()
+  /// The creator ids and listing entries of the rows, coded when the segment is finished
+  /// (``ByteDictionary/code(_:into:)``).
+  private let creatorValues = ValueArena()
+  private let listingValues = ValueArena()
   private let posts = ValueArena()
   private let viewers = ValueArena()
   private let ids = EventIDColumn.Builder()
@@ -79,8 +83,8 @@ final class EventSegmentBuilder {
     maxTs = max(maxTs, v.ts)
     lines[r] = UInt32(truncatingIfNeeded: v.line)
     placements[r] = v.placement.rawValue
-    creators[r] = creatorDictionary.code(for: v.creatorID)
-    listings[r] = listingDictionary.code(for: listingEntry(v))
+    creatorValues.append(v.creatorID)
+    listingValues.append(listingEntry(v))
     agents[r] = agentDictionary.code(for: v.userAgent)
     hashes[r] = EventKeyHash.hash(v.eventID)
     posts.append(v.postID)
@@ -120,6 +124,8 @@ final class EventSegmentBuilder {
   /// builder is empty.
   func finish(scratch: inout ColumnWriter, compressor: ZstdCompressor) -> StagedSegment {
     scratch.removeAll()
+    creatorDictionary.code(creatorValues, into: creators)
+    listingDictionary.code(listingValues, into: listings)
     EventSegment.encode(
       ts: UnsafeBufferPointer(start: ts, count: count), lines: UnsafeBufferPointer(start: lines, count: count),
       placements: UnsafeRawBufferPointer(start: placements, count: count),
@@ -148,6 +154,8 @@ final class EventSegmentBuilder {
     creatorDictionary.removeAll()
     listingDictionary.removeAll()
     agentDictionary.removeAll()
+    creatorValues.removeAll()
+    listingValues.removeAll()
     posts.removeAll()
     viewers.removeAll()
     ids.removeAll()
