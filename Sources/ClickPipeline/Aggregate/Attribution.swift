@@ -67,17 +67,21 @@ final class Attribution {
   /// attribution of all of them (one search of the click segments), so that
   /// ``order(platform:orderID:)`` answers each from memory. The kept copy is the order's
   /// ordered row in `rows` when the index holds no other row with its key (one index-only
-  /// count); otherwise one search of the order's rows.
+  /// count); otherwise one search of the order's rows. `rows`, if given, are the rows of
+  /// `orders`, one each and in the same order.
   func resolve(_ orders: [(platform: Platform, orderID: String)], rows: [ConversionRow] = []) throws(DatabaseError) {
-    var wanted = Set<ByteKey>()
+    precondition(rows.isEmpty || rows.count == orders.count, "rows are the orders' rows")
+    var wanted = Set<ByteKey>(minimumCapacity: orders.count)
     var missing: [(key: ByteKey, orderKey: Int64, platform: Platform, orderID: String)] = []
-    for (platform, orderID) in orders {
-      let key = Self.key(platform, orderID)
+    let orderKeys = orders.map { Self.key($0.platform, $0.orderID) }
+    for (index, (platform, orderID)) in orders.enumerated() {
+      let key = orderKeys[index]
       guard wanted.insert(key).inserted, cache[key] == nil else { continue }
       missing.append((key, ConversionKeys.order(platform: platform.rawValue, orderID: orderID), platform, orderID))
     }
-    var ordered: [ByteKey: ConversionRow] = [:]
-    for row in rows where !row.refunded { ordered[Self.key(row.platform, row.orderID)] = row }
+    // The batch's ordered row of each order (the last one), by its index in `rows`.
+    var ordered: [ByteKey: Int] = Dictionary(minimumCapacity: rows.count)
+    for index in rows.indices where !rows[index].refunded { ordered[orderKeys[index]] = index }
     if cache.count + missing.count > cacheLimit { cache.keepOnly(wanted) }
     // Searched in order-key order: neighbouring keys share the index's pages.
     missing.sort { $0.orderKey < $1.orderKey }
@@ -86,7 +90,7 @@ final class Attribution {
     for (key, orderKey, platform, orderID) in missing {
       if let only = ordered[key], try rowCount(orderKey: orderKey) == 1 {
         keys.append(key)
-        kept.append(only)
+        kept.append(rows[only])
       } else if let order = try canonicalOrder(orderKey: orderKey, platform: platform, orderID: orderID) {
         keys.append(key)
         kept.append(order)

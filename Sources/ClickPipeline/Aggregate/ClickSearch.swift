@@ -32,6 +32,8 @@ struct ClickSearch {
     var ids: EventIDColumn?
     /// Per user-agent code, whether it is a bot's (decided once).
     var isBot: [Bool?] = []
+    /// Scratch for a candidate's viewer key.
+    var rowKey = ByteKeyBuilder()
   }
 
   let reader: SegmentReader
@@ -51,13 +53,20 @@ struct ClickSearch {
     for (key, index) in named {
       for day in try daysOfClick(key: key) { namedOn[day, default: []].append(index) }
     }
+    // Per order, its viewer key, the key's hash and where its window starts, worked out once:
+    // the loops below visit an order once per candidate and per digest of its window.
     var viewedOn: [Int64: [Int]] = [:]
     var keyHashes = [UInt64](repeating: 0, count: orders.count)
+    var orderKeys = [[UInt8]](repeating: [], count: orders.count)
+    let windowStarts = orders.map { windowStart($0) }
     var key = ByteKeyBuilder()
-    for (index, order) in orders.enumerated() where !order.viewerID.isEmpty {
-      ClickDigest.orderKey(&key, order)
+    for index in orders.indices where !orders[index].viewerID.isEmpty {
+      ClickDigest.orderKey(&key, orders[index])
       keyHashes[index] = key.withKey { ClickDigest.keyHash($0, digests.hashMask) }
-      for day in window(order) { viewedOn[day, default: []].append(index) }
+      orderKeys[index] = key.bytes
+      for day in utcDay(ofMilliseconds: windowStarts[index])...utcDay(ofMilliseconds: orders[index].ts) {
+        viewedOn[day, default: []].append(index)
+      }
     }
     let days = Set(namedOn.keys).union(viewedOn.keys).sorted()
     guard let firstDay = days.first else { return orders.map { _ in .none } }
@@ -79,8 +88,7 @@ struct ClickSearch {
           }
         }
         for index in viewedOn[day] ?? [] {
-          let order = orders[index]
-          let range = digest.clicks(keyHash: keyHashes[index], from: windowStart(order), through: order.ts)
+          let range = digest.clicks(keyHash: keyHashes[index], from: windowStarts[index], through: orders[index].ts)
           guard let last = range.last else { continue }
           let ts = digest.click(last).ts
           guard ts >= latest[index] else { continue }
@@ -108,15 +116,14 @@ struct ClickSearch {
     var unconfirmed = Set<Int>()
     var open = OpenSegment()
     for candidate in candidates {
-      let order = orders[candidate.order]
       if candidate.named {
         if let kept = byID[candidate.order], (kept.day, kept.segmentID, kept.row) < (candidate.day, candidate.segmentID, candidate.row) {
           continue
         }
-        if let click = try click(candidate, ifIDIs: order.clickID, &open) {
+        if let click = try click(candidate, ifIDIs: orders[candidate.order].clickID, &open) {
           byID[candidate.order] = (candidate.day, candidate.segmentID, candidate.row, click)
         }
-      } else if let click = try click(candidate, ifKeyOf: order, &open) {
+      } else if let click = try click(candidate, ifKeyIs: orderKeys[candidate.order], &open) {
         byViewer[candidate.order] = Self.later(byViewer[candidate.order], click)
         unconfirmed.remove(candidate.order)
       } else if byViewer[candidate.order] == nil {
@@ -126,7 +133,8 @@ struct ClickSearch {
     // A latest candidate that was another key's (a hash collision): the order's window is
     // searched click by click.
     for index in unconfirmed.sorted() {
-      byViewer[index] = try latestClick(orders[index], index: index, keyHash: keyHashes[index], firstNeeded: firstDay, &open)
+      byViewer[index] = try latestClick(
+        orders[index], index: index, key: orderKeys[index], keyHash: keyHashes[index], firstNeeded: firstDay, &open)
     }
 
     return orders.indices.map { index in
@@ -162,7 +170,7 @@ struct ClickSearch {
   /// Rule 2 for one order, click by click: the latest group of clicks with the order's key
   /// hash, latest day first, that holds a click of the order's key.
   private func latestClick(
-    _ order: ConversionRow, index: Int, keyHash: UInt64, firstNeeded: Int64, _ open: inout OpenSegment
+    _ order: ConversionRow, index: Int, key: [UInt8], keyHash: UInt64, firstNeeded: Int64, _ open: inout OpenSegment
   ) throws(DatabaseError) -> Click? {
     for day in window(order).reversed() {
       var best: Click?
@@ -173,7 +181,7 @@ struct ClickSearch {
           if let found = best, found.ts > ts { break }
           let candidate = Candidate(
             day: day, segmentID: digest.segmentIDs[Int(place >> 16)], row: Int(place & 0xFFFF), order: index, named: false)
-          if let click = try click(candidate, ifKeyOf: order, &open) { best = Self.later(best, click) }
+          if let click = try click(candidate, ifKeyIs: key, &open) { best = Self.later(best, click) }
         }
       }
       if best != nil { return best }
@@ -197,16 +205,12 @@ struct ClickSearch {
     return try click(candidate, &open)
   }
 
-  /// The candidate's click if it is a non-bot click with `order`'s viewer key.
-  private func click(_ candidate: Candidate, ifKeyOf order: ConversionRow, _ open: inout OpenSegment) throws(DatabaseError)
-    -> Click?
-  {
+  /// The candidate's click if it is a non-bot click with the viewer key `key` (an order's,
+  /// ``ClickDigest/orderKey(_:_:)``).
+  private func click(_ candidate: Candidate, ifKeyIs key: [UInt8], _ open: inout OpenSegment) throws(DatabaseError) -> Click? {
     let s = try segment(candidate, &open)
-    var rowKey = ByteKeyBuilder()
-    var orderKey = ByteKeyBuilder()
-    ClickDigest.viewerKey(&rowKey, s, candidate.row)
-    ClickDigest.orderKey(&orderKey, order)
-    guard rowKey.bytes == orderKey.bytes else { return nil }
+    ClickDigest.viewerKey(&open.rowKey, s, candidate.row)
+    guard open.rowKey.bytes == key else { return nil }
     let click = try click(candidate, &open)
     return click.isBot ? nil : click
   }
