@@ -211,32 +211,70 @@ final class DayComputer {
 
   /// Spools this pass's non-zero rows as one run, in `daily_metrics` key order.
   private func spoolRows() throws {
+    // Each creator's and listing's key parts, encoded once for the pass rather than per row.
+    let creatorParts = KeyParts(creators) { value, key in key.append(value) }
+    let listingParts = KeyParts(listings) { entry, key in
+      EventSegment.splitListing(entry) { platform, store, product in
+        key.append(platform?.rawValue ?? "")
+        key.append(store)
+        key.append(product)
+      }
+    }
+    // By the row key's placement bits: none (0), bio (1) and post (2), as `rowKey` stores them.
+    let placementParts: [[UInt8]] = (0..<4).map { bits in
+      var key = ByteKeyBuilder()
+      key.append(Placement(rawValue: UInt8(bits) &- 1)?.name ?? "")
+      return key.bytes
+    }
     var record: [UInt8] = []
-    var key = ByteKeyBuilder()
     var previous: [UInt8] = []
     for index in rowsInKeyOrder() {
+      let word = rowKeys[index]
       record.removeAll(keepingCapacity: true)
-      dimensionKey(index, into: &key)
+      record.append(contentsOf: [0, 0, 0, 0])
+      creatorParts.append(Int(word >> 34), to: &record)
+      placementParts[Int(word & 3)].withUnsafeBufferPointer { record.append(contentsOf: $0) }
+      listingParts.append(Int((word >> 2) & 0xFFFF_FFFF), to: &record)
+      let keyLength = UInt32(record.count - 4)
+      withUnsafeBytes(of: keyLength.littleEndian) { length in
+        record.withUnsafeMutableBytes { $0.copyMemory(from: length) }
+      }
       // Debug builds (the tests) check the ranked order against the keys themselves.
       assert(
-        previous.isEmpty
-          || previous.withUnsafeBytes { p in key.withKey { ByteKeyBuilder.precedes(p, $0) } },
-        "rows out of key order")
-      assert(
         {
-          previous = key.bytes
-          return true
-        }())
-      key.withKey { key in
-        var n = UInt32(key.count)
-        withUnsafeBytes(of: &n) { record.append(contentsOf: $0) }
-        record.append(contentsOf: key)
-      }
+          let key = Array(record[4...])
+          defer { previous = key }
+          return previous.isEmpty
+            || previous.withUnsafeBytes { p in key.withUnsafeBytes { ByteKeyBuilder.precedes(p, $0) } }
+        }(), "rows out of key order")
       rows[index].appendValues(to: &record)
       try record.withUnsafeBytes { bytes in try spool!.append(bytes) }
       output.rows += 1
     }
     if let run = try spool!.endRun() { output.rowRuns.append(run) }
+  }
+
+  /// The ``ByteKeyBuilder`` parts of each value of a dictionary, back to back in code order.
+  private struct KeyParts {
+    private var bytes: [UInt8] = []
+    private var ends: [Int] = []
+
+    init(_ dictionary: ByteDictionary, _ parts: (UnsafeRawBufferPointer, inout ByteKeyBuilder) -> Void) {
+      var key = ByteKeyBuilder()
+      ends.reserveCapacity(dictionary.count)
+      for code in 0..<dictionary.count {
+        key.reset()
+        dictionary.withValue(code) { parts($0, &key) }
+        bytes += key.bytes
+        ends.append(bytes.count)
+      }
+    }
+
+    /// Appends the parts of the value with `code` to `record`.
+    func append(_ code: Int, to record: inout [UInt8]) {
+      let range = (code == 0 ? 0 : ends[code - 1])..<ends[code]
+      bytes.withUnsafeBufferPointer { record.append(contentsOf: UnsafeBufferPointer(rebasing: $0[range])) }
+    }
   }
 
   /// Spools the orders not yet spooled as one run, sorted by event id.
@@ -246,22 +284,6 @@ final class DayComputer {
     }
     orderBytes.removeAll(keepingCapacity: true)
     if let run = try spool!.endRun() { output.orderRuns.append(run) }
-  }
-
-  /// Row `index`'s five dimensions (creator, placement, platform, store, product) as
-  /// ``ByteKeyBuilder`` parts.
-  private func dimensionKey(_ index: Int, into key: inout ByteKeyBuilder) {
-    let word = rowKeys[index]
-    key.reset()
-    creators.withValue(Int(word >> 34)) { key.append($0) }
-    key.append(Placement(rawValue: UInt8(word & 3) &- 1)?.name ?? "")
-    listings.withValue(Int((word >> 2) & 0xFFFF_FFFF)) { entry in
-      EventSegment.splitListing(entry) { platform, store, product in
-        key.append(platform?.rawValue ?? "")
-        key.append(store)
-        key.append(product)
-      }
-    }
   }
 
   /// The non-zero rows in `daily_metrics` primary-key order (byte order of the dimensions, one
