@@ -15,6 +15,7 @@ extension String {
   struct Row {
     var id: String
     var ts: Int64
+    var creator = "c1"
     var viewer = "v1"
     var agent = "Mozilla/5.0"
     var post = ""
@@ -29,7 +30,7 @@ extension String {
     builder.start(day: day)
     for (line, row) in rows.enumerated() {
       let stored = EventStoreMigration.Row(
-        eventID: row.id, ts: row.ts, line: line + 7, creator: "c1", placement: row.post.isEmpty ? "bio" : "post",
+        eventID: row.id, ts: row.ts, line: line + 7, creator: row.creator, placement: row.post.isEmpty ? "bio" : "post",
         viewer: row.viewer, product: row.platform == nil ? "" : row.product, platform: row.platform?.rawValue ?? "",
         store: row.store, userAgent: row.agent, post: row.post)
       stored.withView(kind: kind) { builder.append($0) }
@@ -64,6 +65,29 @@ extension String {
     #expect(segment.dictionaries[EventSegment.Column.creator.rawValue].count == 1)
     let ids = try staged.ids.withUnsafeBytes { try EventIDColumn(stored: $0) }
     #expect(ids.format == .packed && (0..<4).map { ids.id($0) } == ["a", "béta", "c", "d"])
+  }
+
+  /// A segment's creators and listings are coded a chunk of rows at a time: across several
+  /// chunks, each row reads back its own, and the dictionaries hold each value once.
+  @Test func creatorsAndListingsRoundTripAcrossCodingChunks() throws {
+    let rows: [Row] = (0..<1_000).map { (i: Int) -> Row in
+      let branded = i % 3 == 0
+      return Row(
+        id: "e\(i)", ts: 1_728_000_000_000 + Int64(i), creator: "creator-\(i % 37)", platform: branded ? .brandStore : .amazon,
+        store: branded ? "store-\(i % 5)" : "", product: "p\(i % 101)")
+    }
+    let segment = try Self.segment(.view, day: 20_000, rows).data.withUnsafeBytes { try EventSegment(stored: $0) }
+    let creators: [String] = (0..<rows.count).map { segment.string(.creator, $0) }
+    #expect(creators == rows.map { $0.creator })
+    let listings: [[String]] = (0..<rows.count).map { r in
+      segment.withListing(r) { platform, store, product in
+        [platform?.rawValue ?? "", String(decoding: store, as: UTF8.self), String(decoding: product, as: UTF8.self)]
+      }
+    }
+    let expected: [[String]] = rows.map { [$0.platform?.rawValue ?? "", $0.store, $0.product] }
+    #expect(listings == expected)
+    #expect(segment.dictionaries[EventSegment.Column.creator.rawValue].count == 37)
+    #expect(segment.dictionaries[EventSegment.Column.listing.rawValue].count == Set(listings).count)
   }
 
   /// Lowercase UUIDs are stored as 16 bytes (format 1); any other segment is packed by shape

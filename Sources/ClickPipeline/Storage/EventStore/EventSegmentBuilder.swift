@@ -37,10 +37,12 @@ final class EventSegmentBuilder {
   private let creatorDictionary = ByteDictionary()
   private let listingDictionary = ByteDictionary()
   private let agentDictionary = ByteDictionary()
-  /// The creator ids and listing entries of the rows, coded when the segment is finished
-  /// (``ByteDictionary/code(_:into:)``).
-  private let creatorValues = ValueArena()
-  private let listingValues = ValueArena()
+  /// The creator ids and listing entries of the rows not coded yet: coded ``codingChunk`` at a
+  /// time (``ByteDictionary/code(_:into:)``), in a loop of their own whose cache misses overlap,
+  /// rather than one by one between lines.
+  private static let codingChunk = 256
+  private let creatorValues = ValueArena(bytes: 16 * codingChunk, values: codingChunk)
+  private let listingValues = ValueArena(bytes: 32 * codingChunk, values: codingChunk)
   private let posts = ValueArena()
   private let viewers = ValueArena()
   private let ids = EventIDColumn.Builder()
@@ -85,6 +87,7 @@ final class EventSegmentBuilder {
     placements[r] = v.placement.rawValue
     creatorValues.append(v.creatorID)
     listingValues.append(listingEntry(v))
+    if creatorValues.count == Self.codingChunk { codePending(upTo: r + 1) }
     agents[r] = agentDictionary.code(for: v.userAgent)
     hashes[r] = EventKeyHash.hash(v.eventID)
     posts.append(v.postID)
@@ -124,8 +127,7 @@ final class EventSegmentBuilder {
   /// builder is empty.
   func finish(scratch: inout ColumnWriter, compressor: ZstdCompressor) -> StagedSegment {
     scratch.removeAll()
-    creatorDictionary.code(creatorValues, into: creators)
-    listingDictionary.code(listingValues, into: listings)
+    codePending(upTo: count)
     EventSegment.encode(
       ts: UnsafeBufferPointer(start: ts, count: count), lines: UnsafeBufferPointer(start: lines, count: count),
       placements: UnsafeRawBufferPointer(start: placements, count: count),
@@ -144,6 +146,15 @@ final class EventSegmentBuilder {
       hashes: Array(UnsafeBufferPointer(start: hashes, count: count)))
     removeAll()
     return staged
+  }
+
+  /// Codes the creators and listings of rows `end - pending..<end`.
+  private func codePending(upTo end: Int) {
+    let start = end - creatorValues.count
+    creatorDictionary.code(creatorValues, into: creators + start)
+    listingDictionary.code(listingValues, into: listings + start)
+    creatorValues.removeAll()
+    listingValues.removeAll()
   }
 
   /// Forgets the rows appended so far (their file failed), keeping the memory.
