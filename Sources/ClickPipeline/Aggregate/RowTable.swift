@@ -2,7 +2,7 @@
 /// traffic (views, bot views, clicks, bot clicks) beside its number. The day's `daily_metrics`
 /// rows are numbered here from their dictionary codes (``DayComputer``).
 ///
-/// Open addressing with linear probing, at most half full. A slot is 32 bytes, aligned so that
+/// Open addressing with linear probing, at most 70 % full. A slot is 32 bytes, aligned so that
 /// it never straddles a cache line: the key, its number and its four counters. Counting a view
 /// or a click is then one cache miss into a table of a day's rows (tens of megabytes at the
 /// 50,000-creator scale), where a separate array of rows would be a second one.
@@ -87,7 +87,7 @@ final class RowTable {
 
   @inline(__always)
   private func find(_ key: UInt64, next: Int) -> (slot: Int, inserted: Bool) {
-    if (count + 1) * 2 > capacity { grow() }
+    if (count + 1) * 10 > capacity * 7 { grow() }
     let mask = capacity - 1
     var i = Int(truncatingIfNeeded: Self.hash(key)) & mask
     while true {
