@@ -219,6 +219,19 @@ extension String {
     #expect(again.droppedByFile == [201: 2, 202: 2, 203: 1])
   }
 
+  /// A thousand copies of one id and, among them, another id with the same hash: one group,
+  /// in which every copy after the first is dropped and the other id stays.
+  @Test func aGroupOfManyCopiesKeepsTheFirstOfEachID() throws {
+    let dir = try TemporaryDirectory()
+    let db = try Schema.open(path: dir.file("db.sqlite"))
+    let rows = (0..<1_000).map { Row(id: $0 == 500 ? "y" : "x", ts: 864_000_000 + Int64($0)) }
+    var segment = Self.segment(.view, day: 10, rows)
+    segment.hashes = Array(repeating: 42, count: rows.count)
+    let outcome = try Self.stage(db, [segment])
+    #expect(outcome.droppedByFile == [101: 998])
+    #expect(try SegmentReader(db: db).dropped(1) == (1..<1_000).filter { $0 != 500 })
+  }
+
   /// Keys spilled to the temporary file (any number of times, across days) give the same
   /// duplicates as keys kept in memory.
   @Test(arguments: [1, 3, 7, 1000])

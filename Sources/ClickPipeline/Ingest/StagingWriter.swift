@@ -299,7 +299,9 @@ final class StagingWriter {
   private func markLateClicks(_ late: [EventRef]) throws {
     guard !late.isEmpty else { return }
     let ids = try reader.idBytes(late)
-    var rows = ids.values.map { id in (key: ConversionKeys.click(String(decoding: id, as: UTF8.self)), id: id) }
+    var rows = late.indices.compactMap { index in
+      ids.withID(index) { id in (key: ConversionKeys.click(String(decoding: id, as: UTF8.self)), id: Array(id)) }
+    }
     rows.sort { a, b in
       a.id.withUnsafeBytes { x in
         b.id.withUnsafeBytes { y in

@@ -135,8 +135,10 @@ final class EventKeys {
       guard !new.isEmpty else { continue }
       Self.sortByPrefix(&new)
       let stored = try storedKeys(day, reader: reader)
-      // The runs of equal prefixes that hold a new key and at least one other key.
-      var groups: [[EventRef]] = []
+      // The runs of equal prefixes that hold a new key and at least one other key, one after
+      // another in `members` (stored rows first, then the new ones in arrival order).
+      var members: [EventRef] = []
+      var groupEnds: [Int] = []
       var i = 0
       var j = 0
       while j < new.count {
@@ -147,23 +149,26 @@ final class EventKeys {
         let newStart = j
         while j < new.count && UInt32(truncatingIfNeeded: new[j] >> 32) == prefix { j += 1 }
         guard (i - storedStart) + (j - newStart) > 1 else { continue }
-        groups.append(
-          (storedStart..<i).map { EventRef(raw: stored.refs[$0]) }
-            + (newStart..<j).map { ref(ordinal: UInt32(truncatingIfNeeded: new[$0])) })
+        for k in storedStart..<i { members.append(EventRef(raw: stored.refs[k])) }
+        for k in newStart..<j { members.append(ref(ordinal: UInt32(truncatingIfNeeded: new[k]))) }
+        groupEnds.append(members.count)
       }
-      guard !groups.isEmpty else { continue }
-      // Confirm each group by its ids: the first arrival of each id stays.
-      let found = try reader.idBytes(groups.flatMap { $0 })
-      for group in groups {
-        var seen: [[UInt8]] = []
-        for ref in group {
-          guard let id = found[ref] else { continue }
-          if seen.contains(id) {
-            dropped.append(ref)
-          } else {
-            seen.append(id)
+      guard !groupEnds.isEmpty else { continue }
+      // Confirm each group by its ids: in each set of equal ids the first arrival stays.
+      // Compared with the distinct ids kept so far, so that a group of many copies of one id
+      // costs one comparison per copy.
+      let found = try reader.idBytes(members)
+      var kept: [Int] = []
+      var start = 0
+      for end in groupEnds {
+        kept.removeAll(keepingCapacity: true)
+        for m in start..<end where found.ranges[m] != nil {
+          let repeats = kept.contains { k in
+            found.withID(k) { a in found.withID(m) { b in ByteKeyBuilder.compare(a, b) == 0 } ?? false } ?? false
           }
+          if repeats { dropped.append(members[m]) } else { kept.append(m) }
         }
+        start = end
       }
     }
     // Forgotten clicks: a day keeps a hash in the index while another click of it has the hash.

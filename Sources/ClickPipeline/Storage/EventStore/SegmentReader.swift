@@ -109,17 +109,34 @@ final class SegmentReader {
     }
   }
 
-  /// The id bytes of each of `refs` (rows of written segments), reading each segment's ids once.
-  func idBytes(_ refs: [EventRef]) throws(DatabaseError) -> [EventRef: [UInt8]] {
-    var result: [EventRef: [UInt8]] = [:]
-    result.reserveCapacity(refs.count)
-    var bySegment: [Int64: [EventRef]] = [:]
-    for ref in refs { bySegment[ref.segmentID, default: []].append(ref) }
-    for (segmentID, wanted) in bySegment {
-      let column = try ids(segmentID)
-      for ref in wanted where ref.row < column.count {
-        result[ref] = column.withID(ref.row) { Array($0) }
-      }
+  /// The ids of some rows, one after another in one buffer: ``idBytes(_:)``.
+  struct IDBytes {
+    var bytes: [UInt8] = []
+    /// Per ref, in the order asked: where its id is in `bytes`, or `nil` past its segment's end.
+    var ranges: [Range<Int>?] = []
+
+    /// The id of the `index`-th ref, or `nil`.
+    func withID<R>(_ index: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R? {
+      guard let range = ranges[index] else { return nil }
+      return bytes.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[range])) }
+    }
+  }
+
+  /// The id bytes of each of `refs` (rows of written segments), reading each segment's ids
+  /// once, into one buffer: no allocation per id.
+  func idBytes(_ refs: [EventRef]) throws(DatabaseError) -> IDBytes {
+    var result = IDBytes()
+    result.ranges = Array(repeating: nil, count: refs.count)
+    // In segment order, each segment's column decoded once.
+    let order = refs.indices.sorted { refs[$0] < refs[$1] }
+    var current: (segmentID: Int64, column: EventIDColumn)?
+    for index in order {
+      let ref = refs[index]
+      if current?.segmentID != ref.segmentID { current = (ref.segmentID, try ids(ref.segmentID)) }
+      guard let column = current?.column, ref.row < column.count else { continue }
+      let start = result.bytes.count
+      column.withID(ref.row) { result.bytes.append(contentsOf: $0) }
+      result.ranges[index] = start..<result.bytes.count
     }
     return result
   }
