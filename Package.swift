@@ -28,6 +28,8 @@ let package = Package(
   ],
   targets: [
     .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
+    // glibc's malloc_trim: aggregate's workers give a day's freed memory back (docs/DESIGN.md).
+    .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
     // Staged event segments are zstd frames (Debian: libzstd-dev); see docs/DESIGN.md.
     .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
     .target(
@@ -38,7 +40,7 @@ let package = Package(
     .target(
       name: "ClickPipeline",
       dependencies: [
-        "CSQLite", "CGzip", "CZstd",
+        "CSQLite", "CGzip", "CZstd", "CMalloc",
         .product(name: "Logging", package: "swift-log"),
       ],
       swiftSettings: swiftSettings
@@ -54,22 +56,34 @@ let package = Package(
     ),
     .executableTarget(
       name: "Ingest",
-      dependencies: ["ClickPipelineCLI", .product(name: "Logging", package: "swift-log"), .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      dependencies: [
+        "ClickPipelineCLI", .product(name: "Logging", package: "swift-log"),
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
       swiftSettings: swiftSettings
     ),
     .executableTarget(
       name: "Aggregate",
-      dependencies: ["ClickPipelineCLI", .product(name: "Logging", package: "swift-log"), .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      dependencies: [
+        "ClickPipelineCLI", .product(name: "Logging", package: "swift-log"),
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
       swiftSettings: swiftSettings
     ),
     .executableTarget(
       name: "Report",
-      dependencies: ["ClickPipelineCLI", .product(name: "Logging", package: "swift-log"), .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      dependencies: [
+        "ClickPipelineCLI", .product(name: "Logging", package: "swift-log"),
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
       swiftSettings: swiftSettings
     ),
     .executableTarget(
       name: "Backup",
-      dependencies: ["ClickPipelineCLI", .product(name: "Logging", package: "swift-log"), .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      dependencies: [
+        "ClickPipelineCLI", .product(name: "Logging", package: "swift-log"),
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
       swiftSettings: swiftSettings
     ),
     .testTarget(
