@@ -54,27 +54,23 @@ enum RadixSort {
       counts.withUnsafeMutableBufferPointer { c in
         keys.withUnsafeBufferPointer { k in
           otherKeys.withUnsafeMutableBufferPointer { to in
-            if carry {
-              payload.withUnsafeBufferPointer { p in
-                otherPayload.withUnsafeMutableBufferPointer { toPayload in
-                  for i in 0..<n {
-                    let key = k[i]
-                    let b = base &+ Int((key >> shift) & mask)
-                    let at = c[b]
-                    c[b] = at &+ 1
-                    to[at] = key
-                    toPayload[at] = p[i]
-                  }
-                }
-              }
-            } else {
+            // One loop for both cases: `move` carries the payload (or nothing) with each key.
+            @inline(__always) func scatter(_ move: (_ from: Int, _ to: Int) -> Void) {
               for i in 0..<n {
                 let key = k[i]
                 let b = base &+ Int((key >> shift) & mask)
                 let at = c[b]
                 c[b] = at &+ 1
                 to[at] = key
+                move(i, at)
               }
+            }
+            if carry {
+              payload.withUnsafeBufferPointer { p in
+                otherPayload.withUnsafeMutableBufferPointer { toPayload in scatter { toPayload[$1] = p[$0] } }
+              }
+            } else {
+              scatter { _, _ in }
             }
           }
         }
