@@ -508,8 +508,7 @@ final class DayComputer {
   /// Conversions per batch for the day's `[start, end)`: the day in the whole number of
   /// batches nearest to `conversionsPerBatch` each, so up to 1.5 times that in one batch. A
   /// batch reads the click segments that hold its candidates, which are spread over the whole
-  /// window: a day of 21,000 conversions cut into 20,000 and 1,000 read them twice (attribute
-  /// 1.72-2.02 -> 1.55-1.61 CPU-s on the 5M real-shaped set, whose days have 15,000-23,000).
+  /// window: a day of 21,000 conversions cut into 20,000 and 1,000 read them twice.
   private func batchSize(_ start: Int64, _ end: Int64) throws(DatabaseError) -> Int {
     let s = conversionsInDay
     s.reset()

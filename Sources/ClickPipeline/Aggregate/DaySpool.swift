@@ -182,9 +182,8 @@ final class DaySpool: @unchecked Sendable {
           return entries.count
         }
         StopPoint.reached(.aggregateDayComputed)
-        // What the day allocated and freed stays in this thread's malloc arena otherwise: two
-        // workers and the writer then hold the sum of their high-water marks (aggregate's
-        // peak on the generator's 5M set: 247-269 MB without this, 214-217 MB with it).
+        // What the day allocated and freed stays in this thread's malloc arena otherwise: the
+        // workers and the writer then hold the sum of their high-water marks (docs/DESIGN.md).
         _ = cp_release_free_memory()
         progress?(done)
       }
