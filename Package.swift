@@ -28,8 +28,8 @@ let package = Package(
   ],
   targets: [
     .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
-    // glibc's malloc_trim: aggregate's workers give a day's freed memory back (docs/DESIGN.md).
-    .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
+    // C helpers Swift lacks: glibc's malloc_trim, a prefetch hint (docs/DESIGN.md).
+    .systemLibrary(name: "CSupport", path: "Sources/CSupport"),
     // Staged event segments are zstd frames (Debian: libzstd-dev); see docs/DESIGN.md.
     .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
     .target(
@@ -40,7 +40,7 @@ let package = Package(
     .target(
       name: "ClickPipeline",
       dependencies: [
-        "CSQLite", "CGzip", "CZstd", "CMalloc",
+        "CSQLite", "CGzip", "CZstd", "CSupport",
         .product(name: "Logging", package: "swift-log"),
       ],
       swiftSettings: swiftSettings

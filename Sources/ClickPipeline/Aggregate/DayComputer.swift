@@ -430,7 +430,9 @@ final class DayComputer {
       segmentRows.append(UInt32(r) | (isBot[Int(agentCodes[r])] ? Self.botRow : 0))
     }
     let (human, bot): (RowTable.Counter, RowTable.Counter) = isView ? (.views, .botViews) : (.clicks, .botClicks)
+    let ahead = Self.prefetchDistance
     for i in segmentKeys.indices {
+      if i + ahead < segmentKeys.count { table.prefetch(segmentKeys[i + ahead]) }
       segmentKeys[i] = UInt64(rowIndex(segmentKeys[i], counting: segmentRows[i] & Self.botRow == 0 ? human : bot))
     }
     for i in segmentKeys.indices where segmentRows[i] & Self.botRow == 0 {
@@ -448,6 +450,9 @@ final class DayComputer {
       }
     }
   }
+
+  /// How many keys ahead the row table's slots are prefetched.
+  private static let prefetchDistance = 8
 
   /// The bit of a ``segmentRows`` entry that marks a bot's row.
   private static let botRow: UInt32 = 1 << 31

@@ -1,4 +1,4 @@
-import CMalloc
+import CSupport
 import Foundation
 
 #if canImport(Glibc)

@@ -1,3 +1,5 @@
+import CSupport
+
 /// Numbers 64-bit row keys 0, 1, 2, … in order of first appearance, and counts each row's
 /// traffic (views, bot views, clicks, bot clicks) beside its number. The day's `daily_metrics`
 /// rows are numbered here from their dictionary codes (``DayComputer``).
@@ -70,6 +72,13 @@ final class RowTable {
         as: UInt32.self)
     }
     return (Int(slots[i].number) - 1, inserted)
+  }
+
+  /// Starts loading the slot where `key` would be found: called a few keys ahead of
+  /// ``count(_:next:_:)``, it overlaps the slots' cache misses.
+  @inline(__always)
+  func prefetch(_ key: UInt64) {
+    cp_prefetch_for_write(slots + (Int(truncatingIfNeeded: Self.hash(key)) & (capacity - 1)))
   }
 
   /// The traffic counted for row `number`.

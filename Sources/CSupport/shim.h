@@ -1,3 +1,4 @@
+// What Swift cannot say itself: small C helpers, inlined into the Swift code that calls them.
 #include <stdlib.h>
 #if defined(__linux__)
 #include <malloc.h>
@@ -13,4 +14,10 @@ static inline int cp_release_free_memory(void) {
 #else
   return 0;
 #endif
+}
+
+/// Asks the core to start loading the cache line at `address`, which will be written soon:
+/// a hint that lets a loop over hash-table slots overlap the slots' cache misses.
+static inline void cp_prefetch_for_write(const void *address) {
+  __builtin_prefetch(address, 1, 3);
 }
