@@ -64,9 +64,7 @@ struct ClickSearch {
       ClickDigest.orderKey(&key, orders[index])
       keyHashes[index] = key.withKey { ClickDigest.keyHash($0, digests.hashMask) }
       orderKeys[index] = key.bytes
-      for day in utcDay(ofMilliseconds: windowStarts[index])...utcDay(ofMilliseconds: orders[index].ts) {
-        viewedOn[day, default: []].append(index)
-      }
+      for day in Self.days(from: windowStarts[index], through: orders[index].ts) { viewedOn[day, default: []].append(index) }
     }
     let days = Set(namedOn.keys).union(viewedOn.keys).sorted()
     guard let firstDay = days.first else { return orders.map { _ in .none } }
@@ -154,7 +152,12 @@ struct ClickSearch {
 
   /// The UTC days of `order`'s window.
   private func window(_ order: ConversionRow) -> ClosedRange<Int64> {
-    utcDay(ofMilliseconds: windowStart(order))...utcDay(ofMilliseconds: order.ts)
+    Self.days(from: windowStart(order), through: order.ts)
+  }
+
+  /// The UTC days from the one of `start` to the one of `end` (epoch milliseconds).
+  private static func days(from start: Int64, through end: Int64) -> ClosedRange<Int64> {
+    utcDay(ofMilliseconds: start)...utcDay(ofMilliseconds: end)
   }
 
   private func windowStart(_ order: ConversionRow) -> Int64 {
