@@ -322,6 +322,27 @@ import Testing
     #expect(orders[1] == orders[0] && orders[2] == orders[0])
   }
 
+  /// A day is planned from the day before: with one worker over days of one shape, only the
+  /// first day that needs more passes than planned is read and given up; the days after it
+  /// start with enough passes, and the rows are those of one pass.
+  @Test func passesArePlannedFromTheDayBefore() throws {
+    let (_, runs) = try Self.aggregateCopies(
+      .init(lines: 8_000, seed: 65, prefix: "q", hours: 144),
+      [
+        { _ in },
+        {
+          $0.rowsPerPass = 150
+          $0.workers = 1
+        },
+      ])
+    let planned = runs[1].result
+    #expect(planned.daysRecomputed >= 6)
+    #expect(planned.passes - planned.passesGivenUp >= 2 * planned.daysRecomputed - 2, "passes: \(planned)")
+    #expect(planned.passesGivenUp == 1, "passes: \(planned)")
+    #expect(runs[0].result.passesGivenUp == 0)
+    #expect(runs[1].rows == runs[0].rows)
+  }
+
   /// Conversions attributed a few at a time (the attribution cache then keeps only a batch's
   /// orders) and orders spooled in many small sorted runs give the same `daily_metrics` and
   /// `orders` as one batch and one run per day.

@@ -54,6 +54,8 @@ public struct AggregateResult: Sendable, Equatable {
   public var rowsWritten = 0
   /// Passes over days: more than `daysRecomputed` when large days were computed in shares.
   public var passes = 0
+  /// Of `passes`, those given up because a day made more rows than a pass may hold.
+  public var passesGivenUp = 0
   /// Sorted runs of rows and orders the days were spooled in (``SortedRunMerge``).
   public var spooledRuns = 0
   /// UTC days of clicks read into a digest (``ClickDigests``): once each while they fit.
@@ -172,6 +174,7 @@ public struct AggregateRunner {
       if overRefunded.count > 10 { logger.warning("\(overRefunded.count - 10) more order(s) refunded past their amount") }
       result.daysRecomputed = days.count
       result.passes = spool.passes
+      result.passesGivenUp = spool.passesGivenUp
       result.spooledRuns = spool.runs
       result.clickDaysRead = spool.clickDaysRead
       try db.execute("DELETE FROM dirty_hours")
@@ -189,6 +192,7 @@ public struct AggregateRunner {
         (result.fullRebuild ? "full rebuild" : "incremental")
         + ": \(days.count) day(s) recomputed"
         + (result.passes > days.count ? " in \(result.passes) passes" : "")
+        + (result.passesGivenUp > 0 ? " (\(result.passesGivenUp) given up: more rows than a pass may hold)" : "")
         + ", \(result.rowsWritten) row(s) written"
         + (leftOut.isEmpty ? "" : "; \(leftOut.count) conversion(s) left out: their sums would pass 2^63-1 cents (first: \(leftOut[0]))")
       var record = RunRecord(command: "aggregate", arguments: options.commandLine, startedAt: startedAt)

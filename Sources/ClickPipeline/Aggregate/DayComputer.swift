@@ -45,6 +45,14 @@ final class DayComputer {
   private var passTraffic = 0
   /// Passes computed so far, whole or given up: the work done (``AggregateResult/passes``).
   private(set) var passesRun = 0
+  /// Passes given up so far because they held more than `rowsPerPass` rows.
+  private(set) var passesGivenUp = 0
+  /// Rows per view or click (as ``SegmentReader/rows(days:)`` counts them) of the last day
+  /// this computer finished: a day's passes are planned from it, so that a day like the one
+  /// before is not read halfway and given up to learn its size again.
+  private var rowsPerEvent = 0.0
+  /// Rows the passes of the day being computed held, together.
+  private var dayRows = 0
   /// Conversions left out because their money does not fit in a 64-bit sum, one line each
   /// (day, order, event, product); the runner reports them.
   private(set) var leftOut: [String] = []
@@ -116,8 +124,10 @@ final class DayComputer {
   /// (``passes(day:trafficPerPass:)``); a day of many more distinct rows than usual (a
   /// million creators with one view each) is caught by `rowsPerPass`: a pass that makes more
   /// rows is given up, what the day spooled is left unused (in the run's unlinked spool file),
-  /// and the day is computed again in more passes, estimated from how far the pass got.
-  /// Memory then follows the pass, not the size or the shape of the day.
+  /// and the day is computed again in more passes, estimated from how far the pass got. The
+  /// next day starts with the passes this day's rows per event call for
+  /// (``plannedPasses(traffic:)``). Memory then follows the pass, not the size or the shape of
+  /// the day.
   func compute(day: Int, passes: Int = 1, rowsPerPass: Int = .max, into spool: SpoolFile) throws -> SpooledDay {
     currentDay = day
     self.spool = spool
@@ -125,12 +135,15 @@ final class DayComputer {
     self.rowsPerPass = max(1, rowsPerPass)
     attribution.forgetOrders()
     dayBatchSize = try batchSize(calendar.start(ofDay: day), calendar.start(ofDay: day + 1))
-    var passes = max(1, passes)
+    let traffic = try segments.rows(days: utcDays(of: day))
+    var passes = max(1, passes, plannedPasses(traffic: traffic))
     while true {
       output = SpooledDay()
       orderBytes.removeAll(keepingCapacity: true)
       refundedOrders.removeAll()
+      dayRows = 0
       guard let moreRows = try computeInPasses(day, passes) else {
+        rowsPerEvent = Double(dayRows) / Double(max(traffic, 1))
         // In (platform, order id) byte order (a platform name holds no NUL); the writer
         // records them (``OverRefunds``). Part of the group step.
         let checkStarted = clock.cpuNow()
@@ -142,10 +155,10 @@ final class DayComputer {
         refundedOrders.removeAll()
         return output
       }
+      passesGivenUp += 1
       // The pass got as far as `passTraffic` of the day's traffic with `moreRows` rows: the
       // day's rows, estimated from there, with a quarter to spare. Past `maxPasses`, a pass
       // keeps every row it makes.
-      let traffic = try segments.rows(days: utcDays(of: day))
       let estimate = Double(moreRows) * Double(max(traffic, 1)) / Double(max(passTraffic, 1)) * Double(passes) * 1.25
       let wanted = max(2 * passes, Int(min(estimate / Double(self.rowsPerPass), Double(Self.maxPasses)).rounded(.up)))
       if wanted >= Self.maxPasses {
@@ -155,6 +168,14 @@ final class DayComputer {
         passes = wanted
       }
     }
+  }
+
+  /// The passes a day of `traffic` views and clicks needs if it makes as many rows per event
+  /// as the last day computed, with a quarter to spare (1 before any day is done).
+  private func plannedPasses(traffic: Int64) -> Int {
+    guard rowsPerPass < .max, rowsPerEvent > 0 else { return 1 }
+    let estimate = Double(traffic) * rowsPerEvent * 1.25 / Double(rowsPerPass)
+    return Int(min(estimate, Double(Self.maxPasses)).rounded(.up))
   }
 
   /// Passes over one day at most: past it a pass keeps every row it makes.
@@ -203,6 +224,7 @@ final class DayComputer {
       passViewers.removeAll(keepingCapacity: true)
       try countConversions(start, end)
       if rows.count > rowsPerPass { return rows.count }
+      dayRows += rows.count
       try spoolRows()
     }
     try spoolOrders()
@@ -389,13 +411,14 @@ final class DayComputer {
     precondition(passViewers.count < 1 << 16, "more than 65,536 segments in one pass")
     let slot = UInt32(passViewers.count)
     passViewers.append(s.dictionaries[EventSegment.Column.viewer.rawValue])
-    // The segment's dictionaries, translated when first met in this pass's share (pass codes),
-    // and once (pass hashes, bot verdicts).
+    // The segment's dictionaries, translated into pass codes all at once (with tens of
+    // thousands of creators in a day, most of a segment's are new to it), pass hashes and bot
+    // verdicts.
     let creatorDictionary = s.dictionaries[EventSegment.Column.creator.rawValue]
     let listingDictionary = s.dictionaries[EventSegment.Column.listing.rawValue]
     let agents = s.dictionaries[EventSegment.Column.userAgent.rawValue]
-    var creatorMap = [UInt32](repeating: .max, count: creatorDictionary.count)
-    var listingMap = [UInt32](repeating: .max, count: listingDictionary.count)
+    let creatorMap = Self.translate(creatorDictionary, into: creators)
+    let listingMap = Self.translate(listingDictionary, into: listings)
     let creatorHashes =
       pass.of > 1 ? (0..<creatorDictionary.count).map { code in creatorDictionary.withValue(code) { EventKeyHash.hash($0) } } : []
     let listingHashes =
@@ -416,17 +439,7 @@ final class DayComputer {
       if pass.of > 1 && !inPass(Self.share(creator: creatorHashes[c], listing: listingHashes[l], placement: placement)) {
         continue
       }
-      var creator = creatorMap[c]
-      if creator == .max {
-        creator = creatorDictionary.withValue(c) { creators.code(for: $0) }
-        creatorMap[c] = creator
-      }
-      var listingCode = listingMap[l]
-      if listingCode == .max {
-        listingCode = listingDictionary.withValue(l) { listings.code(for: $0) }
-        listingMap[l] = listingCode
-      }
-      segmentKeys.append(Self.rowKey(creator: creator, listing: listingCode, placement: placement))
+      segmentKeys.append(Self.rowKey(creator: creatorMap[c], listing: listingMap[l], placement: placement))
       segmentRows.append(UInt32(r) | (isBot[Int(agentCodes[r])] ? Self.botRow : 0))
     }
     let (human, bot): (RowTable.Counter, RowTable.Counter) = isView ? (.views, .botViews) : (.clicks, .botClicks)
@@ -448,6 +461,14 @@ final class DayComputer {
         clickerWords.append(word)
         clickerPlaces.append(place)
       }
+    }
+  }
+
+  /// The pass code of each value of a segment's `dictionary` in `pass` (made if new).
+  private static func translate(_ dictionary: ByteColumn, into pass: ByteDictionary) -> [UInt32] {
+    [UInt32](unsafeUninitializedCapacity: dictionary.count) { codes, initialized in
+      if let base = codes.baseAddress { dictionary.withValues { pass.code($0, into: base) } }
+      initialized = dictionary.count
     }
   }
 

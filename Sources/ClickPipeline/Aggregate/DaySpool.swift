@@ -61,6 +61,8 @@ final class DaySpool: @unchecked Sendable {
   /// Passes over days so far, whole or given up (more than the days when some were computed
   /// in shares).
   private(set) var passes = 0
+  /// Of `passes`, those given up (``DayComputer/passesGivenUp``).
+  private(set) var passesGivenUp = 0
   /// UTC days of clicks read into a digest so far.
   var clickDaysRead: Int { setup.digests.daysBuilt }
   /// Sorted runs spooled so far (rows and orders).
@@ -171,10 +173,12 @@ final class DaySpool: @unchecked Sendable {
         guard let index else { return nil }
         let dayPasses = try computer.passes(day: days[index], trafficPerPass: setup.trafficPerPass)
         let passesBefore = computer.passesRun
+        let givenUpBefore = computer.passesGivenUp
         let spooled = try computer.compute(
           day: days[index], passes: dayPasses, rowsPerPass: setup.rowsPerPass, into: files[worker])
         let done = condition.withLock {
           passes += computer.passesRun - passesBefore
+          passesGivenUp += computer.passesGivenUp - givenUpBefore
           runs += spooled.rowRuns.count + spooled.orderRuns.count
           entries[days[index]] = (worker, spooled)
           if !computer.leftOut.isEmpty { leftOut.formUnion(computer.leftOut) }

@@ -76,8 +76,9 @@ final class ByteDictionary {
   /// would give them). A chunk of values' keys is worked out first, then the table is searched
   /// for them in a loop that does nothing else and asks for each slot a few values ahead, so
   /// that its cache misses overlap: a segment's table of thousands of listings is not in a
-  /// core's cache while lines are parsed.
-  func code(_ values: ValueArena, into codes: UnsafeMutablePointer<UInt32>) {
+  /// core's cache while lines are parsed, nor a day's table of tens of thousands of creators
+  /// while a segment's dictionary is translated.
+  func code<Values: IndexedValues>(_ values: Values, into codes: UnsafeMutablePointer<UInt32>) {
     var start = 0
     while start < values.count {
       let end = min(start + Self.chunkSize, values.count)
@@ -212,3 +213,12 @@ final class ByteDictionary {
     return h ^ (h >> 32)
   }
 }
+
+/// Byte strings that can be read by index: what ``ByteDictionary/code(_:into:)`` codes.
+protocol IndexedValues {
+  var count: Int { get }
+  /// The bytes of value `index`, valid while `self` is.
+  func value(_ index: Int) -> UnsafeRawBufferPointer
+}
+
+extension ValueArena: IndexedValues {}

@@ -236,6 +236,25 @@ struct ByteColumn {
     let start = index == 0 ? 0 : ends[index - 1]
     return bytes.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[start..<ends[index]])) }
   }
+
+  /// Lets `body` read the values by index without a closure per value.
+  func withValues<R>(_ body: (Values) -> R) -> R {
+    bytes.withUnsafeBytes { bytes in ends.withUnsafeBufferPointer { ends in body(Values(bytes: bytes, ends: ends)) } }
+  }
+
+  /// A ``ByteColumn``'s values, valid inside ``withValues(_:)``.
+  struct Values: IndexedValues {
+    let bytes: UnsafeRawBufferPointer
+    let ends: UnsafeBufferPointer<Int>
+
+    var count: Int { ends.count }
+
+    @inline(__always)
+    func value(_ index: Int) -> UnsafeRawBufferPointer {
+      let start = index == 0 ? 0 : ends[index - 1]
+      return UnsafeRawBufferPointer(rebasing: bytes[start..<ends[index]])
+    }
+  }
 }
 
 /// The rows of a segment dropped as duplicates after it was written (`segments.dropped`):
