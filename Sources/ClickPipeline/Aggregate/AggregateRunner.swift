@@ -19,8 +19,9 @@ public struct AggregateOptions: Sendable {
   public var trafficPerPass = 1_500_000
   /// `daily_metrics` rows a worker holds in one pass: a day whose views and clicks make more
   /// distinct rows than this (a million creators with one view each) is computed again in
-  /// more passes. About 250 bytes a row (one 1M-row day: 300 MB peak in one pass), so
-  /// 250,000 keeps two workers' rows near 120 MiB; a day of the 5M-event sets has 80,000.
+  /// more passes (``PassRows``: about 70 bytes a row, and the day's distinct-viewer words), so
+  /// 250,000 keeps two workers' rows near 40 MiB; a day of the 5,000-creator sets has 80,000,
+  /// of the 50,000-creator sets 295,000 (two passes).
   public var rowsPerPass = 250_000
   /// Conversions of a day attributed and counted together: the orders, candidate clicks and
   /// attributions held at once follow this, not the size of the day. A day is cut into the

@@ -18,10 +18,8 @@ final class DayComputer {
   /// The day's dimension values, coded in order of first appearance.
   private let creators = ByteDictionary()
   private let listings = ByteDictionary()
-  /// One pass's rows: row key → row number, the numbered rows and their keys.
-  private let table = RowTable()
-  private var rowKeys: [UInt64] = []
-  private var rows: [MetricsRow] = []
+  /// One pass's rows.
+  private let rows = PassRows()
   /// (row << 38 | viewer hash >> 26) of each non-bot view and click with a viewer, and where
   /// its viewer id is (segment slot << 16 | row), to confirm repeats.
   private var viewerWords: [UInt64] = []
@@ -79,9 +77,6 @@ final class DayComputer {
   /// CPU time per ``AggregateStep`` (`--stats-json`), and the views, clicks and conversions read.
   var clock = StepClock(steps: AggregateStep.allCases.count, enabled: false)
   private(set) var eventsRead = 0
-
-  /// Rows a pass may hold: a row number takes 26 bits of a viewer word.
-  static let maxRowsPerPass = 1 << 26
 
   init(
     db: SQLiteDatabase, calendar: DayCalendar, money: MoneyRules, attribution: Attribution, segments: SegmentReader,
@@ -199,9 +194,7 @@ final class DayComputer {
       passTraffic = 0
       creators.removeAll()
       listings.removeAll()
-      table.removeAll()
-      rowKeys.removeAll(keepingCapacity: true)
-      rows.removeAll(keepingCapacity: true)
+      rows.removeAll()
       viewerWords.removeAll(keepingCapacity: true)
       viewerPlaces.removeAll(keepingCapacity: true)
       clickerWords.removeAll(keepingCapacity: true)
@@ -218,9 +211,8 @@ final class DayComputer {
           if rows.count > rowsPerPass { return rows.count }
         }
       }
-      addTraffic()
-      countDistinct(&viewerWords, &viewerPlaces, \.uniqueViewers)
-      countDistinct(&clickerWords, &clickerPlaces, \.uniqueClickers)
+      countDistinct(&viewerWords, &viewerPlaces, \.viewers)
+      countDistinct(&clickerWords, &clickerPlaces, \.clickers)
       passViewers.removeAll(keepingCapacity: true)
       try countConversions(start, end)
       if rows.count > rowsPerPass { return rows.count }
@@ -251,7 +243,7 @@ final class DayComputer {
     var record: [UInt8] = []
     var previous: [UInt8] = []
     for index in rowsInKeyOrder() {
-      let word = rowKeys[index]
+      let word = rows.keys[index]
       record.removeAll(keepingCapacity: true)
       record.append(contentsOf: [0, 0, 0, 0])
       creatorParts.append(Int(word >> 34), to: &record)
@@ -269,7 +261,7 @@ final class DayComputer {
           return previous.isEmpty
             || previous.withUnsafeBytes { p in key.withUnsafeBytes { ByteKeyBuilder.precedes(p, $0) } }
         }(), "rows out of key order")
-      rows[index].appendValues(to: &record)
+      rows.metrics(index).appendValues(to: &record)
       try record.withUnsafeBytes { bytes in try spool!.append(bytes) }
       output.rows += 1
     }
@@ -324,8 +316,8 @@ final class DayComputer {
     let placementRank: [UInt64] = [0, 2, 1, 0]
     var words: [UInt64] = []
     var order: [UInt32] = []
-    for (index, row) in rows.enumerated() where !row.isZero {
-      let key = rowKeys[index]
+    for index in 0..<rows.count where !rows.isZero(index) {
+      let key = rows.keys[index]
       words.append(
         UInt64(creatorRank[Int(key >> 34)]) << 34 | placementRank[Int(key & 3)] << 32
           | UInt64(listingRank[Int((key >> 2) & 0xFFFF_FFFF)]))
@@ -361,20 +353,6 @@ final class DayComputer {
     return UInt64(creator) << 34 | UInt64(listing) << 2 | UInt64(placement & 3)
   }
 
-  /// The row of `key` (``rowKey(creator:listing:placement:)``), made if new; one is added to
-  /// its `counter` if one is given.
-  @inline(__always)
-  private func rowIndex(_ key: UInt64, counting counter: RowTable.Counter? = nil) -> Int {
-    let (index, inserted) =
-      if let counter { table.count(key, next: rows.count, counter) } else { table.insert(key, next: rows.count) }
-    if inserted {
-      precondition(rows.count < Self.maxRowsPerPass, "more than 2^26 daily_metrics rows in one pass")
-      rows.append(MetricsRow())
-      rowKeys.append(key)
-    }
-    return index
-  }
-
   /// The pass share of a row: its dimensions' bytes hashed (the same from a segment's
   /// dictionaries and from a conversion's text).
   @inline(__always)
@@ -404,7 +382,7 @@ final class DayComputer {
     }
     let creatorCode = creatorID.withUTF8 { creators.code(for: UnsafeRawBufferPointer($0)) }
     let listingCode = listing.withUnsafeBytes { listings.code(for: $0) }
-    return rowIndex(Self.rowKey(creator: creatorCode, listing: listingCode, placement: placement))
+    return rows.index(of: Self.rowKey(creator: creatorCode, listing: listingCode, placement: placement))
   }
 
   private func countTraffic(_ s: EventSegment, _ start: Int64, _ end: Int64, isView: Bool) {
@@ -445,8 +423,8 @@ final class DayComputer {
     let (human, bot): (RowTable.Counter, RowTable.Counter) = isView ? (.views, .botViews) : (.clicks, .botClicks)
     let ahead = Self.prefetchDistance
     for i in segmentKeys.indices {
-      if i + ahead < segmentKeys.count { table.prefetch(segmentKeys[i + ahead]) }
-      segmentKeys[i] = UInt64(rowIndex(segmentKeys[i], counting: segmentRows[i] & Self.botRow == 0 ? human : bot))
+      if i + ahead < segmentKeys.count { rows.prefetch(segmentKeys[i + ahead]) }
+      segmentKeys[i] = UInt64(rows.index(of: segmentKeys[i], counting: segmentRows[i] & Self.botRow == 0 ? human : bot))
     }
     for i in segmentKeys.indices where segmentRows[i] & Self.botRow == 0 {
       let r = Int(segmentRows[i])
@@ -478,20 +456,9 @@ final class DayComputer {
   /// The bit of a ``segmentRows`` entry that marks a bot's row.
   private static let botRow: UInt32 = 1 << 31
 
-  /// Adds to each row the views and clicks the row table counted.
-  private func addTraffic() {
-    for index in rows.indices {
-      let traffic = table.traffic(of: index)
-      rows[index].views += Int64(traffic.views)
-      rows[index].botViews += Int64(traffic.botViews)
-      rows[index].clicks += Int64(traffic.clicks)
-      rows[index].botClicks += Int64(traffic.botClicks)
-    }
-  }
-
   /// Adds to each row the number of distinct viewers among its (row, viewer) words: words are
   /// sorted, and a word that repeats is split by the viewer ids' bytes.
-  private func countDistinct(_ words: inout [UInt64], _ places: inout [UInt32], _ metric: WritableKeyPath<MetricsRow, Int64>) {
+  private func countDistinct(_ words: inout [UInt64], _ places: inout [UInt32], _ metric: WritableKeyPath<PassRows.Distinct, UInt32>) {
     RadixSort.sort(&words, carrying: &places)
     var i = 0
     while i < words.count {
@@ -499,7 +466,7 @@ final class DayComputer {
       while j < words.count && words[j] == words[i] { j += 1 }
       let row = Int(words[i] >> 38)
       if j - i == 1 {
-        rows[row][keyPath: metric] += 1
+        rows.addDistinct(1, to: row, metric)
       } else {
         var seen: [[UInt8]] = []
         for k in i..<j {
@@ -507,7 +474,7 @@ final class DayComputer {
           let id = passViewers[Int(place >> 16)].withValue(Int(place & 0xFFFF)) { Array($0) }
           if !seen.contains(id) { seen.append(id) }
         }
-        rows[row][keyPath: metric] += Int64(seen.count)
+        rows.addDistinct(seen.count, to: row, metric)
       }
       i = j
     }
@@ -580,7 +547,7 @@ final class DayComputer {
       who = try attribution.order(platform: c.platform, orderID: c.orderID)?.result ?? .none
       guard let found = rowIndex(of: who, platform: c.platform, store: c.store, productID: c.productID) else { return }
       index = found
-      guard rows[index].add(refundedCents: cents, reversedCommissionCents: commission) else {
+      guard rows.updateSales(index, { $0.add(refundedCents: cents, reversedCommissionCents: commission) }) else {
         leftOut.append(
           "\(calendar.text(ofDay: currentDay)) refund of order \(c.orderID) (event \(c.eventID)), product \(c.productID): its row's refunded sum would pass 2^63-1 cents"
         )
@@ -594,7 +561,7 @@ final class DayComputer {
       else { return }
       who = order.result
       index = found
-      guard rows[index].add(units: c.quantity, revenueCents: cents, commissionCents: commission) else {
+      guard rows.updateSales(index, { $0.add(units: c.quantity, revenueCents: cents, commissionCents: commission) }) else {
         leftOut.append(
           "\(calendar.text(ofDay: currentDay)) order \(c.orderID) (event \(c.eventID)), product \(c.productID): its row's revenue sum would pass 2^63-1 cents"
         )
