@@ -49,4 +49,29 @@ import Testing
         == "| Product | Orders | Revenue |\n| --- | ---: | ---: |\n| p1 | 3 | $1.00 |\n| p\\|2 | 10 | $1,000.00 |\n")
     #expect(Markdown.table(["A"], []) == "| A |\n| --- |\n")
   }
+
+  /// ``MarkdownText`` writes, cell by cell into its buffer, what the String helpers give.
+  @Test func markdownTextWritesWhatTheHelpersGive() {
+    let rows: [(Int64, Int64, String)] = [(0, 0, ""), (-100_050, 1_234, "a|b"), (.max, .min, "x_y ünï"), (.min, .max, "\r\n")]
+    let header = ["Revenue", "Count", "Text", "Id"]
+    var text = MarkdownText()
+    text.append("stale")
+    text.removeAll()
+    text.append(Markdown.tableHead(header, alignRight: [0, 1]))
+    for (cents, count, raw) in rows {
+      text.beginRow()
+      text.cell()
+      text.usd(cents)
+      text.cell()
+      text.count(count)
+      text.cell()
+      text.escaped(raw)
+      text.cell()
+      text.code(raw)
+      text.endRow()
+    }
+    let expected = Markdown.table(
+      header, rows.map { [Markdown.usd($0.0), Markdown.count($0.1), Markdown.escape($0.2), Markdown.code($0.2)] }, alignRight: [0, 1])
+    #expect(String(decoding: text.bytes, as: UTF8.self) == expected)
+  }
 }

@@ -11,8 +11,8 @@ import Testing
     try dir.write("out/creators/old.md", "old\n")
     try dir.write("out/creators/gone.md", "gone\n")
     let staging = try StagingDirectory(finalPath: final)
-    try staging.write("old.md", "new\n")
-    try staging.write("added.md", "added\n")
+    try staging.write("old.md", Array("new\n".utf8))
+    try staging.write("added.md", Array("added\n".utf8))
     try staging.commit(replacing: true)
     let fm = FileManager.default
     #expect(try fm.contentsOfDirectory(atPath: final).sorted() == ["added.md", "old.md"])
@@ -30,8 +30,8 @@ import Testing
     let final = dir.file("out/creators")
     for round in 1...3 {
       let staging = try StagingDirectory(finalPath: final)
-      try staging.write("kept.md", "round \(round)\n")
-      try staging.write("r\(round).md", "only in round \(round)\n")
+      try staging.write("kept.md", Array("round \(round)\n".utf8))
+      try staging.write("r\(round).md", Array("only in round \(round)\n".utf8))
       try staging.commit(replacing: true)
     }
     let fm = FileManager.default

@@ -4,9 +4,21 @@ public enum Markdown {
   /// `|` cannot end the cell, and line breaks become spaces. Works on UTF-8 bytes, so a
   /// combining mark after `|` or a CR LF pair (one `Character` each) is still caught.
   public static func escape(_ text: String) -> String {
-    guard text.utf8.contains(where: { $0 < 0x80 && escapeClass[Int($0)] != 0 }) else { return text }
+    guard needsEscaping(text) else { return text }
     var out: [UInt8] = []
     out.reserveCapacity(text.utf8.count + 8)
+    appendEscaped(text, to: &out)
+    return String(decoding: out, as: UTF8.self)
+  }
+
+  /// Whether ``escape(_:)`` changes `text`.
+  @inline(__always)
+  static func needsEscaping(_ text: String) -> Bool {
+    text.utf8.contains(where: { $0 < 0x80 && escapeClass[Int($0)] != 0 })
+  }
+
+  /// Appends `text` escaped as ``escape(_:)`` does.
+  static func appendEscaped(_ text: String, to out: inout [UInt8]) {
     for b in text.utf8 {
       switch b < 0x80 ? escapeClass[Int(b)] : 0 {
       case 1:
@@ -16,7 +28,6 @@ public enum Markdown {
       default: out.append(b)
       }
     }
-    return String(decoding: out, as: UTF8.self)
   }
 
   /// For each ASCII byte: 1 if ``escape(_:)`` puts a backslash before it, 2 if it becomes a space.
@@ -35,65 +46,81 @@ public enum Markdown {
 
   /// A GFM table; `alignRight` marks numeric columns.
   public static func table(_ header: [String], _ rows: [[String]], alignRight: Set<Int> = []) -> String {
-    var out = ""
-    out.reserveCapacity(64 * (rows.count + 2))
-    func line(_ cells: [String]) {
+    var out = tableHead(header, alignRight: alignRight)
+    out.reserveCapacity(out.utf8.count + 64 * rows.count)
+    for row in rows {
       out += "| "
-      for (index, cell) in cells.enumerated() {
+      for (index, cell) in row.enumerated() {
         if index > 0 { out += " | " }
         out += cell
       }
       out += " |\n"
     }
-    line(header)
-    out += "|"
-    for index in header.indices { out += alignRight.contains(index) ? " ---: |" : " --- |" }
-    out += "\n"
-    for row in rows { line(row) }
     return out
+  }
+
+  /// A table's header line and alignment line.
+  static func tableHead(_ header: [String], alignRight: Set<Int> = []) -> String {
+    var out = "| " + header.joined(separator: " | ") + " |\n|"
+    for index in header.indices { out += alignRight.contains(index) ? " ---: |" : " --- |" }
+    return out + "\n"
   }
 
   /// `$1,234.56` from cents (USD), exact.
   public static func usd(_ cents: Int64) -> String {
-    grouped(cents.magnitude / 100, prefix: cents < 0 ? "-$" : "$", cents: Int(cents.magnitude % 100))
+    String(unsafeUninitializedCapacity: maxGroupedLength) { writeUSD(cents, to: $0) }
   }
 
   /// `1,234,567`.
   public static func count(_ value: Int64) -> String {
-    grouped(value.magnitude, prefix: value < 0 ? "-" : "", cents: nil)
+    String(unsafeUninitializedCapacity: maxGroupedLength) { writeCount(value, to: $0) }
+  }
+
+  /// The longest ``usd(_:)`` or ``count(_:)``: `-$92,233,720,368,547,758.08`.
+  static let maxGroupedLength = 32
+
+  /// Writes ``usd(_:)``'s text at the start of `out` (``maxGroupedLength`` bytes at least);
+  /// returns its length.
+  @inline(__always)
+  static func writeUSD(_ cents: Int64, to out: UnsafeMutableBufferPointer<UInt8>) -> Int {
+    writeGrouped(cents.magnitude / 100, prefix: cents < 0 ? "-$" : "$", cents: Int(cents.magnitude % 100), to: out)
+  }
+
+  /// Writes ``count(_:)``'s text at the start of `out`; returns its length.
+  @inline(__always)
+  static func writeCount(_ value: Int64, to out: UnsafeMutableBufferPointer<UInt8>) -> Int {
+    writeGrouped(value.magnitude, prefix: value < 0 ? "-" : "", cents: nil, to: out)
   }
 
   /// `prefix`, `value`'s digits in groups of three joined by commas, and `.` with two digits
-  /// of `cents` if given, written once into the string's own storage (these are most of the
-  /// statements' cells).
-  private static func grouped(_ value: UInt64, prefix: StaticString, cents: Int?) -> String {
+  /// of `cents` if given (these are most of the statements' cells).
+  private static func writeGrouped(_ value: UInt64, prefix: StaticString, cents: Int?, to out: UnsafeMutableBufferPointer<UInt8>)
+    -> Int
+  {
     let digits = DecimalDigits(value)
     let count = digits.count
-    let length = prefix.utf8CodeUnitCount + count + (count - 1) / 3 + (cents == nil ? 0 : 3)
-    return String(unsafeUninitializedCapacity: length) { out in
-      var at = 0
-      for k in 0..<prefix.utf8CodeUnitCount {
-        out[at] = prefix.utf8Start[k]
-        at += 1
-      }
-      digits.withBytes { digits in
-        for k in 0..<count {
-          if k > 0 && (count - k) % 3 == 0 {
-            out[at] = UInt8(ascii: ",")
-            at += 1
-          }
-          out[at] = digits[k]
+    var at = 0
+    for k in 0..<prefix.utf8CodeUnitCount {
+      out[at] = prefix.utf8Start[k]
+      at += 1
+    }
+    digits.withBytes { digits in
+      for k in 0..<count {
+        if k > 0 && (count - k) % 3 == 0 {
+          out[at] = UInt8(ascii: ",")
           at += 1
         }
+        out[at] = digits[k]
+        at += 1
       }
-      if let cents {
-        out[at] = UInt8(ascii: ".")
-        out[at + 1] = UInt8(ascii: "0") + UInt8(cents / 10)
-        out[at + 2] = UInt8(ascii: "0") + UInt8(cents % 10)
-        at += 3
-      }
-      return at
     }
+    if let cents {
+      out[at] = UInt8(ascii: ".")
+      out[at + 1] = UInt8(ascii: "0") + UInt8(cents / 10)
+      out[at + 2] = UInt8(ascii: "0") + UInt8(cents % 10)
+      at += 3
+    }
+    return at
   }
 
   /// `numerator / denominator` as a percentage with two decimals, rounded half to even; `—` if undefined.

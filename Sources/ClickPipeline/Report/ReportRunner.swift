@@ -319,15 +319,16 @@ public struct ReportRunner {
           "creator_id,month,line,status,closed_at,opening_cents,net_cents,payable_cents,closing_cents,currency,note\n")
         var clock = StepClock(steps: ReportStep.allCases.count, enabled: stats != nil)
         var line = CSVLine()
+        var text = MarkdownText()
         defer { stats?.add(clock) }
         while let batch = next() {
           for figures in batch {
             let name = ReportRunner.fileName(for: figures.creatorID) + ".md"
             let renderStarted = clock.cpuNow()
-            let text = renderer.render(figures)
+            renderer.render(figures, into: &text)
             let writeStarted = clock.cpuNow()
             clock.addSeconds(ReportStep.render.rawValue, writeStarted - renderStarted)
-            try staging.write(name, text)
+            try staging.write(name, text.bytes)
             clock.addSeconds(ReportStep.write.rawValue, clock.cpuNow() - writeStarted)
             count += 1
             let t = figures.totals

@@ -47,26 +47,28 @@ final class StagingDirectory: Sendable {
     return (folder.isEmpty ? "" : folder + "/") + "." + name + ".previous"
   }
 
-  func write(_ name: String, _ text: String) throws {
-    try StagingDirectory.writeFile(temporaryPath + "/" + name, text)
+  func write(_ name: String, _ bytes: [UInt8]) throws {
+    try bytes.withUnsafeBytes { try StagingDirectory.writeFile(temporaryPath + "/" + name, $0) }
     stale.withLock { _ = $0.remove(name) }
     StopPoint.reached(.reportFileStaged)
   }
 
-  /// Plain POSIX write (Foundation's `Data.write` costs a sync per file: 45k statements took 25 s).
   static func writeFile(_ path: String, _ text: String) throws {
+    var text = text
+    try text.withUTF8 { try writeFile(path, UnsafeRawBufferPointer($0)) }
+  }
+
+  /// Plain POSIX write (Foundation's `Data.write` costs a sync per file: 45k statements took 25 s).
+  static func writeFile(_ path: String, _ bytes: UnsafeRawBufferPointer) throws {
     let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
     guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
     defer { close(fd) }
-    var text = text
-    try text.withUTF8 { buffer in
-      var offset = 0
-      while offset < buffer.count {
-        guard let base = buffer.baseAddress else { return }
-        let n = Glibc.write(fd, base + offset, buffer.count - offset)
-        guard n > 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
-        offset += n
-      }
+    var offset = 0
+    while offset < bytes.count {
+      guard let base = bytes.baseAddress else { return }
+      let n = Glibc.write(fd, base + offset, bytes.count - offset)
+      guard n > 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+      offset += n
     }
   }
 

@@ -45,123 +45,225 @@ struct StatementRenderer: Sendable {
     month.closedAt.map { "closed \($0.prefix(10))" } ?? "open (not closed)"
   }
 
-  func render(_ figures: CreatorFigures) -> String {
+  /// The tables' header lines.
+  private static let summaryHead = Markdown.tableHead(
+    ["Orders", "Units", "Revenue", "Commission", "Refunds", "Refunded", "Reversed commission", "Net earnings"],
+    alignRight: Set(0..<8))
+  private static let payoutHead = Markdown.tableHead(
+    ["Month", "Status", "Opening balance", "Net earnings", "Adjustments", "Payable (open: if closed now)", "Carried to next month"],
+    alignRight: Set(2..<7))
+  private static let dayHead = Markdown.tableHead(
+    ["Day", "Views", "Clicks", "Orders", "Revenue", "Commission", "Reversed commission", "Net"], alignRight: Set(1..<8))
+  private static let productHead = Markdown.tableHead(
+    ["Product", "Title", "Platform", "Store", "Clicks", "Orders", "Units", "Revenue", "Commission", "Refunds", "Reversed", "Net"],
+    alignRight: Set(4..<12))
+  private static let postHead = Markdown.tableHead(
+    ["Link", "Orders", "Revenue", "Commission", "Reversed", "Net"], alignRight: Set(1..<6))
+  private static let rateHead = Markdown.tableHead(["Commission rate for", "Rate"], alignRight: [1])
+
+  /// Writes the statement of `figures` into `out` (emptied first).
+  func render(_ figures: CreatorFigures, into out: inout MarkdownText) {
+    out.removeAll()
     let t = figures.totals
     let creatorID = figures.creatorID
-    var out = "# Earnings statement: creator \(Markdown.code(creatorID))\n\n"
-    out += "Period: \(from) to \(to). All amounts in US dollars.\n\n"
-    out += "## Summary\n\n"
-    out += Markdown.table(
-      ["Orders", "Units", "Revenue", "Commission", "Refunds", "Refunded", "Reversed commission", "Net earnings"],
-      [
-        [
-          Markdown.count(t.orders), Markdown.count(t.units), Markdown.usd(t.revenueCents), Markdown.usd(t.commissionCents),
-          Markdown.count(t.refunds), Markdown.usd(t.refundedCents), Markdown.usd(t.reversedCommissionCents),
-          Markdown.usd(t.netCommissionCents),
-        ]
-      ], alignRight: Set(0..<8))
+    out.append("# Earnings statement: creator ")
+    out.code(creatorID)
+    out.append("\n\nPeriod: ")
+    out.append(from)
+    out.append(" to ")
+    out.append(to)
+    out.append(". All amounts in US dollars.\n\n## Summary\n\n")
+    out.append(Self.summaryHead)
+    out.beginRow()
+    for value in [t.orders, t.units] {
+      out.cell()
+      out.count(value)
+    }
+    for cents in [t.revenueCents, t.commissionCents] {
+      out.cell()
+      out.usd(cents)
+    }
+    out.cell()
+    out.count(t.refunds)
+    for cents in [t.refundedCents, t.reversedCommissionCents, t.netCommissionCents] {
+      out.cell()
+      out.usd(cents)
+    }
+    out.endRow()
 
-    out += "\n## Payout\n\n"
-    out +=
-      "Payouts are worked out per calendar month: each month's net earnings are added to the balance carried from earlier months. At or above the payout threshold of \(Markdown.usd(thresholdCents)) the whole balance is payable; below it, the balance is carried to the next month. "
-    out +=
-      "A closed month never changes: a late order or refund in it, or a rate change, is an adjustment in the first open month. An open month's figures can still change.\n\n"
-    out += Markdown.table(
-      ["Month", "Status", "Opening balance", "Net earnings", "Adjustments", "Payable (open: if closed now)", "Carried to next month"],
-      figures.months.map { m in
-        [
-          m.month, Self.status(m), Markdown.usd(m.openingCents), Markdown.usd(m.netCents), Markdown.usd(m.adjustmentCents),
-          Markdown.usd(m.payableCents), Markdown.usd(m.closingCents),
-        ]
-      }, alignRight: Set(2..<7))
+    out.append("\n## Payout\n\n")
+    out.append(
+      "Payouts are worked out per calendar month: each month's net earnings are added to the balance carried from earlier months. At or above the payout threshold of "
+    )
+    out.usd(thresholdCents)
+    out.append(
+      " the whole balance is payable; below it, the balance is carried to the next month. A closed month never changes: a late order or refund in it, or a rate change, is an adjustment in the first open month. An open month's figures can still change.\n\n"
+    )
+    out.append(Self.payoutHead)
+    for m in figures.months {
+      out.beginRow()
+      out.cell()
+      out.append(m.month)
+      out.cell()
+      if let closedAt = m.closedAt {
+        out.append("closed ")
+        out.append(String(closedAt.prefix(10)))
+      } else {
+        out.append("open (not closed)")
+      }
+      for cents in [m.openingCents, m.netCents, m.adjustmentCents, m.payableCents, m.closingCents] {
+        out.cell()
+        out.usd(cents)
+      }
+      out.endRow()
+    }
     for m in figures.months where !m.adjustments.isEmpty {
-      out += "\nAdjustments counted in \(m.month):\n\n"
+      out.append("\nAdjustments counted in ")
+      out.append(m.month)
+      out.append(":\n\n")
       for a in m.adjustments {
-        out +=
-          "- \(a.sourceMonth) (closed): \(a.cents > 0 ? "+" : "")\(Markdown.usd(a.cents))"
-          + (a.orders.isEmpty ? "" : ", orders \(Markdown.escape(a.orders))") + "\n"
+        out.append("- ")
+        out.append(a.sourceMonth)
+        out.append(" (closed): ")
+        if a.cents > 0 { out.append("+") }
+        out.usd(a.cents)
+        if !a.orders.isEmpty {
+          out.append(", orders ")
+          out.escaped(a.orders)
+        }
+        out.append("\n")
       }
     }
     if let last = figures.months.last {
-      let missing = Markdown.usd(thresholdCents - last.closingCents)
+      out.append("\n**")
+      out.append(last.month)
       switch (last.closedAt != nil, last.payableCents > 0) {
-      case (true, true): out += "\n**\(last.month) (closed): payable \(Markdown.usd(last.payableCents)).**\n"
+      case (true, true):
+        out.append(" (closed): payable ")
+        out.usd(last.payableCents)
+        out.append(".**\n")
       case (true, false):
-        out +=
-          "\n**\(last.month) (closed): below the payout threshold; \(Markdown.usd(last.closingCents)) is carried to next month** (\(missing) more is needed).\n"
+        out.append(" (closed): below the payout threshold; ")
+        out.usd(last.closingCents)
+        out.append(" is carried to next month** (")
+        out.usd(thresholdCents - last.closingCents)
+        out.append(" more is needed).\n")
       case (false, true):
-        out +=
-          "\n**\(last.month) is open (not closed): with today's figures, \(Markdown.usd(last.payableCents)) would be payable once it is closed.**\n"
+        out.append(" is open (not closed): with today's figures, ")
+        out.usd(last.payableCents)
+        out.append(" would be payable once it is closed.**\n")
       case (false, false):
-        out +=
-          "\n**\(last.month) is open (not closed): with today's figures, \(Markdown.usd(last.closingCents)) would be carried to next month** (\(missing) more is needed).\n"
+        out.append(" is open (not closed): with today's figures, ")
+        out.usd(last.closingCents)
+        out.append(" would be carried to next month** (")
+        out.usd(thresholdCents - last.closingCents)
+        out.append(" more is needed).\n")
       }
     }
 
-    out += "\n## By day\n\n"
-    out += Markdown.table(
-      ["Day", "Views", "Clicks", "Orders", "Revenue", "Commission", "Reversed commission", "Net"],
-      figures.days.map { day, v in
-        [
-          day, Markdown.count(v.views), Markdown.count(v.clicks), Markdown.count(v.orders), Markdown.usd(v.revenueCents),
-          Markdown.usd(v.commissionCents), Markdown.usd(v.reversedCommissionCents), Markdown.usd(v.netCommissionCents),
-        ]
-      }, alignRight: Set(1..<8))
+    out.append("\n## By day\n\n")
+    out.append(Self.dayHead)
+    for (day, v) in figures.days {
+      out.beginRow()
+      out.cell()
+      out.append(day)
+      for value in [v.views, v.clicks, v.orders] {
+        out.cell()
+        out.count(value)
+      }
+      for cents in [v.revenueCents, v.commissionCents, v.reversedCommissionCents, v.netCommissionCents] {
+        out.cell()
+        out.usd(cents)
+      }
+      out.endRow()
+    }
 
-    out += "\n## By product\n\n"
-    out += Markdown.table(
-      ["Product", "Title", "Platform", "Store", "Clicks", "Orders", "Units", "Revenue", "Commission", "Refunds", "Reversed", "Net"],
-      figures.products.map { platform, store, productID, v in
-        let title = catalog.product(platform: platform, store: store, productID: productID)?.title ?? ""
-        return [
-          Markdown.code(productID), title.isEmpty ? "—" : Markdown.escape(title), Markdown.escape(platform), Markdown.code(store),
-          Markdown.count(v.clicks), Markdown.count(v.orders), Markdown.count(v.units), Markdown.usd(v.revenueCents),
-          Markdown.usd(v.commissionCents), Markdown.count(v.refunds), Markdown.usd(v.reversedCommissionCents),
-          Markdown.usd(v.netCommissionCents),
-        ]
-      }, alignRight: Set(4..<12))
+    out.append("\n## By product\n\n")
+    out.append(Self.productHead)
+    for (platform, store, productID, v) in figures.products {
+      let title = catalog.product(platform: platform, store: store, productID: productID)?.title ?? ""
+      out.beginRow()
+      out.cell()
+      out.code(productID)
+      out.cell()
+      if title.isEmpty { out.append("—") } else { out.escaped(title) }
+      out.cell()
+      out.escaped(platform)
+      out.cell()
+      out.code(store)
+      for value in [v.clicks, v.orders, v.units] {
+        out.cell()
+        out.count(value)
+      }
+      for cents in [v.revenueCents, v.commissionCents] {
+        out.cell()
+        out.usd(cents)
+      }
+      out.cell()
+      out.count(v.refunds)
+      for cents in [v.reversedCommissionCents, v.netCommissionCents] {
+        out.cell()
+        out.usd(cents)
+      }
+      out.endRow()
+    }
     if t.refunds > 0 {
-      out += "\nRefunds reverse the commission of the refunded amount; the net column is commission minus reversed commission.\n"
+      out.append("\nRefunds reverse the commission of the refunded amount; the net column is commission minus reversed commission.\n")
     }
     if !figures.posts.isEmpty {
-      out += "\n## By post\n\n"
-      out += Markdown.table(
-        ["Link", "Orders", "Revenue", "Commission", "Reversed", "Net"],
-        figures.posts.map { p in
-          [
-            p.postID.isEmpty ? Markdown.escape(p.placement.isEmpty ? "(unknown)" : p.placement) : "post " + Markdown.code(p.postID),
-            Markdown.count(p.orders), Markdown.usd(p.revenueCents), Markdown.usd(p.commissionCents),
-            Markdown.usd(p.reversedCommissionCents), Markdown.usd(p.commissionCents - p.reversedCommissionCents),
-          ]
-        }, alignRight: Set(1..<6))
+      out.append("\n## By post\n\n")
+      out.append(Self.postHead)
+      for p in figures.posts {
+        out.beginRow()
+        out.cell()
+        if p.postID.isEmpty {
+          out.escaped(p.placement.isEmpty ? "(unknown)" : p.placement)
+        } else {
+          out.append("post ")
+          out.code(p.postID)
+        }
+        out.cell()
+        out.count(p.orders)
+        for cents in [p.revenueCents, p.commissionCents, p.reversedCommissionCents, p.commissionCents - p.reversedCommissionCents] {
+          out.cell()
+          out.usd(cents)
+        }
+        out.endRow()
+      }
     }
-    out += explanation(figures)
+    explain(figures, into: &out)
     if t.orders + t.refunds > 0 {
-      out +=
-        "\nEach order and refund, with the click and rule that credited it, is a row of `orders.csv` with creator\\_id \(Markdown.code(creatorID)).\n"
+      out.append("\nEach order and refund, with the click and rule that credited it, is a row of `orders.csv` with creator\\_id ")
+      out.code(creatorID)
+      out.append(".\n")
     }
-    return out
   }
 
   /// What the columns mean, the rates applied to this creator's products, and how clicks
   /// are counted, in the configured windows.
-  private func explanation(_ figures: CreatorFigures) -> String {
+  private func explain(_ figures: CreatorFigures, into out: inout MarkdownText) {
     let c = money.configuration
-    var out = "\n## How these figures are made\n\n"
-    out += "**Revenue** is what shoppers spent on the orders your links brought, in US dollars. **Commission** is your share of it, "
-    out +=
+    out.append("\n## How these figures are made\n\n")
+    out.append(
+      "**Revenue** is what shoppers spent on the orders your links brought, in US dollars. **Commission** is your share of it, "
+    )
+    out.append(
       "at the rates below; a refund reverses the commission of the refunded amount (**reversed**), and **net earnings** are commission minus reversed commission.\n\n"
-    out +=
+    )
+    out.append(
       "**How clicks count.** Views and clicks from bots (user agents of crawlers and scripts) are not counted, and an event sent twice counts once. "
-    out += "An order is yours when it names a click on your link, or else when the same viewer clicked your link to the same product "
-    out +=
-      "within \(c.amazonWindowHours) hours (Amazon) or \(c.brandStoreWindowHours) hours (brand stores) before ordering; the latest such click wins.\n"
+    )
+    out.append("An order is yours when it names a click on your link, or else when the same viewer clicked your link to the same product ")
+    out.append("within ")
+    out.append(String(c.amazonWindowHours))
+    out.append(" hours (Amazon) or ")
+    out.append(String(c.brandStoreWindowHours))
+    out.append(" hours (brand stores) before ordering; the latest such click wins.\n")
     // The rate of each of the creator's products: by brand store, Amazon category, or default.
-    var rates: [String: [String]] = [:]
+    var rates: [String: ExactDecimal] = [:]
     for product in figures.products {
       // A row without a platform (views of a bio without a product) has no orders to rate.
       guard let platform = Platform(product.platform) else { continue }
-      let rate = money.rate(platform: platform, store: product.store, productID: product.productID)
       let basis: String
       switch platform {
       case .brandStore:
@@ -170,13 +272,19 @@ struct StatementRenderer: Sendable {
         let category = catalog.product(platform: product.platform, store: product.store, productID: product.productID)?.category ?? ""
         basis = c.amazonCategoryRates[category] != nil ? "Amazon, category " + Markdown.escape(category) : "Amazon (default)"
       }
-      rates[basis] = [basis, Self.percent(rate)]
+      rates[basis] = money.rate(platform: platform, store: product.store, productID: product.productID)
     }
-    guard !rates.isEmpty else { return out }
-    out += "\n"
-    out += Markdown.table(
-      ["Commission rate for", "Rate"], rates.keys.sorted().map { rates[$0]! }, alignRight: [1])
-    return out
+    guard !rates.isEmpty else { return }
+    out.append("\n")
+    out.append(Self.rateHead)
+    for basis in rates.keys.sorted() {
+      out.beginRow()
+      out.cell()
+      out.append(basis)
+      out.cell()
+      out.append(Self.percent(rates[basis]!))
+      out.endRow()
+    }
   }
 
   /// A rate as an exact percentage: `0.045` is `4.5%`.
