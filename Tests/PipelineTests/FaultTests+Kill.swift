@@ -74,7 +74,7 @@ extension FaultTests {
       }
     }
 
-    nonisolated(unsafe) static let shared: Result<Fixture, any Error> = Result { try Fixture() }
+    static let shared: Result<Fixture, any Error> = Result { try Fixture() }
     static func fixture() throws -> Fixture { try shared.get() }
 
     /// A moment of a run to kill it at: a ``StopPoint/Moment`` and which passage of it.
@@ -213,7 +213,7 @@ extension FaultTests {
       }
     }
 
-    nonisolated(unsafe) static let sharedReport: Result<ReportFixture, any Error> = Result { try ReportFixture() }
+    static let sharedReport: Result<ReportFixture, any Error> = Result { try ReportFixture() }
 
     /// The report's moments: computing (the first statement staged), half staged, all staged,
     /// and statements published but summary and CSV not yet replaced.
