@@ -242,10 +242,12 @@ final class DayComputer {
     }
     var record: [UInt8] = []
     var previous: [UInt8] = []
-    for index in rowsInKeyOrder() {
+    let order = rowsInKeyOrder()
+    for (position, index) in order.enumerated() {
+      if position + Self.prefetchDistance < order.count { rows.prefetch(row: order[position + Self.prefetchDistance]) }
       let word = rows.keys[index]
       record.removeAll(keepingCapacity: true)
-      record.append(contentsOf: [0, 0, 0, 0])
+      for _ in 0..<4 { record.append(0) }
       creatorParts.append(Int(word >> 34), to: &record)
       placementParts[Int(word & 3)].withUnsafeBufferPointer { record.append(contentsOf: $0) }
       listingParts.append(Int((word >> 2) & 0xFFFF_FFFF), to: &record)

@@ -13,7 +13,7 @@ import CSupport
 /// let t = RowTable()
 /// t.count(7, next: 0, .views)    // (number: 0, inserted: true)
 /// t.count(7, next: 1, .clicks)   // (number: 0, inserted: false)
-/// t.traffic(of: 0)               // Traffic(views: 1, botViews: 0, clicks: 1, botClicks: 0)
+/// t.traffic(of: 7)               // Traffic(views: 1, botViews: 0, clicks: 1, botClicks: 0)
 /// ```
 final class RowTable {
   /// What ``count(_:next:_:)`` adds one to.
@@ -44,8 +44,6 @@ final class RowTable {
   private var slots: UnsafeMutablePointer<Slot>
   private var capacity: Int
   private(set) var count = 0
-  /// Each number's slot (numbers are handed out in order, so this is in number order).
-  private var slotOfNumber: [UInt32] = []
 
   init(capacity: Int = 1024) {
     precondition(MemoryLayout<Slot>.stride == Self.slotAlignment, "a slot is 32 bytes")
@@ -81,16 +79,23 @@ final class RowTable {
     cp_prefetch_for_write(slots + (Int(truncatingIfNeeded: Self.hash(key)) & (capacity - 1)))
   }
 
-  /// The traffic counted for row `number`.
-  func traffic(of number: Int) -> Traffic {
-    slots[Int(slotOfNumber[number])].traffic
+  /// The traffic counted for `key`, which the table holds (found by its hash: prefetching
+  /// `key` a few rows ahead overlaps the miss).
+  @inline(__always)
+  func traffic(of key: UInt64) -> Traffic {
+    let mask = capacity - 1
+    var i = Int(truncatingIfNeeded: Self.hash(key)) & mask
+    while slots[i].key != key || slots[i].number == 0 {
+      precondition(slots[i].number != 0, "traffic(of:) of a key the table does not hold")
+      i = (i + 1) & mask
+    }
+    return slots[i].traffic
   }
 
   /// Forgets every key, keeping the memory.
   func removeAll() {
     guard count > 0 else { return }
     for i in 0..<capacity { slots[i].number = 0 }
-    slotOfNumber.removeAll(keepingCapacity: true)
     count = 0
   }
 
@@ -103,7 +108,6 @@ final class RowTable {
       let number = slots[i].number
       if number == 0 {
         slots[i] = Slot(key: key, number: UInt32(next + 1), traffic: Traffic())
-        slotOfNumber.append(UInt32(i))
         count += 1
         return (i, true)
       }
@@ -122,7 +126,6 @@ final class RowTable {
       var i = Int(truncatingIfNeeded: Self.hash(old[k].key)) & mask
       while slots[i].number != 0 { i = (i + 1) & mask }
       slots[i] = old[k]
-      slotOfNumber[Int(old[k].number) - 1] = UInt32(i)
     }
     old.deallocate()
   }
