@@ -68,7 +68,12 @@ struct ReportScan {
     var store: String
     var productID: String
     /// The three joined by NUL: byte order of this is the order of the tuple.
-    var sortKey: String
+    var sortKey: [UInt8]
+
+    /// Whether `self` comes before `other` in (platform, store, product) byte order.
+    func precedes(_ other: Listing) -> Bool {
+      sortKey.withUnsafeBytes { a in other.sortKey.withUnsafeBytes { b in ByteKeyBuilder.compare(a, b) < 0 } }
+    }
   }
 
   /// Every creator's orders per post in the period, in creator-id byte order: walked beside
@@ -285,7 +290,7 @@ private struct ScanState {
         postsHasRow = try posts.step()
       }
     }
-    touched.sort { listings[$0].sortKey.utf8.lexicographicallyPrecedes(listings[$1].sortKey.utf8) }
+    touched.sort { listings[$0].precedes(listings[$1]) }
     figures.products = touched.map { i in
       (listings[i].platform, listings[i].store, listings[i].productID, creatorListings[i])
     }
@@ -357,7 +362,7 @@ private struct ScanState {
     let (index, inserted) = keyBuilder.withKey { listingCodes.insert($0) }
     if inserted {
       let text = [platform, store, product].map { String(decoding: $0, as: UTF8.self) }
-      listings.append(.init(platform: text[0], store: text[1], productID: text[2], sortKey: text.joined(separator: "\u{0}")))
+      listings.append(.init(platform: text[0], store: text[1], productID: text[2], sortKey: Array(text.joined(separator: "\u{0}").utf8)))
       byListing.append(MetricsRow())
     }
     return index
@@ -387,7 +392,7 @@ private struct ScanState {
     summary.topProducts = listings.indices.filter { !listings[$0].productID.isEmpty }
       .sorted { a, b in
         let (ra, rb) = (byListing[a].revenueCents, byListing[b].revenueCents)
-        return ra != rb ? ra > rb : listings[a].sortKey.utf8.lexicographicallyPrecedes(listings[b].sortKey.utf8)
+        return ra != rb ? ra > rb : listings[a].precedes(listings[b])
       }
       .prefix(topCount)
       .map { (listings[$0], byListing[$0]) }
