@@ -367,14 +367,15 @@ import Testing
     #expect(orders[1] == orders[0] && orders[2] == orders[0])
   }
 
-  /// The writer starts while the last days are computed, within a cache budget: with no
-  /// budget it writes after the computing, and a rebuild over existing rows (which deletes
-  /// them all first) writes after it too. All give the same `daily_metrics` and `orders`.
+  /// The writer stages rows while the last days are computed (``StagedWrite``) and puts them
+  /// in place once the computing is done: with one worker it writes after the computing, and a
+  /// rebuild over existing rows replaces them all. All give the same `daily_metrics` and
+  /// `orders`.
   @Test func writingWhileComputingGivesTheSameRowsAndOrders() throws {
     let (dir, runs) = try Self.aggregateCopies(
       .init(lines: 6_000, seed: 65, prefix: "w", hours: 200),
       [
-        { $0.overlapBytes = 0 },
+        { $0.workers = 1 },
         { $0.workers = 2 },
         {
           $0.workers = 3

@@ -31,9 +31,6 @@ public struct AggregateOptions: Sendable {
   public var conversionsPerBatch = 20_000
   /// Bytes of a day's `orders` rows a worker holds before it sorts and spools them as a run.
   public var orderRunBytes = 8 << 20
-  /// Bytes of SQLite page cache the writer may fill while days are still being computed
-  /// (``OverlappedWrite``); past it, writing waits for the computing to end.
-  public var overlapBytes = OverlappedWrite.defaultBudgetBytes
   /// Bytes of click digests the workers keep (``ClickDigests``): 20 bytes a click, so 192 MiB
   /// holds 10M clicks (a 50M-event week has 8.6M).
   public var clickDigestBytes = 192 << 20
@@ -141,32 +138,23 @@ public struct AggregateRunner {
       }
       defer { spool.cancel() }
 
-      // 3. Write them, with the run's other changes, in one transaction, from when a worker
-      //    has no day left (``OverlappedWrite``).
-      spool.waitForAnIdleCore()
+      // 3. Write them, day by day as they are done, into the staging database
+      //    (``StagedWrite``); then, in one transaction with the run's other changes, over the
+      //    recomputed days of the real tables.
       let writeStarted = StepClock.threadCPU()
+      let staged = try StagedWrite(db: db)
       try db.beginWrite()
-      let overlap = try OverlappedWrite(db: db, spool: spool, budgetBytes: options.overlapBytes)
-      if result.fullRebuild {
-        // Deleting every row reads every page into the cache, which must not happen while
-        // spilling is off: a rebuild over existing rows writes after the computing.
-        if try db.scalarInt("SELECT EXISTS (SELECT 1 FROM daily_metrics) OR EXISTS (SELECT 1 FROM orders)") == 1 {
-          try overlap.end()
-        }
-        try db.execute("DELETE FROM daily_metrics; DELETE FROM orders;")
-      }
       let writer = try DayWriter(db: db, databasePath: options.databasePath)
-      writer.beforeChunk = overlap.check
       var refundChecks: [OverRefunds.Check] = []
       for day in days {
         var (rows, rowMerge, orderMerge, checks) = try spool.output(of: day)
         refundChecks += checks
-        try overlap.check()
-        try writer.replace(dayText: calendar.text(ofDay: day), rows: &rowMerge, orders: &orderMerge)
+        try writer.write(dayText: calendar.text(ofDay: day), rows: &rowMerge, orders: &orderMerge)
         StopPoint.reached(.aggregateDayWritten)
         result.rowsWritten += rows
       }
-      try overlap.end()
+      try spool.finish()
+      try staged.publish(days: days.map { calendar.text(ofDay: $0) }, all: result.fullRebuild)
       logger.debug(
         "days computed and written", metadata: ["aggregate.days": "\(days.count)", "aggregate.seconds": "\(Clock.monotonic() - started)"])
       let overRefunded = try OverRefunds(db: db, money: MoneyRules(configuration: configuration, catalog: catalog))

@@ -22,10 +22,10 @@ struct SpooledDay: Sendable {
 ///
 /// Computing a day (reading its events, attributing, pricing) is two thirds of `aggregate`
 /// and days are independent, so they run in parallel. Writing stays on one connection, in one
-/// transaction; it starts when a worker has no day left, so that the core it leaves is not
-/// idle while the others finish (``OverlappedWrite``), and commits after every worker has
-/// closed its read transaction (a rollback-journal writer cannot commit while readers hold
-/// the database).
+/// transaction; it writes each day as soon as it is done into a staging database
+/// (``StagedWrite``), and puts the rows in place and commits after every worker has closed its
+/// read transaction (a rollback-journal writer cannot commit while readers hold the
+/// database).
 final class DaySpool: @unchecked Sendable {
   struct Setup: Sendable {
     var databasePath: String
@@ -98,13 +98,6 @@ final class DaySpool: @unchecked Sendable {
         condition.broadcast()
       }
     }
-  }
-
-  /// Waits until a worker has run out of days (a core is free for the writer), or all are done.
-  func waitForAnIdleCore() {
-    condition.lock()
-    while running == workers && failure == nil { condition.wait() }
-    condition.unlock()
   }
 
   /// Waits for the workers; rethrows the first error one of them stopped with.

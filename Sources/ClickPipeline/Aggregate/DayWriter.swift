@@ -1,11 +1,9 @@
 import CSQLite
 
 /// Writes the rows ``DayComputer/compute(day:passes:into:)`` spooled for a day into
-/// `daily_metrics`, and its orders into `orders`.
+/// `daily_metrics`, and its orders into `orders`, of the staging database (``StagedWrite``).
 final class DayWriter {
-  private let deleteDay: Statement
   private let insertRow: Statement
-  private let deleteOrders: Statement
   private let insertOrder: Statement
 
   /// Rows per multi-row `INSERT`: a statement stepped per row cost 1.7-3.0 us a row, 16 rows a
@@ -14,35 +12,26 @@ final class DayWriter {
   private let insertRows: Statement
 
   private let databasePath: String
-  /// Called before each chunk of rows is inserted (``OverlappedWrite/check()``).
-  var beforeChunk: () throws(PipelineError) -> Void = {}
 
   init(db: SQLiteDatabase, databasePath: String) throws(DatabaseError) {
     self.databasePath = databasePath
-    deleteOrders = try db.prepare("DELETE FROM orders WHERE day = ?")
+    let schema = StagedWrite.schema
     insertOrder = try db.prepare(
-      "INSERT INTO orders(day, \(OrderRow.columns.joined(separator: ", "))) VALUES (?\(String(repeating: ",?", count: OrderRow.columns.count)))"
+      "INSERT INTO \(schema).orders(day, \(OrderRow.columns.joined(separator: ", "))) VALUES (?\(String(repeating: ",?", count: OrderRow.columns.count)))"
     )
-    deleteDay = try db.prepare("DELETE FROM daily_metrics WHERE day = ?")
     let columns = "day, creator_id, placement, platform, store, product_id, \(MetricsRow.columnNames.joined(separator: ", "))"
     let values = "(?,?,?,?,?,?" + String(repeating: ",?", count: MetricsRow.columnNames.count) + ")"
-    insertRow = try db.prepare("INSERT INTO daily_metrics(\(columns)) VALUES \(values)")
+    insertRow = try db.prepare("INSERT INTO \(schema).daily_metrics(\(columns)) VALUES \(values)")
     insertRows = try db.prepare(
-      "INSERT INTO daily_metrics(\(columns)) VALUES " + Array(repeating: values, count: Self.rowsPerStatement).joined(separator: ","))
+      "INSERT INTO \(schema).daily_metrics(\(columns)) VALUES "
+        + Array(repeating: values, count: Self.rowsPerStatement).joined(separator: ","))
   }
 
-  /// Replaces the `daily_metrics` rows and the `orders` of the day `dayText` by what the merges
+  /// Writes the `daily_metrics` rows and the `orders` of the day `dayText` that the merges
   /// yield: rows in primary-key order, so the B-trees are appended to, a chunk at a time.
-  func replace(dayText: String, rows: inout SortedRunMerge, orders: inout SortedRunMerge) throws {
-    do {
-      try deleteDay.run([.text(dayText)])
-      try deleteOrders.run([.text(dayText)])
-    } catch {
-      throw PipelineError(error, databasePath: databasePath)
-    }
+  func write(dayText: String, rows: inout SortedRunMerge, orders: inout SortedRunMerge) throws {
     var chunk: [UInt8] = []
     func flush(_ insert: (String, [UInt8]) throws(DatabaseError) -> Void) throws(PipelineError) {
-      try beforeChunk()
       do {
         try insert(dayText, chunk)
       } catch {
