@@ -391,14 +391,10 @@ final class DayComputer {
     precondition(passViewers.count < 1 << 16, "more than 65,536 segments in one pass")
     let slot = UInt32(passViewers.count)
     passViewers.append(s.dictionaries[EventSegment.Column.viewer.rawValue])
-    // The segment's dictionaries, translated into pass codes all at once (with tens of
-    // thousands of creators in a day, most of a segment's are new to it), pass hashes and bot
-    // verdicts.
+    // The segment's pass hashes and bot verdicts, once per value.
     let creatorDictionary = s.dictionaries[EventSegment.Column.creator.rawValue]
     let listingDictionary = s.dictionaries[EventSegment.Column.listing.rawValue]
     let agents = s.dictionaries[EventSegment.Column.userAgent.rawValue]
-    let creatorMap = Self.translate(creatorDictionary, into: creators)
-    let listingMap = Self.translate(listingDictionary, into: listings)
     let creatorHashes =
       pass.of > 1 ? (0..<creatorDictionary.count).map { code in creatorDictionary.withValue(code) { EventKeyHash.hash($0) } } : []
     let listingHashes =
@@ -408,19 +404,32 @@ final class DayComputer {
     let listingCodes = s.codes[EventSegment.Column.listing.rawValue]
     let agentCodes = s.codes[EventSegment.Column.userAgent.rawValue]
     let viewers = s.dictionaries[EventSegment.Column.viewer.rawValue]
-    // In three loops: the rows' keys; their rows, in a loop of its own so that the row
-    // table's cache misses overlap; the viewer words.
-    segmentKeys.removeAll(keepingCapacity: true)
+    // In four loops: the rows of the pass; their keys; their rows, in a loop of its own so
+    // that the row table's cache misses overlap; the viewer words.
     segmentRows.removeAll(keepingCapacity: true)
     for r in s.liveRows where s.ts[r] >= start && s.ts[r] < end {
-      let c = Int(creatorCodes[r])
-      let l = Int(listingCodes[r])
-      let placement = s.placements[r] &+ 1
-      if pass.of > 1 && !inPass(Self.share(creator: creatorHashes[c], listing: listingHashes[l], placement: placement)) {
+      if pass.of > 1
+        && !inPass(
+          Self.share(
+            creator: creatorHashes[Int(creatorCodes[r])], listing: listingHashes[Int(listingCodes[r])],
+            placement: s.placements[r] &+ 1))
+      {
         continue
       }
-      segmentKeys.append(Self.rowKey(creator: creatorMap[c], listing: listingMap[l], placement: placement))
       segmentRows.append(UInt32(r) | (isBot[Int(agentCodes[r])] ? Self.botRow : 0))
+    }
+    // The dictionaries' values, translated into pass codes all at once (with tens of thousands
+    // of creators in a day, most of a segment's are new to the pass); in a pass over a share,
+    // only those of its rows, so that a pass's dictionaries follow its share.
+    let rowsOfPass: [UInt32]? = pass.of > 1 ? segmentRows : nil
+    let creatorMap = Self.translate(creatorDictionary, codes: creatorCodes, rows: rowsOfPass, into: creators)
+    let listingMap = Self.translate(listingDictionary, codes: listingCodes, rows: rowsOfPass, into: listings)
+    segmentKeys.removeAll(keepingCapacity: true)
+    for entry in segmentRows {
+      let r = Int(entry & ~Self.botRow)
+      segmentKeys.append(
+        Self.rowKey(
+          creator: creatorMap[Int(creatorCodes[r])], listing: listingMap[Int(listingCodes[r])], placement: s.placements[r] &+ 1))
     }
     let (human, bot): (RowTable.Counter, RowTable.Counter) = isView ? (.views, .botViews) : (.clicks, .botClicks)
     let ahead = Self.prefetchDistance
@@ -445,11 +454,43 @@ final class DayComputer {
   }
 
   /// The pass code of each value of a segment's `dictionary` in `pass` (made if new).
-  private static func translate(_ dictionary: ByteColumn, into pass: ByteDictionary) -> [UInt32] {
-    [UInt32](unsafeUninitializedCapacity: dictionary.count) { codes, initialized in
-      if let base = codes.baseAddress { dictionary.withValues { pass.code($0, into: base) } }
-      initialized = dictionary.count
+  /// With `rows` (``segmentRows`` entries), only the values their `codes` use; the others map
+  /// to `.max`.
+  private static func translate(
+    _ dictionary: ByteColumn, codes: [UInt32], rows: [UInt32]?, into pass: ByteDictionary
+  ) -> [UInt32] {
+    guard let rows else {
+      return [UInt32](unsafeUninitializedCapacity: dictionary.count) { map, initialized in
+        if let base = map.baseAddress { dictionary.withValues { pass.code($0, into: base) } }
+        initialized = dictionary.count
+      }
     }
+    var map = [UInt32](repeating: .max, count: dictionary.count)
+    var used: [Int] = []
+    for entry in rows {
+      let code = Int(codes[Int(entry & ~botRow)])
+      if map[code] == .max {
+        map[code] = 0
+        used.append(code)
+      }
+    }
+    var passCodes = [UInt32](repeating: 0, count: used.count)
+    dictionary.withValues { values in
+      passCodes.withUnsafeMutableBufferPointer { out in
+        if let base = out.baseAddress { pass.code(Selected(values: values, indices: used), into: base) }
+      }
+    }
+    for (k, code) in used.enumerated() { map[code] = passCodes[k] }
+    return map
+  }
+
+  /// Some of a column's values, by index.
+  private struct Selected: IndexedValues {
+    let values: ByteColumn.Values
+    let indices: [Int]
+    var count: Int { indices.count }
+    @inline(__always)
+    func value(_ index: Int) -> UnsafeRawBufferPointer { values.value(indices[index]) }
   }
 
   /// How many keys ahead the row table's slots are prefetched.
