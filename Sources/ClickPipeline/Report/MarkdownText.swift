@@ -49,6 +49,22 @@ struct MarkdownText {
     }
   }
 
+  /// One cell per value, written as ``count(_:)`` writes it.
+  mutating func countCells(_ values: Int64...) {
+    for value in values {
+      cell()
+      count(value)
+    }
+  }
+
+  /// One cell per amount of cents, written as ``usd(_:)`` writes it.
+  mutating func usdCells(_ amounts: Int64...) {
+    for cents in amounts {
+      cell()
+      usd(cents)
+    }
+  }
+
   /// Starts a table row: each of its cells is written after a call to ``cell()``.
   mutating func beginRow() {
     append("| ")

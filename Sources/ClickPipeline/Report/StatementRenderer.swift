@@ -75,20 +75,10 @@ struct StatementRenderer: Sendable {
     out.append(". All amounts in US dollars.\n\n## Summary\n\n")
     out.append(Self.summaryHead)
     out.beginRow()
-    for value in [t.orders, t.units] {
-      out.cell()
-      out.count(value)
-    }
-    for cents in [t.revenueCents, t.commissionCents] {
-      out.cell()
-      out.usd(cents)
-    }
-    out.cell()
-    out.count(t.refunds)
-    for cents in [t.refundedCents, t.reversedCommissionCents, t.netCommissionCents] {
-      out.cell()
-      out.usd(cents)
-    }
+    out.countCells(t.orders, t.units)
+    out.usdCells(t.revenueCents, t.commissionCents)
+    out.countCells(t.refunds)
+    out.usdCells(t.refundedCents, t.reversedCommissionCents, t.netCommissionCents)
     out.endRow()
 
     out.append("\n## Payout\n\n")
@@ -111,10 +101,7 @@ struct StatementRenderer: Sendable {
       } else {
         out.append("open (not closed)")
       }
-      for cents in [m.openingCents, m.netCents, m.adjustmentCents, m.payableCents, m.closingCents] {
-        out.cell()
-        out.usd(cents)
-      }
+      out.usdCells(m.openingCents, m.netCents, m.adjustmentCents, m.payableCents, m.closingCents)
       out.endRow()
     }
     for m in figures.months where !m.adjustments.isEmpty {
@@ -167,14 +154,8 @@ struct StatementRenderer: Sendable {
       out.beginRow()
       out.cell()
       out.append(day)
-      for value in [v.views, v.clicks, v.orders] {
-        out.cell()
-        out.count(value)
-      }
-      for cents in [v.revenueCents, v.commissionCents, v.reversedCommissionCents, v.netCommissionCents] {
-        out.cell()
-        out.usd(cents)
-      }
+      out.countCells(v.views, v.clicks, v.orders)
+      out.usdCells(v.revenueCents, v.commissionCents, v.reversedCommissionCents, v.netCommissionCents)
       out.endRow()
     }
 
@@ -191,20 +172,10 @@ struct StatementRenderer: Sendable {
       out.escaped(platform)
       out.cell()
       out.code(store)
-      for value in [v.clicks, v.orders, v.units] {
-        out.cell()
-        out.count(value)
-      }
-      for cents in [v.revenueCents, v.commissionCents] {
-        out.cell()
-        out.usd(cents)
-      }
-      out.cell()
-      out.count(v.refunds)
-      for cents in [v.reversedCommissionCents, v.netCommissionCents] {
-        out.cell()
-        out.usd(cents)
-      }
+      out.countCells(v.clicks, v.orders, v.units)
+      out.usdCells(v.revenueCents, v.commissionCents)
+      out.countCells(v.refunds)
+      out.usdCells(v.reversedCommissionCents, v.netCommissionCents)
       out.endRow()
     }
     if t.refunds > 0 {
@@ -222,12 +193,8 @@ struct StatementRenderer: Sendable {
           out.append("post ")
           out.code(p.postID)
         }
-        out.cell()
-        out.count(p.orders)
-        for cents in [p.revenueCents, p.commissionCents, p.reversedCommissionCents, p.commissionCents - p.reversedCommissionCents] {
-          out.cell()
-          out.usd(cents)
-        }
+        out.countCells(p.orders)
+        out.usdCells(p.revenueCents, p.commissionCents, p.reversedCommissionCents, p.commissionCents - p.reversedCommissionCents)
         out.endRow()
       }
     }
