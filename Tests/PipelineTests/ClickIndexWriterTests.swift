@@ -53,4 +53,20 @@ import Testing
     try writer.flush()
     #expect(try Self.rows(db) == [[7, 1]])
   }
+
+  /// The keys a run's conversions name are first looked for among the collected entries;
+  /// only the others are left to look up in the table. Collecting more afterwards still
+  /// writes everything, sorted.
+  @Test func namedKeysOfCollectedClicksAreRemoved() throws {
+    let dir = try TemporaryDirectory()
+    let db = try Schema.open(path: dir.file("db.sqlite"))
+    let writer = try ClickIndexWriter(db: db)
+    for (hash, day) in [(40, 2), (10, 1), (30, 1), (10, 2)] as [(UInt64, Int64)] { writer.add(hash: hash, day: day) }
+    var named: [(key: Int64, id: String)] = [(5, "a"), (10, "b"), (10, "c"), (20, "d"), (40, "e"), (41, "f")]
+    writer.removeCollected(from: &named)
+    #expect(named.map(\.id) == ["a", "d", "f"])
+    writer.add(hash: 20, day: 3)
+    try writer.flush()
+    #expect(try Self.rows(db) == [[10, 1], [10, 2], [20, 3], [30, 1], [40, 2]])
+  }
 }

@@ -263,9 +263,10 @@ final class StagingWriter {
     let droppedSet = Set(dropped)
     // Late clicks: conversions that named them by id before they arrived change.
     try markLateClicks(maybeLate.filter { written[$0.segmentID] != nil && !droppedSet.contains($0) })
-    try writeClickIndex()
     // This run's orders that name a click not staged (yet) are remembered, so that the click
-    // marks them when it comes. Looked up in key order, which keeps the index's pages at hand.
+    // marks them when it comes. Most name a click of this run, found among the collected
+    // index entries; the others are looked up in key order, which keeps the index's pages at
+    // hand.
     var named: [(key: Int64, id: [UInt8])] = []
     namedClicks.reset()
     namedClicks.bind(1, firstConversionRow)
@@ -276,6 +277,8 @@ final class StagingWriter {
     }
     namedClicks.reset()
     named.sort { $0.key < $1.key }
+    clickIndex.removeCollected(from: &named)
+    try writeClickIndex()
     for (key, id) in named {
       clickKnown.reset()
       clickKnown.bind(1, key)

@@ -11,6 +11,8 @@ final class ClickIndexWriter {
   /// `click_index.key` (63 bits, never negative) of each entry, and its day.
   private var keys: [UInt64] = []
   private var days: [UInt32] = []
+  /// `keys` are sorted by (key, day) and distinct (nothing was added since).
+  private var isSorted = false
   private let insertOne: Statement
   private let insertMany: Statement
 
@@ -28,10 +30,28 @@ final class ClickIndexWriter {
   func add(hash: UInt64, day: Int64) {
     keys.append(UInt64(bitPattern: EventKeys.indexKey(hash)))
     days.append(UInt32(truncatingIfNeeded: day))
+    isSorted = false
+  }
+
+  /// Removes from `named` (sorted by key) the entries whose key a collected entry has: a click
+  /// of this run that is not written yet. What is left must be looked up in `click_index`.
+  func removeCollected<ID>(from named: inout [(key: Int64, id: ID)]) {
+    sortDistinct()
+    var kept = 0
+    var i = 0
+    for n in named.indices {
+      let key = UInt64(bitPattern: named[n].key)
+      while i < keys.count && keys[i] < key { i += 1 }
+      if i < keys.count && keys[i] == key { continue }
+      named[kept] = named[n]
+      kept += 1
+    }
+    named.removeSubrange(kept...)
   }
 
   /// Forgets the entries collected from the `start`-th on (a file that failed).
   func removeSubrange(from start: Int) {
+    precondition(!isSorted || start == keys.count, "entries are removed by arrival, before they are sorted")
     keys.removeSubrange(start...)
     days.removeSubrange(start...)
   }
@@ -55,10 +75,13 @@ final class ClickIndexWriter {
     insertOne.reset()
     keys.removeAll(keepingCapacity: true)
     days.removeAll(keepingCapacity: true)
+    isSorted = false
   }
 
   /// Sorts the entries by (key, day) and removes repeated ones.
   private func sortDistinct() {
+    guard !isSorted else { return }
+    defer { isSorted = true }
     RadixSort.sort(&keys, carrying: &days)
     var kept = 0
     var i = 0
@@ -74,6 +97,7 @@ final class ClickIndexWriter {
       }
       i = j
     }
-    removeSubrange(from: kept)
+    keys.removeSubrange(kept...)
+    days.removeSubrange(kept...)
   }
 }
