@@ -13,22 +13,13 @@ public enum Timestamp {
   public static func parseRFC3339(_ b: UnsafeRawBufferPointer) -> Int64? {
     let n = b.count
     guard n >= 20 else { return nil }
-    func digits(_ at: Int, _ count: Int) -> Int? {
-      var value = 0
-      for i in at..<(at + count) {
-        let d = b[i] &- 48
-        guard d < 10 else { return nil }
-        value = value * 10 + Int(d)
-      }
-      return value
-    }
-    guard let year = digits(0, 4), b[4] == UInt8(ascii: "-"),
-      let month = digits(5, 2), b[7] == UInt8(ascii: "-"),
-      let day = digits(8, 2),
+    guard let year = fourDigits(b, 0), b[4] == UInt8(ascii: "-"),
+      let month = twoDigits(b, 5), b[7] == UInt8(ascii: "-"),
+      let day = twoDigits(b, 8),
       b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t") || b[10] == UInt8(ascii: " "),
-      let hour = digits(11, 2), b[13] == UInt8(ascii: ":"),
-      let minute = digits(14, 2), b[16] == UInt8(ascii: ":"),
-      let second = digits(17, 2)
+      let hour = twoDigits(b, 11), b[13] == UInt8(ascii: ":"),
+      let minute = twoDigits(b, 14), b[16] == UInt8(ascii: ":"),
+      let second = twoDigits(b, 17)
     else { return nil }
     guard (1...12).contains(month), day >= 1, day <= daysInMonth(year: year, month: month),
       hour <= 23, minute <= 59, second <= 59
@@ -53,8 +44,8 @@ public enum Timestamp {
     if b[i] == UInt8(ascii: "Z") || b[i] == UInt8(ascii: "z") {
       i += 1
     } else if b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") {
-      guard n - i >= 6, let oh = digits(i + 1, 2), b[i + 3] == UInt8(ascii: ":"),
-        let om = digits(i + 4, 2), oh <= 23, om <= 59
+      guard n - i >= 6, let oh = twoDigits(b, i + 1), b[i + 3] == UInt8(ascii: ":"),
+        let om = twoDigits(b, i + 4), oh <= 23, om <= 59
       else { return nil }
       offsetMinutes = (oh * 60 + om) * (b[i] == UInt8(ascii: "-") ? -1 : 1)
       i += 6
@@ -69,6 +60,21 @@ public enum Timestamp {
     let ms = seconds * 1000 + Int64(millis)
     guard ms >= 0, ms <= maxMilliseconds else { return nil }
     return ms
+  }
+
+  /// The two decimal digits at `at` (the caller checked the bounds), or `nil`.
+  @inline(__always)
+  private static func twoDigits(_ b: UnsafeRawBufferPointer, _ at: Int) -> Int? {
+    let high = b[at] &- 48
+    let low = b[at + 1] &- 48
+    guard high < 10, low < 10 else { return nil }
+    return Int(high) * 10 + Int(low)
+  }
+
+  @inline(__always)
+  private static func fourDigits(_ b: UnsafeRawBufferPointer, _ at: Int) -> Int? {
+    guard let high = twoDigits(b, at), let low = twoDigits(b, at + 2) else { return nil }
+    return high * 100 + low
   }
 
   /// Parses unsigned decimal digits as epoch milliseconds (`0...maxMilliseconds`).
