@@ -238,9 +238,10 @@ final class StagingWriter {
   // MARK: - The run's end
 
   /// Deduplicates the run's views and clicks, records what aggregate must recompute; call
-  /// once, before the run commits.
+  /// once, before the run commits. The click index is written while another thread compares
+  /// the ids of the deduplication's candidates.
   func finish() throws -> Outcome {
-    let dropped = try keys.finish(reader: reader)
+    let dropped = try keys.finish(reader: reader) { try writeClickIndexAndPendingClicks() }
     var result = Outcome()
     // Dropped rows, by segment.
     var droppedRows: [Int64: [Int]] = [:]
@@ -263,10 +264,16 @@ final class StagingWriter {
     let droppedSet = Set(dropped)
     // Late clicks: conversions that named them by id before they arrived change.
     try markLateClicks(maybeLate.filter { written[$0.segmentID] != nil && !droppedSet.contains($0) })
-    // This run's orders that name a click not staged (yet) are remembered, so that the click
-    // marks them when it comes. Most name a click of this run, found among the collected
-    // index entries; the others are looked up in key order, which keeps the index's pages at
-    // hand.
+    try dirty.write(to: db)
+    return result
+  }
+
+  /// Writes the collected `click_index` entries, and remembers this run's orders that name a
+  /// click not staged (yet) in `pending_click_refs`, so that the click marks them when it
+  /// comes. Most name a click of this run, found among the collected entries; the others are
+  /// looked up in key order, which keeps the index's pages at hand. A copy of a click dropped
+  /// as a duplicate has the same id as the click kept, so the dropped rows change neither.
+  private func writeClickIndexAndPendingClicks() throws {
     var named: [(key: Int64, id: [UInt8])] = []
     namedClicks.reset()
     namedClicks.bind(1, firstConversionRow)
@@ -287,8 +294,6 @@ final class StagingWriter {
       guard !known else { continue }
       try insertPending.run([.text(String(decoding: id, as: UTF8.self))])
     }
-    try dirty.write(to: db)
-    return result
   }
 
   /// The new clicks that staged conversions named before they arrived (`pending_click_refs`):

@@ -126,38 +126,44 @@ final class EventKeys {
   /// later copies), in ref order.
   func finish(reader: SegmentReader) throws(DatabaseError) -> [EventRef] {
     var dropped: [EventRef] = []
-    for day in Set(days.keys).union(spilled.keys).sorted() {
-      // The day's keys: spilled runs first (earlier arrivals), then what is in memory.
-      var new: [UInt64] = []
-      for run in spilled[day] ?? [] { new += try spill!.read(run.offset, run.count) }
-      new += days.removeValue(forKey: day) ?? []
-      if !discarded.isEmpty { new.removeAll { isDiscarded(ref(ordinal: UInt32(truncatingIfNeeded: $0))) } }
-      guard !new.isEmpty else { continue }
-      Self.sortByPrefix(&new)
-      let stored = try storedKeys(day, reader: reader)
-      // The runs of equal prefixes that hold a new key and at least one other key, one after
-      // another in `members` (stored rows first, then the new ones in arrival order).
-      var members: [EventRef] = []
-      var groupEnds: [Int] = []
-      var i = 0
-      var j = 0
-      while j < new.count {
-        let prefix = UInt32(truncatingIfNeeded: new[j] >> 32)
-        while i < stored.count && stored.prefixes[i] < prefix { i += 1 }
-        let storedStart = i
-        while i < stored.count && stored.prefixes[i] == prefix { i += 1 }
-        let newStart = j
-        while j < new.count && UInt32(truncatingIfNeeded: new[j] >> 32) == prefix { j += 1 }
-        guard (i - storedStart) + (j - newStart) > 1 else { continue }
-        for k in storedStart..<i { members.append(EventRef(raw: stored.refs[k])) }
-        for k in newStart..<j { members.append(ref(ordinal: UInt32(truncatingIfNeeded: new[k]))) }
-        groupEnds.append(members.count)
-      }
-      guard !groupEnds.isEmpty else { continue }
-      // Confirm each group by its ids: in each set of equal ids the first arrival stays.
-      // Compared with the distinct ids kept so far, so that a group of many copies of one id
-      // costs one comparison per copy.
-      let found = try reader.idBytes(members)
+    try collectCandidates(reader: reader) { candidates throws(DatabaseError) in dropped += try candidates.confirm() }
+    return try complete(dropped, reader: reader)
+  }
+
+  /// ``finish(reader:)``, with the candidates' ids compared on a thread of their own while this
+  /// one reads the next day's and then runs `meanwhile`, which may use the database (the
+  /// comparing thread does not). At the end of an ingest run the other core is otherwise idle.
+  func finish(reader: SegmentReader, meanwhile: () throws -> Void) throws -> [EventRef] {
+    let confirming = Handoff<Candidates, [EventRef]>(name: "dedup", capacity: 2) { next in
+      var dropped: [EventRef] = []
+      while let candidates = next() { dropped += try candidates.confirm() }
+      return dropped
+    }
+    do {
+      try collectCandidates(reader: reader) { candidates in confirming.send(candidates) }
+      try meanwhile()
+    } catch {
+      _ = try? confirming.finish()
+      throw error
+    }
+    return try complete(try confirming.finish(), reader: reader)
+  }
+
+  /// One day's groups of keys with equal prefixes that hold a new key and another key, and
+  /// the stored id columns that hold their members: what confirming them needs, without the
+  /// database.
+  private struct Candidates: Sendable {
+    /// The groups one after another (stored rows first, then the new ones in arrival order).
+    var members: [EventRef] = []
+    var groupEnds: [Int] = []
+    var columns: [Int64: [UInt8]] = [:]
+
+    /// The members that repeat an earlier member's id: in each set of equal ids the first
+    /// arrival stays. Compared with the distinct ids kept so far, so that a group of many
+    /// copies of one id costs one comparison per copy.
+    func confirm() throws(DatabaseError) -> [EventRef] {
+      let found = try SegmentReader.idBytes(members, stored: columns)
+      var dropped: [EventRef] = []
       var kept: [Int] = []
       var start = 0
       for end in groupEnds {
@@ -170,18 +176,58 @@ final class EventKeys {
         }
         start = end
       }
+      return dropped
     }
+  }
+
+  /// Works out each day's ``Candidates``, reading what they need on this connection, and
+  /// hands them to `confirm` day by day.
+  private func collectCandidates(
+    reader: SegmentReader, _ confirm: (Candidates) throws(DatabaseError) -> Void
+  ) throws(DatabaseError) {
+    for day in Set(days.keys).union(spilled.keys).sorted() {
+      // The day's keys: spilled runs first (earlier arrivals), then what is in memory.
+      var new: [UInt64] = []
+      for run in spilled[day] ?? [] { new += try spill!.read(run.offset, run.count) }
+      new += days.removeValue(forKey: day) ?? []
+      if !discarded.isEmpty { new.removeAll { isDiscarded(ref(ordinal: UInt32(truncatingIfNeeded: $0))) } }
+      guard !new.isEmpty else { continue }
+      Self.sortByPrefix(&new)
+      let stored = try storedKeys(day, reader: reader)
+      var candidates = Candidates()
+      var i = 0
+      var j = 0
+      while j < new.count {
+        let prefix = UInt32(truncatingIfNeeded: new[j] >> 32)
+        while i < stored.count && stored.prefixes[i] < prefix { i += 1 }
+        let storedStart = i
+        while i < stored.count && stored.prefixes[i] == prefix { i += 1 }
+        let newStart = j
+        while j < new.count && UInt32(truncatingIfNeeded: new[j] >> 32) == prefix { j += 1 }
+        guard (i - storedStart) + (j - newStart) > 1 else { continue }
+        for k in storedStart..<i { candidates.members.append(EventRef(raw: stored.refs[k])) }
+        for k in newStart..<j { candidates.members.append(ref(ordinal: UInt32(truncatingIfNeeded: new[k]))) }
+        candidates.groupEnds.append(candidates.members.count)
+      }
+      guard !candidates.groupEnds.isEmpty else { continue }
+      candidates.columns = try reader.storedIDs(candidates.members.map(\.segmentID))
+      try confirm(candidates)
+    }
+  }
+
+  /// Removes forgotten clicks' index entries and forgets the run's keys; returns `dropped`
+  /// in ref order.
+  private func complete(_ dropped: [EventRef], reader: SegmentReader) throws(DatabaseError) -> [EventRef] {
     // Forgotten clicks: a day keeps a hash in the index while another click of it has the hash.
     for (hash, day) in removedClicks where try !hasClick(hash: hash, day: day, reader: reader) {
       try deleteClick.run([.int(Self.indexKey(hash)), .int(day)])
     }
-    dropped.sort { $0.raw < $1.raw }
     days.removeAll()
     spilled.removeAll()
     spill = nil
     removedClicks.removeAll()
     discarded.removeAll()
-    return dropped
+    return dropped.sorted { $0.raw < $1.raw }
   }
 
   /// The `click_index.key` of an id hash (SQLite integers are signed: 63 bits).

@@ -1,7 +1,7 @@
 /// Where a staged view or click lives, in 64 bits: its segment (48 bits) and its row in it
 /// (16 bits, ``EventSegment/maxRows``). Segments are numbered in the order they are written,
 /// so refs order events by arrival: the first copy of an event has the smallest ref.
-struct EventRef: Hashable, Comparable {
+struct EventRef: Hashable, Comparable, Sendable {
   let raw: UInt64
 
   init(raw: UInt64) { self.raw = raw }

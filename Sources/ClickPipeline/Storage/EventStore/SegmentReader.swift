@@ -102,10 +102,29 @@ final class SegmentReader {
     defer { s.reset() }
     s.bind(1, segmentID)
     guard try s.step() else { throw Self.missing(segmentID) }
+    return try Self.decodeIDs(s.blob(0), of: segmentID)
+  }
+
+  /// The stored id columns of these segments, not decoded: read on this connection, to be
+  /// decoded on another thread (``idBytes(_:stored:)``).
+  func storedIDs(_ segmentIDs: some Sequence<Int64>) throws(DatabaseError) -> [Int64: [UInt8]] {
+    let s = idsOf
+    defer { s.reset() }
+    var result: [Int64: [UInt8]] = [:]
+    for segmentID in segmentIDs where result[segmentID] == nil {
+      s.reset()
+      s.bind(1, segmentID)
+      guard try s.step() else { throw Self.missing(segmentID) }
+      result[segmentID] = Array(s.blob(0))
+    }
+    return result
+  }
+
+  private static func decodeIDs(_ stored: UnsafeRawBufferPointer, of segmentID: Int64) throws(DatabaseError) -> EventIDColumn {
     do {
-      return try EventIDColumn(stored: s.blob(0))
+      return try EventIDColumn(stored: stored)
     } catch {
-      throw Self.damaged(segmentID)
+      throw damaged(segmentID)
     }
   }
 
@@ -125,6 +144,22 @@ final class SegmentReader {
   /// The id bytes of each of `refs` (rows of written segments), reading each segment's ids
   /// once, into one buffer: no allocation per id.
   func idBytes(_ refs: [EventRef]) throws(DatabaseError) -> IDBytes {
+    try Self.idBytes(refs) { segmentID throws(DatabaseError) in try ids(segmentID) }
+  }
+
+  /// ``idBytes(_:)`` from the columns ``storedIDs(_:)`` read, which must hold every segment of
+  /// `refs`; touches no database, so it may run on any thread.
+  static func idBytes(_ refs: [EventRef], stored: [Int64: [UInt8]]) throws(DatabaseError) -> IDBytes {
+    try idBytes(refs) { segmentID throws(DatabaseError) in
+      guard let column = stored[segmentID] else { throw missing(segmentID) }
+      return try column.withUnsafeBytes { bytes in Result { () throws(DatabaseError) in try decodeIDs(bytes, of: segmentID) } }
+        .get()
+    }
+  }
+
+  private static func idBytes(
+    _ refs: [EventRef], column ids: (Int64) throws(DatabaseError) -> EventIDColumn
+  ) throws(DatabaseError) -> IDBytes {
     var result = IDBytes()
     result.ranges = Array(repeating: nil, count: refs.count)
     // In segment order, each segment's column decoded once.
