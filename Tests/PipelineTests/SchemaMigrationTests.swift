@@ -112,6 +112,46 @@ import Testing
     return try TestDatabase(db).rows("SELECT events, duplicates FROM files WHERE path = '\(resent)'")
   }
 
+  /// A version-13 database kept a segment's dropped rows in `segments.dropped`; version 14
+  /// moves them to `segment_dropped` and drops the column, and the copies stay dropped.
+  @Test func aVersion13DatabaseKeepsItsDroppedRows() throws {
+    let dir = try TemporaryDirectory()
+    let db = dir.file("v13.sqlite")
+    let config = SampleDataTests.sample + "/clickpipeline.toml"
+    _ = try Self.resendTraffic(dir, db)
+    // A file of copies and one new view: its segment keeps one row and drops the others.
+    let unzip = try Executables.run("/bin/gzip", ["-dc", SampleDataTests.sample + "/logs/2026-11-01/views.ndjson.gz"])
+    var copies = unzip.stdoutData
+    copies.append(
+      Data(
+        (#"{"type":"view","event_id":"ev-v-new","ts":"2026-11-01T08:59:59.999Z","creator_id":"maya_glow","viewer_id":"v-9"}"#
+          + "\n").utf8))
+    try runPipeline(db: db, config: config, inputs: [try dir.write("copies/views.ndjson", copies)])
+    let dropped = try TestDatabase(db).rows("SELECT segment_id, hex(rows) FROM segment_dropped ORDER BY 1")
+    let metrics = try TestDatabase(db).dailyMetrics()
+    #expect(dropped.count == 1)
+    // Back to version 13's layout.
+    try SQLiteDatabase(path: db).execute(
+      """
+      ALTER TABLE segments ADD COLUMN dropped BLOB;
+      UPDATE segments SET dropped = (SELECT rows FROM segment_dropped d WHERE d.segment_id = segments.segment_id);
+      DROP TABLE segment_dropped;
+      UPDATE meta SET value = '13' WHERE key = 'schema_version';
+      """)
+
+    let rebuild = try Stage.run("aggregate", ["--db", db, "--rebuild", "--config", config])
+    #expect(rebuild.exitStatus == 0, "\(rebuild.stderr)")
+    let migrated = try TestDatabase(db)
+    #expect(try migrated.int("SELECT value FROM meta WHERE key = 'schema_version'") == Int64(Schema.version))
+    #expect(try migrated.rows("SELECT segment_id, hex(rows) FROM segment_dropped ORDER BY 1") == dropped)
+    #expect(try migrated.int("SELECT count(*) FROM pragma_table_info('segments') WHERE name = 'dropped'") == 0)
+    #expect(try migrated.dailyMetrics() == metrics)
+    #expect(try stagedTraffic(db).filter { $0[1] == "ev-v-new" }.count == 1)
+    // Forgetting the file takes its segments' dropped rows with them.
+    #expect(try Executables.stage("ingest", ["--db", db, "--forget", dir.file("copies/views.ndjson")]).status == 0)
+    #expect(try migrated.int("SELECT count(*) FROM segment_dropped") == 0)
+  }
+
   @Test func trafficMovesToSegmentsAndEveryKeyIsFound() throws {
     let dir = try TemporaryDirectory()
     let path = dir.file("v2.sqlite")

@@ -98,7 +98,10 @@ public struct FileForgetter {
           }
           result.events += segment.liveRows.count
         }
-        try db.run("DELETE FROM segment_ids WHERE segment_id IN (SELECT segment_id FROM segments WHERE file_id = ?)", [.int(fileID)])
+        for table in ["segment_ids", "segment_dropped"] {
+          try db.run(
+            "DELETE FROM \(table) WHERE segment_id IN (SELECT segment_id FROM segments WHERE file_id = ?)", [.int(fileID)])
+        }
         try db.run("DELETE FROM segments WHERE file_id = ?", [.int(fileID)])
         let rows = try db.rows("SELECT ts, platform, order_id FROM conversions WHERE file_id = ?", [.int(fileID)])
         for row in rows {

@@ -254,7 +254,7 @@ final class StagingWriter {
         try db.run("DELETE FROM segment_ids WHERE segment_id = ?", [.int(segmentID)])
         written[segmentID] = nil
       } else {
-        try db.run("UPDATE segments SET dropped = ? WHERE segment_id = ?", [.blob(DroppedRows.encode(rows)), .int(segmentID)])
+        try DroppedRows.write(rows, of: segmentID, to: db)
       }
     }
     // The hours of the segments that keep rows.

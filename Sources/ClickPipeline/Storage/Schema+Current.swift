@@ -90,11 +90,12 @@ extension Schema {
     CREATE TABLE segments(
       segment_id INTEGER PRIMARY KEY, kind INTEGER NOT NULL CHECK (kind IN (0, 1)), day INTEGER NOT NULL,
       file_id INTEGER NOT NULL, rows INTEGER NOT NULL, min_ts INTEGER NOT NULL, max_ts INTEGER NOT NULL,
-      dropped BLOB, data BLOB NOT NULL
+      data BLOB NOT NULL
     );
     CREATE INDEX segments_by_day ON segments(day, kind);
     CREATE INDEX segments_by_file ON segments(file_id);
     CREATE TABLE segment_ids(segment_id INTEGER PRIMARY KEY, ids BLOB NOT NULL);
+    CREATE TABLE segment_dropped(segment_id INTEGER PRIMARY KEY, rows BLOB NOT NULL);
     CREATE INDEX conversions_by_event ON conversions(event_key);
     CREATE INDEX conversions_by_order ON conversions(order_key);
     CREATE INDEX conversions_by_click ON conversions(click_key, ts) WHERE click_key <> 0;

@@ -23,7 +23,7 @@
 ///
 /// Rows keep their arrival order: an event's place in the store is (segment, row), which
 /// ``EventKeys`` records. Rows found to be duplicates after the segment was written are listed
-/// in `segments.dropped` (``DroppedRows``) and skipped by every reader. Bot user agents are
+/// in `segment_dropped` (``DroppedRows``) and skipped by every reader. Bot user agents are
 /// decided when aggregating, from the text, so a change of the patterns needs no re-ingest.
 struct EventSegment {
   /// The value columns, in stored order.
@@ -257,9 +257,16 @@ struct ByteColumn {
   }
 }
 
-/// The rows of a segment dropped as duplicates after it was written (`segments.dropped`):
-/// sorted row numbers as varint deltas in a checksummed zstd frame.
+/// The rows of a segment dropped as duplicates after it was written (`segment_dropped.rows`):
+/// sorted row numbers as varint deltas in a checksummed zstd frame. A table of their own, not a
+/// column of `segments`: changing a column of a row rewrites the whole row, payload included.
 enum DroppedRows {
+  /// Records `rows` as the dropped rows of segment `segmentID`.
+  static func write(_ rows: [Int], of segmentID: Int64, to db: SQLiteDatabase) throws(DatabaseError) {
+    try db.run(
+      "INSERT OR REPLACE INTO segment_dropped(segment_id, rows) VALUES (?, ?)", [.int(segmentID), .blob(encode(rows))])
+  }
+
   static func encode(_ rows: [Int]) -> [UInt8] {
     var w = ColumnWriter(reserving: rows.count * 2 + 4)
     w.varint(UInt64(rows.count))

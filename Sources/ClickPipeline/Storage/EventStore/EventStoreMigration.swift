@@ -8,6 +8,8 @@
 /// in their stored order, as ingest writes them.
 enum EventStoreMigration {
   static func run(_ db: SQLiteDatabase) throws {
+    // Where the dropped rows go since version 14; today's readers and writers expect it.
+    try db.execute(Schema.createSegmentDropped)
     let segments = try SegmentWriter(db: db)
     let clickIndex = try ClickIndexWriter(db: db)
     let keys = try EventKeys(db: db)
@@ -87,9 +89,7 @@ enum EventStoreMigration {
     var dropped: [Int64: [Int]] = [:]
     try clickIndex.flush()
     for ref in try keys.finish(reader: try SegmentReader(db: db)) { dropped[ref.segmentID, default: []].append(ref.row) }
-    for (segmentID, rows) in dropped {
-      try db.run("UPDATE segments SET dropped = ? WHERE segment_id = ?", [.blob(DroppedRows.encode(rows)), .int(segmentID)])
-    }
+    for (segmentID, rows) in dropped { try DroppedRows.write(rows, of: segmentID, to: db) }
     // Conversions: their integer keys and indexes, then one per event id, the earliest by ts
     // (then the first staged).
     let keyed = try db.prepare("UPDATE conversions SET event_key = ?, order_key = ?, click_key = ? WHERE conversion_row = ?")

@@ -25,9 +25,11 @@ final class SegmentReader {
     byDays = try db.prepare(
       "SELECT segment_id, kind, day, rows FROM segments WHERE day >= ? AND day <= ? AND kind = ? ORDER BY segment_id")
     byFile = try db.prepare("SELECT segment_id, kind, day, rows FROM segments WHERE file_id = ? ORDER BY segment_id")
-    data = try db.prepare("SELECT data, dropped FROM segments WHERE segment_id = ?")
+    data = try db.prepare(
+      "SELECT s.data, d.rows FROM segments s LEFT JOIN segment_dropped d USING (segment_id) WHERE s.segment_id = ?")
     idsOf = try db.prepare("SELECT ids FROM segment_ids WHERE segment_id = ?")
-    droppedOf = try db.prepare("SELECT rows, dropped FROM segments WHERE segment_id = ?")
+    droppedOf = try db.prepare(
+      "SELECT s.rows, d.rows FROM segments s LEFT JOIN segment_dropped d USING (segment_id) WHERE s.segment_id = ?")
     rowsOfDays = try db.prepare("SELECT total(rows) FROM segments WHERE day >= ? AND day <= ?")
   }
 
