@@ -26,11 +26,10 @@ final class ParallelParse: Sendable {
   private let pool: Mutex<WorkerPool?> = Mutex(nil)
   private let workers: Int
   /// The pieces a file may queue before its worker waits. A worker on the file after the one
-  /// the caller drains fills its queue long before the caller gets to it; with 2 pieces it
-  /// then waited while the caller waited on the other worker, and a core idled (6-7 % of the
-  /// parse phase on 2 cores, against 2-3 % with 8). A piece is a compressed segment or a batch
-  /// of conversions or rejects, about 1-2 MB: 8 of them for each of a few files ahead is the
-  /// bound on what waits.
+  /// the caller drains fills its queue long before the caller gets to it; with too few places
+  /// it then waits while the caller waits on the other worker, and a core idles. A piece is a
+  /// compressed segment or a batch of conversions or rejects, about 1-2 MB: 8 of them for each
+  /// of a few files ahead is the bound on what waits (docs/BENCHMARKS.md has the measurement).
   static let piecesAhead = 8
 
   /// `knownContent`: hashes already ingested, and `knownSizes` their files' sizes;

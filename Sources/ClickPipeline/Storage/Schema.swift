@@ -204,10 +204,9 @@ public enum Schema {
         ALTER TABLE ledger_orders_v13 RENAME TO ledger_orders;
         """),
     // 14: a segment's rows dropped as duplicates live beside it (`segment_dropped`): recording
-    // them in `segments.dropped` rewrote the whole row, its payload included (about 370 KB a
-    // segment, 49 ms of ingest's single-threaded tail on 5M events with copies in every file).
-    // Dropping the column copies the table once. A version-6 database's migration (step 7)
-    // already wrote its dropped rows there.
+    // them in `segments.dropped` rewrote the whole row, its payload included, at the end of
+    // every ingest that found copies. Dropping the column copies the table once. A version-6
+    // database's migration (step 7) already wrote its dropped rows there.
     Migration(
       from: 13, name: "a segment's dropped rows beside it",
       sql: """
