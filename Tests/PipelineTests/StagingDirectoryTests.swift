@@ -43,6 +43,22 @@ import Testing
     #expect(try fm.contentsOfDirectory(atPath: dir.file("out")).sorted() == [".creators.previous", "creators"])
   }
 
+  /// A file written again is overwritten in place and cut to its new length: it holds exactly
+  /// the new bytes, whether they are shorter, longer, as long or empty, and keeps its inode.
+  @Test(arguments: [
+    ("a longer statement\n", "short\n"), ("short\n", "a longer statement\n"), ("same\n", "SAME\n"),
+    ("something\n", ""), ("", "from nothing\n"),
+  ])
+  func aFileWrittenAgainHoldsExactlyTheNewBytes(before: String, after: String) throws {
+    let dir = try TemporaryDirectory()
+    let path = dir.file("statement.md")
+    try StagingDirectory.writeFile(path, before)
+    let inode = try FileManager.default.attributesOfItem(atPath: path)[.systemFileNumber] as? Int
+    try StagingDirectory.writeFile(path, after)
+    #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data(after.utf8))
+    #expect(try FileManager.default.attributesOfItem(atPath: path)[.systemFileNumber] as? Int == inode)
+  }
+
   /// On Linux the swap is `renameat2(RENAME_EXCHANGE)`: at no moment is `creators/` missing.
   @Test func exchangeSwapsTwoFoldersInOneStep() throws {
     let dir = try TemporaryDirectory()
