@@ -141,9 +141,15 @@ import Testing
     let attribution = try Attribution(
       db: db, configuration: .default, segments: try SegmentReader(db: db),
       digests: ClickDigests(budgetBytes: 1 << 20, hashMask: hashMask), cacheLimit: 100)
-    let platform = try #require(Platform(c.platform))
-    try attribution.resolve([(platform: platform, orderID: "O1")])
-    let got = try #require(try attribution.order(platform: platform, orderID: "O1"))
+    // The order's rows, as a day's batch holds them: each row gets the same answer.
+    let rows = try db.prepare("SELECT \(ConversionRow.columns.joined(separator: ", ")) FROM conversions WHERE order_id = 'O1'")
+    var batch: [ConversionRow] = []
+    while try rows.step() { batch.append(try ConversionRow(rows)) }
+    #expect(batch.allSatisfy { $0.platform.rawValue == c.platform })
+    let answers = try attribution.resolve(batch)
+    #expect(answers.count == batch.count && Set(answers.map { $0?.canonicalEventID }).count == 1)
+    let first = try #require(answers.first)
+    let got = try #require(first)
     #expect(got.canonicalEventID == c.kept)
     #expect(got.result.rule == c.rule)
     #expect(got.result.clickEventID == c.click)

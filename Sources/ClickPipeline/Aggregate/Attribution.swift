@@ -57,31 +57,23 @@ final class Attribution {
     cache.removeAll()
   }
 
-  /// Works out, in one batch, every order that the conversions `batch` belong to and that is
-  /// not known yet (``resolve(_:rows:)``).
-  func resolve(_ batch: [ConversionRow]) throws(DatabaseError) {
-    try resolve(batch.map { (platform: $0.platform, orderID: $0.orderID) }, rows: batch)
-  }
-
-  /// Works out, in one batch, every order of `orders` not known yet: its kept copy and the
-  /// attribution of all of them (one search of the click segments), so that
-  /// ``order(platform:orderID:)`` answers each from memory. The kept copy is the order's
-  /// ordered row in `rows` when the index holds no other row with its key (one index-only
-  /// count); otherwise one search of the order's rows. `rows`, if given, are the rows of
-  /// `orders`, one each and in the same order.
-  func resolve(_ orders: [(platform: Platform, orderID: String)], rows: [ConversionRow] = []) throws(DatabaseError) {
-    precondition(rows.isEmpty || rows.count == orders.count, "rows are the orders' rows")
-    var wanted = Set<ByteKey>(minimumCapacity: orders.count)
+  /// Works out, in one batch, every order that the conversions `batch` belong to: per row, its
+  /// order's kept copy and the attribution of all of them (`nil`: the order has no ordered
+  /// conversion). Orders not known yet are worked out together (one search of the click
+  /// segments). The kept copy is the order's ordered row in `batch` when the index holds no
+  /// other row with its key (one index-only count); otherwise one search of the order's rows.
+  func resolve(_ batch: [ConversionRow]) throws(DatabaseError) -> [Attributed?] {
+    var wanted = Set<ByteKey>(minimumCapacity: batch.count)
     var missing: [(key: ByteKey, orderKey: Int64, platform: Platform, orderID: String)] = []
-    let orderKeys = orders.map { Self.key($0.platform, $0.orderID) }
-    for (index, (platform, orderID)) in orders.enumerated() {
+    let orderKeys = batch.map { Self.key($0.platform, $0.orderID) }
+    for (index, row) in batch.enumerated() {
       let key = orderKeys[index]
       guard wanted.insert(key).inserted, cache[key] == nil else { continue }
-      missing.append((key, ConversionKeys.order(platform: platform.rawValue, orderID: orderID), platform, orderID))
+      missing.append((key, ConversionKeys.order(platform: row.platform.rawValue, orderID: row.orderID), row.platform, row.orderID))
     }
-    // The batch's ordered row of each order (the last one), by its index in `rows`.
-    var ordered: [ByteKey: Int] = Dictionary(minimumCapacity: rows.count)
-    for index in rows.indices where !rows[index].refunded { ordered[orderKeys[index]] = index }
+    // The batch's ordered row of each order (the last one), by its index in `batch`.
+    var ordered: [ByteKey: Int] = Dictionary(minimumCapacity: batch.count)
+    for index in batch.indices where !batch[index].refunded { ordered[orderKeys[index]] = index }
     if cache.count + missing.count > cacheLimit { cache.keepOnly(wanted) }
     // Searched in order-key order: neighbouring keys share the index's pages.
     missing.sort { $0.orderKey < $1.orderKey }
@@ -90,7 +82,7 @@ final class Attribution {
     for (key, orderKey, platform, orderID) in missing {
       if let only = ordered[key], try rowCount(orderKey: orderKey) == 1 {
         keys.append(key)
-        kept.append(rows[only])
+        kept.append(batch[only])
       } else if let order = try canonicalOrder(orderKey: orderKey, platform: platform, orderID: orderID) {
         keys.append(key)
         kept.append(order)
@@ -101,6 +93,7 @@ final class Attribution {
     for (index, result) in try search.attribute(kept).enumerated() {
       cache.add(keys[index], Attributed(canonicalEventID: kept[index].eventID, result: result))
     }
+    return orderKeys.map { cache[$0] ?? nil }
   }
 
   private static func key(_ platform: Platform, _ orderID: String) -> ByteKey {
@@ -132,14 +125,5 @@ final class Attribution {
     s.bind(3, orderID)
     guard try s.step() else { return nil }
     return try ConversionRow(s)
-  }
-
-  /// The kept copy of the order (platform, order_id) and its attribution, or `nil` if the order
-  /// has no ordered conversion: from ``resolve(_:)``'s batch, or worked out alone if the order
-  /// was not in it.
-  func order(platform: Platform, orderID: String) throws(DatabaseError) -> Attributed? {
-    if let cached = cache[Self.key(platform, orderID)] { return cached }
-    try resolve([(platform, orderID)])
-    return cache[Self.key(platform, orderID)] ?? nil
   }
 }

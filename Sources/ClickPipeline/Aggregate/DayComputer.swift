@@ -564,14 +564,15 @@ final class DayComputer {
   private func countBatch() throws {
     guard !batch.isEmpty else { return }
     let started = clock.cpuNow()
-    try attribution.resolve(batch)
+    let orders = try attribution.resolve(batch)
     attributing += clock.cpuNow() - started
-    for c in batch { try count(c) }
+    for (index, c) in batch.enumerated() { try count(c, order: orders[index]) }
     batch.removeAll(keepingCapacity: true)
     if orderBytes.count >= orderRunBytes { try spoolOrders() }
   }
 
-  private func count(_ c: ConversionRow) throws {
+  /// Prices and counts conversion `c`, whose order's kept copy and attribution are `order`.
+  private func count(_ c: ConversionRow, order: Attribution.Attributed?) throws {
     guard let amount = ExactDecimal(c.amount),
       let cents = money.revenueCents(amount: amount, currency: c.currency)
     else {
@@ -587,7 +588,7 @@ final class DayComputer {
     let who: Attribution.Result
     let index: Int
     if c.refunded {
-      who = try attribution.order(platform: c.platform, orderID: c.orderID)?.result ?? .none
+      who = order?.result ?? .none
       guard let found = rowIndex(of: who, platform: c.platform, store: c.store, productID: c.productID) else { return }
       index = found
       guard rows.updateSales(index, { $0.add(refundedCents: cents, reversedCommissionCents: commission) }) else {
@@ -598,8 +599,7 @@ final class DayComputer {
       }
     } else {
       // Only the canonical copy of a retried order counts.
-      guard let order = try attribution.order(platform: c.platform, orderID: c.orderID),
-        order.canonicalEventID == c.eventID,
+      guard let order, order.canonicalEventID == c.eventID,
         let found = rowIndex(of: order.result, platform: c.platform, store: c.store, productID: c.productID)
       else { return }
       who = order.result
