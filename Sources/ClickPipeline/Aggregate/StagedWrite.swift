@@ -57,20 +57,36 @@ final class StagedWrite {
   /// default made four times as many pages to fill and split (0.3 CPU-s of 2.06M rows).
   static let cacheKiB = 8 << 10
 
+  /// Whether every row of `main.table` is of one of `days`: its days are walked on the primary
+  /// key, one search each, up to the first that is not recomputed.
+  private func hasNoOtherDay(_ table: String, than days: Set<String>) throws(DatabaseError) -> Bool {
+    let next = try db.prepare("SELECT day FROM main.\(table) WHERE day > ? ORDER BY day LIMIT 1")
+    defer { next.reset() }
+    var day = ""
+    while true {
+      next.reset()
+      next.bind(1, day)
+      guard try next.step() else { return true }
+      day = next.text(0)
+      guard days.contains(day) else { return false }
+    }
+  }
+
   /// Replaces the rows of the local days `days` (`YYYY-MM-DD`; every row when `all`) of
   /// `daily_metrics` and `orders` by the staged ones. Called in the writer's transaction, once
   /// the workers are done.
   func publish(days: [String], all: Bool) throws(PipelineError) {
     do {
       for index in indexes { try db.execute(index) }
-      if all {
-        try db.execute("DELETE FROM main.daily_metrics; DELETE FROM main.orders;")
-      } else {
-        let deleteRows = try db.prepare("DELETE FROM main.daily_metrics WHERE day = ?")
-        let deleteOrders = try db.prepare("DELETE FROM main.orders WHERE day = ?")
-        for day in days {
-          try deleteRows.run([.text(day)])
-          try deleteOrders.run([.text(day)])
+      let recomputed = Set(days)
+      for table in ["daily_metrics", "orders"] {
+        if try all || hasNoOtherDay(table, than: recomputed) {
+          // Every row goes: SQLite frees the table's pages whole instead of deleting (and
+          // journaling) row by row and searching the index for each.
+          try db.execute("DELETE FROM main.\(table)")
+        } else {
+          let delete = try db.prepare("DELETE FROM main.\(table) WHERE day = ?")
+          for day in days { try delete.run([.text(day)]) }
         }
       }
       try db.execute(
