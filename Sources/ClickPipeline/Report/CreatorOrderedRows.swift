@@ -11,6 +11,9 @@ struct CreatorOrderedRows {
   private var heap = IndexHeap()
   /// The cursor whose row was handed out last: stepped on the next call.
   private var handedOut: Int?
+  /// Each cursor's current creator id, as SQLite holds it until the cursor steps: the merge
+  /// compares these without going through the statements.
+  private var creators: [UnsafeRawBufferPointer] = []
 
   /// `columns`: what each row holds, `creator_id` first. Rows of days up to `to`; with `only`,
   /// that creator's alone.
@@ -30,14 +33,22 @@ struct CreatorOrderedRows {
       cursors.append(cursor)
     }
     nextDay.reset()
-    for index in cursors.indices where try cursors[index].step() { heap.push(index, by: precedes) }
+    creators = Array(repeating: UnsafeRawBufferPointer(start: nil, count: 0), count: cursors.count)
+    for index in cursors.indices where try step(index) { heap.push(index, by: precedes) }
+  }
+
+  /// Steps cursor `index` and notes its creator id; `false` after its last row.
+  private mutating func step(_ index: Int) throws(DatabaseError) -> Bool {
+    guard try cursors[index].step() else { return false }
+    creators[index] = cursors[index].bytes(0)
+    return true
   }
 
   /// The statement holding the next row, valid until the next call; `nil` after the last.
   mutating func next() throws(DatabaseError) -> Statement? {
     if let last = handedOut {
       handedOut = nil
-      if try cursors[last].step() { heap.firstMoved(by: precedes) } else { heap.removeFirst(by: precedes) }
+      if try step(last) { heap.firstMoved(by: precedes) } else { heap.removeFirst(by: precedes) }
     }
     guard let top = heap.first else { return nil }
     handedOut = top
@@ -45,7 +56,7 @@ struct CreatorOrderedRows {
   }
 
   private func precedes(_ a: Int, _ b: Int) -> Bool {
-    let c = ByteKeyBuilder.compare(cursors[a].bytes(0), cursors[b].bytes(0))
+    let c = ByteKeyBuilder.compare(creators[a], creators[b])
     return c != 0 ? c < 0 : a < b
   }
 }
