@@ -333,7 +333,7 @@ final class DayComputer {
   private static func ranks(_ dictionary: ByteDictionary) -> [UInt32] {
     var codes = Array(0..<dictionary.count)
     codes.sort { a, b in
-      dictionary.withValue(a) { x in dictionary.withValue(b) { y in x.lexicographicallyPrecedes(y) } }
+      dictionary.withValue(a) { x in dictionary.withValue(b) { y in ByteKeyBuilder.compare(x, y) < 0 } }
     }
     var rank = [UInt32](repeating: 0, count: dictionary.count)
     for (position, code) in codes.enumerated() { rank[code] = UInt32(position) }

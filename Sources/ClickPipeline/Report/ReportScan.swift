@@ -214,7 +214,7 @@ private struct ScanState {
       }
       months[months.count - 1].cents += t.netCommissionCents
     }
-    guard !day.lexicographicallyPrecedes(fromBytes) else { return }
+    guard fromBytes.withUnsafeBytes({ ByteKeyBuilder.compare(day, $0) >= 0 }) else { return }
 
     inPeriod = true
     periodRows += 1
