@@ -31,8 +31,8 @@ public struct AggregateOptions: Sendable {
   public var conversionsPerBatch = 20_000
   /// Bytes of a day's `orders` rows a worker holds before it sorts and spools them as a run.
   public var orderRunBytes = 8 << 20
-  /// Bytes of click digests the workers keep (``ClickDigests``): 20 bytes a click, so 192 MiB
-  /// holds 10M clicks (a 50M-event week has 8.6M).
+  /// Bytes of click digests the workers keep (``ClickDigests``): 22 bytes a click, so 192 MiB
+  /// holds 9M clicks (a 50M-event week has 8.6M).
   public var clickDigestBytes = 192 << 20
   /// Keeps only some bits of the digests' hashes: tests make every hash collide (0).
   public var clickHashMask: UInt64 = .max

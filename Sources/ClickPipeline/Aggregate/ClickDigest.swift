@@ -4,7 +4,8 @@
 ///
 /// For every live click: a 32-bit hash of its event id; for every live non-bot click with a
 /// viewer: a 37-bit hash of its (viewer, platform, store, product) key and its time; both with
-/// the click's place (segment, row). 20 bytes a click. A hash only proposes a candidate:
+/// the click's place (segment, row), searched through ``SortedWords``' directories. 22 bytes a
+/// click. A hash only proposes a candidate:
 /// ``ClickSearch`` checks each one against the click's own bytes, so a collision costs a
 /// look, never a wrong attribution.
 final class ClickDigest: Sendable {
@@ -15,17 +16,17 @@ final class ClickDigest: Sendable {
   /// The segments the places point into, in `segment_id` order.
   let segmentIDs: [Int64]
   /// `idHash << 32 | place`, sorted.
-  private let ids: [UInt64]
+  private let ids: SortedWords
   /// `keyHash << timeBits | milliseconds into the day`, sorted; `viewerPlaces[i]` is entry i's
   /// place. A key's clicks are next to each other, in time order.
-  private let viewers: [UInt64]
+  private let viewers: SortedWords
   private let viewerPlaces: [Place]
   private let dayStart: Int64
   /// Bits of a time within a day (86,400,000 ms < 2^27); the key hash has the other 37.
   private static let timeBits = 27
 
   /// Bytes held.
-  var bytes: Int { ids.count * 8 + viewers.count * 12 + segmentIDs.count * 8 }
+  var bytes: Int { ids.bytes + viewers.bytes + viewerPlaces.count * 4 + segmentIDs.count * 8 }
 
   /// The digests of the clicks staged on UTC day `day`: one per 65,536 segments. `hashMask`
   /// keeps only some hash bits (tests make every hash collide with 0).
@@ -59,29 +60,45 @@ final class ClickDigest: Sendable {
       let isBot = (0..<agents.count).map { code in agents.withValue(code) { bots.isBot($0) } }
       let agentCodes = s.codes[EventSegment.Column.userAgent.rawValue]
       let viewerColumn = s.dictionaries[EventSegment.Column.viewer.rawValue]
+      let listingCodes = s.codes[EventSegment.Column.listing.rawValue]
+      let listings = s.dictionaries[EventSegment.Column.listing.rawValue]
+      // Each listing's key parts, encoded once for the segment rather than once per click.
+      var listingParts = ByteKeyBuilder()
+      var listingEnds: [Int] = []
+      listingEnds.reserveCapacity(listings.count + 1)
+      listingEnds.append(0)
+      for code in 0..<listings.count {
+        listings.withValue(code) { Self.appendListingParts(&listingParts, $0) }
+        listingEnds.append(listingParts.bytes.count)
+      }
+      let partBytes = listingParts.bytes
+      let ts = s.ts
       for r in s.liveRows {
         let place = Place(ordinal) << 16 | Place(r)
         let idHash = eventIDs.withID(r) { Self.idHash($0, hashMask) }
         ids.append(UInt64(idHash) << 32 | UInt64(place))
         guard !isBot[Int(agentCodes[r])], viewerColumn.withValue(r, { !$0.isEmpty }) else { continue }
-        let offset = s.ts[r] - dayStart
+        let offset = ts[r] - dayStart
         guard offset >= 0 && offset < 86_400_000 else { throw SegmentReader.damaged(segmentID) }
-        Self.viewerKey(&key, s, r)
+        key.reset()
+        viewerColumn.withValue(r) { key.append($0) }
+        let code = Int(listingCodes[r])
+        partBytes.withUnsafeBytes { key.appendParts(UnsafeRawBufferPointer(rebasing: $0[listingEnds[code]..<listingEnds[code + 1]])) }
         viewers.append(key.withKey { Self.keyHash($0, hashMask) } << Self.timeBits | UInt64(offset))
         viewerPlaces.append(place)
       }
     }
     RadixSort.sort(&ids)
     RadixSort.sort(&viewers, carrying: &viewerPlaces)
-    self.ids = ids
-    self.viewers = viewers
+    self.ids = SortedWords(ids)
+    self.viewers = SortedWords(viewers)
     self.viewerPlaces = viewerPlaces
   }
 
   /// The places of the clicks whose id may be the one hashing to `idHash`.
   func places(idHash: UInt32) -> [Place] {
     let hash = UInt64(idHash) << 32
-    return ids[Self.lowerBound(ids, hash)..<Self.lowerBound(ids, hash | 0xFFFF_FFFF, orEqual: true)].map {
+    return ids.words[ids.lowerBound(hash)..<ids.lowerBound(hash | 0xFFFF_FFFF, orEqual: true)].map {
       Place(truncatingIfNeeded: $0)
     }
   }
@@ -93,7 +110,7 @@ final class ClickDigest: Sendable {
     let high = min(through - dayStart, 86_399_999)
     guard low <= high else { return 0..<0 }
     let hash = keyHash << Self.timeBits
-    return Self.lowerBound(viewers, hash | UInt64(low))..<Self.lowerBound(viewers, hash | UInt64(high + 1))
+    return viewers.lowerBound(hash | UInt64(low))..<viewers.lowerBound(hash | UInt64(high + 1))
   }
 
   /// Entry `i`'s time and place (``clicks(keyHash:from:through:)``).
@@ -106,7 +123,12 @@ final class ClickDigest: Sendable {
   static func viewerKey(_ key: inout ByteKeyBuilder, _ s: EventSegment, _ r: Int) {
     key.reset()
     s.withValue(.viewer, r) { key.append($0) }
-    s.withListing(r) { platform, store, product in
+    s.withValue(.listing, r) { appendListingParts(&key, $0) }
+  }
+
+  /// Appends the key parts of a listing entry (platform, store, product) to `key`.
+  private static func appendListingParts(_ key: inout ByteKeyBuilder, _ entry: UnsafeRawBufferPointer) {
+    EventSegment.splitListing(entry) { platform, store, product in
       key.append(platform?.rawValue ?? "")
       key.append(store)
       key.append(product)
@@ -130,16 +152,5 @@ final class ClickDigest: Sendable {
   /// A viewer key's hash in the digest (37 bits); `mask` keeps some of the bits (tests: none).
   static func keyHash(_ bytes: UnsafeRawBufferPointer, _ mask: UInt64) -> UInt64 {
     (ByteKeyTable.hash(bytes) & mask) >> timeBits
-  }
-
-  /// The first index whose value is not below `value` (`orEqual`: above it).
-  private static func lowerBound(_ values: [UInt64], _ value: UInt64, orEqual: Bool = false) -> Int {
-    var low = 0
-    var high = values.count
-    while low < high {
-      let mid = (low + high) / 2
-      if values[mid] < value || (orEqual && values[mid] == value) { low = mid + 1 } else { high = mid }
-    }
-    return low
   }
 }

@@ -128,6 +128,11 @@ struct ByteKeyBuilder {
     bytes.append(contentsOf: part)
   }
 
+  /// Appends parts already encoded (another builder's ``bytes``, or a stretch of them).
+  mutating func appendParts(_ encoded: UnsafeRawBufferPointer) {
+    bytes.append(contentsOf: encoded)
+  }
+
   mutating func append(_ part: String) {
     var part = part
     part.withUTF8 { append(UnsafeRawBufferPointer($0)) }
