@@ -23,10 +23,16 @@ final class Attribution {
   private let rowsOfOrderKey: Statement
   private let search: ClickSearch
   var bots: BotMatcher { search.bots }
-  /// The kept copy of an order and its attribution.
-  struct Attributed {
-    var canonicalEventID: String
-    var result: Result
+  /// The kept copy of an order and its attribution: a class, so that handing it to each of the
+  /// order's conversions copies one reference rather than five strings.
+  final class Attributed {
+    let canonicalEventID: String
+    let result: Result
+
+    init(canonicalEventID: String, result: Result) {
+      self.canonicalEventID = canonicalEventID
+      self.result = result
+    }
   }
 
   /// Orders already worked out. Bounded: past `cacheLimit`, it keeps only the orders of the
@@ -62,38 +68,72 @@ final class Attribution {
   /// conversion). Orders not known yet are worked out together (one search of the click
   /// segments). The kept copy is the order's ordered row in `batch` when the index holds no
   /// other row with its key (one index-only count); otherwise one search of the order's rows.
+  ///
+  /// Rows are read field by field and each order's key is looked up once: a row copied whole
+  /// retains its eight strings, which cost more than the search itself.
   func resolve(_ batch: [ConversionRow]) throws(DatabaseError) -> [Attributed?] {
-    var wanted = Set<ByteKey>(minimumCapacity: batch.count)
-    var missing: [(key: ByteKey, orderKey: Int64, platform: Platform, orderID: String)] = []
-    let orderKeys = batch.map { Self.key($0.platform, $0.orderID) }
-    for (index, row) in batch.enumerated() {
-      let key = orderKeys[index]
-      guard wanted.insert(key).inserted, cache[key] == nil else { continue }
-      missing.append((key, ConversionKeys.order(platform: row.platform.rawValue, orderID: row.orderID), row.platform, row.orderID))
-    }
-    // The batch's ordered row of each order (the last one), by its index in `batch`.
-    var ordered: [ByteKey: Int] = Dictionary(minimumCapacity: batch.count)
-    for index in batch.indices where !batch[index].refunded { ordered[orderKeys[index]] = index }
-    if cache.count + missing.count > cacheLimit { cache.keepOnly(wanted) }
-    // Searched in order-key order: neighbouring keys share the index's pages.
-    missing.sort { $0.orderKey < $1.orderKey }
-    var keys: [ByteKey] = []
-    var kept: [ConversionRow] = []
-    for (key, orderKey, platform, orderID) in missing {
-      if let only = ordered[key], try rowCount(orderKey: orderKey) == 1 {
-        keys.append(key)
-        kept.append(batch[only])
-      } else if let order = try canonicalOrder(orderKey: orderKey, platform: platform, orderID: orderID) {
-        keys.append(key)
-        kept.append(order)
+    // The batch's orders, numbered in order of first appearance, and each row's number.
+    var numbers: [ByteKey: Int] = Dictionary(minimumCapacity: batch.count)
+    var orderKeys: [ByteKey] = []
+    var rowOrder = [Int](repeating: 0, count: batch.count)
+    // Per order: its first row in `batch`, and its last ordered row (-1: none).
+    var firstRow: [Int] = []
+    var lastOrdered: [Int] = []
+    for index in batch.indices {
+      let key = Self.key(batch[index].platform, batch[index].orderID)
+      let number: Int
+      if let known = numbers[key] {
+        number = known
       } else {
-        cache.add(key, nil)
+        number = orderKeys.count
+        numbers[key] = number
+        orderKeys.append(key)
+        firstRow.append(index)
+        lastOrdered.append(-1)
+      }
+      rowOrder[index] = number
+      if !batch[index].refunded { lastOrdered[number] = index }
+    }
+    var answers = [Attributed??](repeating: nil, count: orderKeys.count)
+    var missing: [(number: Int, orderKey: Int64)] = []
+    for (number, key) in orderKeys.enumerated() {
+      if let known = cache[key] {
+        answers[number] = .some(known)
+      } else {
+        missing.append((number, 0))
+      }
+    }
+    if cache.count + missing.count > cacheLimit { cache.keepOnly(Set(orderKeys)) }
+    // Searched in order-key order: neighbouring keys share the index's pages.
+    for m in missing.indices {
+      let row = firstRow[missing[m].number]
+      missing[m].orderKey = ConversionKeys.order(platform: batch[row].platform.rawValue, orderID: batch[row].orderID)
+    }
+    missing.sort { $0.orderKey < $1.orderKey }
+    var found: [Int] = []
+    var kept: [ConversionRow] = []
+    for (number, orderKey) in missing {
+      let only = lastOrdered[number]
+      if only >= 0, try rowCount(orderKey: orderKey) == 1 {
+        found.append(number)
+        kept.append(batch[only])
+      } else {
+        let row = firstRow[number]
+        if let order = try canonicalOrder(orderKey: orderKey, platform: batch[row].platform, orderID: batch[row].orderID) {
+          found.append(number)
+          kept.append(order)
+        } else {
+          cache.add(orderKeys[number], nil)
+          answers[number] = .some(nil)
+        }
       }
     }
     for (index, result) in try search.attribute(kept).enumerated() {
-      cache.add(keys[index], Attributed(canonicalEventID: kept[index].eventID, result: result))
+      let attributed = Attributed(canonicalEventID: kept[index].eventID, result: result)
+      cache.add(orderKeys[found[index]], attributed)
+      answers[found[index]] = .some(attributed)
     }
-    return orderKeys.map { cache[$0] ?? nil }
+    return rowOrder.map { answers[$0] ?? nil }
   }
 
   private static func key(_ platform: Platform, _ orderID: String) -> ByteKey {

@@ -136,12 +136,12 @@ final class ClickDigest: Sendable {
   }
 
   /// Makes `key` an order's viewer key (``viewerKey(_:_:_:)``).
-  static func orderKey(_ key: inout ByteKeyBuilder, _ order: ConversionRow) {
+  static func orderKey(_ key: inout ByteKeyBuilder, viewerID: String, platform: Platform, store: String, productID: String) {
     key.reset()
-    key.append(order.viewerID)
-    key.append(order.platform.rawValue)
-    key.append(order.store)
-    key.append(order.productID)
+    key.append(viewerID)
+    key.append(platform.rawValue)
+    key.append(store)
+    key.append(productID)
   }
 
   /// An event id's hash in the digest; `mask` keeps some of the bits (tests: none).

@@ -55,16 +55,21 @@ struct ClickSearch {
     }
     // Per order, its viewer key, the key's hash and where its window starts, worked out once:
     // the loops below visit an order once per candidate and per digest of its window.
+    // Rows are read field by field: a row copied whole retains its eight strings.
     var viewedOn: [Int64: [Int]] = [:]
     var keyHashes = [UInt64](repeating: 0, count: orders.count)
     var orderKeys = [[UInt8]](repeating: [], count: orders.count)
-    let windowStarts = orders.map { windowStart($0) }
+    let orderTimes = orders.indices.map { orders[$0].ts }
+    let windowStarts = orders.indices.map { windowStart(ts: orderTimes[$0], platform: orders[$0].platform) }
+    let hashMask = digests.hashMask
     var key = ByteKeyBuilder()
     for index in orders.indices where !orders[index].viewerID.isEmpty {
-      ClickDigest.orderKey(&key, orders[index])
-      keyHashes[index] = key.withKey { ClickDigest.keyHash($0, digests.hashMask) }
+      ClickDigest.orderKey(
+        &key, viewerID: orders[index].viewerID, platform: orders[index].platform, store: orders[index].store,
+        productID: orders[index].productID)
+      keyHashes[index] = key.withKey { ClickDigest.keyHash($0, hashMask) }
       orderKeys[index] = key.bytes
-      for day in Self.days(from: windowStarts[index], through: orders[index].ts) { viewedOn[day, default: []].append(index) }
+      for day in Self.days(from: windowStarts[index], through: orderTimes[index]) { viewedOn[day, default: []].append(index) }
     }
     let days = Set(namedOn.keys).union(viewedOn.keys).sorted()
     guard let firstDay = days.first else { return orders.map { _ in .none } }
@@ -79,14 +84,14 @@ struct ClickSearch {
       for digest in try digestsOf(day, firstNeeded: firstDay) {
         for index in namedOn[day] ?? [] {
           var id = orders[index].clickID
-          let idHash = id.withUTF8 { ClickDigest.idHash(UnsafeRawBufferPointer($0), digests.hashMask) }
+          let idHash = id.withUTF8 { ClickDigest.idHash(UnsafeRawBufferPointer($0), hashMask) }
           for place in digest.places(idHash: idHash) {
             candidates.append(
               Candidate(day: day, segmentID: digest.segmentIDs[Int(place >> 16)], row: Int(place & 0xFFFF), order: index, named: true))
           }
         }
         for index in viewedOn[day] ?? [] {
-          let range = digest.clicks(keyHash: keyHashes[index], from: windowStarts[index], through: orders[index].ts)
+          let range = digest.clicks(keyHash: keyHashes[index], from: windowStarts[index], through: orderTimes[index])
           guard let last = range.last else { continue }
           let ts = digest.click(last).ts
           guard ts >= latest[index] else { continue }
@@ -161,7 +166,12 @@ struct ClickSearch {
   }
 
   private func windowStart(_ order: ConversionRow) -> Int64 {
-    order.ts - configuration.attributionWindowMilliseconds(order.platform)
+    windowStart(ts: order.ts, platform: order.platform)
+  }
+
+  /// Where the window of an order at `ts` on `platform` starts (epoch milliseconds).
+  private func windowStart(ts: Int64, platform: Platform) -> Int64 {
+    ts - configuration.attributionWindowMilliseconds(platform)
   }
 
   private func digestsOf(_ day: Int64, firstNeeded: Int64) throws(DatabaseError) -> [ClickDigest] {
