@@ -155,5 +155,7 @@ import Testing
     #expect(got.result.clickEventID == c.click)
     #expect(got.result.creatorID == c.creator)
     #expect(got.result.postID == c.post)
+    // An order of one row is never asked for again: only a retried order is kept.
+    #expect(attribution.ordersKept == (batch.count > 1 ? 1 : 0))
   }
 }

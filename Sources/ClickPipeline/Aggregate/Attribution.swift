@@ -35,8 +35,9 @@ final class Attribution {
     }
   }
 
-  /// Orders already worked out. Bounded: past `cacheLimit`, it keeps only the orders of the
-  /// batch being resolved; emptied at the start of each day.
+  /// Orders already worked out that another row may ask for again (an order with more than one
+  /// row). Bounded: past `cacheLimit`, it keeps only the orders of the batch being resolved;
+  /// emptied at the start of each day.
   private var cache = OrderCache()
   private let cacheLimit: Int
 
@@ -57,6 +58,9 @@ final class Attribution {
       clickDaysOfKey: try db.prepare("SELECT day FROM click_index WHERE key = ? ORDER BY day"),
       configuration: configuration, digests: digests)
   }
+
+  /// Orders kept for later batches of the day: those another row can ask for again.
+  var ordersKept: Int { cache.count }
 
   /// Forgets the orders worked out so far (at the start of a day: most orders are the day's).
   func forgetOrders() {
@@ -110,17 +114,19 @@ final class Attribution {
       missing[m].orderKey = ConversionKeys.order(platform: batch[row].platform.rawValue, orderID: batch[row].orderID)
     }
     missing.sort { $0.orderKey < $1.orderKey }
-    var found: [Int] = []
+    // The orders to attribute, and whether another row can ask for them again: an order whose
+    // key no other row has is never asked for again, so it is not kept.
+    var found: [(number: Int, keep: Bool)] = []
     var kept: [ConversionRow] = []
     for (number, orderKey) in missing {
       let only = lastOrdered[number]
       if only >= 0, try rowCount(orderKey: orderKey) == 1 {
-        found.append(number)
+        found.append((number, false))
         kept.append(batch[only])
       } else {
         let row = firstRow[number]
         if let order = try canonicalOrder(orderKey: orderKey, platform: batch[row].platform, orderID: batch[row].orderID) {
-          found.append(number)
+          found.append((number, true))
           kept.append(order)
         } else {
           cache.add(orderKeys[number], nil)
@@ -130,8 +136,9 @@ final class Attribution {
     }
     for (index, result) in try search.attribute(kept).enumerated() {
       let attributed = Attributed(canonicalEventID: kept[index].eventID, result: result)
-      cache.add(orderKeys[found[index]], attributed)
-      answers[found[index]] = .some(attributed)
+      let (number, keep) = found[index]
+      if keep { cache.add(orderKeys[number], attributed) }
+      answers[number] = .some(attributed)
     }
     return rowOrder.map { answers[$0] ?? nil }
   }
