@@ -68,6 +68,10 @@ final class DayComputer {
   /// where they are checked against their amount once the day is done (``OverRefunds``).
   private var refundedOrders = Set<String>()
   private let overRefunds: OverRefunds
+  /// The FX rates and commission rates as `orders` records them, written once rather than per
+  /// order.
+  private let fxTexts: [String: String]
+  private var rateTexts: [ExactDecimal: String] = [:]
   /// Where the day being computed goes, and what went there.
   private var spool: SpoolFile?
   private var output = SpooledDay()
@@ -87,6 +91,7 @@ final class DayComputer {
     self.db = db
     self.calendar = calendar
     self.money = money
+    fxTexts = money.configuration.fxUSDPerUnit.mapValues { "\($0)" }
     self.attribution = attribution
     self.segments = segments
     overRefunds = try OverRefunds(db: db, money: money)
@@ -571,6 +576,14 @@ final class DayComputer {
     if orderBytes.count >= orderRunBytes { try spoolOrders() }
   }
 
+  /// `rate` as `orders.commission_rate` records it.
+  private func text(of rate: ExactDecimal) -> String {
+    if let known = rateTexts[rate] { return known }
+    let text = "\(rate)"
+    rateTexts[rate] = text
+    return text
+  }
+
   /// Prices and counts conversion `c`, whose order's kept copy and attribution are `order`.
   private func count(_ c: ConversionRow, order: Attribution.Attributed?) throws {
     guard let amount = ExactDecimal(c.amount),
@@ -618,7 +631,7 @@ final class DayComputer {
       productID: c.productID, quantity: c.quantity, revenueCents: c.refunded ? 0 : cents,
       commissionCents: c.refunded ? 0 : commission, refundedCents: c.refunded ? cents : 0,
       reversedCommissionCents: c.refunded ? commission : 0, attribution: who, ts: c.ts, currency: c.currency, amount: c.amount,
-      fxUSDPerUnit: money.configuration.fxUSDPerUnit[c.currency].map { "\($0)" } ?? "", commissionRate: "\(rate)"
+      fxUSDPerUnit: fxTexts[c.currency] ?? "", commissionRate: text(of: rate)
     ).encode(into: &orderBytes)
     output.orders += 1
   }

@@ -30,21 +30,40 @@ struct OrderRow {
   ]
   static let textColumns = 15
 
+  /// Appends the row's record to `buffer`: the texts, then the integers, in ``columns`` order
+  /// (each text written as it is, without gathering them first).
   func encode(into buffer: inout [UInt8]) {
-    let texts = [
-      eventID, refund ? "refund" : "ordered", platform, store, orderID, productID, attribution.creatorID,
-      attribution.placement, attribution.clickEventID, attribution.rule.rawValue, attribution.postID, currency, amount,
-      fxUSDPerUnit, commissionRate,
-    ]
-    for text in texts {
-      var length = UInt32(text.utf8.count).littleEndian
-      withUnsafeBytes(of: &length) { buffer.append(contentsOf: $0) }
-      buffer.append(contentsOf: text.utf8)
+    func text(_ value: String) {
+      var value = value
+      value.withUTF8 { bytes in
+        withUnsafeBytes(of: UInt32(bytes.count).littleEndian) { buffer.append(contentsOf: $0) }
+        buffer.append(contentsOf: bytes)
+      }
     }
-    for value in [quantity, revenueCents, commissionCents, refundedCents, reversedCommissionCents, ts] {
-      var v = value.littleEndian
-      withUnsafeBytes(of: &v) { buffer.append(contentsOf: $0) }
+    func integer(_ value: Int64) {
+      withUnsafeBytes(of: value.littleEndian) { buffer.append(contentsOf: $0) }
     }
+    text(eventID)
+    text(refund ? "refund" : "ordered")
+    text(platform)
+    text(store)
+    text(orderID)
+    text(productID)
+    text(attribution.creatorID)
+    text(attribution.placement)
+    text(attribution.clickEventID)
+    text(attribution.rule.rawValue)
+    text(attribution.postID)
+    text(currency)
+    text(amount)
+    text(fxUSDPerUnit)
+    text(commissionRate)
+    integer(quantity)
+    integer(revenueCents)
+    integer(commissionCents)
+    integer(refundedCents)
+    integer(reversedCommissionCents)
+    integer(ts)
   }
 
   /// Record `a` comes before `b` in `orders`' primary key within a day: by event id, the
