@@ -12,11 +12,17 @@ extension DirtyHours {
     static let perEventSQL = [ofOrderSQL, namingClickSQL]
 
     /// The hours of every conversion of the orders of conversion rows `?1..<?2`, each order
-    /// once: joining row to row made N copies of one order cost N². Matched on the key alone:
-    /// a key collision only marks an hour too many.
+    /// once: joining row to row made N copies of one order cost N². The rows' own hours come
+    /// from the rows in place; the other rows of their orders from `conversions_by_order`,
+    /// whose entries carry the row number, so a row of the range is passed over without
+    /// reading it (most orders have no other row). Matched on the key alone: a key collision
+    /// only marks an hour too many.
     static let ordersOfRowsSQL = """
-      SELECT DISTINCT ts / 3600000 FROM conversions
-      WHERE order_key IN (SELECT DISTINCT order_key FROM conversions WHERE conversion_row >= ?1 AND conversion_row < ?2)
+      SELECT ts / 3600000 FROM conversions WHERE conversion_row >= ?1 AND conversion_row < ?2
+      UNION
+      SELECT c.ts / 3600000 FROM conversions c
+      WHERE c.order_key IN (SELECT order_key FROM conversions WHERE conversion_row >= ?1 AND conversion_row < ?2)
+        AND (c.conversion_row < ?1 OR c.conversion_row >= ?2)
       """
 
     /// The hours of the conversions that name the clicks in `temp.late_clicks` (`id`, `key`),
