@@ -13,19 +13,15 @@ import Testing
   ]
 
   static func words(_ count: Int, _ shape: String) -> [UInt64] {
-    var state: UInt64 = 0x0DDB_1A5E_5BAD_5EED
-    func next() -> UInt64 {
-      state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-      return state ^ (state >> 29)
-    }
+    var rng = SeededRandom(seed: 0x0DDB_1A5E_5BAD_5EED)
     return (0..<count).map { i in
       switch shape {
-      case "repeated": next() & 0xFFFF_0000_0000_0000
-      case "top bits zero": next() >> 40
-      case "top bits one": .max - next() >> 40
+      case "repeated": rng.next() & 0xFFFF_0000_0000_0000
+      case "top bits zero": rng.next() >> 40
+      case "top bits one": .max - rng.next() >> 40
       case "all equal": 0x8000_0000_0000_0001
       case "extremes": i % 2 == 0 ? 0 : .max
-      default: next()
+      default: rng.next()
       }
     }.sorted()
   }
