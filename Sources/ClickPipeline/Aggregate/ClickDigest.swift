@@ -95,13 +95,15 @@ final class ClickDigest: Sendable {
     self.viewerPlaces = viewerPlaces
   }
 
-  /// The places of the clicks whose id may be the one hashing to `idHash`.
-  func places(idHash: UInt32) -> [Place] {
+  /// The entries of the clicks whose id may be the one hashing to `idHash` (their places:
+  /// ``idPlace(_:)``).
+  func idEntries(idHash: UInt32) -> Range<Int> {
     let hash = UInt64(idHash) << 32
-    return ids.words[ids.lowerBound(hash)..<ids.lowerBound(hash | 0xFFFF_FFFF, orEqual: true)].map {
-      Place(truncatingIfNeeded: $0)
-    }
+    return ids.lowerBound(hash)..<ids.lowerBound(hash | 0xFFFF_FFFF, orEqual: true)
   }
+
+  /// Entry `i`'s place (``idEntries(idHash:)``).
+  func idPlace(_ i: Int) -> Place { Place(truncatingIfNeeded: ids[i]) }
 
   /// The entries (indexes, ascending in time) of the clicks whose viewer key may hash to
   /// `keyHash` with times in `from...through`.

@@ -85,7 +85,8 @@ struct ClickSearch {
         for index in namedOn[day] ?? [] {
           var id = orders[index].clickID
           let idHash = id.withUTF8 { ClickDigest.idHash(UnsafeRawBufferPointer($0), hashMask) }
-          for place in digest.places(idHash: idHash) {
+          for entry in digest.idEntries(idHash: idHash) {
+            let place = digest.idPlace(entry)
             candidates.append(
               Candidate(day: day, segmentID: digest.segmentIDs[Int(place >> 16)], row: Int(place & 0xFFFF), order: index, named: true))
           }
@@ -114,17 +115,20 @@ struct ClickSearch {
 
     // Each candidate checked against its click's bytes, each segment read once.
     candidates.sort { ($0.segmentID, $0.row) < ($1.segmentID, $1.row) }
-    var byID: [(day: Int64, segmentID: Int64, row: Int, click: Click)?] = Array(repeating: nil, count: orders.count)
+    // Per order, the named click found (rule 1) and where it is: the earliest place wins.
+    var byID: [Click?] = Array(repeating: nil, count: orders.count)
+    var byIDPlace: [(day: Int64, segmentID: Int64, row: Int)?] = Array(repeating: nil, count: orders.count)
     var byViewer: [Click?] = Array(repeating: nil, count: orders.count)
     var unconfirmed = Set<Int>()
     var open = OpenSegment()
     for candidate in candidates {
       if candidate.named {
-        if let kept = byID[candidate.order], (kept.day, kept.segmentID, kept.row) < (candidate.day, candidate.segmentID, candidate.row) {
+        if let kept = byIDPlace[candidate.order], kept < (candidate.day, candidate.segmentID, candidate.row) {
           continue
         }
         if let click = try click(candidate, ifIDIs: orders[candidate.order].clickID, &open) {
-          byID[candidate.order] = (candidate.day, candidate.segmentID, candidate.row, click)
+          byID[candidate.order] = click
+          byIDPlace[candidate.order] = (candidate.day, candidate.segmentID, candidate.row)
         }
       } else if let click = try click(candidate, ifKeyIs: orderKeys[candidate.order], &open) {
         byViewer[candidate.order] = Self.later(byViewer[candidate.order], click)
@@ -141,7 +145,7 @@ struct ClickSearch {
     }
 
     return orders.indices.map { index in
-      if let named = byID[index]?.click {
+      if let named = byID[index] {
         return named.isBot
           ? Attribution.Result(creatorID: "", placement: "", clickEventID: Self.text(named.eventID), rule: .botClick)
           : Attribution.Result(
