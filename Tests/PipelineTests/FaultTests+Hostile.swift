@@ -72,7 +72,7 @@ extension FaultTests {
     func twoGibibyteFileWithoutNewline() throws {
       let dir = try TemporaryDirectory()
       let path = dir.file("no-newline.log")
-      let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+      let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
       try #require(fd >= 0)
       #expect(ftruncate(fd, 2 << 30) == 0)
       close(fd)

@@ -28,10 +28,12 @@ extension FaultTests {
         return Int(s.f_bavail) * Int(s.f_frsize)
       }
 
-      /// Fills the file system until only `slack` bytes are left.
+      /// Fills the file system until only `slack` bytes are left. The descriptor is closed on
+      /// exec: a stage another test starts meanwhile would otherwise inherit it and keep the
+      /// filler's space allocated after it is removed (the rerun then found the disk full).
       func fill(leaving slack: Int) throws -> String {
         let filler = path + "/filler"
-        let fd = open(filler, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        let fd = open(filler, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw TestFailure("filler: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         let chunk = [UInt8](repeating: 0xAB, count: 64 << 10)

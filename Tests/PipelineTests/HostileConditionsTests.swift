@@ -82,7 +82,7 @@ import Testing
     let gz = try Gzip.compress(Data((Self.view("v2") + "\n").utf8))
     var path = Array(dir.file("in/bad").utf8) + [0xFF] + Array(".ndjson.gz".utf8) + [0]
     let fd = path.withUnsafeMutableBufferPointer { p in
-      p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: p.count) { open($0, O_WRONLY | O_CREAT, 0o644) }
+      p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: p.count) { open($0, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644) }
     }
     #expect(fd >= 0)
     _ = gz.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }

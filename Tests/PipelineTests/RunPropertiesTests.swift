@@ -307,7 +307,7 @@ import Testing
     let fifo = f.dir.file("stream/z.fifo")
     #expect(mkfifo(fifo, 0o644) == 0)
     // O_RDWR does not block, and keeps a writer open so that the reader never sees the end.
-    let writer = open(fifo, O_RDWR)
+    let writer = open(fifo, O_RDWR | O_CLOEXEC)
     #expect(writer >= 0)
     defer { close(writer) }
     let text = SplitFixture.orders.joined(separator: "\n") + "\n"
