@@ -98,21 +98,19 @@ final class Attribution {
       rowOrder[index] = number
       if !batch[index].refunded { lastOrdered[number] = index }
     }
+    // Each order the cache knows, and the others with their `order_key`.
     var answers = [Attributed??](repeating: nil, count: orderKeys.count)
     var missing: [(number: Int, orderKey: Int64)] = []
     for (number, key) in orderKeys.enumerated() {
       if let known = cache[key] {
         answers[number] = .some(known)
       } else {
-        missing.append((number, 0))
+        let row = firstRow[number]
+        missing.append((number, ConversionKeys.order(platform: batch[row].platform.rawValue, orderID: batch[row].orderID)))
       }
     }
     if cache.count + missing.count > cacheLimit { cache.keepOnly(Set(orderKeys)) }
     // Searched in order-key order: neighbouring keys share the index's pages.
-    for m in missing.indices {
-      let row = firstRow[missing[m].number]
-      missing[m].orderKey = ConversionKeys.order(platform: batch[row].platform.rawValue, orderID: batch[row].orderID)
-    }
     missing.sort { $0.orderKey < $1.orderKey }
     // The orders to attribute, and whether another row can ask for them again: an order whose
     // key no other row has is never asked for again, so it is not kept.
