@@ -63,15 +63,7 @@ final class ClickDigest: Sendable {
       let listingCodes = s.codes[EventSegment.Column.listing.rawValue]
       let listings = s.dictionaries[EventSegment.Column.listing.rawValue]
       // Each listing's key parts, encoded once for the segment rather than once per click.
-      var listingParts = ByteKeyBuilder()
-      var listingEnds: [Int] = []
-      listingEnds.reserveCapacity(listings.count + 1)
-      listingEnds.append(0)
-      for code in 0..<listings.count {
-        listings.withValue(code) { Self.appendListingParts(&listingParts, $0) }
-        listingEnds.append(listingParts.bytes.count)
-      }
-      let partBytes = listingParts.bytes
+      let listingParts = KeyParts(count: listings.count) { code, key in listings.withValue(code) { key.appendListing($0) } }
       let ts = s.ts
       for r in s.liveRows {
         let place = Place(ordinal) << 16 | Place(r)
@@ -82,8 +74,7 @@ final class ClickDigest: Sendable {
         guard offset >= 0 && offset < 86_400_000 else { throw SegmentReader.damaged(segmentID) }
         key.reset()
         viewerColumn.withValue(r) { key.append($0) }
-        let code = Int(listingCodes[r])
-        partBytes.withUnsafeBytes { key.appendParts(UnsafeRawBufferPointer(rebasing: $0[listingEnds[code]..<listingEnds[code + 1]])) }
+        listingParts.withParts(Int(listingCodes[r])) { key.appendParts($0) }
         viewers.append(key.withKey { Self.keyHash($0, hashMask) } << Self.timeBits | UInt64(offset))
         viewerPlaces.append(place)
       }
@@ -125,16 +116,7 @@ final class ClickDigest: Sendable {
   static func viewerKey(_ key: inout ByteKeyBuilder, _ s: EventSegment, _ r: Int) {
     key.reset()
     s.withValue(.viewer, r) { key.append($0) }
-    s.withValue(.listing, r) { appendListingParts(&key, $0) }
-  }
-
-  /// Appends the key parts of a listing entry (platform, store, product) to `key`.
-  private static func appendListingParts(_ key: inout ByteKeyBuilder, _ entry: UnsafeRawBufferPointer) {
-    EventSegment.splitListing(entry) { platform, store, product in
-      key.append(platform?.rawValue ?? "")
-      key.append(store)
-      key.append(product)
-    }
+    s.withValue(.listing, r) { key.appendListing($0) }
   }
 
   /// Makes `key` an order's viewer key (``viewerKey(_:_:_:)``).

@@ -231,14 +231,8 @@ final class DayComputer {
   /// Spools this pass's non-zero rows as one run, in `daily_metrics` key order.
   private func spoolRows() throws {
     // Each creator's and listing's key parts, encoded once for the pass rather than per row.
-    let creatorParts = KeyParts(creators) { value, key in key.append(value) }
-    let listingParts = KeyParts(listings) { entry, key in
-      EventSegment.splitListing(entry) { platform, store, product in
-        key.append(platform?.rawValue ?? "")
-        key.append(store)
-        key.append(product)
-      }
-    }
+    let creatorParts = KeyParts(count: creators.count) { code, key in creators.withValue(code) { key.append($0) } }
+    let listingParts = KeyParts(count: listings.count) { code, key in listings.withValue(code) { key.appendListing($0) } }
     // By the row key's placement bits: none (0), bio (1) and post (2), as `rowKey` stores them.
     let placementParts: [[UInt8]] = (0..<4).map { bits in
       var key = ByteKeyBuilder()
@@ -273,29 +267,6 @@ final class DayComputer {
       output.rows += 1
     }
     if let run = try spool!.endRun() { output.rowRuns.append(run) }
-  }
-
-  /// The ``ByteKeyBuilder`` parts of each value of a dictionary, back to back in code order.
-  private struct KeyParts {
-    private var bytes: [UInt8] = []
-    private var ends: [Int] = []
-
-    init(_ dictionary: ByteDictionary, _ parts: (UnsafeRawBufferPointer, inout ByteKeyBuilder) -> Void) {
-      var key = ByteKeyBuilder()
-      ends.reserveCapacity(dictionary.count)
-      for code in 0..<dictionary.count {
-        key.reset()
-        dictionary.withValue(code) { parts($0, &key) }
-        bytes += key.bytes
-        ends.append(bytes.count)
-      }
-    }
-
-    /// Appends the parts of the value with `code` to `record`.
-    func append(_ code: Int, to record: inout [UInt8]) {
-      let range = (code == 0 ? 0 : ends[code - 1])..<ends[code]
-      bytes.withUnsafeBufferPointer { record.append(contentsOf: UnsafeBufferPointer(rebasing: $0[range])) }
-    }
   }
 
   /// Spools the orders not yet spooled as one run, sorted by event id.
