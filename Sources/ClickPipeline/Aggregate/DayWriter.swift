@@ -20,11 +20,14 @@ final class DayWriter {
       "INSERT INTO \(schema).orders(day, \(OrderRow.columns.joined(separator: ", "))) VALUES (?\(String(repeating: ",?", count: OrderRow.columns.count)))"
     )
     let columns = "day, creator_id, placement, platform, store, product_id, \(MetricsRow.columnNames.joined(separator: ", "))"
-    let values = "(?,?,?,?,?,?" + String(repeating: ",?", count: MetricsRow.columnNames.count) + ")"
-    insertRow = try db.prepare("INSERT INTO \(schema).daily_metrics(\(columns)) VALUES \(values)")
+    // Every row's day is parameter 1, bound once per day; row `slot`'s others follow from 2.
+    func values(_ slot: Int) -> String {
+      "(?1" + (0..<Self.perRow).map { ",?\(2 + slot * Self.perRow + $0)" }.joined() + ")"
+    }
+    insertRow = try db.prepare("INSERT INTO \(schema).daily_metrics(\(columns)) VALUES \(values(0))")
     insertRows = try db.prepare(
       "INSERT INTO \(schema).daily_metrics(\(columns)) VALUES "
-        + Array(repeating: values, count: Self.rowsPerStatement).joined(separator: ","))
+        + (0..<Self.rowsPerStatement).map(values).joined(separator: ","))
   }
 
   /// Writes the `daily_metrics` rows and the `orders` of the day `dayText` that the merges
@@ -63,28 +66,31 @@ final class DayWriter {
     return ByteKeyBuilder.precedes(key(a), key(b))
   }
 
+  /// Parameters of a row besides its day: the five dimensions and the metrics.
+  private static let perRow = 5 + MetricsRow.columnNames.count
+
   /// Inserts the serialized `rows` of the day `dayText`.
   private func writeRows(dayText: String, rows: [UInt8]) throws(DatabaseError) {
-    let perRow = 6 + MetricsRow.columnNames.count
+    var day = dayText
     // Rows come in primary-key order, so the B-tree is appended to.
-    let rc: Int32 = rows.withUnsafeBytes { rows in
+    let rc: Int32 = day.withUTF8 { day in rows.withUnsafeBytes { rows in
+      for statement in [insertRow, insertRows] { statement.bindText(1, UnsafeRawBufferPointer(day)) }
       var offset = 0
       var pending = 0
       var statement = insertRows
       /// Binds the row at `offset` as row `slot` of `statement`.
       func bindRow(_ slot: Int) {
-        let base = Int32(slot * perRow)
+        let base = Int32(1 + slot * Self.perRow)
         let n = Int(rows.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
         offset += 4
-        statement.bind(base + 1, dayText)
-        var column = base + 2
+        var column = base + 1
         ByteKeyBuilder.forEachPart(of: UnsafeRawBufferPointer(rebasing: rows[offset..<offset + n])) { part in
           statement.bindText(column, part)  // the five dimensions
           column += 1
         }
         offset += n
         for metric in 0..<MetricsRow.columnNames.count {
-          statement.bind(base + 7 + Int32(metric), Int64(littleEndian: rows.loadUnaligned(fromByteOffset: offset, as: Int64.self)))
+          statement.bind(base + 6 + Int32(metric), Int64(littleEndian: rows.loadUnaligned(fromByteOffset: offset, as: Int64.self)))
           offset += 8
         }
       }
@@ -100,7 +106,7 @@ final class DayWriter {
         remaining -= pending
       }
       return SQLITE_DONE
-    }
+    } }
     insertRow.reset()
     insertRows.reset()
     guard rc == SQLITE_DONE else { throw insertRow.database.error(rc, sql: insertRows.sql) }
@@ -121,14 +127,13 @@ final class DayWriter {
   private func writeOrders(dayText: String, orders: [UInt8]) throws(DatabaseError) {
     let s = insertOrder
     var failure: Int32 = SQLITE_DONE
-    orders.withUnsafeBytes { bytes in
+    var day = dayText
+    day.withUTF8 { day in orders.withUnsafeBytes { bytes in
+      s.bindText(1, UnsafeRawBufferPointer(day))
       OrderRow.decode(
         bytes,
         text: { column, part in
-          if column == 0 {
-            s.reset()
-            s.bind(1, dayText)
-          }
+          if column == 0 { s.reset() }
           s.bindText(column + 2, part)
         },
         integer: { column, value in s.bind(column + 2, value) },
@@ -138,7 +143,7 @@ final class DayWriter {
             if rc != SQLITE_DONE { failure = rc }
           }
         })
-    }
+    } }
     s.reset()
     guard failure == SQLITE_DONE else { throw s.database.error(failure, sql: s.sql) }
   }
