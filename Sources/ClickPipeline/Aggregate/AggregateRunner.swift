@@ -154,6 +154,7 @@ public struct AggregateRunner {
         result.rowsWritten += rows
       }
       try spool.finish()
+      try writer.finish()
       try staged.publish(days: days.map { calendar.text(ofDay: $0) }, all: result.fullRebuild)
       logger.debug(
         "days computed and written", metadata: ["aggregate.days": "\(days.count)", "aggregate.seconds": "\(Clock.monotonic() - started)"])

@@ -47,16 +47,19 @@ final class Attribution {
   ) throws(DatabaseError) {
     self.cacheLimit = cacheLimit
     rowsOfOrderKey = try db.prepare("SELECT count(*) FROM conversions WHERE order_key = ?")
-    canonicalOrder = try db.prepare(
-      """
-      SELECT \(ConversionRow.columns.joined(separator: ", ")) FROM conversions
-      WHERE order_key = ? AND platform = ? AND order_id = ? AND refunded = 0
-      """)
+    canonicalOrder = try db.prepare(Self.orderedRowsSQL)
     search = ClickSearch(
       reader: segments, bots: BotMatcher(configuration),
       clickDaysOfKey: try db.prepare("SELECT day FROM click_index WHERE key = ? ORDER BY day"),
       configuration: configuration, digests: digests)
   }
+
+  /// The ordered rows of an order (key, platform, order id), in no order: run once per order
+  /// with more than one row, so it must not sort (``canonicalOrder(orderKey:platform:orderID:)``).
+  static let orderedRowsSQL = """
+    SELECT \(ConversionRow.columns.joined(separator: ", ")) FROM conversions
+    WHERE order_key = ? AND platform = ? AND order_id = ? AND refunded = 0
+    """
 
   /// Orders kept for later batches of the day: those another row can ask for again.
   var ordersKept: Int { cache.count }

@@ -12,13 +12,19 @@ final class DayWriter {
   private let insertRows: Statement
 
   private let databasePath: String
+  private let db: SQLiteDatabase
 
   init(db: SQLiteDatabase, databasePath: String) throws(DatabaseError) {
     self.databasePath = databasePath
     let schema = StagedWrite.schema
-    insertOrder = try db.prepare(
-      "INSERT INTO \(schema).orders(day, \(OrderRow.columns.joined(separator: ", "))) VALUES (?\(String(repeating: ",?", count: OrderRow.columns.count)))"
-    )
+    // An order's kind and rule are spellings of its types (``OrderRow``, ``AttributionRule``),
+    // so the writer's statements leave out the table's CHECKs on them: SQLite evaluated
+    // `rule IN (four values)` by building a temporary table for every row. The setting is read
+    // when a statement is prepared, and changing it makes SQLite prepare every statement
+    // again: it stays on until ``finish()``.
+    self.db = db
+    try db.execute("PRAGMA ignore_check_constraints = ON")
+    insertOrder = try db.prepare(Self.insertOrderSQL)
     let columns = "day, creator_id, placement, platform, store, product_id, \(MetricsRow.columnNames.joined(separator: ", "))"
     // Every row's day is parameter 1, bound once per day; row `slot`'s others follow from 2.
     func values(_ slot: Int) -> String {
@@ -54,6 +60,15 @@ final class DayWriter {
     try flush(writeOrders)
   }
 
+  /// Inserts one `orders` row into the staging database.
+  static let insertOrderSQL =
+    "INSERT INTO \(StagedWrite.schema).orders(day, \(OrderRow.columns.joined(separator: ", "))) VALUES (?\(String(repeating: ",?", count: OrderRow.columns.count)))"
+
+  /// Ends the writing: the connection checks constraints again.
+  func finish() throws(DatabaseError) {
+    try db.execute("PRAGMA ignore_check_constraints = OFF")
+  }
+
   /// Bytes of rows bound and inserted at a time.
   static let chunkBytes = 256 << 10
 
@@ -73,40 +88,42 @@ final class DayWriter {
   private func writeRows(dayText: String, rows: [UInt8]) throws(DatabaseError) {
     var day = dayText
     // Rows come in primary-key order, so the B-tree is appended to.
-    let rc: Int32 = day.withUTF8 { day in rows.withUnsafeBytes { rows in
-      for statement in [insertRow, insertRows] { statement.bindText(1, UnsafeRawBufferPointer(day)) }
-      var offset = 0
-      var pending = 0
-      var statement = insertRows
-      /// Binds the row at `offset` as row `slot` of `statement`.
-      func bindRow(_ slot: Int) {
-        let base = Int32(1 + slot * Self.perRow)
-        let n = Int(rows.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
-        offset += 4
-        var column = base + 1
-        ByteKeyBuilder.forEachPart(of: UnsafeRawBufferPointer(rebasing: rows[offset..<offset + n])) { part in
-          statement.bindText(column, part)  // the five dimensions
-          column += 1
+    let rc: Int32 = day.withUTF8 { day in
+      rows.withUnsafeBytes { rows in
+        for statement in [insertRow, insertRows] { statement.bindText(1, UnsafeRawBufferPointer(day)) }
+        var offset = 0
+        var pending = 0
+        var statement = insertRows
+        /// Binds the row at `offset` as row `slot` of `statement`.
+        func bindRow(_ slot: Int) {
+          let base = Int32(1 + slot * Self.perRow)
+          let n = Int(rows.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+          offset += 4
+          var column = base + 1
+          ByteKeyBuilder.forEachPart(of: UnsafeRawBufferPointer(rebasing: rows[offset..<offset + n])) { part in
+            statement.bindText(column, part)  // the five dimensions
+            column += 1
+          }
+          offset += n
+          for metric in 0..<MetricsRow.columnNames.count {
+            statement.bind(base + 6 + Int32(metric), Int64(littleEndian: rows.loadUnaligned(fromByteOffset: offset, as: Int64.self)))
+            offset += 8
+          }
         }
-        offset += n
-        for metric in 0..<MetricsRow.columnNames.count {
-          statement.bind(base + 6 + Int32(metric), Int64(littleEndian: rows.loadUnaligned(fromByteOffset: offset, as: Int64.self)))
-          offset += 8
+        // Whole statements of `rowsPerStatement` rows, then one row at a time.
+        var remaining = Self.count(rows)
+        while remaining > 0 {
+          statement = remaining >= Self.rowsPerStatement ? insertRows : insertRow
+          pending = statement === insertRows ? Self.rowsPerStatement : 1
+          statement.reset()
+          for slot in 0..<pending { bindRow(slot) }
+          let rc = statement.stepCode()
+          guard rc == SQLITE_DONE else { return rc }
+          remaining -= pending
         }
+        return SQLITE_DONE
       }
-      // Whole statements of `rowsPerStatement` rows, then one row at a time.
-      var remaining = Self.count(rows)
-      while remaining > 0 {
-        statement = remaining >= Self.rowsPerStatement ? insertRows : insertRow
-        pending = statement === insertRows ? Self.rowsPerStatement : 1
-        statement.reset()
-        for slot in 0..<pending { bindRow(slot) }
-        let rc = statement.stepCode()
-        guard rc == SQLITE_DONE else { return rc }
-        remaining -= pending
-      }
-      return SQLITE_DONE
-    } }
+    }
     insertRow.reset()
     insertRows.reset()
     guard rc == SQLITE_DONE else { throw insertRow.database.error(rc, sql: insertRows.sql) }
@@ -128,22 +145,24 @@ final class DayWriter {
     let s = insertOrder
     var failure: Int32 = SQLITE_DONE
     var day = dayText
-    day.withUTF8 { day in orders.withUnsafeBytes { bytes in
-      s.bindText(1, UnsafeRawBufferPointer(day))
-      OrderRow.decode(
-        bytes,
-        text: { column, part in
-          if column == 0 { s.reset() }
-          s.bindText(column + 2, part)
-        },
-        integer: { column, value in s.bind(column + 2, value) },
-        rowDone: {
-          if failure == SQLITE_DONE {
-            let rc = s.stepCode()
-            if rc != SQLITE_DONE { failure = rc }
-          }
-        })
-    } }
+    day.withUTF8 { day in
+      orders.withUnsafeBytes { bytes in
+        s.bindText(1, UnsafeRawBufferPointer(day))
+        OrderRow.decode(
+          bytes,
+          text: { column, part in
+            if column == 0 { s.reset() }
+            s.bindText(column + 2, part)
+          },
+          integer: { column, value in s.bind(column + 2, value) },
+          rowDone: {
+            if failure == SQLITE_DONE {
+              let rc = s.stepCode()
+              if rc != SQLITE_DONE { failure = rc }
+            }
+          })
+      }
+    }
     s.reset()
     guard failure == SQLITE_DONE else { throw s.database.error(failure, sql: s.sql) }
   }
