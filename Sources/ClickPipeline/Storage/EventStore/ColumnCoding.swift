@@ -142,8 +142,12 @@ enum Zstd {
     guard size != ZSTD_CONTENTSIZE_ERROR, size != ZSTD_CONTENTSIZE_UNKNOWN, size <= UInt64(limit) else {
       throw ColumnReader.Corrupt()
     }
-    var output = [UInt8](repeating: 0, count: Int(size))
-    let n = output.withUnsafeMutableBytes { ZSTD_decompress($0.baseAddress, $0.count, base, frame.count) }
+    var n = 0
+    // Not zeroed first: zstd writes every byte, and a frame that does not is an error.
+    let output = [UInt8](unsafeUninitializedCapacity: Int(size)) { buffer, written in
+      n = ZSTD_decompress(buffer.baseAddress, buffer.count, base, frame.count)
+      written = ZSTD_isError(n) == 0 && n == Int(size) ? n : 0
+    }
     guard ZSTD_isError(n) == 0, n == Int(size) else { throw ColumnReader.Corrupt() }
     return output
   }
