@@ -3,8 +3,8 @@
 ///
 /// Valid only during the callback that receives it (the bytes belong to the parser's line
 /// buffer). Absent values are empty; enumerations are decoded; `ts` is Unix epoch
-/// milliseconds. ``Event/init(_:)`` makes an owned copy where one is needed (conversions,
-/// `ingest --emit`).
+/// milliseconds. Conversions are copied as bytes (``StagedConversions``); ``Event/init(_:)``
+/// makes an owned copy for `ingest --emit`.
 struct EventView {
   var kind: EventKind
   var eventID: UnsafeRawBufferPointer

@@ -1,7 +1,7 @@
 /// What a parse thread hands to the writer for one file, in order.
 enum FilePiece: Sendable {
   case segment(StagedSegment)
-  case conversions([Event])
+  case conversions(StagedConversions)
   case rejects([RejectedLine])
   /// The file's content was ingested before: not parsed (its content hash).
   case known(String)
@@ -31,7 +31,7 @@ final class FileStager: LineSink {
   private var lastView: (builder: Unmanaged<EventSegmentBuilder>, day: Int64)?
   private var lastClick: (builder: Unmanaged<EventSegmentBuilder>, day: Int64)?
   private var openRows = 0
-  private var conversions: [Event] = []
+  private var conversions = StagedConversions()
   private var rejects: [RejectedLine] = []
   private var scratch = ColumnWriter(reserving: 1 << 20)
   private let compressor = ZstdCompressor()
@@ -50,7 +50,7 @@ final class FileStager: LineSink {
 
   func accept(_ event: EventView) {
     guard event.kind != .conversion else {
-      conversions.append(Event(event))
+      conversions.append(event)
       if conversions.count >= Self.batchSize { flushConversions() }
       return
     }
@@ -144,9 +144,9 @@ final class FileStager: LineSink {
   }
 
   private func flushConversions() {
-    guard !conversions.isEmpty else { return }
+    guard conversions.count > 0 else { return }
     deliver(.conversions(conversions))
-    conversions.removeAll(keepingCapacity: true)
+    conversions.removeAll()
   }
 
   private func flushRejects() {

@@ -204,16 +204,12 @@ final class StagingWriter {
     }
   }
 
-  func write(_ conversions: [Event]) throws(DatabaseError) {
+  func write(_ conversions: StagedConversions) throws(DatabaseError) {
     let s = insertConversion
-    for event in conversions {
-      guard let platform = event.platform else { preconditionFailure("EventValidator requires a conversion's platform") }
-      s.reset()
-      ConversionRow(event, platform: platform, fileID: fileID).bind(s, row: nextConversionRow)
+    try conversions.insert(into: s, firstRow: nextConversionRow, fileID: fileID) { () throws(DatabaseError) in
       try s.step()
       nextConversionRow += 1
     }
-    s.reset()
   }
 
   func write(_ rejects: [RejectedLine], path: String) throws(DatabaseError) {

@@ -2,8 +2,9 @@ import CSQLite
 
 /// One row of `conversions`: an ordered conversion or a refund as ingest validated it. The
 /// one type that knows the table's columns: ingest binds rows with ``insertSQL`` and
-/// ``bind(_:row:)``, aggregate and attribution read them with ``columns`` and
-/// ``init(_:from:)``, by name, never by a position spelled elsewhere.
+/// ``bind(_:row:ts:platform:quantity:refunded:fileID:line:keys:text:)``, aggregate and
+/// attribution read them with ``columns`` and ``init(_:from:)``, by name, never by a position
+/// spelled elsewhere.
 struct ConversionRow: Equatable {
   var eventID: String
   var ts: Int64
@@ -44,16 +45,6 @@ struct ConversionRow: Equatable {
     (self.quantity, self.amount, self.currency, self.refunded) = (quantity, amount, currency, refunded)
   }
 
-  /// A validated conversion of file `fileID` (``EventValidator`` requires its platform).
-  init(_ event: Event, platform: Platform, fileID: Int64) {
-    self.init(
-      eventID: event.eventID, ts: event.ts, viewerID: event.viewerID, productID: event.productID, platform: platform,
-      store: event.store, orderID: event.orderID, clickID: event.clickID, quantity: event.quantity,
-      amount: event.amount.description, currency: event.currency, refunded: event.isRefund)
-    self.fileID = fileID
-    line = Int64(event.line)
-  }
-
   /// The ``columns`` of the current row of `s`, starting at column `offset`; a platform that
   /// names none (a database edited by hand) is an error, never another platform's rules.
   init(_ s: Statement, from offset: Int32 = 0) throws(DatabaseError) {
@@ -70,22 +61,35 @@ struct ConversionRow: Equatable {
       quantity: s.int(offset + 8), amount: s.text(offset + 9), currency: s.text(offset + 10), refunded: s.int(offset + 11) != 0)
   }
 
-  /// Binds the row to ``insertSQL`` as row `row`.
-  func bind(_ s: Statement, row: Int64) {
+  /// The text columns, as ``bind(_:row:ts:platform:quantity:refunded:fileID:line:keys:text:)``
+  /// asks for them (ingest's ``StagedConversions`` holds them as bytes).
+  enum Text: Int, CaseIterable {
+    case eventID, viewerID, productID, store, orderID, clickID, amount, currency
+  }
+
+  /// Binds a row given by its parts to ``insertSQL`` as row `row`: the one place that knows
+  /// the statement's parameters. `text` binds a text column to the parameter it is given.
+  static func bind(
+    _ s: Statement, row: Int64, ts: Int64, platform: Platform, quantity: Int64, refunded: Bool, fileID: Int64, line: Int64,
+    keys: (event: Int64, order: Int64, click: Int64), text: (Int32, Text) -> Void
+  ) {
     s.bind(1, row)
-    s.bind(2, eventID)
+    text(2, .eventID)
     s.bind(3, ts)
-    for (index, text) in [viewerID, productID, platform.rawValue, store, orderID, clickID].enumerated() {
-      s.bind(Int32(4 + index), text)
-    }
+    text(4, .viewerID)
+    text(5, .productID)
+    s.bind(6, platform.rawValue)
+    text(7, .store)
+    text(8, .orderID)
+    text(9, .clickID)
     s.bind(10, quantity)
-    s.bind(11, amount)
-    s.bind(12, currency)
+    text(11, .amount)
+    text(12, .currency)
     s.bind(13, refunded ? 1 : 0)
     s.bind(14, fileID)
     s.bind(15, line)
-    s.bind(16, ConversionKeys.event(eventID))
-    s.bind(17, ConversionKeys.order(platform: platform.rawValue, orderID: orderID))
-    s.bind(18, ConversionKeys.click(clickID))
+    s.bind(16, keys.event)
+    s.bind(17, keys.order)
+    s.bind(18, keys.click)
   }
 }
