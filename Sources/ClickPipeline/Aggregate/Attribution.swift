@@ -174,14 +174,21 @@ final class Attribution {
     s.bind(1, orderKey)
     s.bind(2, platform.rawValue)
     s.bind(3, orderID)
-    var earliest: ConversionRow?
+    // A row is made only of a copy earlier than the one kept (an order retried many times).
+    var earliest: (row: ConversionRow, eventID: [UInt8])?
     while try s.step() {
-      let row = try ConversionRow(s)
-      if let kept = earliest, kept.ts < row.ts || (kept.ts == row.ts && !row.eventID.utf8.lexicographicallyPrecedes(kept.eventID.utf8)) {
-        continue
+      if let kept = earliest {
+        let ts = s.int(ConversionRow.tsColumn)
+        guard ts <= kept.row.ts else { continue }
+        if ts == kept.row.ts,
+          kept.eventID.withUnsafeBytes({ ByteKeyBuilder.compare(s.bytes(ConversionRow.eventIDColumn), $0) >= 0 })
+        {
+          continue
+        }
       }
-      earliest = row
+      let row = try ConversionRow(s)
+      earliest = (row, Array(row.eventID.utf8))
     }
-    return earliest
+    return earliest?.row
   }
 }

@@ -29,6 +29,10 @@ struct ConversionRow: Equatable {
     "currency", "refunded",
   ]
 
+  /// Where `event_id` and `ts` are among ``columns``.
+  static let eventIDColumn = Int32(columns.firstIndex(of: "event_id")!)
+  static let tsColumn = Int32(columns.firstIndex(of: "ts")!)
+
   /// Every stored column: ``columns``, the source, the row number and the integer keys
   /// (``ConversionKeys``).
   static let insertSQL = """
