@@ -1,6 +1,7 @@
 /// A batch of a file's conversions as a parse thread hands them to the writer: the numbers in
 /// arrays and every text of every conversion in one byte buffer. Neither thread makes a
-/// `String` per conversion, and the writer binds the texts where they are (``write(_:)``).
+/// `String` per conversion, and the writer binds the texts where they are
+/// (``insert(into:firstRow:fileID:step:)``).
 struct StagedConversions: Sendable {
   private var ts: [Int64] = []
   private var platforms: [Platform] = []
