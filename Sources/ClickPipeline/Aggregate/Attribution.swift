@@ -164,9 +164,8 @@ final class Attribution {
   /// The ordered conversion kept for (platform, order_id): the earliest, ties to the smallest
   /// event id, so the choice does not depend on arrival order (CONTRACT §3 "Duplicate orders").
   ///
-  /// The order's few ordered rows are compared here: `ORDER BY ts, event_id LIMIT 1` made
-  /// SQLite build a temporary B-tree on every call (two zeroed 16 KiB pages, a tenth of the
-  /// instructions of `aggregate`).
+  /// The order's few ordered rows are compared here rather than sorted by SQLite, which
+  /// builds a temporary B-tree for `ORDER BY ... LIMIT` on every call (``orderedRowsSQL``).
   private func canonicalOrder(orderKey: Int64, platform: Platform, orderID: String) throws(DatabaseError) -> ConversionRow? {
     let s = canonicalOrder
     s.reset()

@@ -18,8 +18,8 @@ final class DayWriter {
     self.databasePath = databasePath
     let schema = StagedWrite.schema
     // An order's kind and rule are spellings of its types (``OrderRow``, ``AttributionRule``),
-    // so the writer's statements leave out the table's CHECKs on them: SQLite evaluated
-    // `rule IN (four values)` by building a temporary table for every row. The setting is read
+    // so the writer's statements leave out the table's CHECKs on them: SQLite evaluates
+    // `rule IN (four values)` through a temporary table it builds for every row. The setting is read
     // when a statement is prepared, and changing it makes SQLite prepare every statement
     // again: it stays on until ``finish()``.
     self.db = db
