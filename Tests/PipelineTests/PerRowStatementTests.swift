@@ -11,6 +11,19 @@ import Testing
     try db.rows("EXPLAIN " + sql).map { $0[1].textValue }
   }
 
+  /// Ingest's statements run once per conversion, per order or per named click: none builds
+  /// a temporary B-tree or sorts.
+  @Test(arguments: [
+    ConversionRow.insertSQL, StagingWriter.copiesOfIDSQL, DirtyHours.ConversionHours.ofOrderSQL,
+    DirtyHours.ConversionHours.namingClickSQL,
+  ])
+  func perRowStatementsBuildNoTemporaryTable(sql: String) throws {
+    let dir = try TemporaryDirectory()
+    let db = try Schema.open(path: dir.file("db.sqlite"))
+    let program = try opcodes(db, sql)
+    #expect(!program.contains("OpenEphemeral") && !program.contains("SorterOpen"), "\(sql)")
+  }
+
   /// An order's ordered rows are read unsorted; the earliest is chosen in Swift
   /// (`ORDER BY ts, event_id LIMIT 1` sorted them in a temporary B-tree per order).
   @Test func anOrdersRowsAreReadWithoutSorting() throws {
