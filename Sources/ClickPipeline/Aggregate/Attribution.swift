@@ -75,8 +75,8 @@ final class Attribution {
   /// segments). The kept copy is the order's ordered row in `batch` when the index holds no
   /// other row with its key (one index-only count); otherwise one search of the order's rows.
   ///
-  /// Rows are read field by field and each order's key is looked up once: a row copied whole
-  /// retains its eight strings, which cost more than the search itself.
+  /// Each order's key is worked out and looked up in the cache once, however many rows of the
+  /// batch belong to it.
   func resolve(_ batch: [ConversionRow]) throws(DatabaseError) -> [Attributed?] {
     // The batch's orders, numbered in order of first appearance, and each row's number.
     var numbers: [ByteKey: Int] = Dictionary(minimumCapacity: batch.count)

@@ -55,7 +55,6 @@ struct ClickSearch {
     }
     // Per order, its viewer key, the key's hash and where its window starts, worked out once:
     // the loops below visit an order once per candidate and per digest of its window.
-    // Rows are read field by field: a row copied whole retains its eight strings.
     var viewedOn: [Int64: [Int]] = [:]
     var keyHashes = [UInt64](repeating: 0, count: orders.count)
     var orderKeys = [[UInt8]](repeating: [], count: orders.count)
